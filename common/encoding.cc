@@ -1,0 +1,138 @@
+#include "common/encoding.h"
+
+#include <array>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace vigil {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr char kStd[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrl[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string Encode64(absl::Span<const uint8_t> in, const char* alphabet,
+                     bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    out.push_back(alphabet[v & 63]);
+  }
+  size_t rest = in.size() - i;
+  if (rest == 1) {
+    uint32_t v = in[i] << 16;
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    if (pad) out.append("==");
+  } else if (rest == 2) {
+    uint32_t v = (in[i] << 16) | (in[i + 1] << 8);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    if (pad) out.push_back('=');
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> Decode64(absl::string_view text,
+                                              const char* alphabet,
+                                              absl::string_view name) {
+  std::array<int, 256> table;
+  table.fill(-1);
+  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(alphabet[i])] = i;
+  size_t len = text.size();
+  while (len > 0 && text[len - 1] == '=' && text.size() - len < 2) --len;
+  if (len % 4 == 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": invalid length ", text.size()));
+  }
+  std::vector<uint8_t> out;
+  out.reserve(len * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < len; ++i) {
+    int v = table[static_cast<uint8_t>(text[i])];
+    if (v < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": invalid character at position ", i));
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xff));
+    }
+  }
+  // Non-canonical trailing bits (e.g. "QR" instead of "QQ") are rejected so
+  // that one byte string has exactly one encoding.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": non-zero padding bits at end"));
+  }
+  if (len != text.size() && (len + (text.size() - len)) % 4 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": bad padding"));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HexEncode(absl::Span<const uint8_t> bytes) {
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hex: odd length ", hex.size()));
+  }
+  std::vector<uint8_t> out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "hex: invalid character at position ", hi < 0 ? 2 * i : 2 * i + 1));
+    }
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string Base64Encode(absl::Span<const uint8_t> bytes) {
+  return Encode64(bytes, kStd, /*pad=*/true);
+}
+
+std::string Base64UrlEncode(absl::Span<const uint8_t> bytes) {
+  return Encode64(bytes, kUrl, /*pad=*/false);
+}
+
+absl::StatusOr<std::vector<uint8_t>> Base64Decode(absl::string_view text) {
+  return Decode64(text, kStd, "base64");
+}
+
+absl::StatusOr<std::vector<uint8_t>> Base64UrlDecode(absl::string_view text) {
+  return Decode64(text, kUrl, "base64url");
+}
+
+}  // namespace vigil

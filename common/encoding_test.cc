@@ -1,0 +1,75 @@
+#include "common/encoding.h"
+
+#include <string>
+#include <vector>
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vigil {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::vigil::testing::StatusIs;
+
+std::vector<uint8_t> Bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+TEST(Hex, RoundTripsAndIsLowerCase) {
+  std::vector<uint8_t> b = {0x00, 0xab, 0xff, 0x10};
+  EXPECT_EQ(HexEncode(b), "00abff10");
+  ASSERT_OK_AND_ASSIGN(auto decoded, HexDecode("00ABff10"));
+  EXPECT_EQ(decoded, b);
+}
+
+TEST(Hex, RejectsOddLengthAndBadCharacterWithPosition) {
+  EXPECT_THAT(HexDecode("abc"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("odd length")));
+  EXPECT_THAT(HexDecode("00zz"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("position 2")));
+}
+
+// RFC 4648 §10 test vectors.
+TEST(Base64, MatchesRfc4648Vectors) {
+  EXPECT_EQ(Base64Encode(Bytes("")), "");
+  EXPECT_EQ(Base64Encode(Bytes("f")), "Zg==");
+  EXPECT_EQ(Base64Encode(Bytes("fo")), "Zm8=");
+  EXPECT_EQ(Base64Encode(Bytes("foo")), "Zm9v");
+  EXPECT_EQ(Base64Encode(Bytes("foob")), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode(Bytes("fooba")), "Zm9vYmE=");
+  EXPECT_EQ(Base64Encode(Bytes("foobar")), "Zm9vYmFy");
+}
+
+TEST(Base64Url, IsUnpaddedAndUsesUrlAlphabet) {
+  std::vector<uint8_t> b = {0xfb, 0xff, 0x01};
+  EXPECT_EQ(Base64Encode(b), "+/8B");
+  EXPECT_EQ(Base64UrlEncode(b), "-_8B");
+  EXPECT_EQ(Base64UrlEncode({0x01}), "AQ");  // the SecureBoot byte in MAA JSON
+}
+
+TEST(Base64, DecodesWithAndWithoutPadding) {
+  ASSERT_OK_AND_ASSIGN(auto a, Base64Decode("Zm8="));
+  ASSERT_OK_AND_ASSIGN(auto b, Base64UrlDecode("Zm8"));
+  EXPECT_EQ(a, Bytes("fo"));
+  EXPECT_EQ(b, Bytes("fo"));
+  ASSERT_OK_AND_ASSIGN(auto c, Base64UrlDecode("-_8B"));
+  EXPECT_THAT(c, ElementsAre(0xfb, 0xff, 0x01));
+}
+
+TEST(Base64, RejectsWrongAlphabetBadLengthAndNonCanonicalBits) {
+  EXPECT_THAT(Base64UrlDecode("+/8B"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("position 0")));
+  EXPECT_THAT(Base64Decode("-_8B"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("position 0")));
+  EXPECT_THAT(Base64Decode("Z"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("length")));
+  EXPECT_THAT(Base64UrlDecode("QR"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,146 @@
+#include "eventlog/uefi_variable.h"
+
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/byte_reader.h"
+
+namespace vigil::eventlog {
+namespace {
+
+constexpr uint64_t kMaxNameChars = 1024;
+
+int HexNibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+const EfiGuid& EfiGlobalVariableGuid() {
+  static const EfiGuid* g =
+      new EfiGuid(*EfiGuid::FromString("8BE4DF61-93CA-11D2-AA0D-00E098032B8C"));
+  return *g;
+}
+
+const EfiGuid& EfiImageSecurityDatabaseGuid() {
+  static const EfiGuid* g =
+      new EfiGuid(*EfiGuid::FromString("D719B2CB-3D3A-4596-A3BC-DAD00E67656F"));
+  return *g;
+}
+
+std::string EfiGuid::ToString() const {
+  const auto& b = bytes;
+  char buf[37];
+  std::snprintf(buf, sizeof(buf),
+                "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+                "%02X%02X%02X%02X%02X%02X",
+                b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9],
+                b[10], b[11], b[12], b[13], b[14], b[15]);
+  return std::string(buf, 36);
+}
+
+std::optional<EfiGuid> EfiGuid::FromString(absl::string_view text) {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' ||
+      text[18] != '-' || text[23] != '-') {
+    return std::nullopt;
+  }
+  uint8_t raw[16];
+  size_t n = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '-') {
+      ++i;
+      continue;
+    }
+    int hi = HexNibble(text[i]), lo = HexNibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    raw[n++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  // Text order -> EFI_GUID layout: Data1 (LE u32), Data2, Data3 (LE u16),
+  // Data4 (8 bytes as written).
+  EfiGuid g;
+  const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+  for (int i = 0; i < 16; ++i) g.bytes[i] = raw[order[i]];
+  return g;
+}
+
+absl::StatusOr<std::string> Utf16LeToUtf8(absl::Span<const uint8_t> data) {
+  std::string out;
+  ByteReader r(data);
+  uint16_t u;
+  while (r.ReadU16Le(&u)) {
+    if (u == 0) break;
+    uint32_t cp = u;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      uint16_t lo;
+      if (!r.ReadU16Le(&lo) || lo < 0xDC00 || lo > 0xDFFF) {
+        return absl::InvalidArgumentError("utf-16: unpaired high surrogate");
+      }
+      cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+    } else if (u >= 0xDC00 && u <= 0xDFFF) {
+      return absl::InvalidArgumentError("utf-16: unpaired low surrogate");
+    }
+    AppendUtf8(cp, &out);
+  }
+  return out;
+}
+
+absl::StatusOr<UefiVariableData> ParseUefiVariableData(
+    absl::Span<const uint8_t> data, size_t base_offset) {
+  ByteReader r(data, base_offset);
+  UefiVariableData v;
+  absl::Span<const uint8_t> guid;
+  uint64_t name_chars, data_len;
+  if (!r.ReadBytes(16, &guid) || !r.ReadU64Le(&name_chars) ||
+      !r.ReadU64Le(&data_len)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offset ", r.offset(), ": UEFI_VARIABLE_DATA: truncated header"));
+  }
+  std::copy(guid.begin(), guid.end(), v.vendor_guid.bytes.begin());
+  if (name_chars > kMaxNameChars || name_chars * 2 > r.remaining()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("offset ", r.offset(), ": UEFI_VARIABLE_DATA: UnicodeNameLength ",
+                     name_chars, " exceeds the data"));
+  }
+  absl::Span<const uint8_t> name;
+  r.ReadBytes(name_chars * 2, &name);
+  auto utf8 = Utf16LeToUtf8(name);
+  if (!utf8.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offset ", r.offset(), ": UEFI_VARIABLE_DATA: UnicodeName: ",
+        utf8.status().message()));
+  }
+  v.name_utf8 = *std::move(utf8);
+  if (data_len > r.remaining()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("offset ", r.offset(), ": UEFI_VARIABLE_DATA: VariableDataLength ",
+                     data_len, " exceeds the ", r.remaining(), " bytes left"));
+  }
+  r.ReadBytes(data_len, &v.variable_data);
+  v.trailing_bytes = r.remaining();
+  return v;
+}
+
+}  // namespace vigil::eventlog

@@ -1,0 +1,181 @@
+#include "tpm/types/hash_alg.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace vigil::tpm {
+namespace {
+
+struct MdTable {
+  // Indexed by Slot(); fetched once (OpenSSL 3 implicit fetches per call are
+  // slow), never freed.
+  std::array<EVP_MD*, 5> md{};
+  MdTable() {
+    md[0] = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    md[1] = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    md[2] = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+    md[3] = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+    md[4] = EVP_MD_fetch(nullptr, "SM3", nullptr);
+  }
+};
+
+int Slot(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      return 0;
+    case HashAlg::kSha256:
+      return 1;
+    case HashAlg::kSha384:
+      return 2;
+    case HashAlg::kSha512:
+      return 3;
+    case HashAlg::kSm3_256:
+      return 4;
+  }
+  return 1;
+}
+
+const EVP_MD* Md(HashAlg alg) {
+  static const MdTable* table = new MdTable();
+  return table->md[Slot(alg)];
+}
+
+struct CtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// One reusable context per thread avoids an allocation per digest.
+EVP_MD_CTX* ThreadCtx() {
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+}  // namespace
+
+std::optional<HashAlg> HashAlgFromId(uint16_t id) {
+  switch (id) {
+    case 0x0004:
+      return HashAlg::kSha1;
+    case 0x000B:
+      return HashAlg::kSha256;
+    case 0x000C:
+      return HashAlg::kSha384;
+    case 0x000D:
+      return HashAlg::kSha512;
+    case 0x0012:
+      return HashAlg::kSm3_256;
+    default:
+      return std::nullopt;
+  }
+}
+
+size_t DigestSize(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      return 20;
+    case HashAlg::kSha256:
+      return 32;
+    case HashAlg::kSha384:
+      return 48;
+    case HashAlg::kSha512:
+      return 64;
+    case HashAlg::kSm3_256:
+      return 32;
+  }
+  return 0;
+}
+
+absl::string_view HashAlgName(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      return "sha1";
+    case HashAlg::kSha256:
+      return "sha256";
+    case HashAlg::kSha384:
+      return "sha384";
+    case HashAlg::kSha512:
+      return "sha512";
+    case HashAlg::kSm3_256:
+      return "sm3_256";
+  }
+  return "unknown";
+}
+
+absl::string_view HashAlgMaaName(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      return "SHA1";
+    case HashAlg::kSha256:
+      return "SHA256";
+    case HashAlg::kSha384:
+      return "SHA384";
+    case HashAlg::kSha512:
+      return "SHA512";
+    case HashAlg::kSm3_256:
+      return "SM3_256";
+  }
+  return "UNKNOWN";
+}
+
+std::optional<HashAlg> HashAlgFromName(absl::string_view name) {
+  std::string n = absl::AsciiStrToLower(name);
+  for (HashAlg a : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384,
+                    HashAlg::kSha512, HashAlg::kSm3_256}) {
+    if (n == HashAlgName(a)) return a;
+  }
+  if (n == "sha-1") return HashAlg::kSha1;
+  if (n == "sha-256") return HashAlg::kSha256;
+  if (n == "sha-384") return HashAlg::kSha384;
+  if (n == "sha-512") return HashAlg::kSha512;
+  if (n == "sm3") return HashAlg::kSm3_256;
+  return std::nullopt;
+}
+
+bool HashAlgAvailable(HashAlg alg) { return Md(alg) != nullptr; }
+
+absl::Status HashParts(HashAlg alg,
+                       std::initializer_list<absl::Span<const uint8_t>> parts,
+                       uint8_t* out) {
+  const EVP_MD* md = Md(alg);
+  if (md == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("hash algorithm ", HashAlgName(alg),
+                     " is not available in this OpenSSL build"));
+  }
+  EVP_MD_CTX* ctx = ThreadCtx();
+  unsigned int len = 0;
+  bool ok = ctx != nullptr && EVP_DigestInit_ex2(ctx, md, nullptr) == 1;
+  for (const auto& p : parts) {
+    ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+  }
+  ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+  if (!ok || len != DigestSize(alg)) {
+    return absl::InternalError(
+        absl::StrCat("OpenSSL digest ", HashAlgName(alg), " failed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Digest> Hash(HashAlg alg, absl::Span<const uint8_t> data) {
+  Digest out(DigestSize(alg));
+  absl::Status s = HashParts(alg, {data}, out.data());
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status Extend(HashAlg alg, Digest* pcr,
+                    absl::Span<const uint8_t> digest) {
+  std::array<uint8_t, kMaxDigestSize> out;
+  absl::Status s = HashParts(alg, {*pcr, digest}, out.data());
+  if (!s.ok()) return s;
+  pcr->assign(out.begin(), out.begin() + DigestSize(alg));
+  return absl::OkStatus();
+}
+
+}  // namespace vigil::tpm

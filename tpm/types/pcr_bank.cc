@@ -1,0 +1,28 @@
+#include "tpm/types/pcr_bank.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace vigil::tpm {
+
+Digest InitialPcrValue(HashAlg alg, uint32_t pcr) {
+  const bool drtm = pcr >= 17 && pcr <= 22;
+  return Digest(DigestSize(alg), drtm ? 0xff : 0x00);
+}
+
+absl::Status ValidatePcrBank(const PcrBank& bank) {
+  for (const auto& [index, value] : bank.values) {
+    if (index >= kNumPcrs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          HashAlgName(bank.alg), " pcr ", index, ": index out of range 0..23"));
+    }
+    if (value.size() != DigestSize(bank.alg)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          HashAlgName(bank.alg), " pcr ", index, ": value has ", value.size(),
+          " bytes, want ", DigestSize(bank.alg)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vigil::tpm
