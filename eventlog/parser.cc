@@ -155,7 +155,11 @@ absl::Status ParseAgileRecord(ByteReader& r, size_t index,
       !copy.ReadU32Le(&count)) {
     return Error(ev->offset, absl::StrCat("event ", index, ": truncated header"));
   }
-  if (count != banks.size()) {
+  // A record may carry fewer digests than banks declared: real Windows logs
+  // measure some events (EV_COMPACT_HASH in PCR 11, SIPA trust points on PCR
+  // 0xFFFFFFFF) into the SHA-256 bank only. Replay then skips the event in
+  // the banks it lacks, and the comparison with quoted PCRs decides.
+  if (count == 0 || count > banks.size()) {
     return Error(copy.offset() - 4,
                  absl::StrCat("event ", index, ": has ", count,
                               " digests, the Spec ID event declares ",

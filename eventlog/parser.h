@@ -33,7 +33,8 @@ inline constexpr size_t kMaxEvents = 100000;
 //   - the log is empty or larger than kMaxLogSize;
 //   - a record is truncated or a length runs past the end;
 //   - a crypto-agile record names an algorithm absent from the Spec ID event,
-//     repeats one, or carries a different number of digests;
+//     repeats one, or carries no digest or more digests than declared banks
+//     (fewer is accepted: some Windows events are SHA-256 only);
 //   - the Spec ID event is malformed (digest size disagrees with the
 //     algorithm, no algorithms, unknown algorithm id);
 //   - a PCR index is >= 24 and not 0xFFFFFFFF;

@@ -1,0 +1,181 @@
+// Golden tests over the real-log corpus (testdata/corpus, provenance and
+// licences in testdata/corpus/MANIFEST.md and PROVENANCE.txt). Expectations
+// come from testdata/corpus_golden.json, which make_corpus_golden.py derives
+// from the MANIFEST's independent decoder and the upstream test sources, and
+// from testdata/corpus/expected_pcrs.json.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/testdata.h"
+#include "eventlog/event_types.h"
+#include "eventlog/parser.h"
+#include "eventlog/replay.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace vigil::eventlog {
+namespace {
+
+using json = nlohmann::json;
+using ::vigil::testing::ReadFileBytes;
+using ::vigil::testing::ReadFileText;
+using ::vigil::testing::SourcePath;
+
+std::string CorpusPath(const std::string& log) {
+  return SourcePath("eventlog/testdata/corpus/" + log);
+}
+
+const json& Golden() {
+  static const json* g = new json(json::parse(
+      ReadFileText(SourcePath("eventlog/testdata/corpus_golden.json")), nullptr, false));
+  return *g;
+}
+
+const json& ExpectedPcrs() {
+  static const json* e = new json(json::parse(
+      ReadFileText(CorpusPath("expected_pcrs.json")), nullptr, false));
+  return *e;
+}
+
+tpm::PcrBank ToBank(const json& entry) {
+  tpm::PcrBank bank;
+  bank.alg = *tpm::HashAlgFromName(entry["alg"].get<std::string>());
+  for (auto it = entry["pcrs"].begin(); it != entry["pcrs"].end(); ++it) {
+    bank.values[std::stoul(it.key())] = *HexDecode(it.value().get<std::string>());
+  }
+  return bank;
+}
+
+EventLog ParseCorpusLog(const std::string& name) {
+  std::vector<uint8_t> bytes = ReadFileBytes(CorpusPath(name));
+  EXPECT_FALSE(bytes.empty()) << name;
+  absl::StatusOr<EventLog> log = Parse(bytes);
+  EXPECT_OK(log) << name;
+  return log.ok() ? *std::move(log) : EventLog{};
+}
+
+class CorpusLog : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CorpusLog, ParsesWithTheIndependentDecodersShape) {
+  const std::string& name = GetParam();
+  const json& g = Golden()[name];
+  EventLog log = ParseCorpusLog(name);
+  EXPECT_EQ(log.events.size(), g["events"].get<size_t>());
+  EXPECT_EQ(log.format == LogFormat::kCryptoAgile ? "crypto-agile" : "sha1",
+            g["format"].get<std::string>());
+  if (g["startup_locality"].is_null()) {
+    EXPECT_FALSE(log.startup_locality.has_value());
+  } else {
+    EXPECT_EQ(log.startup_locality, g["startup_locality"].get<int>());
+  }
+  size_t no_pcr = std::count_if(log.events.begin(), log.events.end(),
+                                [](const RawEvent& e) { return e.pcr_index == kNoPcr; });
+  EXPECT_EQ(no_pcr, g["trailing_no_pcr_events"].get<size_t>());
+  EXPECT_EQ(log.trailing_zero_bytes, 0u);
+}
+
+TEST_P(CorpusLog, TouchesExactlyThePcrsTheIndependentDecoderSaw) {
+  const std::string& name = GetParam();
+  EventLog log = ParseCorpusLog(name);
+  ASSERT_OK_AND_ASSIGN(std::vector<BankReplay> banks, ReplayDigests(log));
+  ASSERT_FALSE(banks.empty());
+  std::vector<int> touched;
+  for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
+    // Union over banks: some Windows events are in the SHA-256 bank only.
+    bool any = false;
+    for (const BankReplay& b : banks) any = any || b.event_count[p] > 0;
+    if (any) touched.push_back(static_cast<int>(p));
+  }
+  EXPECT_EQ(touched, Golden()[name]["pcrs_touched"].get<std::vector<int>>());
+}
+
+TEST_P(CorpusLog, ReplaysToEverySuppliedPcrSetExceptTheDocumentedMismatches) {
+  const std::string& name = GetParam();
+  EventLog log = ParseCorpusLog(name);
+  for (const json& r : Golden()[name]["replays"]) {
+    const std::string source_log = r["log"].get<std::string>();
+    const json& entry = ExpectedPcrs()[source_log][r["entry"].get<size_t>()];
+    ASSERT_OK_AND_ASSIGN(ReplayedLog replayed, Replay(log, {ToBank(entry)}));
+    std::vector<int> mismatched;
+    for (const PcrMismatch& m : replayed.mismatches()) {
+      mismatched.push_back(static_cast<int>(m.pcr));
+    }
+    EXPECT_EQ(mismatched, r["mismatches"].get<std::vector<int>>())
+        << name << " vs " << entry["source"];
+    for (const json& pcr : r["mismatches"]) {
+      EXPECT_FALSE(replayed.PcrVerified(pcr.get<uint32_t>()));
+    }
+    EXPECT_TRUE(replayed.quirks().empty()) << name;
+  }
+}
+
+std::vector<std::string> AllCorpusLogs() {
+  std::vector<std::string> names;
+  for (auto it = Golden().begin(); it != Golden().end(); ++it) names.push_back(it.key());
+  return names;
+}
+
+std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusLog, ::testing::ValuesIn(AllCorpusLogs()),
+                         TestName);
+
+TEST(Corpus, GoldenCoversAll49Logs) { EXPECT_EQ(AllCorpusLogs().size(), 49u); }
+
+TEST(Corpus, Sha384SetForALogWithoutThatBankIsReportedUnreplayable) {
+  const std::string name = "immune-gmbh-guard-oss/derived/ludmilla.evidence.eventlog.bin";
+  EventLog log = ParseCorpusLog(name);
+  const json& entry = ExpectedPcrs()[name][1];
+  ASSERT_EQ(entry["alg"], "sha384");
+  ASSERT_OK_AND_ASSIGN(ReplayedLog r, Replay(log, {ToBank(entry)}));
+  EXPECT_THAT(r.unreplayable_banks(), ::testing::ElementsAre(tpm::HashAlg::kSha384));
+  EXPECT_TRUE(r.mismatches().empty());
+  EXPECT_FALSE(r.PcrVerified(0));
+}
+
+// The altered HIRS log (data of event 6 changed to "BAD  DATA", digests of
+// events 6 and 25 changed): the mismatch names PCR0's last event.
+TEST(Corpus, AlteredHirsLogMismatchesPcr0AndPcr1NamingTheLastEvents) {
+  EventLog log = ParseCorpusLog("nsacyber-HIRS/TPMLog_Altered.bin");
+  const json& entry = ExpectedPcrs()["nsacyber-HIRS/TpmLog.bin"][0];
+  ASSERT_OK_AND_ASSIGN(ReplayedLog r, Replay(log, {ToBank(entry)}));
+  ASSERT_EQ(r.mismatches().size(), 2u);
+  for (const PcrMismatch& m : r.mismatches()) {
+    ASSERT_TRUE(m.last_event.has_value());
+    EXPECT_EQ(log.events[*m.last_event].pcr_index, m.pcr);
+  }
+  EXPECT_TRUE(r.PcrVerified(7));
+}
+
+TEST(Corpus, EveryTruncationOfARealLogFailsCleanlyOrParsesAPrefix) {
+  std::vector<uint8_t> bytes =
+      ReadFileBytes(CorpusPath("google-go-tpm-tools/glinux-alex.bin"));
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_OK_AND_ASSIGN(EventLog full, Parse(bytes));
+  std::set<size_t> boundaries;
+  for (const RawEvent& e : full.events) boundaries.insert(e.offset);
+  boundaries.insert(bytes.size());
+  for (size_t n = 1; n < bytes.size(); ++n) {
+    absl::StatusOr<EventLog> r = Parse(absl::MakeConstSpan(bytes.data(), n));
+    if (boundaries.count(n)) {
+      EXPECT_OK(r) << "prefix " << n;
+    } else if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil::eventlog
