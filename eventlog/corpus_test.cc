@@ -115,6 +115,24 @@ TEST_P(CorpusLog, ReplaysToEverySuppliedPcrSetExceptTheDocumentedMismatches) {
   }
 }
 
+// No real log breaks a trust rule: every event whose type says digest = H(data)
+// matches (allowing the documented firmware conventions), and every type is
+// registered. Only the deliberately altered HIRS log is flagged.
+TEST_P(CorpusLog, HasNoIntegrityFindingsUnlessDeliberatelyAltered) {
+  const std::string& name = GetParam();
+  EventLog log = ParseCorpusLog(name);
+  ASSERT_OK_AND_ASSIGN(ReplayedLog r, InsecureReplayWithoutQuote(log));
+  if (name == "nsacyber-HIRS/TPMLog_Altered.bin") {
+    ASSERT_EQ(r.findings().size(), 1u);
+    EXPECT_EQ(r.findings()[0].pcr, 1u);  // the altered boot variable event 25
+    EXPECT_EQ(r.findings()[0].event_index, 25u);
+    return;
+  }
+  for (const IntegrityFinding& f : r.findings()) {
+    ADD_FAILURE() << name << ": event " << f.event_index << ": " << f.detail;
+  }
+}
+
 std::vector<std::string> AllCorpusLogs() {
   std::vector<std::string> names;
   for (auto it = Golden().begin(); it != Golden().end(); ++it) names.push_back(it.key());

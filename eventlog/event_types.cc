@@ -87,14 +87,18 @@ std::optional<absl::string_view> EventTypeName(uint32_t type) {
   }
 }
 
-DigestRule DigestCoversData(uint32_t type) {
+DigestRule DigestCoversData(uint32_t type, uint32_t pcr) {
   switch (type) {
+    case EV_EVENT_TAG:
+      return (pcr >= 12 && pcr <= 14) || (pcr >= 17 && pcr <= 22)
+                 ? DigestRule::kDataHash
+                 : DigestRule::kNotCovered;
+    case EV_EFI_VARIABLE_AUTHORITY:
+      return DigestRule::kDataHashAllowingTrailingBytes;
     case EV_SEPARATOR:
     case EV_ACTION:
-    case EV_EVENT_TAG:
     case EV_EFI_ACTION:
     case EV_EFI_VARIABLE_DRIVER_CONFIG:
-    case EV_EFI_VARIABLE_AUTHORITY:
     case EV_EFI_VARIABLE_BOOT2:
     case EV_EFI_GPT_EVENT:
     case EV_EFI_GPT_EVENT2:

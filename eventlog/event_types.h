@@ -81,11 +81,19 @@ enum class DigestRule {
   // firmware hashes only the VariableData member; either is accepted and the
   // one that matched is recorded.
   kDataHashOrVariableData,
+  // EV_EFI_VARIABLE_AUTHORITY: H(UEFI_VARIABLE_DATA), but shim logs 6 bytes
+  // after the structure and hashes the structure plus 5 of them
+  // (go-attestation#157). A digest over any prefix that contains the whole
+  // structure is accepted: everything that is interpreted stays covered.
+  kDataHashAllowingTrailingBytes,
 };
 
-// The digest rule for `type`. Only registered types have a rule other than
-// kNotCovered.
-DigestRule DigestCoversData(uint32_t type);
+// The digest rule for an event of `type` on `pcr`. Only registered types have
+// a rule other than kNotCovered. EV_EVENT_TAG is a data hash only on the
+// Windows SIPA PCRs (12-14 SRTM, 17-22 DRTM; maa-spec §3.4): the Linux EFI
+// stub uses tagged events on PCR 9 whose digest is of the initrd or load
+// options they describe.
+DigestRule DigestCoversData(uint32_t type, uint32_t pcr);
 
 }  // namespace vigil::eventlog
 

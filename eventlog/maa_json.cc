@@ -27,6 +27,8 @@ absl::string_view DataCheckName(DataCheck c) {
       return "matches";
     case DataCheck::kMatchesVariableData:
       return "matches-variable-data";
+    case DataCheck::kMatchesIgnoringTrailingBytes:
+      return "matches-ignoring-trailing-bytes";
     case DataCheck::kMismatch:
       return "MISMATCH";
   }

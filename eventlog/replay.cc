@@ -40,6 +40,10 @@ class ReplayedLogBuilder {
 
 namespace {
 
+// Trailing bytes tolerated after an authority event's UEFI_VARIABLE_DATA
+// (shim writes 6).
+constexpr size_t kMaxTrailingBytes = 8;
+
 bool Extended(const RawEvent& ev) {
   return ev.untrusted_type != EV_NO_ACTION && ev.pcr_index < tpm::kNumPcrs;
 }
@@ -56,7 +60,7 @@ bool DigestsEqualHashOf(const RawEvent& ev, absl::Span<const uint8_t> bytes) {
 
 DataCheck CheckData(const RawEvent& ev) {
   if (!Extended(ev)) return DataCheck::kNotApplicable;
-  switch (DigestCoversData(ev.untrusted_type)) {
+  switch (DigestCoversData(ev.untrusted_type, ev.pcr_index)) {
     case DigestRule::kNotCovered:
       return DataCheck::kNotApplicable;
     case DigestRule::kDataHash:
@@ -67,6 +71,21 @@ DataCheck CheckData(const RawEvent& ev) {
       auto var = ParseUefiVariableData(ev.data);
       if (var.ok() && DigestsEqualHashOf(ev, var->variable_data)) {
         return DataCheck::kMatchesVariableData;
+      }
+      return DataCheck::kMismatch;
+    }
+    case DigestRule::kDataHashAllowingTrailingBytes: {
+      if (DigestsEqualHashOf(ev, ev.data)) return DataCheck::kMatches;
+      auto var = ParseUefiVariableData(ev.data);
+      if (!var.ok() || var->trailing_bytes == 0 ||
+          var->trailing_bytes > kMaxTrailingBytes) {
+        return DataCheck::kMismatch;
+      }
+      const size_t struct_len = ev.data.size() - var->trailing_bytes;
+      for (size_t len = struct_len; len < ev.data.size(); ++len) {
+        if (DigestsEqualHashOf(ev, ev.data.first(len))) {
+          return DataCheck::kMatchesIgnoringTrailingBytes;
+        }
       }
       return DataCheck::kMismatch;
     }

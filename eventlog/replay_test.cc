@@ -222,5 +222,45 @@ TEST(Integrity, InsecureReplayVerifiesEveryPcrButSaysSo) {
   EXPECT_FALSE(r.PcrVerified(24));
 }
 
+// Shim logs 6 bytes after an authority event's UEFI_VARIABLE_DATA and hashes
+// the structure plus 5 of them (go-attestation#157; seen in the corpus's
+// debian-10, cos-85, cos-93 and tpm2-tools postcode logs).
+TEST(Integrity, ShimAuthorityEventWithTrailingBytesStillCoversTheStructure) {
+  std::vector<uint8_t> var =
+      testing::UefiVariable(testing::GlobalVariableGuid(), "Shim", Str("certificate"));
+  std::vector<uint8_t> logged = var;
+  logged.insert(logged.end(), {0, 0, 0, 0, 0, 0xaf});
+  std::vector<uint8_t> hashed(logged.begin(), logged.end() - 1);
+  LogBuilder b({HashAlg::kSha256});
+  b.AddWithDigests(7, EV_EFI_VARIABLE_AUTHORITY, logged,
+                   {{HashAlg::kSha256, HashOf(HashAlg::kSha256, hashed)}});
+  // A digest over less than the structure is a mismatch.
+  b.AddWithDigests(7, EV_EFI_VARIABLE_AUTHORITY, logged,
+                   {{HashAlg::kSha256,
+                     HashOf(HashAlg::kSha256,
+                            std::vector<uint8_t>(var.begin(), var.end() - 1))}});
+  ASSERT_OK_AND_ASSIGN(ReplayedLog r, InsecureReplayWithoutQuote(ParseOrDie(b.Bytes())));
+  EXPECT_EQ(r.data_check(1), DataCheck::kMatchesIgnoringTrailingBytes);
+  EXPECT_TRUE(r.EventTrusted(1));
+  EXPECT_EQ(r.data_check(2), DataCheck::kMismatch);
+}
+
+// The Linux EFI stub measures the initrd into PCR 9 as an EV_EVENT_TAG whose
+// digest is of the initrd; only Windows SIPA PCRs require digest == H(data).
+TEST(Integrity, TaggedEventDataIsCheckedOnlyOnSipaPcrs) {
+  std::map<HashAlg, std::vector<uint8_t>> other = {
+      {HashAlg::kSha256, HashOf(HashAlg::kSha256, Str("initrd contents"))}};
+  LogBuilder b({HashAlg::kSha256});
+  b.AddWithDigests(9, EV_EVENT_TAG, Str("tag"), other);
+  b.AddWithDigests(12, EV_EVENT_TAG, Str("tag"), other);
+  b.Add(13, EV_EVENT_TAG, Str("tag"));
+  ASSERT_OK_AND_ASSIGN(ReplayedLog r, InsecureReplayWithoutQuote(ParseOrDie(b.Bytes())));
+  EXPECT_EQ(r.data_check(1), DataCheck::kNotApplicable);
+  EXPECT_TRUE(r.PcrsClean(std::vector<uint32_t>{9}));
+  EXPECT_EQ(r.data_check(2), DataCheck::kMismatch);
+  EXPECT_FALSE(r.PcrsClean(std::vector<uint32_t>{12}));
+  EXPECT_EQ(r.data_check(3), DataCheck::kMatches);
+}
+
 }  // namespace
 }  // namespace vigil::eventlog

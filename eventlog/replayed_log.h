@@ -45,6 +45,9 @@ enum class DataCheck {
   kMatches,        // every bank's digest equals H(data)
   // EV_EFI_VARIABLE_BOOT: every digest equals H(VariableData) (EDK2 style)
   kMatchesVariableData,
+  // EV_EFI_VARIABLE_AUTHORITY: every digest equals H(a prefix of the data
+  // that contains the whole UEFI_VARIABLE_DATA) (the shim bug)
+  kMatchesIgnoringTrailingBytes,
   kMismatch,  // some bank's digest differs from H(data): data is forged
 };
 

@@ -20,9 +20,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Absolute offset of the event data: the record offset is enough for error
-// messages to point near the problem without the record layout here.
-size_t DataOffset(const RawEvent& ev) { return ev.offset; }
+// Offsets in "malformed: offset N" summaries are relative to the event data:
+// a RawEvent alone does not say where its data starts in the log.
+size_t DataOffset(const RawEvent&) { return 0; }
 
 // PK and KEK live under EFI_GLOBAL_VARIABLE, db and dbx under
 // EFI_IMAGE_SECURITY_DATABASE_GUID (UEFI 2.10 §3.3, §32.6.1).

@@ -58,7 +58,8 @@ std::optional<nlohmann::ordered_json> UefiProcessedData(const RawEvent& ev);
 // e.g. `SecureBoot = 01`, `\EFI\ubuntu\shimx64.efi
 // [PciRoot(0x0)/Pci(0x3,0x0)/...]`, `db: 2 X.509 (CN=Microsoft Windows
 // Production PCA 2011, ...)`. "" when there is nothing to say beyond the type.
-// Malformed data yields "malformed: <reason>". UNTRUSTED like the data; never
+// Malformed data yields "malformed: offset N: <reason>", N relative to the
+// event data. UNTRUSTED like the data; never
 // use it for decisions.
 std::string DescribeUefiEvent(const RawEvent& ev);
 

@@ -63,13 +63,16 @@ bool AllowedInPcr7(uint32_t type) {
 
 }  // namespace
 
-absl::StatusOr<size_t> CheckPcr7TrustRules(const ReplayedLog& log) {
+absl::StatusOr<std::optional<size_t>> CheckPcr7TrustRules(
+    const ReplayedLog& log) {
   const EventLog& el = log.log();
   std::optional<size_t> separator;
+  bool any = false;
   std::set<std::pair<std::string, std::string>> seen;
   for (const RawEvent& ev : el.events) {
     if (ev.pcr_index != kPcr7 || !Extended(el, ev)) continue;
     const size_t i = ev.index;
+    any = true;
     if (!log.EventTrusted(i)) {
       return RuleBroken(i, absl::StrCat(TypeText(ev.untrusted_type),
                                         " is not trusted (unregistered type "
@@ -121,10 +124,10 @@ absl::StatusOr<size_t> CheckPcr7TrustRules(const ReplayedLog& log) {
                                         " measured twice"));
     }
   }
-  if (!separator.has_value()) {
-    return absl::InvalidArgumentError("pcr 7: no EV_SEPARATOR");
+  if (any && !separator.has_value()) {
+    return absl::InvalidArgumentError("pcr 7: events but no EV_SEPARATOR");
   }
-  return *separator;
+  return separator;
 }
 
 absl::StatusOr<SecureBootState> ExtractSecureBoot(const ReplayedLog& log) {
@@ -132,7 +135,7 @@ absl::StatusOr<SecureBootState> ExtractSecureBoot(const ReplayedLog& log) {
     return absl::FailedPreconditionError(
         "pcr 7: not verified against trusted PCR values");
   }
-  absl::StatusOr<size_t> separator = CheckPcr7TrustRules(log);
+  absl::StatusOr<std::optional<size_t>> separator = CheckPcr7TrustRules(log);
   if (!separator.ok()) return separator.status();
 
   const EventLog& el = log.log();
@@ -163,7 +166,7 @@ absl::StatusOr<SecureBootState> ExtractSecureBoot(const ReplayedLog& log) {
       a.variable_name = v->name_utf8;
       a.variable_guid = v->vendor_guid;
       a.variable_data = v->variable_data;
-      a.after_separator = i > *separator;
+      a.after_separator = separator->has_value() && i > **separator;
       if (v->name_utf8 == "SbatLevel") {
         out.sbat_level = DecodeEventText(v->variable_data).text;
       } else if (v->name_utf8 == "MokSBState" && !v->variable_data.empty()) {
@@ -241,7 +244,7 @@ void DeriveUefiClaims(const ReplayedLog& log, DerivedClaims* claims) {
     claims->Underivable(kSecureBootClaim, log.WhyNotClean(pcr7));
     return;
   }
-  absl::StatusOr<size_t> separator = CheckPcr7TrustRules(log);
+  absl::StatusOr<std::optional<size_t>> separator = CheckPcr7TrustRules(log);
   if (!separator.ok()) {
     claims->Underivable(kSecureBootClaim,
                         std::string(separator.status().message()));

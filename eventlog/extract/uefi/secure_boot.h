@@ -12,7 +12,10 @@
 //   2. only EV_EFI_VARIABLE_DRIVER_CONFIG, EV_EFI_VARIABLE_AUTHORITY,
 //      EV_EFI_ACTION, EV_SEPARATOR and the SPDM policy/authority events may
 //      appear in PCR 7; anything else is a relabeled event;
-//   3. exactly one EV_SEPARATOR, with data 0x00000000;
+//   3. exactly one EV_SEPARATOR, with data 0x00000000, whenever PCR 7 has any
+//      event (without one, events an attacker extends after boot could not be
+//      told from firmware measurements); a PCR 7 with no events at all is a
+//      platform that measured no policy (legacy BIOS);
 //   4. EV_EFI_VARIABLE_DRIVER_CONFIG events come before the separator, parse as
 //      UEFI_VARIABLE_DATA, and no (VariableName GUID, UnicodeName) repeats;
 //   5. no event of another type carries the SecureBoot variable (a SecureBoot
@@ -94,7 +97,8 @@ struct SecureBootState {
   std::vector<std::string> actions;
   // Other DRIVER_CONFIG variables seen before the separator ("Name (GUID)").
   std::vector<std::string> other_variables;
-  size_t separator_index = 0;
+  // The PCR 7 EV_SEPARATOR; nullopt only when PCR 7 has no events.
+  std::optional<size_t> separator_index;
 
   std::shared_ptr<const std::vector<uint8_t>> storage;
 };
@@ -102,8 +106,10 @@ struct SecureBootState {
 // CheckPcr7TrustRules(log): OK when PCR 7's events obey rules 1-5 above.
 // Does not check that PCR 7 is verified (callers do: PcrsClean / PcrVerified).
 // Fails with kInvalidArgument, message "pcr 7: event N: <rule broken>".
-// Returns the index of the PCR 7 separator on success.
-absl::StatusOr<size_t> CheckPcr7TrustRules(const ReplayedLog& log);
+// Returns the index of the PCR 7 separator on success, nullopt when PCR 7
+// has no events.
+absl::StatusOr<std::optional<size_t>> CheckPcr7TrustRules(
+    const ReplayedLog& log);
 
 // ExtractSecureBoot(log): the Secure Boot state from PCR 7.
 // The caller must have produced `log` by Replay() against PCR values from a

@@ -26,7 +26,7 @@ namespace vigil::eventlog {
 inline constexpr uint32_t SIPAEVENTTYPE_NONMEASURED = 0x80000000;
 inline constexpr uint32_t SIPAEVENTTYPE_AGGREGATION = 0x40000000;
 
-// The IDs the claims code reads (wbcl.h values; maa-spec.md §3.4).
+// The IDs Vigil's decoders and claims refer to by name (wbcl.h values; maa-spec.md §3.4).
 inline constexpr uint32_t SIPAEVENT_TRUSTBOUNDARY = 0x40010001;
 inline constexpr uint32_t SIPAEVENT_ELAM_AGGREGATION = 0x40010002;
 inline constexpr uint32_t SIPAEVENT_LOADEDMODULE_AGGREGATION = 0x40010003;
@@ -43,12 +43,18 @@ inline constexpr uint32_t SIPAEVENT_TESTSIGNING = 0x00050003;
 inline constexpr uint32_t SIPAEVENT_DATAEXECUTIONPREVENTION = 0x00050004;
 inline constexpr uint32_t SIPAEVENT_SAFEMODE = 0x00050005;
 inline constexpr uint32_t SIPAEVENT_WINPE = 0x00050006;
+inline constexpr uint32_t SIPAEVENT_OSDEVICE = 0x00050008;
+inline constexpr uint32_t SIPAEVENT_HYPERVISOR_LAUNCH_TYPE = 0x0005000A;
+inline constexpr uint32_t SIPAEVENT_HYPERVISOR_IOMMU_POLICY = 0x0005000C;
+inline constexpr uint32_t SIPAEVENT_DRIVER_LOAD_POLICY = 0x0005000E;
 inline constexpr uint32_t SIPAEVENT_SI_POLICY = 0x0005000F;
+inline constexpr uint32_t SIPAEVENT_VSM_LAUNCH_TYPE = 0x00050012;
 inline constexpr uint32_t SIPAEVENT_OS_REVOCATION_LIST = 0x00050013;
 inline constexpr uint32_t SIPAEVENT_FLIGHTSIGNING = 0x00050021;
 inline constexpr uint32_t SIPAEVENT_SI_POLICY_SIGNER = 0x00050031;
 inline constexpr uint32_t SIPAEVENT_AUTHORITYPUBKEY = 0x00060002;
 inline constexpr uint32_t SIPAEVENT_FILEPATH = 0x00070001;
+inline constexpr uint32_t SIPAEVENT_HASHALGORITHMID = 0x00070003;
 inline constexpr uint32_t SIPAEVENT_IMAGEVALIDATED = 0x0007000A;
 inline constexpr uint32_t SIPAEVENT_MODULE_SVN = 0x0007000B;
 inline constexpr uint32_t SIPAEVENT_VBS_VSM_REQUIRED = 0x000A0001;

@@ -1,0 +1,86 @@
+// File: policy/jmespath/interpreter.h
+// -----------------------------------------------------------------------------
+// Interpreter: evaluates a syntax tree against a document, one instance per
+// evaluation (it holds the evaluation's arena and cost counter; the tree and
+// the document are only read).
+//
+// Ownership (see value.h): Eval() consumes `current` and returns a Value that
+// is valid while the tree, the document, this interpreter and whatever
+// `current` referenced are alive. Eval never returns a reference into the
+// storage of an owned `current`: it moves out of it, or pins it in the arena
+// first when it must view it more than once and keep the results.
+//
+// Internal to policy/jmespath; use jmespath.h.
+
+#ifndef VIGIL_POLICY_JMESPATH_INTERPRETER_H_
+#define VIGIL_POLICY_JMESPATH_INTERPRETER_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "policy/jmespath/ast.h"
+#include "policy/jmespath/json_util.h"
+#include "policy/jmespath/value.h"
+
+namespace vigil::jmespath::internal {
+
+class Interpreter {
+ public:
+  Interpreter(const Ast& ast, int64_t max_cost)
+      : ast_(ast), max_cost_(max_cost) {}
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Evaluates node `id` with `current` as the current node (@).
+  // Fails with the JMESPath error kinds of functions.h, kInvalidValue for a
+  // zero slice step, and kLimitExceeded when the cost budget or a depth limit
+  // is exceeded.
+  absl::StatusOr<Value> Eval(NodeId id, Value current);
+
+  // The value as Json: moves owned data, copies referenced data. Fails with
+  // kLimitExceeded when a referenced value nests deeper than kMaxValueDepth
+  // or the copy exceeds the cost budget.
+  absl::StatusOr<Json> Materialize(Value value);
+
+  // Returns a reference Value for `value`, moving owned data into the arena,
+  // which lives as long as this interpreter.
+  Value Pin(Value value);
+
+  // Adds `units` to the evaluation cost; fails with kLimitExceeded past the
+  // budget.
+  absl::Status Charge(int64_t units) {
+    cost_ += units;
+    if (cost_ > max_cost_) return CostExceeded();
+    return absl::OkStatus();
+  }
+
+  const Ast& ast() const { return ast_; }
+
+ private:
+  absl::StatusOr<Value> EvalNode(const Node& node, Value current);
+  absl::StatusOr<Value> EvalIndex(const Node& node, Value current);
+  absl::StatusOr<Value> EvalSlice(const Node& node, Value current);
+  absl::StatusOr<Value> EvalFlatten(const Node& node, Value current);
+  absl::StatusOr<Value> EvalProjection(const Node& node, Value current);
+  absl::StatusOr<Value> EvalValueProjection(const Node& node, Value current);
+  absl::StatusOr<Value> EvalFilter(const Node& node, Value current);
+  absl::StatusOr<Value> EvalMultiSelectList(const Node& node, Value current);
+  absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
+  absl::StatusOr<Value> EvalComparator(const Node& node, Value current);
+  absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
+  absl::Status CostExceeded() const;
+
+  const Ast& ast_;
+  const int64_t max_cost_;
+  int64_t cost_ = 0;
+  int depth_ = 0;
+  std::deque<Json> pinned_json_;
+  std::deque<std::vector<Value>> pinned_lists_;
+};
+
+}  // namespace vigil::jmespath::internal
+
+#endif  // VIGIL_POLICY_JMESPATH_INTERPRETER_H_

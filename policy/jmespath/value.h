@@ -1,0 +1,152 @@
+// File: policy/jmespath/value.h
+// -----------------------------------------------------------------------------
+// Value: a JSON value during evaluation, without copying the input document.
+//
+// A Value is one of
+//   - a reference to a Json that outlives the evaluation (the input document,
+//     a literal in the syntax tree, or a value pinned in the evaluation arena),
+//   - an owned Json (built by evaluation, e.g. a function result),
+//   - an owned list of Values (an array built by a projection, filter, slice,
+//     flatten or multi-select list, not yet turned into Json), or
+//   - a reference to such a list.
+// Projections therefore collect pointers into the document, and JSON is
+// copied once, when the final result is materialised.
+//
+// Lifetime rule: a reference Value is valid while what it points at lives.
+// View() of an owned Value points into that Value, so it must not outlive it
+// or survive a move of it; the interpreter pins owned values it needs to view
+// beyond one call (see interpreter.cc).
+//
+// Internal to policy/jmespath.
+
+#ifndef VIGIL_POLICY_JMESPATH_VALUE_H_
+#define VIGIL_POLICY_JMESPATH_VALUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "policy/jmespath/json_util.h"
+
+namespace vigil::jmespath::internal {
+
+const Json& NullJson();
+
+class Value {
+ public:
+  // Null.
+  Value() : rep_(Rep::kJsonRef), json_ref_(&NullJson()) {}
+
+  static Value Ref(const Json& json) { return Value(Rep::kJsonRef, &json); }
+  static Value Own(Json json) {
+    Value v(Rep::kJson, nullptr);
+    v.json_ = std::move(json);
+    return v;
+  }
+  static Value List(std::vector<Value> items) {
+    Value v(Rep::kList, nullptr);
+    v.list_ = std::move(items);
+    return v;
+  }
+  static Value ListRef(const std::vector<Value>& items) {
+    Value v(Rep::kListRef, nullptr);
+    v.list_ref_ = &items;
+    return v;
+  }
+  static Value Bool(bool b) { return Own(Json(b)); }
+
+  Value(Value&&) = default;
+  Value& operator=(Value&&) = default;
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+
+  Type type() const {
+    const Json* j = json();
+    return j != nullptr ? TypeOf(*j) : Type::kArray;
+  }
+  bool is_null() const { return type() == Type::kNull; }
+  bool is_owned() const { return rep_ == Rep::kJson || rep_ == Rep::kList; }
+
+  // The Json, or nullptr when this is a list.
+  const Json* json() const {
+    switch (rep_) {
+      case Rep::kJsonRef:
+        return json_ref_;
+      case Rep::kJson:
+        return &json_;
+      default:
+        return nullptr;
+    }
+  }
+  // The list, or nullptr when this is a Json.
+  const std::vector<Value>* list() const {
+    switch (rep_) {
+      case Rep::kList:
+        return &list_;
+      case Rep::kListRef:
+        return list_ref_;
+      default:
+        return nullptr;
+    }
+  }
+
+  // A non-owning Value for the same data (see the lifetime rule).
+  Value View() const {
+    if (const Json* j = json()) return Ref(*j);
+    return ListRef(*list());
+  }
+
+  // Moves the Json out of an owned Json value (precondition: rep kJson).
+  Json ReleaseJson() && { return std::move(json_); }
+
+  // Pointer to the string, or nullptr if not a string.
+  const std::string* string() const {
+    const Json* j = json();
+    return j != nullptr ? j->get_ptr<const std::string*>() : nullptr;
+  }
+
+  // Array access (precondition: type() == kArray).
+  size_t ArraySize() const {
+    const std::vector<Value>* l = list();
+    return l != nullptr ? l->size() : json()->size();
+  }
+  // Element i as a reference valid while this Value lives (unmoved).
+  Value ElementView(size_t i) const;
+  // Element i, moved out of an owned array or referenced from a borrowed one.
+  // Each element may be taken once.
+  Value TakeElement(size_t i);
+
+  // Object member `name`, moved out (owned) or referenced; null if this is
+  // not an object or has no such member.
+  Value TakeField(const std::string& name) &&;
+
+  // The member values of an object (precondition: type() == kObject), moved
+  // out (owned) or referenced, in member order.
+  std::vector<Value> TakeMemberValues() &&;
+
+ private:
+  enum class Rep : uint8_t { kJsonRef, kJson, kListRef, kList };
+  Value(Rep rep, const Json* ref) : rep_(rep), json_ref_(ref) {}
+
+  Rep rep_;
+  union {
+    const Json* json_ref_;
+    const std::vector<Value>* list_ref_;
+  };
+  Json json_;
+  std::vector<Value> list_;
+};
+
+// JMESPath truthiness: false, null, "", [] and {} are false; all else true
+// (including 0).
+bool IsTruthy(const Value& v);
+
+// JMESPath equality of two values (lists compare like arrays).
+Equality ValueEqual(const Value& a, const Value& b, int depth_left);
+
+}  // namespace vigil::jmespath::internal
+
+#endif  // VIGIL_POLICY_JMESPATH_VALUE_H_
