@@ -86,9 +86,13 @@ function(vigil_cc_binary)
 endfunction()
 
 # libFuzzer targets: only with VIGIL_BUILD_FUZZERS and clang. Without them the
-# same source is still compiled into a replay driver so it cannot rot.
+# same source is linked with a replay driver, so it cannot rot, and each seed
+# file is run through it as a test (under the sanitizer presets too).
+#   vigil_cc_fuzzer(NAME n SRCS ... DEPS ... [CORPUS dir])
+# CORPUS (relative to the current source dir) holds the seed inputs; the fuzz
+# runner (scripts/run-fuzzers) reads its path from fuzz/<target>.seeds.
 function(vigil_cc_fuzzer)
-  cmake_parse_arguments(V "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(V "" "NAME;CORPUS" "SRCS;DEPS" ${ARGN})
   _vigil_module_prefix(prefix ns)
   set(target "vigil_${prefix}_${V_NAME}")
   add_executable(${target} ${V_SRCS})
@@ -101,6 +105,19 @@ function(vigil_cc_fuzzer)
     target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/common/testing/fuzz_replay_main.cc)
   endif()
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+  endif()
+  add_dependencies(fuzzers ${target})
+  if(V_CORPUS)
+    set(corpus "${CMAKE_CURRENT_SOURCE_DIR}/${V_CORPUS}")
+    file(WRITE "${PROJECT_BINARY_DIR}/fuzz/${target}.seeds" "${corpus}\n")
+    if(VIGIL_BUILD_TESTS AND NOT VIGIL_BUILD_FUZZERS)
+      file(GLOB seeds CONFIGURE_DEPENDS "${corpus}/*")
+      add_test(NAME ${target}.seeds COMMAND ${target} ${seeds})
+      set_tests_properties(${target}.seeds PROPERTIES LABELS "unit;fuzz-seeds")
+    endif()
+  endif()
 endfunction()
 
 function(vigil_cc_benchmark)

@@ -14,9 +14,9 @@ namespace vigil::eventlog {
 // Builds ReplayedLog values; the only code with access to its constructor.
 class ReplayedLogBuilder {
  public:
-  static ReplayedLog Make(const EventLog& log) {
+  static ReplayedLog Make(EventLog log) {
     ReplayedLog r;
-    r.log_ = log;
+    r.log_ = std::move(log);
     return r;
   }
   static void SetVerified(ReplayedLog& r, std::bitset<tpm::kNumPcrs> v) {
@@ -48,34 +48,64 @@ bool Extended(const RawEvent& ev) {
   return ev.untrusted_type != EV_NO_ACTION && ev.pcr_index < tpm::kNumPcrs;
 }
 
-bool DigestsEqualHashOf(const RawEvent& ev, absl::Span<const uint8_t> bytes) {
-  std::array<uint8_t, tpm::kMaxDigestSize> h;
-  for (const EventDigest& d : ev.digests) {
-    if (!tpm::HashAlgAvailable(d.alg)) continue;
-    if (!tpm::HashParts(d.alg, {bytes}, h.data()).ok()) return false;
-    if (!std::equal(d.value.begin(), d.value.end(), h.begin())) return false;
+// Data is checked against one digest: that of the most preferred bank whose
+// chain the caller verified. Checking the others adds nothing (their chains
+// are not what is trusted) and would hash every covered event once per bank.
+constexpr tpm::HashAlg kCheckPreference[] = {
+    tpm::HashAlg::kSha256, tpm::HashAlg::kSha384, tpm::HashAlg::kSha512,
+    tpm::HashAlg::kSm3_256, tpm::HashAlg::kSha1};
+
+// Bit i of a mask stands for kCheckPreference[i].
+using AlgMask = uint8_t;
+
+AlgMask MaskOf(tpm::HashAlg alg) {
+  for (size_t i = 0; i < std::size(kCheckPreference); ++i) {
+    if (kCheckPreference[i] == alg) return static_cast<AlgMask>(1u << i);
   }
-  return true;
+  return 0;
 }
 
-DataCheck CheckData(const RawEvent& ev) {
+// The digest to check `ev`'s data against: the most preferred one in
+// `allowed`, else (the PCR is not verified, so the answer only informs) the
+// most preferred the event has.
+std::optional<EventDigest> CheckDigest(const RawEvent& ev, AlgMask allowed) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (tpm::HashAlg alg : kCheckPreference) {
+      if (pass == 0 && !(allowed & MaskOf(alg))) continue;
+      if (!tpm::HashAlgAvailable(alg)) continue;
+      if (std::optional<absl::Span<const uint8_t>> d = ev.DigestFor(alg)) {
+        return EventDigest{alg, *d};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool DigestIsHashOf(const EventDigest& d, absl::Span<const uint8_t> bytes) {
+  std::array<uint8_t, tpm::kMaxDigestSize> h;
+  if (!tpm::HashParts(d.alg, {bytes}, h.data()).ok()) return false;
+  return std::equal(d.value.begin(), d.value.end(), h.begin());
+}
+
+DataCheck CheckData(const RawEvent& ev, AlgMask allowed) {
   if (!Extended(ev)) return DataCheck::kNotApplicable;
-  switch (DigestCoversData(ev.untrusted_type, ev.pcr_index)) {
+  const DigestRule rule = DigestCoversData(ev.untrusted_type, ev.pcr_index);
+  if (rule == DigestRule::kNotCovered) return DataCheck::kNotApplicable;
+  std::optional<EventDigest> d = CheckDigest(ev, allowed);
+  if (!d.has_value()) return DataCheck::kMismatch;
+  if (DigestIsHashOf(*d, ev.data)) return DataCheck::kMatches;
+  switch (rule) {
     case DigestRule::kNotCovered:
-      return DataCheck::kNotApplicable;
     case DigestRule::kDataHash:
-      return DigestsEqualHashOf(ev, ev.data) ? DataCheck::kMatches
-                                             : DataCheck::kMismatch;
+      return DataCheck::kMismatch;
     case DigestRule::kDataHashOrVariableData: {
-      if (DigestsEqualHashOf(ev, ev.data)) return DataCheck::kMatches;
       auto var = ParseUefiVariableData(ev.data);
-      if (var.ok() && DigestsEqualHashOf(ev, var->variable_data)) {
+      if (var.ok() && DigestIsHashOf(*d, var->variable_data)) {
         return DataCheck::kMatchesVariableData;
       }
       return DataCheck::kMismatch;
     }
     case DigestRule::kDataHashAllowingTrailingBytes: {
-      if (DigestsEqualHashOf(ev, ev.data)) return DataCheck::kMatches;
       auto var = ParseUefiVariableData(ev.data);
       if (!var.ok() || var->trailing_bytes == 0 ||
           var->trailing_bytes > kMaxTrailingBytes) {
@@ -83,7 +113,7 @@ DataCheck CheckData(const RawEvent& ev) {
       }
       const size_t struct_len = ev.data.size() - var->trailing_bytes;
       for (size_t len = struct_len; len < ev.data.size(); ++len) {
-        if (DigestsEqualHashOf(ev, ev.data.first(len))) {
+        if (DigestIsHashOf(*d, ev.data.first(len))) {
           return DataCheck::kMatchesIgnoringTrailingBytes;
         }
       }
@@ -93,7 +123,10 @@ DataCheck CheckData(const RawEvent& ev) {
   return DataCheck::kMismatch;
 }
 
-void CheckIntegrity(ReplayedLog& out) {
+// `allowed[pcr]`: the banks whose digests may be used to check events of
+// that PCR (the verified ones).
+void CheckIntegrity(ReplayedLog& out,
+                    const std::array<AlgMask, tpm::kNumPcrs>& allowed) {
   const EventLog& log = out.log();
   auto& checks = ReplayedLogBuilder::data_checks(out);
   auto& findings = ReplayedLogBuilder::findings(out);
@@ -101,7 +134,8 @@ void CheckIntegrity(ReplayedLog& out) {
   for (const RawEvent& ev : log.events) {
     // The crypto-agile header is record 0 and is not an event.
     const bool header = ev.index == 0 && log.format == LogFormat::kCryptoAgile;
-    checks.push_back(header ? DataCheck::kNotApplicable : CheckData(ev));
+    const AlgMask mask = ev.pcr_index < tpm::kNumPcrs ? allowed[ev.pcr_index] : 0;
+    checks.push_back(header ? DataCheck::kNotApplicable : CheckData(ev, mask));
     if (header || ev.pcr_index == kNoPcr) continue;
     if (!IsKnownEventType(ev.untrusted_type)) {
       findings.push_back({IntegrityFinding::Kind::kUnknownType, ev.index,
@@ -115,6 +149,38 @@ void CheckIntegrity(ReplayedLog& out) {
                         " data does not match its digest")});
     }
   }
+}
+
+absl::StatusOr<std::vector<BankReplay>> ReplayBanks(
+    const EventLog& log, absl::Span<const tpm::HashAlg> algs) {
+  std::vector<BankReplay> banks;
+  for (tpm::HashAlg alg : algs) {
+    if (!tpm::HashAlgAvailable(alg)) {
+      return absl::UnimplementedError(absl::StrCat(
+          "replay: ", tpm::HashAlgName(alg), " is not available in OpenSSL"));
+    }
+    BankReplay b;
+    b.alg = alg;
+    for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
+      b.values[p] = InitialValueForLog(log, alg, p);
+    }
+    banks.push_back(std::move(b));
+  }
+  const bool agile = log.format == LogFormat::kCryptoAgile;
+  for (const RawEvent& ev : log.events) {
+    if ((agile && ev.index == 0) || !Extended(ev)) continue;
+    for (BankReplay& b : banks) {
+      std::optional<absl::Span<const uint8_t>> d = ev.DigestFor(b.alg);
+      // A record without this bank's digest measured nothing into it
+      // (parser.h: some Windows events are SHA-256 only).
+      if (!d.has_value()) continue;
+      absl::Status s = tpm::Extend(b.alg, &b.values[ev.pcr_index], *d);
+      if (!s.ok()) return s;
+      b.last_event[ev.pcr_index] = ev.index;
+      ++b.event_count[ev.pcr_index];
+    }
+  }
+  return banks;
 }
 
 }  // namespace
@@ -137,35 +203,10 @@ tpm::Digest InitialValueForLog(const EventLog& log, tpm::HashAlg alg,
 }
 
 absl::StatusOr<std::vector<BankReplay>> ReplayDigests(const EventLog& log) {
-  std::vector<BankReplay> banks;
-  for (tpm::HashAlg alg : log.algorithms) {
-    if (!tpm::HashAlgAvailable(alg)) {
-      return absl::UnimplementedError(absl::StrCat(
-          "replay: ", tpm::HashAlgName(alg), " is not available in OpenSSL"));
-    }
-    BankReplay b;
-    b.alg = alg;
-    for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
-      b.values[p] = InitialValueForLog(log, alg, p);
-    }
-    banks.push_back(std::move(b));
-  }
-  const bool agile = log.format == LogFormat::kCryptoAgile;
-  for (const RawEvent& ev : log.events) {
-    if ((agile && ev.index == 0) || !Extended(ev)) continue;
-    for (BankReplay& b : banks) {
-      std::optional<absl::Span<const uint8_t>> d = ev.DigestFor(b.alg);
-      if (!d.has_value()) continue;  // the parser guarantees one per bank
-      absl::Status s = tpm::Extend(b.alg, &b.values[ev.pcr_index], *d);
-      if (!s.ok()) return s;
-      b.last_event[ev.pcr_index] = ev.index;
-      ++b.event_count[ev.pcr_index];
-    }
-  }
-  return banks;
+  return ReplayBanks(log, log.algorithms);
 }
 
-absl::StatusOr<ReplayedLog> Replay(const EventLog& log,
+absl::StatusOr<ReplayedLog> Replay(EventLog log,
                                    absl::Span<const tpm::PcrBank> trusted) {
   for (size_t i = 0; i < trusted.size(); ++i) {
     absl::Status s = tpm::ValidatePcrBank(trusted[i]);
@@ -178,11 +219,18 @@ absl::StatusOr<ReplayedLog> Replay(const EventLog& log,
       }
     }
   }
-  absl::StatusOr<std::vector<BankReplay>> replays = ReplayDigests(log);
+  // Only the banks being verified are replayed.
+  std::vector<tpm::HashAlg> algs;
+  for (const tpm::PcrBank& bank : trusted) {
+    if (std::find(log.algorithms.begin(), log.algorithms.end(), bank.alg) !=
+        log.algorithms.end()) {
+      algs.push_back(bank.alg);
+    }
+  }
+  absl::StatusOr<std::vector<BankReplay>> replays = ReplayBanks(log, algs);
   if (!replays.ok()) return replays.status();
 
-  ReplayedLog out = ReplayedLogBuilder::Make(log);
-  CheckIntegrity(out);
+  ReplayedLog out = ReplayedLogBuilder::Make(std::move(log));
   std::bitset<tpm::kNumPcrs> covered, failed;
   for (const tpm::PcrBank& bank : trusted) {
     auto it = std::find_if(replays->begin(), replays->end(),
@@ -214,15 +262,27 @@ absl::StatusOr<ReplayedLog> Replay(const EventLog& log,
           {bank.alg, pcr, want, got, it->last_event[pcr]});
     }
   }
-  ReplayedLogBuilder::SetVerified(out, covered & ~failed);
+  const std::bitset<tpm::kNumPcrs> verified = covered & ~failed;
+  ReplayedLogBuilder::SetVerified(out, verified);
+  std::array<AlgMask, tpm::kNumPcrs> allowed{};
+  for (const tpm::PcrBank& bank : trusted) {
+    for (const auto& [pcr, value] : bank.values) {
+      if (verified[pcr]) allowed[pcr] |= MaskOf(bank.alg);
+    }
+  }
+  CheckIntegrity(out, allowed);
   return out;
 }
 
-absl::StatusOr<ReplayedLog> InsecureReplayWithoutQuote(const EventLog& log) {
+absl::StatusOr<ReplayedLog> InsecureReplayWithoutQuote(EventLog log) {
   absl::StatusOr<std::vector<BankReplay>> replays = ReplayDigests(log);
   if (!replays.ok()) return replays.status();
-  ReplayedLog out = ReplayedLogBuilder::Make(log);
-  CheckIntegrity(out);
+  AlgMask all = 0;
+  for (tpm::HashAlg alg : log.algorithms) all |= MaskOf(alg);
+  ReplayedLog out = ReplayedLogBuilder::Make(std::move(log));
+  std::array<AlgMask, tpm::kNumPcrs> allowed;
+  allowed.fill(all);
+  CheckIntegrity(out, allowed);
   ReplayedLogBuilder::SetVerified(out, std::bitset<tpm::kNumPcrs>().set());
   ReplayedLogBuilder::SetAgainstQuote(out, false);
   return out;

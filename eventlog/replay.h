@@ -63,14 +63,15 @@ absl::StatusOr<std::vector<BankReplay>> ReplayDigests(const EventLog& log);
 // Fails with kInvalidArgument if a trusted bank is malformed
 // (tpm::ValidatePcrBank) or the same bank is given twice, and as
 // ReplayDigests otherwise.
-absl::StatusOr<ReplayedLog> Replay(const EventLog& log,
+// `log` is taken by value: move it in to avoid a copy.
+absl::StatusOr<ReplayedLog> Replay(EventLog log,
                                    absl::Span<const tpm::PcrBank> trusted);
 
 // InsecureReplayWithoutQuote(log): INSECURE: treats the log's own replay as
 // the verified PCR values, so every PCR "verifies". Only for inspecting a log
 // offline (vigilctl without --expect); an attacker who wrote the log controls
 // every fact it yields. Fails as ReplayDigests.
-absl::StatusOr<ReplayedLog> InsecureReplayWithoutQuote(const EventLog& log);
+absl::StatusOr<ReplayedLog> InsecureReplayWithoutQuote(EventLog log);
 
 }  // namespace vigil::eventlog
 
