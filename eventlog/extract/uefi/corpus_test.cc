@@ -49,7 +49,10 @@ struct CorpusCase {
 
 const std::vector<CorpusCase>& Cases() {
   static const auto* cases = new std::vector<CorpusCase>{
-      {"google-go-attestation/crypto_agile_eventlog", "", {}},
+      // MANIFEST lists no app: its decoder missed a path split over two
+      // FilePath nodes ("\EFI\centos", "grubx64.efi").
+      {"google-go-attestation/crypto_agile_eventlog", "",
+       {"\\EFI\\centos\\grubx64.efi"}},
       {"google-go-attestation/coreos_36_shielded_vm_no_secure_boot_eventlog",
        "00",
        {"\\EFI\\fedora\\shimx64.efi", "\\EFI\\fedora\\grubx64.efi"}},
@@ -64,8 +67,9 @@ const std::vector<CorpusCase>& Cases() {
        {"\\EFI\\ubuntu\\shimx64.efi", "\\EFI\\ubuntu\\grubx64.efi"}},
       {"google-go-tpm-tools/glinux-alex.bin", "00",
        {"\\EFI\\DEBIAN\\GRUBX64.EFI"}},
+      // MANIFEST omits the kernel systemd-boot loads as an EFI application.
       {"google-go-tpm-tools/arch-linux-workstation.bin", "",
-       {"\\EFI\\SYSTEMD\\SYSTEMD-BOOTX64.EFI"}},
+       {"\\EFI\\SYSTEMD\\SYSTEMD-BOOTX64.EFI", "\\vmlinuz-linux-lts"}},
       {"google-go-tpm-tools/debian-10.bin", "01", {"\\EFI\\BOOT\\BOOTX64.EFI"}},
       {"google-go-tpm-tools/cos-85-amd-sev.bin", "01",
        {"\\EFI\\BOOT\\BOOTX64.EFI"}},
@@ -76,7 +80,7 @@ const std::vector<CorpusCase>& Cases() {
       {"google-go-tpm-tools/confidential-gke-debug-251000_eventlog.bin", "01",
        {"\\EFI\\BOOT\\BOOTX64.EFI", "\\EFI\\BOOT\\grub-lakitu.efi"}},
       {"tpm2-software-tpm2-tools/event-arch-linux.bin", "",
-       {"\\EFI\\SYSTEMD\\SYSTEMD-BOOTX64.EFI"}},
+       {"\\EFI\\SYSTEMD\\SYSTEMD-BOOTX64.EFI", "\\vmlinuz-linux-lts"}},
       {"tpm2-software-tpm2-tools/event-bootorder.bin", "00",
        {"\\EFI\\BOOT\\BOOTX64.EFI"}},
       {"tpm2-software-tpm2-tools/event-postcode.bin", "01", {}},
@@ -107,7 +111,11 @@ const std::vector<CorpusCase>& Cases() {
       {"immune-gmbh-guard-oss/windows_event_log", "01",
        {"\\EFI\\Microsoft\\Boot\\bootmgfw.efi"}},
       {"immune-gmbh-guard-oss/binary_bios_measurements_15", "00", {}},
-      {"immune-gmbh-guard-oss/binary_bios_measurements_27", "absent", {}},
+      // MANIFEST lists no app; the log loads two Dell tools from USB (MBR).
+      // Its separators carry the single byte 0xFF (tolerated, rule 3).
+      {"immune-gmbh-guard-oss/binary_bios_measurements_27", "absent",
+       {"\\efi\\Dell\\System_Services\\System_Services.efi",
+        "\\efi\\dell\\system_services\\shell.efi"}},
       {"immune-gmbh-guard-oss/linux_event_log", "00",
        {"\\EFI\\debian\\grubx64.efi"}},
       {"immune-gmbh-guard-oss/derived/"

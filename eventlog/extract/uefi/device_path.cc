@@ -164,6 +164,11 @@ std::string Messaging(const DevicePathNode& n) {
       }
       break;
     }
+    case 0x11: {  // MSG_DEVICE_LOGICAL_UNIT_DP
+      uint8_t lun;
+      if (r.ReadU8(&lun)) return absl::StrFormat("Unit(0x%X)", lun);
+      break;
+    }
     case 0x12: {  // MSG_SATA_DP
       uint16_t hba, pm, lun;
       if (r.ReadU16Le(&hba) && r.ReadU16Le(&pm) && r.ReadU16Le(&lun)) {
@@ -278,6 +283,22 @@ std::string Media(const DevicePathNode& n) {
   return Generic(n);
 }
 
+std::string Bbs(const DevicePathNode& n) {
+  ByteReader r(n.data);
+  uint16_t device_type, status_flag;
+  if (n.sub_type == 0x01 && r.ReadU16Le(&device_type) &&
+      r.ReadU16Le(&status_flag)) {  // BBS_BBS_DP (UEFI §10.3.7)
+    absl::Span<const uint8_t> desc = r.Rest();
+    size_t len = 0;
+    while (len < desc.size() && desc[len] != 0) ++len;
+    return absl::StrFormat(
+        "BBS(0x%X,%s,0x%X)", device_type,
+        absl::string_view(reinterpret_cast<const char*>(desc.data()), len),
+        status_flag);
+  }
+  return Generic(n);
+}
+
 }  // namespace
 
 absl::StatusOr<DevicePath> ParseDevicePath(absl::Span<const uint8_t> data,
@@ -348,6 +369,8 @@ std::string DevicePathNodeToText(const DevicePathNode& node) {
       return Messaging(node);
     case MEDIA_DEVICE_PATH:
       return Media(node);
+    case BBS_DEVICE_PATH:
+      return Bbs(node);
     case END_DEVICE_PATH_TYPE:
       if (node.sub_type == END_INSTANCE_DEVICE_PATH_SUBTYPE) return ",";
       break;

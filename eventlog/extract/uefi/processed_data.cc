@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/encoding.h"
 #include "eventlog/event_types.h"
 #include "eventlog/extract/uefi/boot_events.h"
@@ -231,6 +232,7 @@ std::string DescribeVariable(const RawEvent& ev) {
       return absl::StrCat(name, " = \"", opt->description, "\" ", path);
     }
   }
+  if (v->variable_data.empty()) return absl::StrCat(name, " = (empty)");
   if (v->variable_data.size() <= 8) {
     return absl::StrCat(name, " = ", HexEncode(v->variable_data));
   }
@@ -247,7 +249,10 @@ std::string DescribeAuthority(const RawEvent& ev) {
   }
   EventText text = DecodeEventText(v->variable_data);
   if (text.encoding != EventText::Encoding::kBinary && text.text.size() < 200) {
-    return absl::StrCat(v->name_utf8, " = \"", text.text, "\"");
+    // One line: SbatLevel is CSV with newlines.
+    return absl::StrCat(v->name_utf8, " = \"",
+                        absl::StrReplaceAll(text.text, {{"\n", "\\n"}, {"\r", "\\r"}}),
+                        "\"");
   }
   return absl::StrCat(v->name_utf8, " (", v->variable_data.size(), " bytes)");
 }

@@ -87,9 +87,13 @@ absl::StatusOr<std::optional<size_t>> CheckPcr7TrustRules(
         return RuleBroken(i, absl::StrCat("second EV_SEPARATOR (first is event ",
                                           *separator, ")"));
       }
+      // 0xFFFFFFFF reports a firmware error before the OS (PFP §3.3.2.2).
+      // Other non-standard data (one legacy corpus log uses the byte 0xFF) is
+      // tolerated: the data is digest-covered and only the position matters.
       absl::StatusOr<Separator> s = ParseSeparator(ev.data);
-      if (!s.ok() || s->value != 0) {
-        return RuleBroken(i, "EV_SEPARATOR data is not 0x00000000");
+      if (s.ok() && s->is_error) {
+        return RuleBroken(i, "EV_SEPARATOR reports a firmware error "
+                             "(0xFFFFFFFF)");
       }
       separator = i;
       continue;

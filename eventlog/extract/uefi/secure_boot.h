@@ -12,7 +12,7 @@
 //   2. only EV_EFI_VARIABLE_DRIVER_CONFIG, EV_EFI_VARIABLE_AUTHORITY,
 //      EV_EFI_ACTION, EV_SEPARATOR and the SPDM policy/authority events may
 //      appear in PCR 7; anything else is a relabeled event;
-//   3. exactly one EV_SEPARATOR, with data 0x00000000, whenever PCR 7 has any
+//   3. exactly one EV_SEPARATOR, not the 0xFFFFFFFF error value, whenever PCR 7 has any
 //      event (without one, events an attacker extends after boot could not be
 //      told from firmware measurements); a PCR 7 with no events at all is a
 //      platform that measured no policy (legacy BIOS);
