@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,23 @@ inline std::vector<uint8_t> Utf16(const std::string& ascii, bool nul = false) {
 inline std::vector<uint8_t> HashOf(tpm::HashAlg alg,
                                    const std::vector<uint8_t>& data) {
   return *tpm::Hash(alg, data);
+}
+
+// Concatenates byte strings.
+inline std::vector<uint8_t> Cat(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// One Windows TCG_PCClientTaggedEventStruct {EventID, EventDataSize,
+// EventData} (wbcl.h; maa-spec §3.4), the data of an EV_EVENT_TAG event.
+inline std::vector<uint8_t> SipaTag(uint32_t id, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> out;
+  PutU32(&out, id);
+  PutU32(&out, static_cast<uint32_t>(payload.size()));
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
 }
 
 // UEFI_VARIABLE_DATA for EV_EFI_VARIABLE_* events (PFP §10.3.3).

@@ -17,7 +17,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 absl::Status Error(size_t offset, absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat("offset ", offset, ": ", reason));
+  return absl::InvalidArgumentError(
+      absl::StrCat("offset ", offset, ": ", reason));
 }
 
 // Parses the tagged events in `r` (all of it) into `out`. `level` is the
@@ -28,8 +29,8 @@ absl::Status ParseLevel(ByteReader r, int level, size_t* count,
     const size_t at = r.offset();
     uint32_t id, size;
     if (r.remaining() < 8 || !r.ReadU32Le(&id) || !r.ReadU32Le(&size)) {
-      return Error(at, absl::StrCat("truncated SIPA event header: ", r.remaining(),
-                                    " bytes left, need 8"));
+      return Error(at, absl::StrCat("truncated SIPA event header: ",
+                                    r.remaining(), " bytes left, need 8"));
     }
     ByteReader body;
     if (!r.ReadSub(size, &body)) {
@@ -39,7 +40,8 @@ absl::Status ParseLevel(ByteReader r, int level, size_t* count,
                            id, size, r.remaining()));
     }
     if (++*count > kMaxSipaEvents) {
-      return Error(at, absl::StrCat("more than ", kMaxSipaEvents, " SIPA events"));
+      return Error(at,
+                   absl::StrCat("more than ", kMaxSipaEvents, " SIPA events"));
     }
     SipaEvent ev;
     ev.id = id;
@@ -47,9 +49,10 @@ absl::Status ParseLevel(ByteReader r, int level, size_t* count,
     ev.data = body.Rest();
     if (ev.is_aggregation()) {
       if (level + 1 > kMaxSipaNesting) {
-        return Error(at, absl::StrFormat(
-                             "SIPA aggregation 0x%08X nested deeper than %d levels",
-                             id, kMaxSipaNesting));
+        return Error(
+            at, absl::StrFormat(
+                    "SIPA aggregation 0x%08X nested deeper than %d levels", id,
+                    kMaxSipaNesting));
       }
       RETURN_IF_ERROR(ParseLevel(body, level + 1, count, &ev.children));
     }
@@ -65,7 +68,8 @@ absl::StatusOr<std::vector<SipaEvent>> ParseSipaEvents(
   if (data.empty()) return Error(base_offset, "no SIPA events (empty data)");
   std::vector<SipaEvent> events;
   size_t count = 0;
-  RETURN_IF_ERROR(ParseLevel(ByteReader(data, base_offset), 0, &count, &events));
+  RETURN_IF_ERROR(
+      ParseLevel(ByteReader(data, base_offset), 0, &count, &events));
   return events;
 }
 

@@ -148,8 +148,9 @@ std::string SipaJsonKey(uint32_t id) {
 }
 
 bool SipaAlwaysArray(uint32_t id) {
-  return id == SIPAEVENT_LOADEDMODULE_AGGREGATION || id == SIPAEVENT_SI_POLICY ||
-         id == SIPAEVENT_SI_POLICY_SIGNER || id == SIPAEVENT_AUTHORITYPUBKEY;
+  return id == SIPAEVENT_LOADEDMODULE_AGGREGATION ||
+         id == SIPAEVENT_SI_POLICY || id == SIPAEVENT_SI_POLICY_SIGNER ||
+         id == SIPAEVENT_AUTHORITYPUBKEY;
 }
 
 }  // namespace vigil::eventlog

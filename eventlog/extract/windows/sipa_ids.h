@@ -26,7 +26,8 @@ namespace vigil::eventlog {
 inline constexpr uint32_t SIPAEVENTTYPE_NONMEASURED = 0x80000000;
 inline constexpr uint32_t SIPAEVENTTYPE_AGGREGATION = 0x40000000;
 
-// The IDs Vigil's decoders and claims refer to by name (wbcl.h values; maa-spec.md §3.4).
+// The IDs Vigil's decoders and claims refer to by name (wbcl.h values;
+// maa-spec.md §3.4).
 inline constexpr uint32_t SIPAEVENT_TRUSTBOUNDARY = 0x40010001;
 inline constexpr uint32_t SIPAEVENT_ELAM_AGGREGATION = 0x40010002;
 inline constexpr uint32_t SIPAEVENT_LOADEDMODULE_AGGREGATION = 0x40010003;

@@ -72,11 +72,12 @@ constexpr EnumName kCalg[] = {{0x8003, "CALG_MD5"},
                               {0x800E, "CALG_SHA_512"}};
 // Only the value §3.4 and Microsoft's HVCI policy rule name; other HVCI
 // policy values stay unnamed so they can never satisfy that rule.
-constexpr EnumName kHvciPolicy[] = {{1, "HypervisorEnforcedCodeIntegrityEnable"}};
+constexpr EnumName kHvciPolicy[] = {
+    {1, "HypervisorEnforcedCodeIntegrityEnable"}};
 // wbcl.h FVEB_UNLOCK_FLAG_* (bit flags).
 constexpr EnumName kFvebUnlockFlags[] = {
-    {0x001, "CACHED"},   {0x002, "MEDIA"},      {0x004, "TPM"},
-    {0x010, "PIN"},      {0x020, "EXTERNAL"},   {0x040, "RECOVERY"},
+    {0x001, "CACHED"},     {0x002, "MEDIA"},    {0x004, "TPM"},
+    {0x010, "PIN"},        {0x020, "EXTERNAL"}, {0x040, "RECOVERY"},
     {0x080, "PASSPHRASE"}, {0x100, "NBP"},      {0x200, "AUK_OSFVEINFO"}};
 
 // VSM_IDK_ALG_ID_RSA (the only KeyAlgID wbcl.h describes).
@@ -109,13 +110,15 @@ std::optional<uint64_t> LeInteger(absl::Span<const uint8_t> payload) {
   const size_t n = payload.size();
   if (n != 1 && n != 2 && n != 4 && n != 8) return std::nullopt;
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(payload[i]) << (8 * i);
+  for (size_t i = 0; i < n; ++i)
+    v |= static_cast<uint64_t>(payload[i]) << (8 * i);
   return v;
 }
 
 json EnumJson(uint32_t id, uint64_t value) {
   json j = json::object();
-  if (std::optional<std::string> s = SipaEnumString(id, value)) j["String"] = *s;
+  if (std::optional<std::string> s = SipaEnumString(id, value))
+    j["String"] = *s;
   j["Value"] = value;
   return j;
 }
@@ -137,8 +140,8 @@ std::optional<json> RevocationList(absl::Span<const uint8_t> p) {
   uint32_t digest_len;
   uint16_t alg;
   absl::Span<const uint8_t> digest;
-  if (!r.ReadU64Le(&creation) || !r.ReadU32Le(&digest_len) || !r.ReadU16Le(&alg) ||
-      !r.ReadBytes(digest_len, &digest) || !r.empty()) {
+  if (!r.ReadU64Le(&creation) || !r.ReadU32Le(&digest_len) ||
+      !r.ReadU16Le(&alg) || !r.ReadBytes(digest_len, &digest) || !r.empty()) {
     return std::nullopt;
   }
   json j = json::object();
@@ -182,9 +185,10 @@ std::optional<json> SiPolicyCertificate(ByteReader* r) {
   uint16_t pub_len, iss_len, digest_len;
   uint32_t calg;
   absl::Span<const uint8_t> pub, iss, digest;
-  if (!r->ReadU16Le(&pub_len) || !r->ReadU16Le(&iss_len) || !r->ReadU32Le(&calg) ||
-      !r->ReadU16Le(&digest_len) || !r->ReadBytes(pub_len, &pub) ||
-      !r->ReadBytes(iss_len, &iss) || !r->ReadBytes(digest_len, &digest)) {
+  if (!r->ReadU16Le(&pub_len) || !r->ReadU16Le(&iss_len) ||
+      !r->ReadU32Le(&calg) || !r->ReadU16Le(&digest_len) ||
+      !r->ReadBytes(pub_len, &pub) || !r->ReadBytes(iss_len, &iss) ||
+      !r->ReadBytes(digest_len, &digest)) {
     return std::nullopt;
   }
   std::optional<std::string> pub_utf8 = SipaUtf16ToUtf8(pub);
@@ -248,9 +252,9 @@ std::optional<json> SbcpInfo(absl::Span<const uint8_t> p) {
   ByteReader r(p);
   uint32_t version, var_offset, options, signers;
   uint16_t alg, digest_len;
-  if (!r.ReadU32Le(&version) || !r.ReadU32Le(&var_offset) || !r.ReadU16Le(&alg) ||
-      !r.ReadU16Le(&digest_len) || !r.ReadU32Le(&options) ||
-      !r.ReadU32Le(&signers)) {
+  if (!r.ReadU32Le(&version) || !r.ReadU32Le(&var_offset) ||
+      !r.ReadU16Le(&alg) || !r.ReadU16Le(&digest_len) ||
+      !r.ReadU32Le(&options) || !r.ReadU32Le(&signers)) {
     return std::nullopt;
   }
   if (version != 1 || var_offset < kFixedSize || var_offset > p.size() ||
@@ -263,9 +267,10 @@ std::optional<json> SbcpInfo(absl::Span<const uint8_t> p) {
   j["Digest"] = Blob(p.subspan(var_offset, digest_len));
   // MAA's text for Options == 0 (§3.4); the option bits' names are not
   // public, so other values show the raw bits.
-  j["Options"] = options == 0
-                     ? std::string("SecureBootPolicy: default (no options set)")
-                     : absl::StrFormat("SecureBootPolicy: options 0x%08X", options);
+  j["Options"] =
+      options == 0
+          ? std::string("SecureBootPolicy: default (no options set)")
+          : absl::StrFormat("SecureBootPolicy: options 0x%08X", options);
   j["SignersCount"] = signers;
   return j;
 }
@@ -291,7 +296,8 @@ std::optional<json> VsmIdkInfo(absl::Span<const uint8_t> p) {
   return j;
 }
 
-std::optional<json> Decode(const SipaIdInfo& info, absl::Span<const uint8_t> p) {
+std::optional<json> Decode(const SipaIdInfo& info,
+                           absl::Span<const uint8_t> p) {
   switch (info.payload) {
     case SipaPayload::kAggregation:
     case SipaPayload::kBlob:
@@ -303,7 +309,8 @@ std::optional<json> Decode(const SipaIdInfo& info, absl::Span<const uint8_t> p) 
       if (std::optional<uint64_t> v = LeInteger(p)) return json(*v);
       return std::nullopt;
     case SipaPayload::kEnum:
-      if (std::optional<uint64_t> v = LeInteger(p)) return EnumJson(info.id, *v);
+      if (std::optional<uint64_t> v = LeInteger(p))
+        return EnumJson(info.id, *v);
       return std::nullopt;
     case SipaPayload::kUtf16:
       if (std::optional<std::string> s = SipaUtf16ToUtf8(p)) return json(*s);
@@ -364,7 +371,8 @@ std::optional<std::string> SipaUtf16ToUtf8(absl::Span<const uint8_t> data) {
       if (i + 1 >= units.size()) return std::nullopt;
       const uint16_t lo = units[++i];
       if (lo < 0xDC00 || lo > 0xDFFF) return std::nullopt;
-      cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) + (lo - 0xDC00);
+      cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) +
+           (lo - 0xDC00);
     } else if (hi >= 0xDC00 && hi <= 0xDFFF) {
       return std::nullopt;
     }

@@ -37,8 +37,9 @@ constexpr uint8_t kWbclSeparator[] = {'W', 'B', 'C', 'L'};
 constexpr uint8_t kZeroSeparator[] = {0, 0, 0, 0};
 constexpr uint8_t kErrorSeparator[] = {0xFF, 0xFF, 0xFF, 0xFF};
 
-const char* const kWdbootPaths[] = {"\\windows\\system32\\drivers\\wdboot.sys",
-                                    "\\windows\\system32\\drivers\\wd\\wdboot.sys"};
+const char* const kWdbootPaths[] = {
+    "\\windows\\system32\\drivers\\wdboot.sys",
+    "\\windows\\system32\\drivers\\wd\\wdboot.sys"};
 
 bool Contains(absl::Span<const uint32_t> pcrs, uint32_t pcr) {
   return std::find(pcrs.begin(), pcrs.end(), pcr) != pcrs.end();
@@ -69,12 +70,13 @@ WindowsEvents CollectEvents(const ReplayedLog& log) {
         !w.first_separator.has_value()) {
       w.first_separator = ev.index;
     }
-    if (ev.untrusted_type != EV_EVENT_TAG || !Contains(kSipaPcrs, ev.pcr_index)) {
+    if (ev.untrusted_type != EV_EVENT_TAG ||
+        !Contains(kSipaPcrs, ev.pcr_index)) {
       continue;
     }
     std::optional<json> data = SipaProcessedData(ev);
-    w.tags.push_back({ev.index, ev.pcr_index, data.has_value() ? *std::move(data)
-                                                                : json(nullptr)});
+    w.tags.push_back({ev.index, ev.pcr_index,
+                      data.has_value() ? *std::move(data) : json(nullptr)});
   }
   return w;
 }
@@ -110,19 +112,20 @@ std::string WindowsPcrProblem(const ReplayedLog& log,
       std::optional<absl::string_view> name = EventTypeName(ev.untrusted_type);
       return absl::StrCat(
           where,
-          name.has_value() ? std::string(*name)
-                           : absl::StrFormat("event type 0x%08X", ev.untrusted_type),
+          name.has_value()
+              ? std::string(*name)
+              : absl::StrFormat("event type 0x%08X", ev.untrusted_type),
           " is not a SIPA event (EV_EVENT_TAG) or separator");
     }
     absl::StatusOr<std::vector<SipaEvent>> sipa =
         ParseSipaEvents(ev.data, DataOffset(log.log(), ev));
     if (!sipa.ok()) {
-      return absl::StrCat(where, "malformed SIPA data: ", sipa.status().message());
+      return absl::StrCat(where,
+                          "malformed SIPA data: ", sipa.status().message());
     }
-    const size_t boundaries =
-        std::count_if(sipa->begin(), sipa->end(), [](const SipaEvent& s) {
-          return s.id == SIPAEVENT_TRUSTBOUNDARY;
-        });
+    const size_t boundaries = std::count_if(
+        sipa->begin(), sipa->end(),
+        [](const SipaEvent& s) { return s.id == SIPAEVENT_TRUSTBOUNDARY; });
     if (boundaries > 1) {
       return where + "more than one top-level SIPA TRUSTBOUNDARY";
     }
@@ -221,7 +224,8 @@ std::vector<const json*> Flatten(const json* j) {
 }
 
 bool ElamDriverLoaded(const std::vector<const json*>& tbs) {
-  const std::string modules_key = SipaJsonKey(SIPAEVENT_LOADEDMODULE_AGGREGATION);
+  const std::string modules_key =
+      SipaJsonKey(SIPAEVENT_LOADEDMODULE_AGGREGATION);
   const std::string validated_key = SipaJsonKey(SIPAEVENT_IMAGEVALIDATED);
   const std::string path_key = SipaJsonKey(SIPAEVENT_FILEPATH);
   for (const json* tb : tbs) {
@@ -243,7 +247,8 @@ bool ElamDriverLoaded(const std::vector<const json*>& tbs) {
 
 // `<modules>[].EVENT_MODULE_SVN | @[0]` of `obj`.
 const json* FirstModuleSvn(const json* obj) {
-  static const std::string kModules = SipaJsonKey(SIPAEVENT_LOADEDMODULE_AGGREGATION);
+  static const std::string kModules =
+      SipaJsonKey(SIPAEVENT_LOADEDMODULE_AGGREGATION);
   static const std::string kSvn = SipaJsonKey(SIPAEVENT_MODULE_SVN);
   for (const json* module : Flatten(Field(obj, kModules))) {
     if (const json* svn = Field(module, kSvn)) return svn;
@@ -256,9 +261,11 @@ void SetIntClaim(const char* name, const json& value, DerivedClaims* out) {
   if (std::optional<int64_t> v = AsInt64(value)) {
     out->Set(name, *v);
   } else {
-    out->Underivable(name, absl::StrCat("value ", value.dump(-1, ' ', true,
-                                                             json::error_handler_t::replace),
-                                        " is not a single integer"));
+    out->Underivable(
+        name,
+        absl::StrCat("value ",
+                     value.dump(-1, ' ', true, json::error_handler_t::replace),
+                     " is not a single integer"));
   }
 }
 
@@ -267,11 +274,13 @@ void DeriveSvnClaims(const WindowsEvents& w, DerivedClaims* out) {
   static const std::string kTb = SipaJsonKey(SIPAEVENT_TRUSTBOUNDARY);
   static const std::string kAppSvn = SipaJsonKey(SIPAEVENT_APPLICATION_SVN);
   static const std::string kTransfer = SipaJsonKey(SIPAEVENT_TRANSFER_CONTROL);
-  const size_t sep = w.first_separator.value_or(std::numeric_limits<size_t>::max());
+  const size_t sep =
+      w.first_separator.value_or(std::numeric_limits<size_t>::max());
 
   const TagEvent* mgr = nullptr;
   for (const TagEvent& t : w.tags) {
-    if (t.pcr == 12 && t.index < sep && Truthy(Field(Field(&t.data, kTb), kAppSvn))) {
+    if (t.pcr == 12 && t.index < sep &&
+        Truthy(Field(Field(&t.data, kTb), kAppSvn))) {
       mgr = &t;
       break;
     }
@@ -293,7 +302,8 @@ void DeriveSvnClaims(const WindowsEvents& w, DerivedClaims* out) {
   const TagEvent* module = nullptr;
   for (const TagEvent& t : w.tags) {
     if (t.pcr != 13 || t.index <= transfer->index || t.index >= sep) continue;
-    if (Truthy(FirstModuleSvn(Field(&t.data, kTb))) || Truthy(FirstModuleSvn(&t.data))) {
+    if (Truthy(FirstModuleSvn(Field(&t.data, kTb))) ||
+        Truthy(FirstModuleSvn(&t.data))) {
       module = &t;
       break;
     }
@@ -324,7 +334,8 @@ void DeriveBoolPcrClaims(const WindowsEvents& w, DerivedClaims* out) {
            SetClaim(Values(tbs, SIPAEVENT_FLIGHTSIGNING), kFalse, false));
   out->Set("iommuEnabled",
            SetClaim(Values(tbs, SIPAEVENT_VBS_IOMMU_REQUIRED), kTrue, false));
-  out->Set("notSafeMode", SetClaim(Values(tbs, SIPAEVENT_SAFEMODE), kFalse, true));
+  out->Set("notSafeMode",
+           SetClaim(Values(tbs, SIPAEVENT_SAFEMODE), kFalse, true));
   out->Set("notWinPE", SetClaim(Values(tbs, SIPAEVENT_WINPE), kFalse, true));
 
   // `[*].EVENT_DATAEXECUTIONPREVENTION.Value | @[-1]`, default 0.
@@ -342,8 +353,9 @@ void DeriveBoolPcrClaims(const WindowsEvents& w, DerivedClaims* out) {
 
   const std::vector<const json*> counters = Values(tbs, SIPAEVENT_BOOTCOUNTER);
   if (!counters.empty()) {
-    const bool agree = std::all_of(counters.begin(), counters.end(),
-                                   [&](const json* c) { return *c == *counters[0]; });
+    const bool agree =
+        std::all_of(counters.begin(), counters.end(),
+                    [&](const json* c) { return *c == *counters[0]; });
     if (agree) {
       SetIntClaim("bootCount", *counters[0], out);
     } else {
@@ -365,7 +377,8 @@ void DeriveSrtmDrtmClaims(const WindowsEvents& w, DerivedClaims* out) {
   std::vector<const json*> hvci;
   for (const json* p : Values(tbs, SIPAEVENT_VBS_HVCI_POLICY)) {
     const json* s = Field(p, "String");
-    if (s == nullptr || *s != json("HypervisorEnforcedCodeIntegrityEnable")) continue;
+    if (s == nullptr || *s != json("HypervisorEnforcedCodeIntegrityEnable"))
+      continue;
     if (const json* v = Field(p, "Value")) hvci.push_back(v);
   }
   out->Set("hvciEnabled", SetClaim(hvci, json(1), false));

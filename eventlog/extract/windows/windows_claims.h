@@ -10,47 +10,42 @@
 // Definitions. "TB(P)" is the list of top-level EVENT_TRUSTBOUNDARY values of
 // trusted EV_EVENT_TAG events in PCRs P, in log order (the sample policies'
 // `Events[? EventTypeString == 'EV_EVENT_TAG' && PcrIndex in P]
-// .ProcessedData.EVENT_TRUSTBOUNDARY`). "set(P, K)" is the values of key K in
-// those objects. ContainsOnlyValue(s, v) is true iff s is non-empty and every
-// element == v (JSON equality: an array, string or object never equals
-// true/false/1).
+// .ProcessedData.EVENT_TRUSTBOUNDARY`). "set(K)" is the values of key K in
+// TB(P) for the claim's PCR set P (`[*].EVENT_K`, absent keys dropped).
+// ContainsOnlyValue(s, v) is true iff s is non-empty and every element == v
+// (JSON equality: an array, string or object never equals true/false/1).
 //
-//   claim                       value                                  PCRs
-//   codeIntegrityEnabled        ContainsOnlyValue(set(CODEINTEGRITY), true)     B
-//   bootDebuggingDisabled       ContainsOnlyValue(set(BOOTDEBUGGING), false)    B
-//   osKernelDebuggingDisabled   ContainsOnlyValue(set(OSKERNELDEBUG), false)    B
-//   testSigningDisabled         ContainsOnlyValue(set(TESTSIGNING), false)      B
-//   flightSigningNotEnabled     ContainsOnlyValue(set(FLIGHTSIGNING), false)    B
-//   iommuEnabled                ContainsOnlyValue(set(VBS_IOMMU_REQUIRED), true) B
-//   notSafeMode                 ContainsOnlyValue(set(SAFEMODE), false);
-//                               true when the set is empty                      B
-//   notWinPE                    as notSafeMode with WINPE                       B
-//   vbsEnabled                  ContainsOnlyValue(set(VBS_VSM_REQUIRED) ∪
-//                               set(VBS_MANDATORY_ENFORCEMENT), true)           S
-//   hvciEnabled                 ContainsOnlyValue(VBS_HVCI_POLICY entries whose
-//                               String is 'HypervisorEnforcedCodeIntegrity-
-//                               Enable', their .Value; 1)                       S
-//   depPolicy                   last DATAEXECUTIONPREVENTION.Value, else 0      B
-//   bitlockerStatus             first BITLOCKER_UNLOCK.Value != 0, else 0       S
-//   elamDriverLoaded            a LOADEDMODULE_AGGREGATION entry with
-//                               IMAGEVALIDATED == true and FILEPATH equal
-//                               (ASCII case-insensitively) to
-//                               \windows\system32\drivers\wdboot.sys or
-//                               \windows\system32\drivers\wd\wdboot.sys         B
-//   bootMgrSvn                  §2.4: APPLICATION_SVN of the first PCR 12 TB
-//                               carrying one, before the first EV_SEPARATOR in
-//                               PCR 12/13/14; absent when there is none         V
-//   bootAppSvn                  §2.4 as published in the CSP/policy-1.2 sample
-//                               ("full text" cited by the spec): after that
-//                               boot manager event, the first PCR 12 TB with
-//                               TRANSFER_CONTROL.Value 1 or 2; after it the
-//                               first PCR 13 event with a loaded-module
-//                               MODULE_SVN; after that the first PCR 12 TB
-//                               APPLICATION_SVN; all before the separator.
-//                               Absent when any step finds nothing.             V
-//   bootCount                   Vigil's: BOOTCOUNTER from the first TB(B) that
-//                               has one; underivable if other TB(B) values
-//                               disagree; absent when there is none.            B
+// Claims, with the PCR set each depends on in brackets:
+//   codeIntegrityEnabled [B]: ContainsOnlyValue(set(CODEINTEGRITY), true)
+//   bootDebuggingDisabled [B]: ContainsOnlyValue(set(BOOTDEBUGGING), false)
+//   osKernelDebuggingDisabled [B]: ContainsOnlyValue(set(OSKERNELDEBUG), false)
+//   testSigningDisabled [B]: ContainsOnlyValue(set(TESTSIGNING), false)
+//   flightSigningNotEnabled [B]: ContainsOnlyValue(set(FLIGHTSIGNING), false)
+//   iommuEnabled [B]: ContainsOnlyValue(set(VBS_IOMMU_REQUIRED), true)
+//   notSafeMode [B]: ContainsOnlyValue(set(SAFEMODE), false); true when the
+//       set is empty
+//   notWinPE [B]: as notSafeMode, with WINPE
+//   vbsEnabled [S]: ContainsOnlyValue(set(VBS_VSM_REQUIRED) union
+//       set(VBS_MANDATORY_ENFORCEMENT), true)
+//   hvciEnabled [S]: ContainsOnlyValue(the .Value of the VBS_HVCI_POLICY
+//       entries whose String is 'HypervisorEnforcedCodeIntegrityEnable', 1)
+//   depPolicy [B]: the last DATAEXECUTIONPREVENTION.Value, else 0
+//   bitlockerStatus [S]: the first BITLOCKER_UNLOCK.Value != 0, else 0
+//   elamDriverLoaded [B]: some LOADEDMODULE_AGGREGATION entry has
+//       IMAGEVALIDATED == true and a FILEPATH equal (ASCII case-insensitively)
+//       to \windows\system32\drivers\wdboot.sys or
+//       \windows\system32\drivers\wd\wdboot.sys
+//   bootMgrSvn [V]: §2.4: the APPLICATION_SVN of the first PCR 12 TB that has
+//       one, before the first EV_SEPARATOR in PCR 12/13/14; absent if none
+//   bootAppSvn [V]: §2.4 as published in full in the CSP / policy-version-1-2
+//       sample (the "full text" the spec cites): from that boot manager
+//       record on, the first PCR 12 TB with TRANSFER_CONTROL.Value 1 or 2;
+//       after it the first PCR 13 record with a loaded-module MODULE_SVN;
+//       after that the first PCR 12 TB APPLICATION_SVN; all before the
+//       separator. Absent when any step finds nothing.
+//   bootCount [B]: Vigil's own (no sample rule): BOOTCOUNTER from the first
+//       TB(B) that has one; underivable if other TB(B) values disagree;
+//       absent if none.
 // with B = {12, 13, 19, 20}, S = {12, 19} (the samples' "srtmDrtmEventPcr"),
 // V = {12, 13, 14}.
 //
@@ -58,7 +53,9 @@
 //   - elamDriverLoaded: the sample ends its query with `| @ != `null``, which
 //     is true for every list, so MAA's sample issues true even when no
 //     validated wdboot.sys is in the log. Vigil issues the evident intent
-//     (true only when one is) because the literal reading is fail-open.
+//     (true only when one is) because the literal reading is fail-open. The
+//     corpus shows the difference: the Dell Latitude 7520 logs load ESET's
+//     eelam.sys, so Vigil says false where the literal sample says true.
 //   - vbsEnabled: the sample adds two vbsEnabledSet claims and issues
 //     vbsEnabled once per set; Vigil uses their union (true only when both
 //     sets agree), the documented meaning in maa-spec.md §2.3/§3.1.
