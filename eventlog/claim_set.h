@@ -41,6 +41,22 @@ struct DerivedClaims {
   void Underivable(std::string name, std::string reason) {
     underivable.push_back({std::move(name), std::move(reason)});
   }
+  // The underivable claims grouped by reason, in first-seen order, so one
+  // cause (an unverified PCR) is reported once with every claim it blocks.
+  std::vector<std::pair<std::string, std::vector<std::string>>>
+  UnderivableByReason() const {
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+    for (const UnderivableClaim& u : underivable) {
+      auto it = groups.begin();
+      while (it != groups.end() && it->first != u.reason) ++it;
+      if (it == groups.end()) {
+        groups.push_back({u.reason, {}});
+        it = groups.end() - 1;
+      }
+      it->second.push_back(u.name);
+    }
+    return groups;
+  }
   const ClaimValue* Find(const std::string& name) const {
     for (const auto& [n, v] : claims) {
       if (n == name) return &v;

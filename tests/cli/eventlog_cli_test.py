@@ -155,7 +155,9 @@ class ClaimsAndEventsJson(unittest.TestCase):
         rc, out, err = run("eventlog", "claims", corpus(log), "--expect", f.name)
         self.assertEqual(rc, 0, err)
         self.assertNotIn("secureBootEnabled", json.loads(out))
-        self.assertIn("secureBootEnabled not derived: pcr 7", err)
+        line = [l for l in err.splitlines() if "secureBootEnabled" in l]
+        self.assertEqual(len(line), 1, err)
+        self.assertRegex(line[0], r"^vigilctl: not derived: .*secureBootEnabled.* \(pcr 7: ")
 
     def test_events_json_has_the_maa_shape(self):
         rc, out, err = run("eventlog", "events-json",
@@ -177,6 +179,20 @@ class ClaimsAndEventsJson(unittest.TestCase):
         tags = [x for x in events if x.get("EventTypeString") == "EV_EVENT_TAG"
                 and x["PcrIndex"] == 12]
         self.assertTrue(any("EVENT_TRUSTBOUNDARY" in (x["ProcessedData"] or {}) for x in tags))
+
+    def test_summary_says_what_was_verified_and_exits_3_on_mismatch(self):
+        rc, out, err = run("eventlog", "summary", corpus("google-go-tpm-tools/glinux-alex.bin"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("NOT verified", out)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(expected_entries("nsacyber-HIRS/TpmLog.bin")[0], f)
+        rc, out, err = run("eventlog", "summary", corpus("nsacyber-HIRS/TPMLog_Altered.bin"),
+                           "--expect", f.name)
+        self.assertEqual(rc, 3, err)
+        self.assertIn("22 PCRs verified, 2 MISMATCHED", out)
+        self.assertRegex(out, r"sha256 PCR 0: expected [0-9a-f]+…, log replays to [0-9a-f]+…; "
+                              r"last event #\d+ EV_\w+ at offset \d+")
+        self.assertIn("event #25 (PCR 1): EV_EFI_VARIABLE_BOOT data does not match its digest", out)
 
     def test_show_marks_trust_and_decodes(self):
         rc, out, err = run("eventlog", "show", corpus("nsacyber-HIRS/TPMLog_Altered.bin"),

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/encoding.h"
 #include "eventlog/claims.h"
 #include "eventlog/event_types.h"
@@ -13,6 +14,7 @@
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "tools/vigilctl/args.h"
+#include "tools/vigilctl/eventlog_summary.h"
 #include "tools/vigilctl/output.h"
 #include "tools/vigilctl/pcr_expectation.h"
 
@@ -25,7 +27,8 @@ constexpr char kUsage[] =
     "usage: vigilctl eventlog show LOG [--format yaml|json]\n"
     "       vigilctl eventlog replay LOG [--expect FILE] [--format json|yaml]\n"
     "       vigilctl eventlog claims LOG [--expect FILE] [--format json|yaml]\n"
-    "       vigilctl eventlog events-json LOG [--expect FILE]\n";
+    "       vigilctl eventlog events-json LOG [--expect FILE]\n"
+    "       vigilctl eventlog summary LOG [--expect FILE]\n";
 
 int Fail(int code, const std::string& message) {
   std::cerr << "vigilctl: " << message << "\n";
@@ -232,11 +235,23 @@ int RunClaims(const ParsedArgs& args) {
   if (!r) return code;
   eventlog::DerivedClaims claims = eventlog::DeriveClaims(*r);
   Print(eventlog::ClaimsToJson(claims), *format);
-  for (const auto& u : claims.underivable) {
-    std::cerr << "vigilctl: claim " << u.name << " not derived: " << u.reason
-              << "\n";
+  for (const auto& [reason, names] : claims.UnderivableByReason()) {
+    std::cerr << "vigilctl: not derived: " << absl::StrJoin(names, ", ") << " ("
+              << reason << ")\n";
   }
   return kExitOk;
+}
+
+int RunSummary(const ParsedArgs& args) {
+  int code = kExitOk;
+  std::optional<Loaded> in = Load(args, &code);
+  if (!in) return code;
+  absl::StatusOr<eventlog::ReplayedLog> r =
+      in->expected.empty() ? eventlog::InsecureReplayWithoutQuote(in->log)
+                           : eventlog::Replay(in->log, in->expected);
+  if (!r.ok()) return Fail(kExitBadInput, std::string(r.status().message()));
+  std::cout << RenderEventlogSummary(args.positional[0], *r);
+  return r->mismatches().empty() ? kExitOk : kExitMismatch;
 }
 
 int RunEventsJson(const ParsedArgs& args) {
@@ -268,6 +283,12 @@ int RunEventlogCommand(const std::vector<std::string>& args) {
   if (sub == "replay") return RunReplay(*parsed);
   if (sub == "show") return RunShow(*parsed);
   if (sub == "claims") return RunClaims(*parsed);
+  if (sub == "summary") {
+    if (parsed->Value("format")) {
+      return Fail(kExitBadInput, "summary is text for people; use claims/replay for JSON");
+    }
+    return RunSummary(*parsed);
+  }
   if (sub == "events-json") {
     if (parsed->Value("format")) {
       return Fail(kExitBadInput, "events-json always prints JSON; drop --format");

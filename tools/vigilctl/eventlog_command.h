@@ -5,9 +5,11 @@
 //   vigilctl eventlog replay LOG [--expect FILE] [--format json|yaml]
 //   vigilctl eventlog claims LOG [--expect FILE] [--format json|yaml]
 //   vigilctl eventlog events-json LOG [--expect FILE]
+//   vigilctl eventlog summary LOG [--expect FILE]     (text for people)
 //
 // Exit codes: 0 success; 2 malformed input or usage (one line on stderr
-// naming the offset/field and the reason); 3 replay mismatch (replay --expect);
+// naming the offset/field and the reason); 3 replay mismatch (replay or
+// summary with --expect);
 // 1 internal error.
 
 #ifndef VIGIL_TOOLS_VIGILCTL_EVENTLOG_COMMAND_H_

@@ -12,7 +12,7 @@ constexpr char kUsage[] =
     "usage: vigilctl <group> <command> [args]\n"
     "\n"
     "groups:\n"
-    "  eventlog   show | replay | claims | events-json   (TCG boot event logs)\n"
+    "  eventlog   show | replay | claims | events-json | summary   (TCG boot event logs)\n"
     "\n"
     "Run `vigilctl <group> --help` for a group's commands.\n";
 
