@@ -54,7 +54,14 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
       absl::StrAppend(&out, "(literal ", DumpCompact(n.literal), ")");
       return;
     case NodeKind::kSubexpression:
-      return binary("subexpression");
+    case NodeKind::kPipe:
+      out += n.kind == NodeKind::kPipe ? "(pipe" : "(subexpression";
+      for (NodeId arg : n.args) {
+        out += " ";
+        Render(ast, arg, out);
+      }
+      out += ")";
+      return;
     case NodeKind::kIndex:
       out += "(index ";
       Render(ast, n.lhs, out);
@@ -113,8 +120,6 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
       return;
     case NodeKind::kComparator:
       return binary(ComparatorName(n.comparator));
-    case NodeKind::kPipe:
-      return binary("pipe");
     case NodeKind::kExpressionRef:
       out += "(& ";
       Render(ast, n.lhs, out);

@@ -28,7 +28,7 @@ enum class NodeKind : uint8_t {
   kIdentity,          // @, or the implicit right side of a projection.
   kField,             // name: lhs unused.
   kLiteral,           // literal.
-  kSubexpression,     // lhs . rhs
+  kSubexpression,     // args[0] . args[1] . ... (evaluated left to right)
   kIndex,             // lhs [index]
   kSlice,             // lhs [start:stop:step] (wrapped in a kProjection)
   kFlatten,           // lhs []  (wrapped in a kProjection)
@@ -41,7 +41,7 @@ enum class NodeKind : uint8_t {
   kAnd,               // lhs && rhs
   kNot,               // ! lhs
   kComparator,        // lhs <comparator> rhs
-  kPipe,              // lhs | rhs
+  kPipe,              // args[0] | args[1] | ...
   kFunctionCall,      // function(args...)
   kExpressionRef,     // & lhs (only as a function argument)
 };

@@ -44,7 +44,7 @@ absl::string_view ErrorKindName(ErrorKind kind) {
 
 std::optional<ErrorInfo> GetErrorInfo(const absl::Status& status) {
   if (status.ok()) return std::nullopt;
-  std::optional<absl::Cord> payload = status.GetPayload(kPayloadUrl);
+  auto payload = status.GetPayload(kPayloadUrl);
   if (!payload.has_value()) return std::nullopt;
   std::string text(*payload);
   std::pair<absl::string_view, absl::string_view> parts =

@@ -88,7 +88,13 @@ absl::string_view TypeName(Type type) {
 std::partial_ordering CompareNumbers(const Json& a, const Json& b) {
   const bool a_int = IsIntegerType(a.type());
   const bool b_int = IsIntegerType(b.type());
-  if (a_int && b_int) return AsInt128(a) <=> AsInt128(b);
+  if (a_int && b_int) {
+    const absl::int128 x = AsInt128(a);
+    const absl::int128 y = AsInt128(b);
+    if (x < y) return std::partial_ordering::less;
+    if (x > y) return std::partial_ordering::greater;
+    return std::partial_ordering::equivalent;
+  }
   if (a_int) {
     return CompareIntDouble(AsInt128(a), *b.get_ptr<const double*>());
   }

@@ -12,6 +12,12 @@ const Json& NullJson() {
   return *kNull;
 }
 
+Value Value::Bool(bool b) {
+  static const Json* const kTrue = new Json(true);
+  static const Json* const kFalse = new Json(false);
+  return Ref(b ? *kTrue : *kFalse);
+}
+
 Value Value::ElementView(size_t i) const {
   if (const std::vector<Value>* l = list()) return (*l)[i].View();
   return Ref((*json())[i]);
@@ -26,7 +32,7 @@ Value Value::TakeElement(size_t i) {
     case Rep::kListRef:
       return (*list_ref_)[i].View();
     case Rep::kList:
-      return std::move(list_[i]);
+      return std::move((*list_)[i]);
   }
   return Value();
 }

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,28 +41,44 @@ class Value {
   // Null.
   Value() : rep_(Rep::kJsonRef), json_ref_(&NullJson()) {}
 
-  static Value Ref(const Json& json) { return Value(Rep::kJsonRef, &json); }
+  static Value Ref(const Json& json) {
+    Value v;
+    v.json_ref_ = &json;
+    return v;
+  }
   static Value Own(Json json) {
-    Value v(Rep::kJson, nullptr);
-    v.json_ = std::move(json);
+    Value v;
+    v.rep_ = Rep::kJson;
+    new (&v.json_) Json(std::move(json));
     return v;
   }
   static Value List(std::vector<Value> items) {
-    Value v(Rep::kList, nullptr);
-    v.list_ = std::move(items);
+    Value v;
+    v.rep_ = Rep::kList;
+    v.list_ = new std::vector<Value>(std::move(items));
     return v;
   }
   static Value ListRef(const std::vector<Value>& items) {
-    Value v(Rep::kListRef, nullptr);
+    Value v;
+    v.rep_ = Rep::kListRef;
     v.list_ref_ = &items;
     return v;
   }
-  static Value Bool(bool b) { return Own(Json(b)); }
+  static Value Bool(bool b);
 
-  Value(Value&&) = default;
-  Value& operator=(Value&&) = default;
+  Value(Value&& other) noexcept : rep_(Rep::kJsonRef) {
+    MoveFrom(std::move(other));
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      Destroy();
+      MoveFrom(std::move(other));
+    }
+    return *this;
+  }
   Value(const Value&) = delete;
   Value& operator=(const Value&) = delete;
+  ~Value() { Destroy(); }
 
   Type type() const {
     const Json* j = json();
@@ -85,7 +102,7 @@ class Value {
   const std::vector<Value>* list() const {
     switch (rep_) {
       case Rep::kList:
-        return &list_;
+        return list_;
       case Rep::kListRef:
         return list_ref_;
       default:
@@ -101,6 +118,8 @@ class Value {
 
   // Moves the Json out of an owned Json value (precondition: rep kJson).
   Json ReleaseJson() && { return std::move(json_); }
+  // Moves the list out of an owned list value (precondition: rep kList).
+  std::vector<Value> ReleaseList() && { return std::move(*list_); }
 
   // Pointer to the string, or nullptr if not a string.
   const std::string* string() const {
@@ -129,15 +148,48 @@ class Value {
 
  private:
   enum class Rep : uint8_t { kJsonRef, kJson, kListRef, kList };
-  Value(Rep rep, const Json* ref) : rep_(rep), json_ref_(ref) {}
 
+  void Destroy() {
+    if (rep_ == Rep::kJson) {
+      json_.~Json();
+    } else if (rep_ == Rep::kList) {
+      delete list_;
+    }
+    rep_ = Rep::kJsonRef;
+  }
+  // Precondition: *this holds nothing that needs destroying.
+  void MoveFrom(Value&& other) {
+    rep_ = other.rep_;
+    switch (rep_) {
+      case Rep::kJsonRef:
+        json_ref_ = other.json_ref_;
+        return;
+      case Rep::kListRef:
+        list_ref_ = other.list_ref_;
+        return;
+      case Rep::kJson:
+        new (&json_) Json(std::move(other.json_));
+        break;
+      case Rep::kList:
+        list_ = other.list_;
+        other.rep_ = Rep::kJsonRef;
+        other.json_ref_ = &NullJson();
+        return;
+    }
+    other.Destroy();
+    other.json_ref_ = &NullJson();
+  }
+
+  // Only the member named by rep_ is alive. References are trivially
+  // destructible, so a borrowed Value costs nothing to move or destroy.
   Rep rep_;
   union {
     const Json* json_ref_;
     const std::vector<Value>* list_ref_;
+    Json json_;
+    std::vector<Value>* list_;  // Owned (kList); a pointer because Value
+                                // is incomplete here and to keep Value small.
   };
-  Json json_;
-  std::vector<Value> list_;
 };
 
 // JMESPath truthiness: false, null, "", [] and {} are false; all else true
