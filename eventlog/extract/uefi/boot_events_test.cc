@@ -29,8 +29,9 @@ Bytes ImageLoad(const Bytes& path, uint64_t path_len) {
 TEST(ImageLoadEvent, ParsesFieldsAndPath) {
   Bytes path = FileNode("\\EFI\\BOOT\\BOOTX64.EFI");
   Append(&path, EndNode());
-  ASSERT_OK_AND_ASSIGN(UefiImageLoadEvent ev,
-                       ParseUefiImageLoadEvent(ImageLoad(path, path.size())));
+  // The result's spans point into the input, which must outlive it.
+  const Bytes data = ImageLoad(path, path.size());
+  ASSERT_OK_AND_ASSIGN(UefiImageLoadEvent ev, ParseUefiImageLoadEvent(data));
   EXPECT_EQ(ev.image_location_in_memory, 0x7E000000u);
   EXPECT_EQ(ev.image_length_in_memory, 0x1000u);
   EXPECT_EQ(DevicePathFileName(ev.device_path), "\\EFI\\BOOT\\BOOTX64.EFI");
