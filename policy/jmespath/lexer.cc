@@ -146,12 +146,16 @@ class Lexer {
     if (negative) ++pos_;
     int64_t magnitude = 0;
     while (pos_ < text_.size() && IsDigit(text_[pos_])) {
-      if (magnitude < kNumberClamp) {
-        magnitude = magnitude * 10 + (text_[pos_] - '0');
+      const int digit = text_[pos_] - '0';
+      // Clamp without overflowing: only multiply while the result stays
+      // within kNumberClamp (found by the libFuzzer pass: 22222222222222222222).
+      if (magnitude <= (kNumberClamp - digit) / 10) {
+        magnitude = magnitude * 10 + digit;
+      } else {
+        magnitude = kNumberClamp;
       }
       ++pos_;
     }
-    if (magnitude > kNumberClamp) magnitude = kNumberClamp;
     token.type = TokenType::kNumber;
     token.number = negative ? -magnitude : magnitude;
     return absl::OkStatus();

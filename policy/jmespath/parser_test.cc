@@ -121,3 +121,24 @@ TEST(Parser, ErrorInfoAbsentOnForeignStatus) {
 
 }  // namespace
 }  // namespace vigil::jmespath
+
+namespace vigil::jmespath {
+namespace {
+
+// Found by the libFuzzer pass: a 20-digit index overflowed int64 while being
+// clamped (undefined behaviour; reported by the UBSan stage of ./vigil test).
+TEST(Lexer, HugeIndexLiteralsClampWithoutOverflow) {
+  absl::StatusOr<Json> doc = ParseJson("[1, 2, 3]");
+  ASSERT_TRUE(doc.ok());
+  for (const char* expr : {"[22222222222222222222]", "[-22222222222222222222]",
+                           "[99999999999999999999999999999999]"}) {
+    absl::StatusOr<Expression> e = Compile(expr);
+    ASSERT_TRUE(e.ok()) << expr << ": " << e.status();
+    absl::StatusOr<Json> r = e->Evaluate(*doc);
+    ASSERT_TRUE(r.ok()) << expr;
+    EXPECT_TRUE(r->is_null()) << expr;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::jmespath

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tools/vigilctl/eventlog_command.h"
+#include "tools/vigilctl/jmespath_command.h"
 
 namespace {
 
@@ -13,6 +14,7 @@ constexpr char kUsage[] =
     "\n"
     "groups:\n"
     "  eventlog   show | replay | claims | events-json | summary   (TCG boot event logs)\n"
+    "  jmespath   EXPRESSION [JSONFILE|-]   (evaluate a JMESPath query as policies do)\n"
     "\n"
     "Run `vigilctl <group> --help` for a group's commands.\n";
 
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   const std::string group = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (group == "eventlog") return vigil::vigilctl::RunEventlogCommand(rest);
+  if (group == "jmespath") return vigil::vigilctl::RunJmespathCommand(rest);
   std::cerr << "vigilctl: unknown command group \"" << group << "\"\n" << kUsage;
   return vigil::vigilctl::kExitBadInput;
 }
