@@ -10,3 +10,48 @@ endif()
 if(VIGIL_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG REQUIRED)
 endif()
+
+# vigil::absl and vigil::crypto: every Vigil target links abseil and OpenSSL
+# through these two, never through absl::* / OpenSSL::Crypto directly
+# (scripts/check-layering enforces it). An executable whose VIGIL_STATIC_LINK
+# property is ON (vigil_cc_binary(... STATIC)) gets the static archives; every
+# other target the shared libraries. Why: a short-lived CLI such as vigilctl
+# spends most of its life in the dynamic loader resolving 30 abseil
+# libraries (docs/PERFORMANCE.md), while binaries that link gRPC must use the
+# shared abseil gRPC itself uses, or the process would hold two copies.
+set(_vigil_static "$<BOOL:$<TARGET_PROPERTY:VIGIL_STATIC_LINK>>")
+set(VIGIL_ABSL_SHARED_TARGETS
+  absl::base absl::status absl::statusor absl::strings absl::str_format
+  absl::span absl::inlined_vector absl::optional absl::variant absl::time
+  absl::synchronization absl::flat_hash_map absl::flat_hash_set absl::cord)
+get_target_property(_absl_location absl::strings IMPORTED_LOCATION_RELWITHDEBINFO)
+if(NOT _absl_location)
+  get_target_property(_absl_location absl::strings IMPORTED_LOCATION_NONE)
+endif()
+if(NOT _absl_location)
+  get_target_property(_absl_location absl::strings IMPORTED_LOCATION)
+endif()
+get_filename_component(_absl_libdir "${_absl_location}" DIRECTORY)
+file(GLOB _absl_static_archives "${_absl_libdir}/libabsl_*.a")
+add_library(vigil_absl INTERFACE)
+add_library(vigil::absl ALIAS vigil_absl)
+if(_absl_static_archives)
+  string(REPLACE ";" "$<SEMICOLON>" _absl_static_list "${_absl_static_archives}")
+  target_link_libraries(vigil_absl INTERFACE
+    "$<${_vigil_static}:-Wl,--start-group$<SEMICOLON>${_absl_static_list}$<SEMICOLON>-Wl,--end-group>"
+    "$<$<NOT:${_vigil_static}>:${VIGIL_ABSL_SHARED_TARGETS}>")
+else()
+  target_link_libraries(vigil_absl INTERFACE ${VIGIL_ABSL_SHARED_TARGETS})
+endif()
+
+get_filename_component(_ssl_libdir "${OPENSSL_CRYPTO_LIBRARY}" DIRECTORY)
+add_library(vigil_crypto INTERFACE)
+add_library(vigil::crypto ALIAS vigil_crypto)
+if(EXISTS "${_ssl_libdir}/libcrypto.a")
+  target_link_libraries(vigil_crypto INTERFACE
+    "$<${_vigil_static}:${_ssl_libdir}/libcrypto.a$<SEMICOLON>-ldl$<SEMICOLON>-pthread>"
+    "$<$<NOT:${_vigil_static}>:OpenSSL::Crypto>")
+else()
+  target_link_libraries(vigil_crypto INTERFACE OpenSSL::Crypto)
+endif()
+target_include_directories(vigil_crypto INTERFACE ${OPENSSL_INCLUDE_DIR})

@@ -74,11 +74,20 @@ function(vigil_cc_test)
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
+# STATIC: link abseil, OpenSSL and libstdc++ statically and without PIE, for
+# short-lived command-line tools whose run time is dominated by process
+# start-up (see vigil::absl in cmake/Dependencies.cmake). Not for binaries that
+# link gRPC.
 function(vigil_cc_binary)
-  cmake_parse_arguments(V "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(V "STATIC" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${V_NAME} ${V_SRCS})
   target_link_libraries(${V_NAME} PRIVATE ${V_DEPS})
   _vigil_apply_common(${V_NAME})
+  if(V_STATIC AND NOT VIGIL_SANITIZE)
+    set_target_properties(${V_NAME} PROPERTIES VIGIL_STATIC_LINK ON
+                          POSITION_INDEPENDENT_CODE OFF)
+    target_link_options(${V_NAME} PRIVATE -static-libstdc++ -static-libgcc -no-pie)
+  endif()
   if(V_OUTPUT_NAME)
     set_target_properties(${V_NAME} PROPERTIES OUTPUT_NAME ${V_OUTPUT_NAME})
   endif()

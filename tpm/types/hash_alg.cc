@@ -19,38 +19,13 @@
 namespace vigil::tpm {
 namespace {
 
-struct MdTable {
-  // Indexed by Slot(); fetched once (OpenSSL 3 implicit fetches per call are
-  // slow), never freed.
-  std::array<EVP_MD*, 5> md{};
-  MdTable() {
-    md[0] = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-    md[1] = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    md[2] = EVP_MD_fetch(nullptr, "SHA384", nullptr);
-    md[3] = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-    md[4] = EVP_MD_fetch(nullptr, "SM3", nullptr);
-  }
-};
-
-int Slot(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha1:
-      return 0;
-    case HashAlg::kSha256:
-      return 1;
-    case HashAlg::kSha384:
-      return 2;
-    case HashAlg::kSha512:
-      return 3;
-    case HashAlg::kSm3_256:
-      return 4;
-  }
-  return 1;
-}
-
-const EVP_MD* Md(HashAlg alg) {
-  static const MdTable* table = new MdTable();
-  return table->md[Slot(alg)];
+// Only SM3 goes through EVP: the SHA family uses the one-shot functions below.
+// Fetching an EVP_MD initialises OpenSSL's configuration and providers, which
+// costs milliseconds of process start-up that a CLI replaying one log should
+// not pay. Fetched once, never freed.
+const EVP_MD* Sm3() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SM3", nullptr);
+  return md;
 }
 
 struct CtxDeleter {
@@ -144,7 +119,9 @@ std::optional<HashAlg> HashAlgFromName(absl::string_view name) {
   return std::nullopt;
 }
 
-bool HashAlgAvailable(HashAlg alg) { return Md(alg) != nullptr; }
+bool HashAlgAvailable(HashAlg alg) {
+  return alg != HashAlg::kSm3_256 || Sm3() != nullptr;
+}
 
 namespace {
 
@@ -179,7 +156,7 @@ absl::Status HashParts(HashAlg alg,
     case HashAlg::kSm3_256:
       break;
   }
-  const EVP_MD* md = Md(alg);
+  const EVP_MD* md = Sm3();
   if (md == nullptr) {
     return absl::UnimplementedError(
         absl::StrCat("hash algorithm ", HashAlgName(alg),

@@ -1,0 +1,688 @@
+#include "policy/evaluator.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "policy/functions.h"
+#include "policy/jmespath/jmespath.h"
+#include "policy/program.h"
+
+namespace vigil::policy {
+namespace {
+
+using ast::ActionKind;
+using ast::CompareOp;
+using ast::Property;
+using ast::SectionKind;
+using jmespath::Json;
+
+constexpr size_t kTraceStringLimit = 200;
+
+struct WorkClaim {
+  std::string type;
+  std::string issuer;
+  Value value;
+};
+
+// Claims of one output channel (issued or property), merged by type.
+class OutputAccumulator {
+ public:
+  void Add(const std::string& type, const Value& value) {
+    auto [it, inserted] = index_.try_emplace(type, entries_.size());
+    if (inserted) entries_.push_back({type, {}});
+    std::vector<Value>& values = entries_[it->second].second;
+    if (value.kind() == Value::Kind::kSet) {
+      for (const Value& m : value.set_members()) Append(&values, m);
+    } else {
+      Append(&values, value);
+    }
+  }
+
+  // A value already issued for the type is not repeated: the CSP sample
+  // token (maa-tokens/healthattestation-csp--11) shows `vbsEnabled: true`
+  // once although its policy issues it twice (corpus README S6).
+  static void Append(std::vector<Value>* values, const Value& v) {
+    if (std::find(values->begin(), values->end(), v) == values->end()) {
+      values->push_back(v);
+    }
+  }
+
+  std::vector<OutputClaim> Output() const {
+    std::vector<OutputClaim> out;
+    out.reserve(entries_.size());
+    for (const auto& [type, values] : entries_) {
+      OutputClaim claim{type, Json()};
+      if (values.size() == 1) {
+        claim.value = values[0].ToJson();
+      } else {
+        claim.value = Json::array();
+        for (const Value& v : values) claim.value.push_back(v.ToJson());
+      }
+      out.push_back(std::move(claim));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::vector<Value>>> entries_;
+  absl::flat_hash_map<std::string, size_t> index_;
+};
+
+bool CompareScalar(const Value& a, CompareOp op, const Value& b) {
+  if (!a.is_scalar() || a.kind() != b.kind()) return false;
+  if (a.kind() == Value::Kind::kInt) {
+    int64_t x = a.int_value();
+    int64_t y = b.int_value();
+    switch (op) {
+      case CompareOp::kEq: return x == y;
+      case CompareOp::kNe: return x != y;
+      case CompareOp::kLt: return x < y;
+      case CompareOp::kLe: return x <= y;
+      case CompareOp::kGt: return x > y;
+      case CompareOp::kGe: return x >= y;
+    }
+    return false;
+  }
+  if (op == CompareOp::kEq) return a == b;
+  if (op == CompareOp::kNe) return !(a == b);
+  return false;  // ordering applies to integers only
+}
+
+bool CompareString(absl::string_view actual, CompareOp op, const Value& operand) {
+  if (operand.kind() != Value::Kind::kString) return false;
+  if (op == CompareOp::kEq) return actual == operand.string_value();
+  if (op == CompareOp::kNe) return actual != operand.string_value();
+  return false;
+}
+
+bool PropertyMatches(const WorkClaim& claim, const internal::PropertyCondition& p,
+                     const Value& operand) {
+  switch (p.property) {
+    case Property::kType: return CompareString(claim.type, p.op, operand);
+    case Property::kIssuer: return CompareString(claim.issuer, p.op, operand);
+    case Property::kValueType:
+      if (claim.value.kind() == Value::Kind::kSet) {
+        for (const Value& m : claim.value.set_members()) {
+          if (CompareString(Value::KindName(m.kind()), p.op, operand)) return true;
+        }
+        return false;
+      }
+      return CompareString(Value::KindName(claim.value.kind()), p.op, operand);
+    case Property::kValue:
+      if (!operand.is_scalar()) return false;
+      if (claim.value.kind() == Value::Kind::kSet) {
+        for (const Value& m : claim.value.set_members()) {
+          if (CompareScalar(m, p.op, operand)) return true;
+        }
+        return false;
+      }
+      return CompareScalar(claim.value, p.op, operand);
+  }
+  return false;
+}
+
+Json TraceValue(const Value& v) {
+  if (v.kind() == Value::Kind::kString &&
+      v.string_value().size() > kTraceStringLimit) {
+    return Json(absl::StrCat(v.string_value().substr(0, kTraceStringLimit),
+                             "..."));
+  }
+  return v.ToJson();
+}
+
+class Evaluation {
+ public:
+  Evaluation(const internal::Program& program, const EvaluateOptions& options)
+      : program_(program), options_(options) {}
+
+  absl::StatusOr<EvaluationResult> Run(const ClaimSet& input) {
+    claims_.reserve(input.size() + 64);
+    for (const Claim& c : input.claims()) AddWorkClaim(c.type, c.issuer, c.value);
+
+    EvaluationResult result;
+    for (SectionKind section : {SectionKind::kConfiguration,
+                                SectionKind::kAuthorization}) {
+      for (const internal::Rule& rule : Rules(section)) {
+        RETURN_IF_ERROR(RunRule(rule, &result.trace));
+      }
+    }
+    if (!denies_.empty()) {
+      result.permitted = false;
+      result.deciding_rule = denies_.front();
+      result.reason = absl::StrCat("deny() at ", denies_.front().ToString(),
+                                   " fired");
+    } else if (!permits_.empty()) {
+      result.permitted = true;
+      result.deciding_rule = permits_.front();
+      result.reason = absl::StrCat("permit() at ", permits_.front().ToString(),
+                                   " fired and no deny() fired");
+    } else if (program_.implicit_permit) {
+      result.permitted = true;
+      result.reason = "rule list without authorizationrules: permitted";
+    } else {
+      result.permitted = false;
+      result.reason = "no permit() fired";
+    }
+    for (const internal::Rule& rule : Rules(SectionKind::kIssuance)) {
+      if (result.permitted) {
+        RETURN_IF_ERROR(RunRule(rule, &result.trace));
+      } else if (options_.explain) {
+        RuleTrace t;
+        t.section = rule.section;
+        t.location = rule.location;
+        t.text = rule.text;
+        t.outcome = RuleTrace::Outcome::kNotRun;
+        result.trace.push_back(std::move(t));
+      }
+    }
+    if (result.permitted) result.issued = issued_.Output();
+    result.issued_properties = properties_out_.Output();
+    result.properties = properties_;
+    return result;
+  }
+
+ private:
+  const std::vector<internal::Rule>& Rules(SectionKind kind) const {
+    return program_.sections[static_cast<size_t>(kind)];
+  }
+
+  void AddWorkClaim(const std::string& type, const std::string& issuer,
+                    const Value& value) {
+    uint32_t index = static_cast<uint32_t>(claims_.size());
+    claims_.push_back(WorkClaim{type, issuer, value});
+    by_type_[type].push_back(index);
+  }
+
+  absl::Status RuleError(const internal::Rule& rule, const absl::Status& cause) {
+    return absl::Status(
+        cause.code(),
+        absl::StrCat(program_.source->name(), ":", rule.location.ToString(), ": ",
+                     ast::SectionName(rule.section), " rule failed: ",
+                     cause.message()));
+  }
+
+  absl::Status RunRule(const internal::Rule& rule, std::vector<RuleTrace>* trace) {
+    current_rule_ = &rule;
+    current_limit_ = claims_.size();
+    std::vector<int> binding(rule.slot_names.size(), -1);
+    std::vector<std::vector<int>> firings;
+    size_t deepest = 0;
+    absl::Status joined = Join(rule, 0, claims_.size(), &binding, &firings, &deepest);
+    if (!joined.ok()) return RuleError(rule, joined);
+
+    RuleTrace t;
+    if (options_.explain) {
+      t.section = rule.section;
+      t.location = rule.location;
+      t.text = rule.text;
+      t.outcome = firings.empty() ? RuleTrace::Outcome::kNotFired
+                                  : RuleTrace::Outcome::kFired;
+      if (firings.empty() && deepest < rule.conditions.size()) {
+        const internal::Condition& c = rule.conditions[deepest];
+        t.unmatched_condition = static_cast<int>(deepest);
+        t.unmatched_location = program_.source->Location(c.offset);
+        t.unmatched_text = c.text;
+        t.unmatched_is_absence = c.negated;
+      }
+      for (const std::vector<int>& f : firings) {
+        std::vector<TraceBinding> bound;
+        for (size_t s = 0; s < f.size(); ++s) {
+          const WorkClaim& c = claims_[f[s]];
+          bound.push_back(TraceBinding{rule.slot_names[s], c.type, c.issuer, c.value});
+        }
+        t.firings.push_back(std::move(bound));
+      }
+    }
+    for (const std::vector<int>& f : firings) {
+      absl::Status fired = Fire(rule, f);
+      if (!fired.ok()) return RuleError(rule, fired);
+    }
+    if (options_.explain) trace->push_back(std::move(t));
+    return absl::OkStatus();
+  }
+
+  // The natural join of conditions [ci, end) given the claims bound so far;
+  // only claims [0, limit) (those present when the rule started) take part.
+  absl::Status Join(const internal::Rule& rule, size_t ci, size_t limit,
+                    std::vector<int>* binding,
+                    std::vector<std::vector<int>>* firings, size_t* deepest) {
+    if (ci == rule.conditions.size()) {
+      if (static_cast<int64_t>(firings->size()) >= options_.max_bindings) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("more than ", options_.max_bindings,
+                         " bindings of the rule's conditions"));
+      }
+      firings->push_back(*binding);
+      return absl::OkStatus();
+    }
+    *deepest = std::max(*deepest, ci);
+    const internal::Condition& c = rule.conditions[ci];
+    std::vector<Value> operands;
+    operands.reserve(c.properties.size());
+    for (const internal::PropertyCondition& p : c.properties) {
+      if (p.operand.kind == internal::Expr::Kind::kLiteral) {
+        operands.push_back(p.operand.literal);
+      } else {
+        ASSIGN_OR_RETURN(Value v, Eval(p.operand, *binding));
+        operands.push_back(std::move(v));
+      }
+    }
+    auto matches = [&](uint32_t index) {
+      const WorkClaim& claim = claims_[index];
+      for (size_t i = 0; i < c.properties.size(); ++i) {
+        if (!PropertyMatches(claim, c.properties[i], operands[i])) return false;
+      }
+      return true;
+    };
+    const std::vector<uint32_t>* candidates = nullptr;
+    if (c.type_key.has_value()) {
+      auto it = by_type_.find(*c.type_key);
+      static const std::vector<uint32_t> kNone;
+      candidates = it == by_type_.end() ? &kNone : &it->second;
+    }
+    size_t count = candidates ? candidates->size() : limit;
+    auto index_at = [&](size_t i) -> uint32_t {
+      return candidates ? (*candidates)[i] : static_cast<uint32_t>(i);
+    };
+    if (c.negated || c.slot < 0) {
+      bool any = false;
+      for (size_t i = 0; i < count; ++i) {
+        uint32_t index = index_at(i);
+        if (index >= limit) break;
+        if (matches(index)) {
+          any = true;
+          break;
+        }
+      }
+      if (any == c.negated) return absl::OkStatus();
+      return Join(rule, ci + 1, limit, binding, firings, deepest);
+    }
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t index = index_at(i);
+      if (index >= limit) break;
+      if (!matches(index)) continue;
+      (*binding)[c.slot] = static_cast<int>(index);
+      RETURN_IF_ERROR(Join(rule, ci + 1, limit, binding, firings, deepest));
+    }
+    (*binding)[c.slot] = -1;
+    return absl::OkStatus();
+  }
+
+  absl::Status Fire(const internal::Rule& rule, const std::vector<int>& binding) {
+    const internal::Action& a = rule.action;
+    switch (a.kind) {
+      case ActionKind::kPermit:
+        permits_.push_back(rule.location);
+        return absl::OkStatus();
+      case ActionKind::kDeny:
+        denies_.push_back(rule.location);
+        return absl::OkStatus();
+      default:
+        break;
+    }
+    std::string type;
+    Value value;
+    if (a.claim_slot >= 0) {
+      const WorkClaim& c = claims_[binding[a.claim_slot]];
+      type = c.type;
+      value = c.value;
+      if (a.kind != ActionKind::kAdd && value.read_only()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            ast::ActionName(a.kind), "(claim=", rule.slot_names[a.claim_slot],
+            "): claim '", type,
+            "' is read-only; copy its value instead (type=\"...\", value=",
+            rule.slot_names[a.claim_slot], ".value)"));
+      }
+    } else {
+      ASSIGN_OR_RETURN(Value t, Eval(a.type, binding));
+      if (t.kind() != Value::Kind::kString || t.string_value().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(ast::ActionName(a.kind), "(): type must be a non-empty "
+                         "String, got ", Value::KindName(t.kind()), " ",
+                         t.DebugString()));
+      }
+      type = t.string_value();
+      ASSIGN_OR_RETURN(value, Eval(a.value, binding));
+    }
+    if (value.is_empty() ||
+        (value.kind() == Value::Kind::kSet && value.set_members().empty())) {
+      return absl::OkStatus();  // adding an empty claim is a no-op (§1.5)
+    }
+    if (a.value_type.has_value()) {
+      bool ok = value.kind() == Value::Kind::kSet
+                    ? std::all_of(value.set_members().begin(),
+                                  value.set_members().end(),
+                                  [&](const Value& m) {
+                                    return m.kind() == *a.value_type;
+                                  })
+                    : value.kind() == *a.value_type;
+      if (!ok) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            ast::ActionName(a.kind), "(): value ", value.DebugString(),
+            " is not of valueType ", Value::KindName(*a.value_type)));
+      }
+    }
+    if (a.kind == ActionKind::kIssueProperty) {
+      std::string problem = CheckPropertyValue(type, value);
+      if (!problem.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("issueproperty(): ", problem));
+      }
+      ApplyProperty(type, value, &properties_);
+      properties_out_.Add(type, value);
+    } else if (a.kind == ActionKind::kIssue) {
+      issued_.Add(type, value);
+    }
+    if (!HasPolicyClaim(type, value)) {
+      AddWorkClaim(type, std::string(kIssuerAttestationPolicy), value);
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether the policy already created this very claim (same type and
+  // value); creating it again adds nothing to the claim set.
+  bool HasPolicyClaim(const std::string& type, const Value& value) const {
+    auto it = by_type_.find(type);
+    if (it == by_type_.end()) return false;
+    for (uint32_t index : it->second) {
+      const WorkClaim& c = claims_[index];
+      if (c.issuer == kIssuerAttestationPolicy && c.value == value) return true;
+    }
+    return false;
+  }
+
+  // The members of every claim that matches the condition binding `slot`
+  // (given the claims bound to earlier variables): a set argument written
+  // `c.value` means the whole set of claims of that type, e.g. both adds of
+  // `vsmEnabledSet` in maa-spec.md §2.3 (§3.1: "VSM_REQUIRED ∪
+  // MANDATORY_ENFORCEMENT").
+  absl::StatusOr<Value> SetOf(int slot, const std::vector<int>& binding) {
+    const internal::Rule& rule = *current_rule_;
+    const internal::Condition& c = rule.conditions[rule.slot_condition[slot]];
+    std::vector<Value> operands;
+    for (const internal::PropertyCondition& p : c.properties) {
+      ASSIGN_OR_RETURN(Value v, Eval(p.operand, binding));
+      operands.push_back(std::move(v));
+    }
+    std::vector<Value> members;
+    bool read_only = false;
+    auto consider = [&](uint32_t index) {
+      const WorkClaim& claim = claims_[index];
+      for (size_t i = 0; i < c.properties.size(); ++i) {
+        if (!PropertyMatches(claim, c.properties[i], operands[i])) return;
+      }
+      members.push_back(claim.value);
+      read_only = read_only || claim.value.read_only();
+    };
+    if (c.type_key.has_value()) {
+      auto it = by_type_.find(*c.type_key);
+      if (it != by_type_.end()) {
+        for (uint32_t index : it->second) {
+          if (index < current_limit_) consider(index);
+        }
+      }
+    } else {
+      for (uint32_t index = 0; index < current_limit_; ++index) consider(index);
+    }
+    Value set = Value::Set(std::move(members));
+    set.set_read_only(read_only);
+    return set;
+  }
+
+  absl::StatusOr<Value> Eval(const internal::Expr& e, const std::vector<int>& binding) {
+    switch (e.kind) {
+      case internal::Expr::Kind::kLiteral:
+        return e.literal;
+      case internal::Expr::Kind::kPropertyRef: {
+        const WorkClaim& c = claims_[binding[e.slot]];
+        switch (e.property) {
+          case Property::kType: return Value::String(c.type);
+          case Property::kIssuer: return Value::String(c.issuer);
+          case Property::kValueType:
+            return Value::String(std::string(Value::KindName(c.value.kind())));
+          case Property::kValue: return c.value;
+        }
+        return Value();
+      }
+      case internal::Expr::Kind::kCall:
+        break;
+    }
+    std::vector<Value> args;
+    args.reserve(e.args.size());
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      const internal::Expr& arg = e.args[i];
+      bool set_position =
+          (e.function == Function::kIsSubsetOf) ||
+          (e.function == Function::kContainsOnlyValue && i == 0);
+      if (set_position && arg.kind == internal::Expr::Kind::kPropertyRef &&
+          arg.property == Property::kValue) {
+        ASSIGN_OR_RETURN(Value v, SetOf(arg.slot, binding));
+        args.push_back(std::move(v));
+        continue;
+      }
+      ASSIGN_OR_RETURN(Value v, Eval(arg, binding));
+      args.push_back(std::move(v));
+    }
+    absl::StatusOr<Value> result = Call(e, args);
+    if (result.ok()) return result;
+    absl::string_view name = GetFunctionInfo(e.function).name;
+    return absl::Status(
+        result.status().code(),
+        absl::StrCat(name, "() at ",
+                     program_.source->Location(e.offset).ToString(), ": ",
+                     result.status().message()));
+  }
+
+  absl::StatusOr<Value> Call(const internal::Expr& e, const std::vector<Value>& args) {
+    switch (e.function) {
+      case Function::kJmesPath: return CallJmesPath(e, args[0], args[1]);
+      case Function::kJsonToClaimValue: {
+        ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, Document(args[0], 1));
+        ASSIGN_OR_RETURN(Value v, JsonToValue(*doc));
+        v.set_read_only(args[0].read_only());
+        return v;
+      }
+      case Function::kIsSubsetOf: return IsSubsetOf(args[0], args[1]);
+      case Function::kAppendString: return AppendString(args[0], args[1]);
+      case Function::kNegateBool: return NegateBool(args[0]);
+      case Function::kContainsOnlyValue: return ContainsOnlyValue(args[0], args[1]);
+    }
+    return absl::InternalError("unknown function");
+  }
+
+  // The parsed form of a String argument holding JSON text: attached to the
+  // value already, or parsed once per evaluation and cached.
+  absl::StatusOr<std::shared_ptr<const Json>> Document(const Value& v, int index) {
+    if (v.kind() != Value::Kind::kString) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument ", index, ": got ", Value::KindName(v.kind()),
+                       ", want a String of JSON text"));
+    }
+    if (v.json()) return v.json();
+    if (v.string_value().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument ", index, ": empty string, want JSON text"));
+    }
+    auto it = documents_.find(v.shared_string().get());
+    if (it != documents_.end()) return it->second.second;
+    absl::StatusOr<Json> doc = jmespath::ParseJson(v.string_value());
+    if (!doc.ok()) {
+      return absl::Status(doc.status().code(),
+                          absl::StrCat("argument ", index, " is not valid JSON: ",
+                                       doc.status().message()));
+    }
+    auto shared = std::make_shared<const Json>(*std::move(doc));
+    // Keeping the string alive keeps its address from being reused.
+    documents_.emplace(v.shared_string().get(),
+                       std::make_pair(v.shared_string(), shared));
+    return shared;
+  }
+
+  absl::StatusOr<Value> CallJmesPath(const internal::Expr& e, const Value& json,
+                                     const Value& query_text) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, Document(json, 1));
+    const jmespath::Expression* query = nullptr;
+    if (e.query.has_value()) {
+      query = &*e.query;
+    } else if (!e.query_status.ok()) {
+      return absl::Status(e.query_status.code(),
+                          absl::StrCat("argument 2: query does not compile: ",
+                                       e.query_status.message()));
+    } else {
+      if (query_text.kind() != Value::Kind::kString ||
+          query_text.string_value().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("argument 2: got ", Value::KindName(query_text.kind()),
+                         " ", query_text.DebugString(),
+                         ", want a non-empty query String"));
+      }
+      auto it = queries_.find(query_text.string_value());
+      if (it == queries_.end()) {
+        it = queries_.emplace(query_text.string_value(),
+                              jmespath::Compile(query_text.string_value()))
+                 .first;
+      }
+      if (!it->second.ok()) {
+        return absl::Status(
+            it->second.status().code(),
+            absl::StrCat("argument 2: query ", query_text.DebugString(),
+                         " does not compile: ", it->second.status().message()));
+      }
+      query = &*it->second;
+    }
+    absl::StatusOr<Json> result = query->Evaluate(*doc);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat("query failed: ", result.status().message()));
+    }
+    ASSIGN_OR_RETURN(std::string text, jmespath::SerializeJson(*result));
+    Value out = Value::JsonText(std::make_shared<const std::string>(std::move(text)),
+                                std::make_shared<const Json>(*std::move(result)));
+    out.set_read_only(json.read_only() || query_text.read_only());
+    return out;
+  }
+
+  const internal::Program& program_;
+  const EvaluateOptions& options_;
+  const internal::Rule* current_rule_ = nullptr;
+  size_t current_limit_ = 0;
+  std::vector<WorkClaim> claims_;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_type_;
+  absl::flat_hash_map<const std::string*,
+                      std::pair<std::shared_ptr<const std::string>,
+                                std::shared_ptr<const Json>>>
+      documents_;
+  absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>> queries_;
+  std::vector<SourceLocation> permits_;
+  std::vector<SourceLocation> denies_;
+  OutputAccumulator issued_;
+  OutputAccumulator properties_out_;
+  PolicyProperties properties_;
+};
+
+Json ClaimsJson(const std::vector<OutputClaim>& claims) {
+  Json out = Json::array();
+  for (const OutputClaim& c : claims) {
+    Json o = Json::object();
+    o["type"] = c.type;
+    o["value"] = c.value;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+Json EvaluationResult::ToJson() const {
+  Json out = Json::object();
+  out["permitted"] = permitted;
+  out["issued"] = ClaimsJson(issued);
+
+  Json props = Json::array();
+  auto known = [&](absl::string_view type, Json value) {
+    bool set = std::any_of(issued_properties.begin(), issued_properties.end(),
+                           [&](const OutputClaim& c) { return c.type == type; });
+    Json o = Json::object();
+    o["type"] = std::string(type);
+    o["value"] = std::move(value);
+    o["default"] = !set;
+    props.push_back(std::move(o));
+  };
+  known(kRequireValidAikCert, Json(properties.require_valid_aik_cert));
+  known(kRequiredPcrMask, Json(properties.required_pcr_mask));
+  known(kReportValidityInMinutes, Json(properties.report_validity_in_minutes));
+  known(kOmitX5c, Json(properties.omit_x5c));
+  for (const OutputClaim& c : issued_properties) {
+    if (c.type == kRequireValidAikCert || c.type == kRequiredPcrMask ||
+        c.type == kReportValidityInMinutes || c.type == kOmitX5c) {
+      continue;
+    }
+    Json o = Json::object();
+    o["type"] = c.type;
+    o["value"] = c.value;
+    o["default"] = false;
+    props.push_back(std::move(o));
+  }
+  out["properties"] = std::move(props);
+
+  Json trace_json = Json::array();
+  for (const RuleTrace& t : trace) {
+    Json r = Json::object();
+    r["section"] = std::string(ast::SectionName(t.section));
+    r["rule"] = t.location.ToString();
+    r["text"] = t.text;
+    if (t.outcome == RuleTrace::Outcome::kNotRun) {
+      r["run"] = false;
+    } else {
+      r["fired"] = t.firings.size();
+      Json bindings = Json::array();
+      for (const std::vector<TraceBinding>& f : t.firings) {
+        if (f.empty()) continue;
+        Json b = Json::object();
+        for (const TraceBinding& tb : f) {
+          Json claim = Json::object();
+          claim["type"] = tb.type;
+          claim["issuer"] = tb.issuer;
+          claim["value"] = TraceValue(tb.value);
+          if (tb.value.kind() == Value::Kind::kString &&
+              tb.value.string_value().size() > kTraceStringLimit) {
+            claim["valueLength"] = tb.value.string_value().size();
+          }
+          b[tb.identifier] = std::move(claim);
+        }
+        bindings.push_back(std::move(b));
+      }
+      if (!bindings.empty()) r["bindings"] = std::move(bindings);
+      if (t.unmatched_condition >= 0) {
+        Json u = Json::object();
+        u["condition"] = t.unmatched_location.ToString();
+        u["text"] = t.unmatched_text;
+        u["reason"] = t.unmatched_is_absence
+                          ? "a claim matching the absence condition is present"
+                          : "no claim matched";
+        r["unmatched"] = std::move(u);
+      }
+    }
+    trace_json.push_back(std::move(r));
+  }
+  Json decision = Json::object();
+  decision["decision"] = permitted ? "permit" : "deny";
+  decision["reason"] = reason;
+  if (deciding_rule.line > 0) decision["rule"] = deciding_rule.ToString();
+  trace_json.push_back(std::move(decision));
+  out["trace"] = std::move(trace_json);
+  return out;
+}
+
+absl::StatusOr<EvaluationResult> Evaluate(const CompiledPolicy& policy,
+                                          const ClaimSet& claims,
+                                          const EvaluateOptions& options) {
+  return Evaluation(policy.program(), options).Run(claims);
+}
+
+}  // namespace vigil::policy

@@ -1,0 +1,102 @@
+// File: policy/value.h
+// -----------------------------------------------------------------------------
+// The value of a claim or of a policy expression (maa-spec.md §1.2): Boolean,
+// Integer (int64), String, Set (several values of one claim type, v1.2) or
+// Empty (JsonToClaimValue("null"); adding it is a no-op). A value also
+// carries the read-only mark of §1.2/§1.7.
+//
+// Strings are shared, not copied, so the large JSON-valued evidence claims
+// (`events`, `pcrs`) cost nothing to pass around. A string holding JSON text
+// may also carry its parsed document, so JmesPath() never parses it again.
+//
+//   Value a = Value::Bool(true);
+//   Value e = Value::JsonDocument(std::move(events_json));  // text + document
+//   Value s = Value::Set({Value::Int(1), Value::Int(2)});
+
+#ifndef VIGIL_POLICY_VALUE_H_
+#define VIGIL_POLICY_VALUE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "policy/jmespath/json_util.h"
+
+namespace vigil::policy {
+
+class Value {
+ public:
+  enum class Kind : uint8_t { kEmpty, kBool, kInt, kString, kSet };
+
+  // An Empty value.
+  Value() = default;
+
+  static Value Bool(bool b);
+  static Value Int(int64_t i);
+  static Value String(std::string s);
+  static Value String(std::shared_ptr<const std::string> s);
+  // A String whose text is the compact serialisation of `document`, with the
+  // document kept for JmesPath(). Values nesting deeper than
+  // jmespath::kMaxValueDepth cannot be serialised and give an Empty value.
+  static Value JsonDocument(jmespath::Json document);
+  // A String holding `text`, with its already parsed `document` (caller
+  // guarantees they agree).
+  static Value JsonText(std::shared_ptr<const std::string> text,
+                        std::shared_ptr<const jmespath::Json> document);
+  // A Set of the scalar values in `members` (sets are flat: a Set member of
+  // `members` contributes its own members; Empty members are dropped).
+  static Value Set(std::vector<Value> members);
+
+  Kind kind() const { return kind_; }
+  bool is_empty() const { return kind_ == Kind::kEmpty; }
+  bool is_scalar() const {
+    return kind_ == Kind::kBool || kind_ == Kind::kInt || kind_ == Kind::kString;
+  }
+
+  // Accessors; each requires the matching kind().
+  bool bool_value() const { return b_; }
+  int64_t int_value() const { return i_; }
+  const std::string& string_value() const { return *s_; }
+  const std::shared_ptr<const std::string>& shared_string() const { return s_; }
+  // The parsed JSON document of a String value, or null when not known yet.
+  const std::shared_ptr<const jmespath::Json>& json() const { return json_; }
+  const std::vector<Value>& set_members() const { return *set_; }
+
+  // Read-only values come from service evidence (§1.2) and propagate through
+  // JmesPath, JsonToClaimValue, AppendString and NegateBool.
+  bool read_only() const { return read_only_; }
+  Value& set_read_only(bool read_only) {
+    read_only_ = read_only;
+    return *this;
+  }
+
+  // Scalar equality: same kind and same value (true != 1, "1" != 1). Sets
+  // compare as multisets; Empty equals only Empty. Read-only is ignored.
+  friend bool operator==(const Value& a, const Value& b);
+
+  // ToJson(): Boolean -> true/false, Integer -> number, String -> string (a
+  // JSON text is NOT re-parsed, maa-spec.md §1.9), Set -> array, Empty -> null.
+  jmespath::Json ToJson() const;
+
+  // "Boolean", "Integer", "String", "Set", "Empty" (the valueType names).
+  static absl::string_view KindName(Kind kind);
+
+  // DebugString(): true, 15, "text" (quoted, long strings shortened to
+  // `max_string` characters with the full length noted), [1, 2], empty.
+  std::string DebugString(size_t max_string = 80) const;
+
+ private:
+  Kind kind_ = Kind::kEmpty;
+  bool read_only_ = false;
+  bool b_ = false;
+  int64_t i_ = 0;
+  std::shared_ptr<const std::string> s_;
+  std::shared_ptr<const jmespath::Json> json_;
+  std::shared_ptr<const std::vector<Value>> set_;
+};
+
+}  // namespace vigil::policy
+
+#endif  // VIGIL_POLICY_VALUE_H_
