@@ -6,6 +6,7 @@
 
 #include "tools/vigilctl/eventlog_command.h"
 #include "tools/vigilctl/jmespath_command.h"
+#include "tools/vigilctl/policy_command.h"
 
 namespace {
 
@@ -14,6 +15,7 @@ constexpr char kUsage[] =
     "\n"
     "groups:\n"
     "  eventlog   show | replay | claims | events-json | summary   (TCG boot event logs)\n"
+    "  policy     check | eval | hash   (Azure Attestation policy language 1.0-1.2)\n"
     "  jmespath   EXPRESSION [JSONFILE|-]   (evaluate a JMESPath query as policies do)\n"
     "\n"
     "Run `vigilctl <group> --help` for a group's commands.\n";
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (group == "eventlog") return vigil::vigilctl::RunEventlogCommand(rest);
   if (group == "jmespath") return vigil::vigilctl::RunJmespathCommand(rest);
+  if (group == "policy") return vigil::vigilctl::RunPolicyCommand(rest);
   std::cerr << "vigilctl: unknown command group \"" << group << "\"\n" << kUsage;
   return vigil::vigilctl::kExitBadInput;
 }
