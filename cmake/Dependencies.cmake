@@ -4,6 +4,11 @@ find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
+# tpm2-tss through pkg-config (Debian ships no CMake config): tss2-mu alone
+# for the pure wire/verify code, the full stack for tpm/device only.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(TSS2_MU REQUIRED IMPORTED_TARGET GLOBAL tss2-mu)
+pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET GLOBAL tss2-esys tss2-mu tss2-tctildr tss2-rc)
 if(VIGIL_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

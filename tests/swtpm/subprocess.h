@@ -1,0 +1,56 @@
+// File: tests/swtpm/subprocess.h
+// -----------------------------------------------------------------------------
+// Test support: run a program (swtpm_setup, openssl, tpm2-tools) and a
+// self-deleting temporary directory. No shell is involved: argv is passed to
+// posix_spawnp as is.
+
+#ifndef VIGIL_TESTS_SWTPM_SUBPROCESS_H_
+#define VIGIL_TESTS_SWTPM_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace vigil::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal or the deadline
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// RunCommand(argv, timeout, stdin_path): runs argv[0] (looked up in PATH) and
+// waits for it. Fails with kInternal when it cannot be started, and with
+// kDeadlineExceeded (after SIGKILL) when it runs longer than `timeout`. A
+// non-zero exit is not an error: check exit_code.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         absl::Duration timeout = absl::Seconds(60),
+                                         const std::string& stdin_path = "");
+
+// A directory under $TMPDIR (or /tmp) created by mkdtemp and removed, with
+// everything in it, when the object is destroyed. Move-only.
+class TempDir {
+ public:
+  // Fails with kInternal when mkdtemp fails.
+  static absl::StatusOr<TempDir> Create(const std::string& prefix);
+  TempDir(TempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempDir& operator=(TempDir&& o) noexcept;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Writes `bytes` to `path`, replacing it. Fails with kInternal.
+absl::Status WriteFile(const std::string& path, const std::string& bytes);
+
+}  // namespace vigil::testing
+
+#endif  // VIGIL_TESTS_SWTPM_SUBPROCESS_H_

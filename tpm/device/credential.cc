@@ -1,0 +1,135 @@
+#include "tpm/device/credential.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "tpm/device/esys_ptr.h"
+#include "tpm/device/tss_status.h"
+#include "tss2/tss2_mu.h"
+
+namespace vigil::tpm {
+namespace {
+
+constexpr uint32_t kTpm2ToolsMagic = 0xBADCC0DE;
+constexpr uint32_t kTpm2ToolsCredentialVersion = 1;
+
+uint32_t Be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+// Reads one marshalled TPM2B (2-byte big-endian size, then data) at *offset.
+bool ReadTpm2b(absl::Span<const uint8_t> in, size_t* offset,
+               std::vector<uint8_t>* out) {
+  if (in.size() - *offset < 2) return false;
+  size_t n = (size_t{in[*offset]} << 8) | in[*offset + 1];
+  if (in.size() - *offset - 2 < n) return false;
+  out->assign(in.begin() + *offset, in.begin() + *offset + 2 + n);
+  *offset += 2 + n;
+  return true;
+}
+
+bool RejectedCredential(uint32_t rc) {
+  std::optional<uint32_t> base = TpmRcBase(rc);
+  if (!base.has_value()) return false;
+  switch (*base) {
+    case TPM2_RC_INTEGRITY:
+    case TPM2_RC_VALUE:
+    case TPM2_RC_SIZE:
+    case TPM2_RC_ECC_POINT:
+    case TPM2_RC_INSUFFICIENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<CredentialBlob> ParseTpm2ToolsCredential(
+    absl::Span<const uint8_t> file) {
+  if (file.size() < 8) {
+    return absl::InvalidArgumentError(
+        "credential file: shorter than its 8-byte header");
+  }
+  if (Be32(file.data()) != kTpm2ToolsMagic) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "credential file: magic 0x", absl::Hex(Be32(file.data())),
+        ", want 0xbadcc0de (a tpm2_makecredential output file)"));
+  }
+  if (Be32(file.data() + 4) != kTpm2ToolsCredentialVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "credential file: version ", Be32(file.data() + 4), ", want 1"));
+  }
+  CredentialBlob blob;
+  size_t offset = 8;
+  if (!ReadTpm2b(file, &offset, &blob.id_object)) {
+    return absl::InvalidArgumentError(
+        "credential file: TPM2B_ID_OBJECT at offset 8 runs past the end");
+  }
+  if (!ReadTpm2b(file, &offset, &blob.encrypted_secret)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "credential file: TPM2B_ENCRYPTED_SECRET at offset ", offset,
+        " runs past the end"));
+  }
+  if (offset != file.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "credential file: ", file.size() - offset, " trailing bytes"));
+  }
+  return blob;
+}
+
+std::vector<uint8_t> SerializeTpm2ToolsCredential(const CredentialBlob& blob) {
+  std::vector<uint8_t> out = {0xBA, 0xDC, 0xC0, 0xDE, 0, 0, 0, 1};
+  out.insert(out.end(), blob.id_object.begin(), blob.id_object.end());
+  out.insert(out.end(), blob.encrypted_secret.begin(),
+             blob.encrypted_secret.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ActivateCredential(
+    const EsysContext& ctx, const EndorsementKey& ek, const AttestationKey& ak,
+    const CredentialBlob& blob) {
+  TPM2B_ID_OBJECT id_object{};
+  size_t offset = 0;
+  if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob.id_object.data(),
+                                        blob.id_object.size(), &offset,
+                                        &id_object) != TSS2_RC_SUCCESS ||
+      offset != blob.id_object.size()) {
+    return absl::InvalidArgumentError(
+        "activate credential: id_object is not a TPM2B_ID_OBJECT");
+  }
+  TPM2B_ENCRYPTED_SECRET secret{};
+  offset = 0;
+  if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(
+          blob.encrypted_secret.data(), blob.encrypted_secret.size(), &offset,
+          &secret) != TSS2_RC_SUCCESS ||
+      offset != blob.encrypted_secret.size()) {
+    return absl::InvalidArgumentError(
+        "activate credential: encrypted_secret is not a TPM2B_ENCRYPTED_SECRET");
+  }
+  ASSIGN_OR_RETURN(TransientHandle session, EkAuthSession(ctx, ek));
+  TPM2B_DIGEST* raw_cert_info = nullptr;
+  TSS2_RC rc = Esys_ActivateCredential(
+      ctx.get(), ak.handle.get(), ek.handle.get(), ESYS_TR_PASSWORD,
+      session.valid() ? session.get() : ESYS_TR_PASSWORD, ESYS_TR_NONE,
+      &id_object, &secret, &raw_cert_info);
+  EsysPtr<TPM2B_DIGEST> cert_info(raw_cert_info);
+  if (rc != TSS2_RC_SUCCESS) {
+    absl::Status s = TssStatus("Esys_ActivateCredential", rc);
+    if (RejectedCredential(rc)) {
+      absl::Status bad = WithContext(
+          s, "activate credential: the TPM rejected the credential (not made "
+             "for this EK and AK Name, or altered)");
+      absl::Status out(absl::StatusCode::kInvalidArgument, bad.message());
+      bad.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
+        out.SetPayload(url, p);
+      });
+      return out;
+    }
+    return WithContext(s, "activate credential");
+  }
+  return std::vector<uint8_t>(cert_info->buffer,
+                              cert_info->buffer + cert_info->size);
+}
+
+}  // namespace vigil::tpm
