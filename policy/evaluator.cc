@@ -482,8 +482,8 @@ class Evaluation {
     switch (e.function) {
       case Function::kJmesPath: return CallJmesPath(e, args[0], args[1]);
       case Function::kJsonToClaimValue: {
-        ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, Document(args[0], 1));
-        ASSIGN_OR_RETURN(Value v, JsonToValue(*doc));
+        ASSIGN_OR_RETURN(jmespath::Result doc, Document(args[0], 1));
+        ASSIGN_OR_RETURN(Value v, JsonToValue(doc));
         v.set_read_only(args[0].read_only());
         return v;
       }
@@ -497,13 +497,13 @@ class Evaluation {
 
   // The parsed form of a String argument holding JSON text: attached to the
   // value already, or parsed once per evaluation and cached.
-  absl::StatusOr<std::shared_ptr<const Json>> Document(const Value& v, int index) {
+  absl::StatusOr<jmespath::Result> Document(const Value& v, int index) {
     if (v.kind() != Value::Kind::kString) {
       return absl::InvalidArgumentError(
           absl::StrCat("argument ", index, ": got ", Value::KindName(v.kind()),
                        ", want a String of JSON text"));
     }
-    if (v.json()) return v.json();
+    if (const jmespath::Result* document = v.document()) return *document;
     if (v.string_value().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("argument ", index, ": empty string, want JSON text"));
@@ -516,7 +516,8 @@ class Evaluation {
                           absl::StrCat("argument ", index, " is not valid JSON: ",
                                        doc.status().message()));
     }
-    auto shared = std::make_shared<const Json>(*std::move(doc));
+    jmespath::Result shared =
+        jmespath::Result::Of(std::make_shared<const Json>(*std::move(doc)));
     // Keeping the string alive keeps its address from being reused.
     documents_.emplace(v.shared_string().get(),
                        std::make_pair(v.shared_string(), shared));
@@ -525,7 +526,7 @@ class Evaluation {
 
   absl::StatusOr<Value> CallJmesPath(const internal::Expr& e, const Value& json,
                                      const Value& query_text) {
-    ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, Document(json, 1));
+    ASSIGN_OR_RETURN(jmespath::Result doc, Document(json, 1));
     const jmespath::Expression* query = nullptr;
     if (e.query.has_value()) {
       query = &*e.query;
@@ -555,14 +556,31 @@ class Evaluation {
       }
       query = &*it->second;
     }
-    absl::StatusOr<Json> result = query->Evaluate(*doc);
-    if (!result.ok()) {
-      return absl::Status(result.status().code(),
-                          absl::StrCat("query failed: ", result.status().message()));
+    // Rules often repeat a query on the same document (the CSP policy
+    // computes srtmDrtmEventPcr and evSeparatorSeq twice); the result only
+    // depends on the two, so it is computed once per evaluation.
+    auto [it, inserted] = results_.try_emplace(
+        std::make_pair(doc.identity(), absl::string_view(query->text())));
+    if (inserted) {
+      // Shared, not copied: the result points into `doc` (maa-spec.md §1.7
+      // calls it JSON text; the text is made only if something reads it).
+      absl::StatusOr<jmespath::Result> result = query->EvaluateShared(doc);
+      if (!result.ok()) {
+        results_.erase(it);
+        return absl::Status(
+            result.status().code(),
+            absl::StrCat("query failed: ", result.status().message()));
+      }
+      absl::StatusOr<Value> value = Value::FromResult(*std::move(result));
+      if (!value.ok()) {
+        results_.erase(it);
+        return value.status();
+      }
+      // Keeping the document alive keeps its address from being reused by
+      // another document while it is a key.
+      it->second = CachedResult{doc, *std::move(value)};
     }
-    ASSIGN_OR_RETURN(std::string text, jmespath::SerializeJson(*result));
-    Value out = Value::JsonText(std::make_shared<const std::string>(std::move(text)),
-                                std::make_shared<const Json>(*std::move(result)));
+    Value out = it->second.value;
     out.set_read_only(json.read_only() || query_text.read_only());
     return out;
   }
@@ -575,9 +593,17 @@ class Evaluation {
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_type_;
   absl::flat_hash_map<const std::string*,
                       std::pair<std::shared_ptr<const std::string>,
-                                std::shared_ptr<const Json>>>
+                                jmespath::Result>>
       documents_;
   absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>> queries_;
+  // JmesPath() results by (document, query text); the query text is owned
+  // by the compiled query (the program's or queries_'), which outlives this.
+  struct CachedResult {
+    jmespath::Result document;
+    Value value;
+  };
+  absl::flat_hash_map<std::pair<const void*, absl::string_view>, CachedResult>
+      results_;
   std::vector<SourceLocation> permits_;
   std::vector<SourceLocation> denies_;
   OutputAccumulator issued_;

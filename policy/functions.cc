@@ -104,6 +104,28 @@ absl::string_view SuggestFunction(absl::string_view name) {
   return "";
 }
 
+namespace {
+
+// Element `i` of an array, as a Set member.
+absl::StatusOr<Value> SetMember(size_t i, const Json* e) {
+  if (e == nullptr || e->is_object() || e->is_array() || e->is_null()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "array element ", i, " is ",
+        e == nullptr ? "an array"
+                     : (e->is_null() ? "null"
+                                     : (e->is_object() ? "an object" : "an array")),
+        "; a set holds only booleans, integers and strings"));
+  }
+  absl::StatusOr<Value> m = ScalarFromJson(*e);
+  if (!m.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("array element ", i, ": ", m.status().message()));
+  }
+  return m;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> JsonToValue(const Json& document) {
   if (document.is_null()) return Value();
   if (document.is_object()) {
@@ -114,23 +136,27 @@ absl::StatusOr<Value> JsonToValue(const Json& document) {
     std::vector<Value> members;
     members.reserve(document.size());
     for (size_t i = 0; i < document.size(); ++i) {
-      const Json& e = document[i];
-      if (e.is_object() || e.is_array() || e.is_null()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "array element ", i, " is ",
-            e.is_null() ? "null" : (e.is_object() ? "an object" : "an array"),
-            "; a set holds only booleans, integers and strings"));
-      }
-      absl::StatusOr<Value> m = ScalarFromJson(e);
-      if (!m.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("array element ", i, ": ", m.status().message()));
-      }
+      absl::StatusOr<Value> m = SetMember(i, &document[i]);
+      if (!m.ok()) return m.status();
       members.push_back(*std::move(m));
     }
     return Value::Set(std::move(members));
   }
   return ScalarFromJson(document);
+}
+
+absl::StatusOr<Value> JsonToValue(const jmespath::Result& document) {
+  if (const Json* json = document.json()) return JsonToValue(*json);
+  // An array of shared parts: each element is one Json or a nested array.
+  const size_t n = document.array_size();
+  std::vector<Value> members;
+  members.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    absl::StatusOr<Value> m = SetMember(i, document.element(i).json());
+    if (!m.ok()) return m.status();
+    members.push_back(*std::move(m));
+  }
+  return Value::Set(std::move(members));
 }
 
 absl::StatusOr<Value> IsSubsetOf(const Value& a, const Value& b) {

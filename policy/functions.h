@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "policy/jmespath/jmespath.h"
 #include "policy/jmespath/json_util.h"
 #include "policy/value.h"
 
@@ -55,6 +56,8 @@ absl::string_view SuggestFunction(absl::string_view name);
 // array of those -> Set, null -> Empty. Objects and arrays holding objects,
 // arrays or null fail.
 absl::StatusOr<Value> JsonToValue(const jmespath::Json& document);
+// The same on a shared document or JMESPath result, without copying it.
+absl::StatusOr<Value> JsonToValue(const jmespath::Result& document);
 
 // IsSubsetOf(a, b): every member of `a` is a member of `b` (a scalar counts as
 // a one-member set, Empty as the empty set). Never read-only.

@@ -32,17 +32,47 @@ Value Value::String(std::shared_ptr<const std::string> s) {
   return v;
 }
 
+const std::shared_ptr<const std::string>& Value::JsonRep::Text() const {
+  absl::call_once(once_, [this] {
+    // The depth was checked when the value was made, so this cannot fail.
+    if (text_ == nullptr) {
+      absl::StatusOr<std::string> text = document_.Serialize();
+      text_ = std::make_shared<const std::string>(
+          text.ok() ? *std::move(text) : std::string());
+    }
+  });
+  return text_;
+}
+
 Value Value::JsonDocument(jmespath::Json document) {
-  absl::StatusOr<std::string> text = jmespath::SerializeJson(document);
-  if (!text.ok()) return Value();
-  return JsonText(std::make_shared<const std::string>(*std::move(text)),
-                  std::make_shared<const jmespath::Json>(std::move(document)));
+  absl::StatusOr<Value> v =
+      FromJson(std::make_shared<const jmespath::Json>(std::move(document)));
+  return v.ok() ? *std::move(v) : Value();
+}
+
+absl::StatusOr<Value> Value::FromJson(
+    std::shared_ptr<const jmespath::Json> document) {
+  return FromResult(jmespath::Result::Of(std::move(document)));
+}
+
+absl::StatusOr<Value> Value::FromResult(jmespath::Result document) {
+  // Checked now so the text can be produced later without a failure path.
+  absl::Status serializable = document.CheckSerializable();
+  if (!serializable.ok()) return serializable;
+  Value v;
+  v.kind_ = Kind::kString;
+  v.json_ = std::make_shared<const JsonRep>(std::move(document), nullptr);
+  return v;
 }
 
 Value Value::JsonText(std::shared_ptr<const std::string> text,
                       std::shared_ptr<const jmespath::Json> document) {
-  Value v = String(std::move(text));
-  v.json_ = std::move(document);
+  if (document == nullptr) return String(std::move(text));
+  if (text == nullptr) text = std::make_shared<const std::string>();
+  Value v;
+  v.kind_ = Kind::kString;
+  v.json_ = std::make_shared<const JsonRep>(
+      jmespath::Result::Of(std::move(document)), std::move(text));
   return v;
 }
 
@@ -68,7 +98,17 @@ bool operator==(const Value& a, const Value& b) {
     case Value::Kind::kEmpty: return true;
     case Value::Kind::kBool: return a.b_ == b.b_;
     case Value::Kind::kInt: return a.i_ == b.i_;
-    case Value::Kind::kString: return a.s_ == b.s_ || *a.s_ == *b.s_;
+    case Value::Kind::kString:
+      // Equal documents serialise to equal texts, so shared JmesPath()
+      // results compare without being serialised.
+      if (a.json_ != nullptr && b.json_ != nullptr &&
+          (a.json_ == b.json_ ||
+           (a.json_->document().identity() == b.json_->document().identity() &&
+            a.json_->text_derived() && b.json_->text_derived()))) {
+        return true;
+      }
+      return a.shared_string() == b.shared_string() ||
+             a.string_value() == b.string_value();
     case Value::Kind::kSet: {
       const std::vector<Value>& x = *a.set_;
       const std::vector<Value>& y = *b.set_;
@@ -96,7 +136,7 @@ jmespath::Json Value::ToJson() const {
     case Kind::kEmpty: return jmespath::Json();
     case Kind::kBool: return jmespath::Json(b_);
     case Kind::kInt: return jmespath::Json(i_);
-    case Kind::kString: return jmespath::Json(*s_);
+    case Kind::kString: return jmespath::Json(string_value());
     case Kind::kSet: {
       jmespath::Json array = jmespath::Json::array();
       for (const Value& m : *set_) array.push_back(m.ToJson());
@@ -123,10 +163,11 @@ std::string Value::DebugString(size_t max_string) const {
     case Kind::kBool: return b_ ? "true" : "false";
     case Kind::kInt: return absl::StrCat(i_);
     case Kind::kString: {
+      const std::string& s = string_value();
       std::string body;
-      bool cut = s_->size() > max_string;
+      bool cut = s.size() > max_string;
       absl::string_view shown =
-          cut ? absl::string_view(*s_).substr(0, max_string) : *s_;
+          cut ? absl::string_view(s).substr(0, max_string) : s;
       for (char c : shown) {
         if (c == '"' || c == '\\') body.push_back('\\');
         if (c == '\n') {
@@ -135,7 +176,7 @@ std::string Value::DebugString(size_t max_string) const {
         }
         body.push_back(c);
       }
-      if (cut) return absl::StrCat("\"", body, "...\" (", s_->size(), " bytes)");
+      if (cut) return absl::StrCat("\"", body, "...\" (", s.size(), " bytes)");
       return absl::StrCat("\"", body, "\"");
     }
     case Kind::kSet:

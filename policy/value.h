@@ -8,9 +8,14 @@
 // Strings are shared, not copied, so the large JSON-valued evidence claims
 // (`events`, `pcrs`) cost nothing to pass around. A string holding JSON text
 // may also carry its parsed document, so JmesPath() never parses it again.
+// Such a JSON-valued String is made from its document alone: its text (the
+// compact serialisation) is produced on first use of string_value() and then
+// kept, so a JmesPath() result that only feeds the next JmesPath() or
+// JsonToClaimValue() is never serialised (maa-spec.md §1.7 still holds: the
+// value *is* that text wherever it is observed).
 //
 //   Value a = Value::Bool(true);
-//   Value e = Value::JsonDocument(std::move(events_json));  // text + document
+//   Value e = Value::JsonDocument(std::move(events_json));  // document; text lazily
 //   Value s = Value::Set({Value::Int(1), Value::Int(2)});
 
 #ifndef VIGIL_POLICY_VALUE_H_
@@ -21,7 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/call_once.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "policy/jmespath/jmespath.h"
 #include "policy/jmespath/json_util.h"
 
 namespace vigil::policy {
@@ -41,6 +49,11 @@ class Value {
   // document kept for JmesPath(). Values nesting deeper than
   // jmespath::kMaxValueDepth cannot be serialised and give an Empty value.
   static Value JsonDocument(jmespath::Json document);
+  // The same for a shared document or JMESPath result (not copied). Fails
+  // with kResourceExhausted when it nests deeper than kMaxValueDepth.
+  static absl::StatusOr<Value> FromJson(
+      std::shared_ptr<const jmespath::Json> document);
+  static absl::StatusOr<Value> FromResult(jmespath::Result document);
   // A String holding `text`, with its already parsed `document` (caller
   // guarantees they agree).
   static Value JsonText(std::shared_ptr<const std::string> text,
@@ -58,10 +71,20 @@ class Value {
   // Accessors; each requires the matching kind().
   bool bool_value() const { return b_; }
   int64_t int_value() const { return i_; }
-  const std::string& string_value() const { return *s_; }
-  const std::shared_ptr<const std::string>& shared_string() const { return s_; }
+  // For a JSON-valued String the first call serialises the document
+  // (thread-safe; later calls and copies of the value share the text).
+  const std::string& string_value() const { return *shared_string(); }
+  const std::shared_ptr<const std::string>& shared_string() const {
+    return json_ != nullptr ? json_->Text() : s_;
+  }
   // The parsed JSON document of a String value, or null when not known yet.
-  const std::shared_ptr<const jmespath::Json>& json() const { return json_; }
+  const jmespath::Result* document() const {
+    return json_ != nullptr ? &json_->document() : nullptr;
+  }
+  // document() when it is a single Json (not an array of shared parts).
+  const jmespath::Json* json() const {
+    return json_ != nullptr ? json_->document().json() : nullptr;
+  }
   const std::vector<Value>& set_members() const { return *set_; }
 
   // Read-only values come from service evidence (§1.2) and propagate through
@@ -88,12 +111,34 @@ class Value {
   std::string DebugString(size_t max_string = 80) const;
 
  private:
+  // A JSON-valued String: the document, and its text once somebody asked
+  // for it (or from the start, when the caller supplied it).
+  class JsonRep {
+   public:
+    JsonRep(jmespath::Result document, std::shared_ptr<const std::string> text)
+        : document_(std::move(document)),
+          text_(std::move(text)),
+          text_given_(text_ != nullptr) {}
+
+    const jmespath::Result& document() const { return document_; }
+    const std::shared_ptr<const std::string>& Text() const;
+    // Whether the text is the serialisation of the document (not a text
+    // the caller supplied), so equal documents mean equal texts.
+    bool text_derived() const { return !text_given_; }
+
+   private:
+    jmespath::Result document_;
+    mutable absl::once_flag once_;
+    mutable std::shared_ptr<const std::string> text_;
+    bool text_given_;
+  };
+
   Kind kind_ = Kind::kEmpty;
   bool read_only_ = false;
   bool b_ = false;
   int64_t i_ = 0;
-  std::shared_ptr<const std::string> s_;
-  std::shared_ptr<const jmespath::Json> json_;
+  std::shared_ptr<const std::string> s_;  // a String without a document
+  std::shared_ptr<const JsonRep> json_;   // a String with a document
   std::shared_ptr<const std::vector<Value>> set_;
 };
 

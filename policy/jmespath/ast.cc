@@ -48,10 +48,10 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
       out += "@";
       return;
     case NodeKind::kField:
-      absl::StrAppend(&out, "(field ", n.name, ")");
+      absl::StrAppend(&out, "(field ", ast.Name(n), ")");
       return;
     case NodeKind::kLiteral:
-      absl::StrAppend(&out, "(literal ", DumpCompact(n.literal), ")");
+      absl::StrAppend(&out, "(literal ", DumpCompact(ast.Literal(n)), ")");
       return;
     case NodeKind::kSubexpression:
     case NodeKind::kPipe:
@@ -70,8 +70,8 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
     case NodeKind::kSlice:
       out += "(slice ";
       Render(ast, n.lhs, out);
-      absl::StrAppend(&out, " ", Optional(n.start), ":", Optional(n.stop), ":",
-                      Optional(n.step), ")");
+      absl::StrAppend(&out, " ", Optional(n.start_part()), ":",
+                      Optional(n.stop_part()), ":", Optional(n.step_part()), ")");
       return;
     case NodeKind::kFlatten:
       out += "(flatten ";
@@ -94,7 +94,8 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
     case NodeKind::kMultiSelectList:
     case NodeKind::kFunctionCall:
       absl::StrAppend(&out, "(",
-                      n.kind == NodeKind::kFunctionCall ? n.name : "list");
+                      n.kind == NodeKind::kFunctionCall ? ast.Name(n)
+                                                        : "list");
       for (NodeId arg : n.args) {
         out += " ";
         Render(ast, arg, out);
@@ -104,7 +105,7 @@ void Render(const Ast& ast, NodeId id, std::string& out) {
     case NodeKind::kMultiSelectHash:
       out += "(hash";
       for (size_t i = 0; i < n.args.size(); ++i) {
-        absl::StrAppend(&out, " ", n.keys[i], "=");
+        absl::StrAppend(&out, " ", ast.Key(n, i), "=");
         Render(ast, n.args[i], out);
       }
       out += ")";

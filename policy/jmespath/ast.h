@@ -48,26 +48,59 @@ enum class NodeKind : uint8_t {
 
 enum class Comparator : uint8_t { kEq, kNe, kLt, kLte, kGt, kGte };
 
+// Kept small (no strings or JSON inline): long expressions have hundreds of
+// nodes, and a node array past malloc's mmap threshold made every Compile()
+// of the deep-projection benchmark fault in fresh pages.
 struct Node {
   NodeKind kind = NodeKind::kIdentity;
   Comparator comparator = Comparator::kEq;
+  uint8_t slice_parts = 0;  // kSlice: bits kSliceStart/kSliceStop/kSliceStep.
   int32_t column = 0;  // 1-based column of the token that made the node.
   int32_t depth = 1;   // 1 + depth of the deepest child.
   NodeId lhs = kNoNode;
   NodeId rhs = kNoNode;
   NodeId condition = kNoNode;
+  // kField, kFunctionCall: index of the name in Ast::names; kMultiSelectHash:
+  // index of the first of args.size() keys in Ast::names; kLiteral: index in
+  // Ast::literals.
+  int32_t data = -1;
   std::vector<NodeId> args;
-  std::vector<std::string> keys;
-  std::string name;  // kField: the key; kFunctionCall: the function name.
-  Json literal;
-  int64_t index = 0;
-  std::optional<int64_t> start, stop, step;
+  int64_t index = 0;  // kIndex: the index; kSlice: the start.
+  int64_t stop = 0;   // kSlice
+  int64_t step = 0;   // kSlice
   const FunctionSpec* function = nullptr;
+
+  static constexpr uint8_t kSliceStart = 1;
+  static constexpr uint8_t kSliceStop = 2;
+  static constexpr uint8_t kSliceStep = 4;
+  std::optional<int64_t> start_part() const {
+    return (slice_parts & kSliceStart) ? std::optional<int64_t>(index)
+                                       : std::nullopt;
+  }
+  std::optional<int64_t> stop_part() const {
+    return (slice_parts & kSliceStop) ? std::optional<int64_t>(stop)
+                                      : std::nullopt;
+  }
+  std::optional<int64_t> step_part() const {
+    return (slice_parts & kSliceStep) ? std::optional<int64_t>(step)
+                                      : std::nullopt;
+  }
 };
 
 struct Ast {
   std::vector<Node> nodes;
+  std::vector<std::string> names;  // field names, function names, hash keys
+  std::vector<Json> literals;
   NodeId root = kNoNode;
+
+  // kField / kFunctionCall: the name.
+  const std::string& Name(const Node& node) const { return names[node.data]; }
+  // kMultiSelectHash: the key of args[i].
+  const std::string& Key(const Node& node, size_t i) const {
+    return names[node.data + i];
+  }
+  // kLiteral: the value.
+  const Json& Literal(const Node& node) const { return literals[node.data]; }
 };
 
 // An S-expression rendering for tests and debugging, e.g.

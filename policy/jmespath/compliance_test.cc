@@ -39,6 +39,36 @@ std::string Describe(const Json& value) {
   return text.ok() ? *text : std::string(text.status().message());
 }
 
+// EvaluateShared() must agree with Evaluate(): same error, or a Result
+// whose copy and text are those of Evaluate()'s value. Returns "" if so.
+std::string SharedParity(const Expression& compiled, const Json& given,
+                         const absl::StatusOr<Json>& want) {
+  absl::StatusOr<Result> got =
+      compiled.EvaluateShared(Result::Of(std::make_shared<const Json>(given)));
+  if (got.ok() != want.ok()) {
+    return absl::StrCat("EvaluateShared: ",
+                        got.ok() ? "OK" : got.status().ToString(),
+                        ", Evaluate: ",
+                        want.ok() ? "OK" : want.status().ToString());
+  }
+  if (!want.ok()) {
+    return got.status() == want.status()
+               ? ""
+               : absl::StrCat("EvaluateShared error ", got.status().ToString(),
+                              " != ", want.status().ToString());
+  }
+  if (got->ToJson() != *want) {
+    return absl::StrCat("EvaluateShared gave ", Describe(got->ToJson()));
+  }
+  absl::StatusOr<std::string> text = got->Serialize();
+  absl::StatusOr<std::string> want_text = SerializeJson(*want);
+  if (!text.ok() || !want_text.ok() || *text != *want_text) {
+    return absl::StrCat("EvaluateShared text ",
+                        text.ok() ? *text : text.status().ToString());
+  }
+  return "";
+}
+
 // Returns "" if the case passes, else why it failed.
 std::string RunCase(const Json& given, const Json& test_case) {
   const std::string* expression =
@@ -48,6 +78,10 @@ std::string RunCase(const Json& given, const Json& test_case) {
   absl::StatusOr<Json> result =
       compiled.ok() ? compiled->Evaluate(given)
                     : absl::StatusOr<Json>(compiled.status());
+  if (compiled.ok()) {
+    std::string shared = SharedParity(*compiled, given, result);
+    if (!shared.empty()) return shared;
+  }
   if (auto error = test_case.find("error"); error != test_case.end()) {
     if (result.ok()) {
       return absl::StrCat("expected error ", Describe(*error), ", got ",

@@ -33,7 +33,7 @@ namespace {
 
 absl::Status TypeError(const Node& call, absl::string_view detail) {
   return MakeError(ErrorKind::kInvalidType, call.column,
-                   absl::StrCat(call.name, "(): ", detail));
+                   absl::StrCat(call.function->name, "(): ", detail));
 }
 
 std::string DescribeMask(uint32_t mask) {
@@ -228,6 +228,15 @@ bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
   size_t i = 0;
   size_t j = 0;
   while (i < a.size() && j < b.size()) {
+    const unsigned char ca = static_cast<unsigned char>(a[i]);
+    const unsigned char cb = static_cast<unsigned char>(b[j]);
+    if ((ca | cb) < 0x80) {
+      // ASCII on both sides (file paths, GUIDs): no decoding needed.
+      if (ca != cb && SimpleFold(ca) != SimpleFold(cb)) return false;
+      ++i;
+      ++j;
+      continue;
+    }
     if (SimpleFold(DecodeUtf8(a, &i)) != SimpleFold(DecodeUtf8(b, &j))) {
       return false;
     }

@@ -54,11 +54,11 @@ absl::Status Interpreter::CostExceeded() const {
 Value Interpreter::Pin(Value value) {
   if (!value.is_owned()) return value;
   if (value.json() != nullptr) {
-    pinned_json_.push_back(std::move(value).ReleaseJson());
-    return Value::Ref(pinned_json_.back());
+    pinned_json_.push_front(std::move(value).ReleaseJson());
+    return Value::Ref(pinned_json_.front());
   }
-  pinned_lists_.push_back(std::move(value).ReleaseList());
-  return Value::ListRef(pinned_lists_.back());
+  pinned_lists_.push_front(std::move(value).ReleaseList());
+  return Value::ListRef(pinned_lists_.front());
 }
 
 absl::StatusOr<Json> Interpreter::Materialize(Value value) {
@@ -93,6 +93,61 @@ absl::StatusOr<Json> Interpreter::MaterializeWithin(Value value,
   return array;
 }
 
+absl::Status Interpreter::CheckMaterializableWithin(const Value& value,
+                                                    int depth_left,
+                                                    bool borrowed) {
+  // Mirrors MaterializeWithin(): owned Json is not checked or charged
+  // (moving it is free), referenced Json is, and so is each list. Elements
+  // of a referenced list are taken as views there, so count as referenced.
+  if (const Json* json = value.json()) {
+    if (value.is_owned() && !borrowed) return absl::OkStatus();
+    int64_t nodes = 0;
+    if (!CheckDepthAndCount(*json, depth_left, &nodes)) {
+      return MakeError(ErrorKind::kLimitExceeded, 0,
+                       "value nests deeper than kMaxValueDepth");
+    }
+    return Charge(nodes);
+  }
+  if (depth_left <= 0) {
+    return MakeError(ErrorKind::kLimitExceeded, 0,
+                     "value nests deeper than kMaxValueDepth");
+  }
+  const std::vector<Value>& list = *value.list();
+  RETURN_IF_ERROR(Charge(static_cast<int64_t>(list.size()) + 1));
+  for (const Value& element : list) {
+    RETURN_IF_ERROR(CheckMaterializableWithin(
+        element, depth_left - 1, borrowed || !value.is_owned()));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+bool OwnedWithin(const Value& value, int depth_left, bool borrowed) {
+  if (const Json* json = value.json()) {
+    if (!value.is_owned() || borrowed) return true;  // already checked
+    int64_t nodes = 0;
+    return CheckDepthAndCount(*json, depth_left, &nodes);
+  }
+  for (const Value& element : *value.list()) {
+    if (!OwnedWithin(element, depth_left - 1, borrowed || !value.is_owned())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status Interpreter::CheckSerializableAfterMaterializable(
+    const Value& value) {
+  if (!OwnedWithin(value, kMaxValueDepth, /*borrowed=*/false)) {
+    return MakeError(ErrorKind::kLimitExceeded, 0,
+                     "JSON nests deeper than kMaxValueDepth");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Value> Interpreter::Eval(NodeId id, Value current) {
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
@@ -108,9 +163,9 @@ absl::StatusOr<Value> Interpreter::EvalNode(const Node& node, Value current) {
     case NodeKind::kIdentity:
       return current;
     case NodeKind::kField:
-      return std::move(current).TakeField(node.name);
+      return std::move(current).TakeField(ast_.Name(node));
     case NodeKind::kLiteral:
-      return Value::Ref(node.literal);
+      return Value::Ref(ast_.Literal(node));
     case NodeKind::kSubexpression:
     case NodeKind::kPipe: {
       for (NodeId step : node.args) {
@@ -172,17 +227,18 @@ absl::StatusOr<Value> Interpreter::EvalIndex(const Node& node, Value current) {
 absl::StatusOr<Value> Interpreter::EvalSlice(const Node& node, Value current) {
   ASSIGN_OR_RETURN(Value base, Eval(node.lhs, std::move(current)));
   if (base.type() != Type::kArray) return Value();
-  const int64_t step = node.step.value_or(1);
+  const int64_t step = node.step_part().value_or(1);
   if (step == 0) {
     return MakeError(ErrorKind::kInvalidValue, node.column,
                      "slice step cannot be 0");
   }
   const int64_t length = static_cast<int64_t>(base.ArraySize());
   const int64_t start =
-      node.start.has_value() ? AdjustEndpoint(length, *node.start, step)
+      (node.slice_parts & Node::kSliceStart)
+          ? AdjustEndpoint(length, node.index, step)
                              : (step < 0 ? length - 1 : 0);
-  const int64_t stop = node.stop.has_value()
-                           ? AdjustEndpoint(length, *node.stop, step)
+  const int64_t stop = (node.slice_parts & Node::kSliceStop)
+                           ? AdjustEndpoint(length, node.stop, step)
                            : (step < 0 ? -1 : length);
   std::vector<Value> out;
   if (step > 0) {
@@ -262,12 +318,7 @@ absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node,
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
     Value element = base.TakeElement(i);
-    bool keep;
-    {
-      // The condition's result may point into `element`; it dies here.
-      ASSIGN_OR_RETURN(Value condition, Eval(node.condition, element.View()));
-      keep = IsTruthy(condition);
-    }
+    ASSIGN_OR_RETURN(const bool keep, EvalCondition(node.condition, element));
     if (!keep) continue;
     if (identity) {
       if (!element.is_null()) out.push_back(std::move(element));
@@ -300,15 +351,41 @@ absl::StatusOr<Value> Interpreter::EvalMultiSelectHash(const Node& node,
     // Each result is materialised before `current` can go away.
     ASSIGN_OR_RETURN(Value item, Eval(node.args[i], current.View()));
     ASSIGN_OR_RETURN(Json json, Materialize(std::move(item)));
-    object[node.keys[i]] = std::move(json);
+    object[ast_.Key(node, i)] = std::move(json);
   }
   return Value::Own(std::move(object));
 }
 
 absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
                                                   Value current) {
-  ASSIGN_OR_RETURN(Value left, Eval(node.lhs, current.View()));
-  ASSIGN_OR_RETURN(Value right, Eval(node.rhs, current.View()));
+  Value left;
+  Value right;
+  if (!EvalLeaf(node.lhs, current, &left)) {
+    ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
+  }
+  if (!EvalLeaf(node.rhs, current, &right)) {
+    ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
+  }
+  if (node.comparator != Comparator::kEq &&
+      node.comparator != Comparator::kNe) {
+    // An ordering of values that are not both numbers or both strings is
+    // null, not false.
+    const Type lt = left.type();
+    const Type rt = right.type();
+    if (!((lt == Type::kNumber && rt == Type::kNumber) ||
+          (lt == Type::kString && rt == Type::kString))) {
+      return Value();
+    }
+  }
+  ASSIGN_OR_RETURN(const bool result, CompareValues(node, left, right));
+  return Value::Bool(result);
+}
+
+// The comparison of two evaluated operands (for orderings: both numbers or
+// both strings, else false).
+absl::StatusOr<bool> Interpreter::CompareValues(const Node& node,
+                                                const Value& left,
+                                                const Value& right) {
   if (node.comparator == Comparator::kEq ||
       node.comparator == Comparator::kNe) {
     Equality eq = ValueEqual(left, right, kMaxValueDepth);
@@ -316,8 +393,7 @@ absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
       return MakeError(ErrorKind::kLimitExceeded, node.column,
                        "compared values nest deeper than kMaxValueDepth");
     }
-    return Value::Bool((eq == Equality::kTrue) ==
-                       (node.comparator == Comparator::kEq));
+    return (eq == Equality::kTrue) == (node.comparator == Comparator::kEq);
   }
   std::partial_ordering order = std::partial_ordering::unordered;
   const Type lt = left.type();
@@ -327,19 +403,96 @@ absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
   } else if (lt == Type::kString && rt == Type::kString) {
     order = *left.string() <=> *right.string();
   } else {
-    return Value();
+    return false;
   }
   switch (node.comparator) {
     case Comparator::kLt:
-      return Value::Bool(order < 0);
+      return order < 0;
     case Comparator::kLte:
-      return Value::Bool(order <= 0);
+      return order <= 0;
     case Comparator::kGt:
-      return Value::Bool(order > 0);
+      return order > 0;
     case Comparator::kGte:
-      return Value::Bool(order >= 0);
+      return order >= 0;
     default:
-      return Value();
+      return false;
+  }
+}
+
+// Eval() of a field, literal or @ without the general machinery (these are
+// most operands of filter conditions). Returns false, having done nothing,
+// when `id` is another kind or Eval() would fail (depth or cost), so the
+// caller falls back to Eval(); otherwise counts the node exactly as Eval()
+// does. `*out` may point into `current`.
+bool Interpreter::EvalLeaf(NodeId id, const Value& current, Value* out) {
+  const Node& node = ast_.nodes[id];
+  if (node.kind != NodeKind::kField && node.kind != NodeKind::kLiteral &&
+      node.kind != NodeKind::kIdentity) {
+    return false;
+  }
+  if (depth_ + 1 > kMaxEvalDepth || cost_ + 1 > max_cost_) return false;
+  ++cost_;
+  switch (node.kind) {
+    case NodeKind::kField:
+      *out = current.View().TakeField(ast_.Name(node));
+      break;
+    case NodeKind::kLiteral:
+      *out = Value::Ref(ast_.Literal(node));
+      break;
+    default:
+      *out = current.View();
+      break;
+  }
+  return true;
+}
+
+// IsTruthy(Eval(id, view of current)), without building the intermediate
+// values of &&, ||, ! and comparisons (filter conditions). Visits, counts
+// and fails exactly as Eval() would.
+absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
+                                                const Value& current) {
+  const Node& node = ast_.nodes[id];
+  switch (node.kind) {
+    case NodeKind::kAnd:
+    case NodeKind::kOr:
+    case NodeKind::kNot:
+    case NodeKind::kComparator:
+      break;
+    default: {
+      Value leaf;
+      if (EvalLeaf(id, current, &leaf)) return IsTruthy(leaf);
+      ASSIGN_OR_RETURN(Value value, Eval(id, current.View()));
+      return IsTruthy(value);
+    }
+  }
+  DepthGuard guard(depth_);
+  if (depth_ > kMaxEvalDepth) {
+    return MakeError(ErrorKind::kLimitExceeded, node.column,
+                     "evaluation nests too deeply");
+  }
+  if (++cost_ > max_cost_) return CostExceeded();
+  switch (node.kind) {
+    case NodeKind::kAnd:
+    case NodeKind::kOr: {
+      ASSIGN_OR_RETURN(const bool left, EvalCondition(node.lhs, current));
+      if (left == (node.kind == NodeKind::kOr)) return left;
+      return EvalCondition(node.rhs, current);
+    }
+    case NodeKind::kNot: {
+      ASSIGN_OR_RETURN(const bool operand, EvalCondition(node.lhs, current));
+      return !operand;
+    }
+    default: {
+      Value left;
+      Value right;
+      if (!EvalLeaf(node.lhs, current, &left)) {
+        ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
+      }
+      if (!EvalLeaf(node.rhs, current, &right)) {
+        ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
+      }
+      return CompareValues(node, left, right);
+    }
   }
 }
 

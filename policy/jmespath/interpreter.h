@@ -16,13 +16,14 @@
 #define VIGIL_POLICY_JMESPATH_INTERPRETER_H_
 
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "policy/jmespath/ast.h"
 #include "policy/jmespath/json_util.h"
+#include "policy/jmespath/limits.h"
 #include "policy/jmespath/value.h"
 
 namespace vigil::jmespath::internal {
@@ -44,6 +45,28 @@ class Interpreter {
   // kLimitExceeded when a referenced value nests deeper than kMaxValueDepth
   // or the copy exceeds the cost budget.
   absl::StatusOr<Json> Materialize(Value value);
+
+  // Fails exactly when Materialize(view of `value`) would, charging the same
+  // cost, but copies nothing: for results that are kept as views into the
+  // document (jmespath::Result).
+  absl::Status CheckMaterializable(const Value& value) {
+    return CheckMaterializableWithin(value, kMaxValueDepth, /*borrowed=*/false);
+  }
+
+  // After CheckMaterializable(value) succeeded: whether SerializeJson() of
+  // the materialised value would succeed (its error if not), checking only
+  // what CheckMaterializable() did not (owned Json).
+  static absl::Status CheckSerializableAfterMaterializable(const Value& value);
+
+  // The evaluation arena, which values returned by Eval() may point into;
+  // moving it keeps the addresses (call only after the last Eval()).
+  struct Arena {
+    std::forward_list<Json> json;
+    std::forward_list<std::vector<Value>> lists;
+  };
+  Arena ReleaseArena() && {
+    return Arena{std::move(pinned_json_), std::move(pinned_lists_)};
+  }
 
   // Returns a reference Value for `value`, moving owned data into the arena,
   // which lives as long as this interpreter.
@@ -70,15 +93,23 @@ class Interpreter {
   absl::StatusOr<Value> EvalMultiSelectList(const Node& node, Value current);
   absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
   absl::StatusOr<Value> EvalComparator(const Node& node, Value current);
+  absl::StatusOr<bool> EvalCondition(NodeId id, const Value& current);
+  absl::StatusOr<bool> CompareValues(const Node& node, const Value& left,
+                                     const Value& right);
+  bool EvalLeaf(NodeId id, const Value& current, Value* out);
   absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
+  absl::Status CheckMaterializableWithin(const Value& value, int depth_left,
+                                         bool borrowed);
   absl::Status CostExceeded() const;
 
   const Ast& ast_;
   const int64_t max_cost_;
   int64_t cost_ = 0;
   int depth_ = 0;
-  std::deque<Json> pinned_json_;
-  std::deque<std::vector<Value>> pinned_lists_;
+  // Stable addresses; forward_list (unlike deque) allocates nothing until
+  // something is pinned, which most evaluations never do.
+  std::forward_list<Json> pinned_json_;
+  std::forward_list<std::vector<Value>> pinned_lists_;
 };
 
 }  // namespace vigil::jmespath::internal

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -49,7 +50,11 @@ namespace vigil::jmespath {
 
 namespace internal {
 struct Ast;
+class Value;
+struct ResultState;
 }  // namespace internal
+
+class Result;
 
 struct EvaluateOptions {
   // Evaluation stops with kLimitExceeded past this cost (limits.h).
@@ -70,6 +75,14 @@ class Expression {
   absl::StatusOr<Json> Evaluate(const Json& document,
                                 const EvaluateOptions& options) const;
 
+  // Expression::Evaluate() on a shared document, without copying: the result
+  // refers to the parts of `input` it selects (and keeps `input` alive).
+  // Fails exactly as Evaluate(input.ToJson()) does; Result::Serialize() and
+  // CheckSerializable() then behave as SerializeJson() on that result.
+  absl::StatusOr<Result> EvaluateShared(const Result& input) const;
+  absl::StatusOr<Result> EvaluateShared(const Result& input,
+                                        const EvaluateOptions& options) const;
+
   // Expression::text(): the source text it was compiled from.
   const std::string& text() const { return *text_; }
 
@@ -85,6 +98,50 @@ class Expression {
 
   std::shared_ptr<const internal::Ast> ast_;
   std::shared_ptr<const std::string> text_;
+};
+
+// Result: a JSON value that shares the documents it was selected from
+// instead of copying them (a JMESPath result is mostly pointers into its
+// input). Either one Json, or an array whose elements are Results.
+// Immutable, cheap to copy (copies share), safe to read from many threads.
+//
+//   Result events = Result::Of(std::make_shared<const Json>(std::move(doc)));
+//   ASSIGN_OR_RETURN(Result r, query.EvaluateShared(events));
+//   if (const Json* j = r.json()) ...; else for (i < r.array_size()) r.element(i)
+class Result {
+ public:
+  // Null.
+  Result();
+  // The whole of `document`.
+  static Result Of(std::shared_ptr<const Json> document);
+
+  // The value when it is one Json, or null when it is an array of Results.
+  const Json* json() const { return json_; }
+  // The elements of an array of Results (precondition: json() == nullptr).
+  size_t array_size() const;
+  Result element(size_t i) const;
+
+  // Identifies the value: two Results with the same identity are the same
+  // value (not necessarily the reverse).
+  const void* identity() const;
+
+  // The value as one Json (copies what it refers to).
+  Json ToJson() const;
+  // CheckSerializable(ToJson()) and SerializeJson(ToJson()), without the copy.
+  absl::Status CheckSerializable() const;
+  absl::StatusOr<std::string> Serialize() const;
+
+ private:
+  friend class Expression;
+  Result(std::shared_ptr<const void> owner, const internal::Value& value);
+
+  // Keeps what json_ / list_ point into alive.
+  std::shared_ptr<const void> owner_;
+  const Json* json_ = nullptr;
+  const std::vector<internal::Value>* list_ = nullptr;
+  // CheckSerializable() of a whole EvaluateShared() result, found while
+  // evaluating (in the state owner_ keeps alive); null when not known.
+  const absl::Status* serializable_ = nullptr;
 };
 
 // Compile(): parses `expression` once for any number of evaluations. Fails

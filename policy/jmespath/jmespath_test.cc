@@ -42,6 +42,41 @@ ErrorKind KindOf(absl::string_view json, absl::string_view expression) {
 }
 
 // ---------------------------------------------------------------------------
+// EvaluateShared / Result (the compliance suite checks parity case by case)
+
+TEST(EvaluateShared, ChainsOnResultsThatShareTheDocument) {
+  absl::StatusOr<Json> doc = ParseJson(
+      R"({"E":[{"t":"a","v":[1,2]},{"t":"b","v":[3]},{"t":"a","v":[4]}]})");
+  ASSERT_THAT(doc.status(), IsOk());
+  Result input = Result::Of(std::make_shared<const Json>(*doc));
+  absl::StatusOr<Expression> first = Compile("E[?t == 'a'].v");
+  absl::StatusOr<Expression> second = Compile("[*][0]");
+  ASSERT_THAT(first.status(), IsOk());
+  ASSERT_THAT(second.status(), IsOk());
+  absl::StatusOr<Result> selected = first->EvaluateShared(input);
+  ASSERT_THAT(selected.status(), IsOk());
+  ASSERT_EQ(selected->json(), nullptr);  // an array of parts of `doc`
+  ASSERT_EQ(selected->array_size(), 2u);
+  EXPECT_EQ(selected->element(1).json(), &(*input.json())["E"][2]["v"]);
+  EXPECT_EQ(*selected->Serialize(), "[[1,2],[4]]");
+  EXPECT_EQ(DumpForTest(selected->ToJson()), "[[1,2],[4]]");
+  absl::StatusOr<Result> firsts = second->EvaluateShared(*selected);
+  ASSERT_THAT(firsts.status(), IsOk());
+  EXPECT_EQ(*firsts->Serialize(), "[1,4]");
+  EXPECT_EQ(*Result().Serialize(), "null");
+}
+
+TEST(EvaluateShared, ResultOutlivesItsInputHandle) {
+  absl::StatusOr<Expression> e = Compile("a[1:]");
+  ASSERT_THAT(e.status(), IsOk());
+  absl::StatusOr<Result> r =
+      e->EvaluateShared(Result::Of(std::make_shared<const Json>(
+          Json::parse(R"({"a":["x","y","z"]})"))));
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(*r->Serialize(), R"(["y","z"])");
+}
+
+// ---------------------------------------------------------------------------
 // equals_ignore_case
 
 TEST(EqualsIgnoreCase, AsciiCaseIsIgnored) {

@@ -176,12 +176,18 @@ absl::StatusOr<Json> ParseJson(absl::string_view text) {
   return parsed;
 }
 
-absl::StatusOr<std::string> SerializeJson(const Json& value) {
+absl::Status CheckSerializable(const Json& value) {
   int64_t nodes = 0;
   if (!internal::CheckDepthAndCount(value, kMaxValueDepth, &nodes)) {
     return internal::MakeError(ErrorKind::kLimitExceeded, 0,
                                "JSON nests deeper than kMaxValueDepth");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SerializeJson(const Json& value) {
+  absl::Status serializable = CheckSerializable(value);
+  if (!serializable.ok()) return serializable;
   return internal::DumpCompact(value);
 }
 

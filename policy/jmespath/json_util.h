@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
@@ -36,6 +37,11 @@ absl::StatusOr<Json> ParseJson(absl::string_view text);
 // U+FFFD, NaN/infinity as null. Fails with kResourceExhausted when `value`
 // nests deeper than kMaxValueDepth. Never throws.
 absl::StatusOr<std::string> SerializeJson(const Json& value);
+
+// CheckSerializable(): OK iff SerializeJson(value) succeeds (its error
+// otherwise), without producing the text. Lets callers that may never need
+// the text defer it.
+absl::Status CheckSerializable(const Json& value);
 
 // JsonEqual(): JMESPath `==`: same type and value; numbers compare exactly
 // across int64/uint64/double (1 == 1.0, 2^63 != 2^63 - 1), objects ignore

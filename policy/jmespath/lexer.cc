@@ -1,5 +1,6 @@
 #include "policy/jmespath/lexer.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -35,10 +36,23 @@ class Lexer {
 
   absl::StatusOr<std::vector<Token>> Run() {
     std::vector<Token> tokens;
+    // Most tokens are one to a few bytes; this avoids regrowing the vector
+    // (capped so a huge expression does not reserve far more than it uses).
+    tokens.reserve(std::min<size_t>(text_.size() / 2 + 2, 1024));
+    // Columns are counted incrementally: ColumnAt() per token would make
+    // long expressions quadratic to parse.
+    size_t counted = 0;
+    int32_t column = 1;
     while (true) {
       while (pos_ < text_.size() && IsWhitespace(text_[pos_])) ++pos_;
       Token token;
       token.offset = pos_;
+      for (; counted < pos_; ++counted) {
+        if ((static_cast<unsigned char>(text_[counted]) & 0xC0) != 0x80) {
+          ++column;
+        }
+      }
+      token.column = column;
       if (pos_ >= text_.size()) {
         tokens.push_back(std::move(token));
         return tokens;

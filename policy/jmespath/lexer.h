@@ -61,6 +61,7 @@ absl::string_view TokenTypeName(TokenType type);
 struct Token {
   TokenType type = TokenType::kEof;
   size_t offset = 0;   // Byte offset in the expression.
+  int32_t column = 1;  // ColumnAt(expression, offset), computed once here.
   std::string text;    // Identifier name (unescaped for quoted identifiers).
   Json literal;        // kLiteral: the value (a string for raw strings).
   int64_t number = 0;  // kNumber: saturated to +-2^62.

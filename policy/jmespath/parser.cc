@@ -64,8 +64,11 @@ int BindingPower(TokenType type) {
 
 class Parser {
  public:
-  Parser(absl::string_view text, std::vector<Token> tokens)
-      : text_(text), tokens_(std::move(tokens)) {}
+  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {
+    // Every token makes at most about one node (projections add an identity
+    // leaf for the bracket they consume), so this rarely regrows.
+    ast_.nodes.reserve(tokens_.size() + 1);
+  }
 
   absl::StatusOr<Ast> Run() {
     ASSIGN_OR_RETURN(NodeId root, Expression(0));
@@ -99,7 +102,7 @@ class Parser {
     if (pos_ + 1 < tokens_.size()) ++pos_;
     return token;
   }
-  int Column(const Token& token) const { return ColumnAt(text_, token.offset); }
+  int Column(const Token& token) const { return token.column; }
 
   absl::Status SyntaxError(const Token& at, absl::string_view detail) const {
     return MakeError(ErrorKind::kSyntax, Column(at), detail);
@@ -208,7 +211,8 @@ class Parser {
         Node node;
         node.kind = NodeKind::kLiteral;
         node.column = Column(token);
-        node.literal = std::move(token.literal);
+        node.data = static_cast<int32_t>(ast_.literals.size());
+        ast_.literals.push_back(std::move(token.literal));
         return Add(std::move(node));
       }
       case TokenType::kUnquotedIdentifier:
@@ -300,11 +304,12 @@ class Parser {
     }
   }
 
-  absl::StatusOr<NodeId> Field(const Token& token) {
+  absl::StatusOr<NodeId> Field(Token& token) {
     Node node;
     node.kind = NodeKind::kField;
     node.column = Column(token);
-    node.name = token.text;
+    node.data = static_cast<int32_t>(ast_.names.size());
+    ast_.names.push_back(std::move(token.text));
     return Add(std::move(node));
   }
 
@@ -400,17 +405,18 @@ class Parser {
   }
 
   absl::Status ResolveFunction(Node& node, const std::vector<NodeId>& args) {
-    const FunctionSpec* spec = LookupFunction(node.name);
+    const std::string& name = ast_.Name(node);
+    const FunctionSpec* spec = LookupFunction(name);
     if (spec == nullptr) {
       return MakeError(ErrorKind::kUnknownFunction, node.column,
-                       absl::StrCat("unknown function ", node.name, "()"));
+                       absl::StrCat("unknown function ", name, "()"));
     }
     const size_t n = args.size();
     const size_t want = static_cast<size_t>(spec->param_count);
     if (spec->variadic ? n < want : n != want) {
       return MakeError(
           ErrorKind::kInvalidArity, node.column,
-          absl::StrCat(node.name, "() takes ", spec->variadic ? "at least " : "",
+          absl::StrCat(name, "() takes ", spec->variadic ? "at least " : "",
                        want, " argument", want == 1 ? "" : "s", ", got ", n));
     }
     for (size_t i = 0; i < n; ++i) {
@@ -420,7 +426,7 @@ class Parser {
       if (wants_ref != is_ref) {
         return MakeError(
             ErrorKind::kInvalidType, ast_.nodes[args[i]].column,
-            absl::StrCat(node.name, "(): argument ", i + 1,
+            absl::StrCat(name, "(): argument ", i + 1,
                          wants_ref ? " must be an expression reference (&expr)"
                                    : " cannot be an expression reference"));
       }
@@ -529,9 +535,18 @@ class Parser {
     node.kind = NodeKind::kSlice;
     node.column = Column(open);
     node.lhs = left;
-    node.start = parts[0];
-    node.stop = parts[1];
-    node.step = parts[2];
+    if (parts[0].has_value()) {
+      node.slice_parts |= Node::kSliceStart;
+      node.index = *parts[0];
+    }
+    if (parts[1].has_value()) {
+      node.slice_parts |= Node::kSliceStop;
+      node.stop = *parts[1];
+    }
+    if (parts[2].has_value()) {
+      node.slice_parts |= Node::kSliceStep;
+      node.step = *parts[2];
+    }
     ASSIGN_OR_RETURN(NodeId slice, Add(std::move(node)));
     ASSIGN_OR_RETURN(NodeId rhs, ProjectionRhs(BindingPower(TokenType::kStar)));
     return Binary(NodeKind::kProjection, open, slice, rhs);
@@ -561,6 +576,9 @@ class Parser {
     Node node;
     node.kind = NodeKind::kMultiSelectHash;
     node.column = Column(open);
+    // Nested expressions add names too, so the keys are appended to
+    // ast_.names together at the end.
+    std::vector<std::string> keys;
     while (true) {
       const TokenType key_type = Current().type;
       if (key_type != TokenType::kUnquotedIdentifier &&
@@ -571,7 +589,7 @@ class Parser {
                                         Column(open), ", got ",
                                         TokenTypeName(key_type)));
       }
-      node.keys.push_back(Advance().text);
+      keys.push_back(std::move(Advance().text));
       RETURN_IF_ERROR(Expect(TokenType::kColon, "after a key"));
       ASSIGN_OR_RETURN(NodeId value, Expression(0));
       node.args.push_back(value);
@@ -582,6 +600,8 @@ class Parser {
       RETURN_IF_ERROR(ExpectClosing(TokenType::kRbrace, open));
       break;
     }
+    node.data = static_cast<int32_t>(ast_.names.size());
+    for (std::string& key : keys) ast_.names.push_back(std::move(key));
     return Add(std::move(node));
   }
 
@@ -649,7 +669,6 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::string_view text_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   int nesting_ = 0;
@@ -664,7 +683,7 @@ absl::StatusOr<Ast> Parse(absl::string_view expression) {
                      "expression longer than kMaxExpressionLength");
   }
   ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(expression));
-  return Parser(expression, std::move(tokens)).Run();
+  return Parser(std::move(tokens)).Run();
 }
 
 }  // namespace vigil::jmespath::internal

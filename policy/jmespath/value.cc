@@ -1,5 +1,6 @@
 #include "policy/jmespath/value.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -37,17 +38,42 @@ Value Value::TakeElement(size_t i) {
   return Value();
 }
 
+namespace {
+
+// The first member named `name` (as ordered_map::find), or null. Field
+// lookup is the interpreter's most frequent operation and objects are small
+// vectors, so comparing the first byte before calling memcmp pays off.
+template <typename Object>
+auto FindMember(Object& object, const std::string& name)
+    -> decltype(&object.begin()->second) {
+  const size_t size = name.size();
+  const char* data = name.data();
+  for (auto& member : object) {
+    const std::string& key = member.first;
+    if (key.size() == size &&
+        (size == 0 ||
+         (key[0] == data[0] && std::memcmp(key.data(), data, size) == 0))) {
+      return &member.second;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 Value Value::TakeField(const std::string& name) && {
   switch (rep_) {
     case Rep::kJsonRef: {
-      if (!json_ref_->is_object()) return Value();
-      auto it = json_ref_->find(name);
-      return it == json_ref_->end() ? Value() : Ref(*it);
+      const auto* object = json_ref_->get_ptr<const Json::object_t*>();
+      if (object == nullptr) return Value();
+      const Json* member = FindMember(*object, name);
+      return member == nullptr ? Value() : Ref(*member);
     }
     case Rep::kJson: {
-      if (!json_.is_object()) return Value();
-      auto it = json_.find(name);
-      return it == json_.end() ? Value() : Own(std::move(*it));
+      auto* object = json_.get_ptr<Json::object_t*>();
+      if (object == nullptr) return Value();
+      Json* member = FindMember(*object, name);
+      return member == nullptr ? Value() : Own(std::move(*member));
     }
     case Rep::kListRef:
     case Rep::kList:
