@@ -31,6 +31,10 @@ std::string Base64UrlEncode(absl::Span<const uint8_t> bytes);
 absl::StatusOr<std::vector<uint8_t>> Base64Decode(absl::string_view text);
 absl::StatusOr<std::vector<uint8_t>> Base64UrlDecode(absl::string_view text);
 
+// Appends the UTF-8 encoding of code point `cp` (caller guarantees a valid
+// Unicode scalar value: <= 0x10FFFF and not a surrogate).
+void AppendUtf8(uint32_t cp, std::string* out);
+
 inline absl::Span<const uint8_t> AsBytes(absl::string_view s) {
   return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
                                    s.size());

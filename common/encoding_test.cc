@@ -71,5 +71,11 @@ TEST(Base64, RejectsWrongAlphabetBadLengthAndNonCanonicalBits) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
 }
 
+TEST(Utf8, EncodesOneToFourByteSequences) {
+  std::string out;
+  for (uint32_t cp : {0x41u, 0xE9u, 0x20ACu, 0x1F600u}) AppendUtf8(cp, &out);
+  EXPECT_EQ(out, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+}
+
 }  // namespace
 }  // namespace vigil

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/byte_reader.h"
+#include "common/encoding.h"
 
 namespace vigil::eventlog {
 namespace {
@@ -18,25 +19,14 @@ int HexNibble(char c) {
   return -1;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
+
+bool ReadEfiGuid(ByteReader& r, EfiGuid* out) {
+  absl::Span<const uint8_t> b;
+  if (!r.ReadBytes(16, &b)) return false;
+  std::copy(b.begin(), b.end(), out->bytes.begin());
+  return true;
+}
 
 const EfiGuid& EfiGlobalVariableGuid() {
   static const EfiGuid* g =

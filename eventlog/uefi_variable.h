@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/byte_reader.h"
 
 namespace vigil::eventlog {
 
@@ -31,6 +32,9 @@ struct EfiGuid {
   // Parses the canonical text form (either case). nullopt if malformed.
   static std::optional<EfiGuid> FromString(absl::string_view text);
 };
+
+// Reads 16 bytes as an EFI_GUID; false (cursor unchanged) if fewer remain.
+bool ReadEfiGuid(ByteReader& r, EfiGuid* out);
 
 // EFI_GLOBAL_VARIABLE (UEFI 2.x §3.3): SecureBoot, PK, KEK, Boot####, ...
 const EfiGuid& EfiGlobalVariableGuid();

@@ -19,13 +19,6 @@ absl::Status Error(size_t offset, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat("offset ", offset, ": ", reason));
 }
 
-bool ReadGuid(ByteReader& r, EfiGuid* out) {
-  absl::Span<const uint8_t> b;
-  if (!r.ReadBytes(16, &b)) return false;
-  std::copy(b.begin(), b.end(), out->bytes.begin());
-  return true;
-}
-
 bool ReadUintn(ByteReader& r, size_t size, uint64_t* out) {
   if (size == 8) return r.ReadU64Le(out);
   uint32_t v;
@@ -190,7 +183,7 @@ absl::Status ReadTables(ByteReader& r, HandoffTables* out) {
   }
   out->tables.resize(static_cast<size_t>(n));
   for (HandoffTables::Entry& e : out->tables) {
-    ReadGuid(r, &e.vendor_guid);  // sizes checked above
+    ReadEfiGuid(r, &e.vendor_guid);  // sizes checked above
     r.ReadU64Le(&e.vendor_table);
   }
   return absl::OkStatus();
@@ -239,7 +232,7 @@ absl::StatusOr<GptData> ParseGptData(absl::Span<const uint8_t> data,
   h.ReadU64Le(&g.alternate_lba);
   h.ReadU64Le(&g.first_usable_lba);
   h.ReadU64Le(&g.last_usable_lba);
-  ReadGuid(h, &g.disk_guid);
+  ReadEfiGuid(h, &g.disk_guid);
   h.ReadU64Le(&g.partition_entry_lba);
   h.ReadU32Le(&g.number_of_partition_entries);
   h.ReadU32Le(&g.size_of_partition_entry);
@@ -272,8 +265,8 @@ absl::StatusOr<GptData> ParseGptData(absl::Span<const uint8_t> data,
   for (GptPartitionEntry& p : g.partitions) {
     ByteReader e;
     r.ReadSub(g.size_of_partition_entry, &e);  // checked above
-    ReadGuid(e, &p.partition_type_guid);
-    ReadGuid(e, &p.unique_partition_guid);
+    ReadEfiGuid(e, &p.partition_type_guid);
+    ReadEfiGuid(e, &p.unique_partition_guid);
     e.ReadU64Le(&p.starting_lba);
     e.ReadU64Le(&p.ending_lba);
     e.ReadU64Le(&p.attributes);

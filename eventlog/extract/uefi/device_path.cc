@@ -22,13 +22,6 @@ absl::Status Error(size_t offset, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat("offset ", offset, ": ", reason));
 }
 
-bool ReadGuid(ByteReader& r, EfiGuid* out) {
-  absl::Span<const uint8_t> b;
-  if (!r.ReadBytes(16, &b)) return false;
-  std::copy(b.begin(), b.end(), out->bytes.begin());
-  return true;
-}
-
 std::string Generic(const DevicePathNode& n) {
   return absl::StrFormat("Path(%d,%d,%s)", n.type, n.sub_type,
                          HexEncode(n.data));
@@ -55,7 +48,7 @@ std::string Hardware(const DevicePathNode& n) {
     }
     case 0x04: {  // HW_VENDOR_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) {
+      if (ReadEfiGuid(r, &g)) {
         return r.empty() ? absl::StrCat("VenHw(", g.ToString(), ")")
                          : absl::StrCat("VenHw(", g.ToString(), ",",
                                         HexEncode(r.Rest()), ")");
@@ -146,7 +139,7 @@ std::string Messaging(const DevicePathNode& n) {
     }
     case 0x0A: {  // MSG_VENDOR_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) {
+      if (ReadEfiGuid(r, &g)) {
         return r.empty() ? absl::StrCat("VenMsg(", g.ToString(), ")")
                          : absl::StrCat("VenMsg(", g.ToString(), ",",
                                         HexEncode(r.Rest()), ")");
@@ -242,7 +235,7 @@ std::string Media(const DevicePathNode& n) {
     }
     case 0x03: {  // MEDIA_VENDOR_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) {
+      if (ReadEfiGuid(r, &g)) {
         return r.empty() ? absl::StrCat("VenMedia(", g.ToString(), ")")
                          : absl::StrCat("VenMedia(", g.ToString(), ",",
                                         HexEncode(r.Rest()), ")");
@@ -256,17 +249,17 @@ std::string Media(const DevicePathNode& n) {
     }
     case 0x05: {  // MEDIA_PROTOCOL_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) return absl::StrCat("Media(", g.ToString(), ")");
+      if (ReadEfiGuid(r, &g)) return absl::StrCat("Media(", g.ToString(), ")");
       break;
     }
     case 0x06: {  // MEDIA_PIWG_FW_FILE_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) return absl::StrCat("FvFile(", g.ToString(), ")");
+      if (ReadEfiGuid(r, &g)) return absl::StrCat("FvFile(", g.ToString(), ")");
       break;
     }
     case 0x07: {  // MEDIA_PIWG_FW_VOL_DP
       EfiGuid g;
-      if (ReadGuid(r, &g)) return absl::StrCat("Fv(", g.ToString(), ")");
+      if (ReadEfiGuid(r, &g)) return absl::StrCat("Fv(", g.ToString(), ")");
       break;
     }
     case 0x08: {  // MEDIA_RELATIVE_OFFSET_RANGE_DP

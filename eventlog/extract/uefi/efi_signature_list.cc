@@ -31,13 +31,6 @@ const EfiGuid& Guid(const char* text) {
   return *new EfiGuid(*EfiGuid::FromString(text));
 }
 
-bool ReadGuid(ByteReader& r, EfiGuid* out) {
-  absl::Span<const uint8_t> b;
-  if (!r.ReadBytes(kGuidSize, &b)) return false;
-  std::copy(b.begin(), b.end(), out->bytes.begin());
-  return true;
-}
-
 // SignatureData size for the fixed-size signature types, or 0 if variable.
 size_t FixedDataSize(const EfiGuid& type) {
   if (type == EfiCertSha256Guid()) return 32;
@@ -163,7 +156,7 @@ absl::StatusOr<std::vector<EfiSignatureList>> ParseEfiSignatureLists(
     EfiSignatureList list;
     list.offset = r.offset();
     ByteReader header = r;
-    if (!ReadGuid(header, &list.signature_type) ||
+    if (!ReadEfiGuid(header, &list.signature_type) ||
         !header.ReadU32Le(&list.signature_list_size) ||
         !header.ReadU32Le(&list.signature_header_size) ||
         !header.ReadU32Le(&list.signature_size)) {
@@ -221,7 +214,7 @@ absl::StatusOr<std::vector<EfiSignatureList>> ParseEfiSignatureLists(
       entry.offset = body.offset();
       ByteReader one;
       body.ReadSub(list.signature_size, &one);  // multiple checked above
-      ReadGuid(one, &entry.owner);              // size >= 16 checked above
+      ReadEfiGuid(one, &entry.owner);              // size >= 16 checked above
       entry.data = one.Rest();
       if (x509) DecodeIfX509(&entry);
       list.signatures.push_back(std::move(entry));
@@ -236,7 +229,7 @@ absl::StatusOr<EfiSignatureData> ParseEfiSignatureData(
   ByteReader r(data, base_offset);
   EfiSignatureData entry;
   entry.offset = base_offset;
-  if (!ReadGuid(r, &entry.owner)) {
+  if (!ReadEfiGuid(r, &entry.owner)) {
     return Error(base_offset,
                  absl::StrCat("EFI_SIGNATURE_DATA of ", data.size(),
                               " bytes is shorter than its 16-byte owner"));
