@@ -284,15 +284,23 @@ absl::StatusOr<Value> Interpreter::EvalProjection(const Node& node,
   out.reserve(n);
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
-    Value element = base.TakeElement(i);
-    if (identity) {
-      if (!element.is_null()) out.push_back(std::move(element));
-      continue;
-    }
-    ASSIGN_OR_RETURN(Value projected, Eval(node.rhs, std::move(element)));
-    if (!projected.is_null()) out.push_back(std::move(projected));
+    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, base.TakeElement(i), &out));
   }
   return Value::List(std::move(out));
+}
+
+// The right-hand side of a projection or filter applied to one element;
+// null results are dropped (JMESPath spec, "Projections"). `identity` skips
+// evaluating a bare `@`.
+absl::Status Interpreter::AppendProjected(NodeId rhs, bool identity, Value element,
+                                          std::vector<Value>* out) {
+  if (identity) {
+    if (!element.is_null()) out->push_back(std::move(element));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Value projected, Eval(rhs, std::move(element)));
+  if (!projected.is_null()) out->push_back(std::move(projected));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Value> Interpreter::EvalValueProjection(const Node& node,
@@ -320,12 +328,7 @@ absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node,
     Value element = base.TakeElement(i);
     ASSIGN_OR_RETURN(const bool keep, EvalCondition(node.condition, element));
     if (!keep) continue;
-    if (identity) {
-      if (!element.is_null()) out.push_back(std::move(element));
-      continue;
-    }
-    ASSIGN_OR_RETURN(Value projected, Eval(node.rhs, std::move(element)));
-    if (!projected.is_null()) out.push_back(std::move(projected));
+    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, std::move(element), &out));
   }
   return Value::List(std::move(out));
 }

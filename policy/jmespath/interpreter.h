@@ -90,6 +90,8 @@ class Interpreter {
   absl::StatusOr<Value> EvalProjection(const Node& node, Value current);
   absl::StatusOr<Value> EvalValueProjection(const Node& node, Value current);
   absl::StatusOr<Value> EvalFilter(const Node& node, Value current);
+  absl::Status AppendProjected(NodeId rhs, bool identity, Value element,
+                               std::vector<Value>* out);
   absl::StatusOr<Value> EvalMultiSelectList(const Node& node, Value current);
   absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
   absl::StatusOr<Value> EvalComparator(const Node& node, Value current);

@@ -191,10 +191,12 @@ int RunReplay(const ParsedArgs& args) {
   return any_mismatch ? kExitMismatch : kExitOk;
 }
 
-// The replay used for facts: against --expect when given (which must then
-// match), else the log itself with a warning.
+// The replay used for facts: against --expect when given, else the log
+// itself, with a note on stderr when `note_unverified` (the summary says it
+// in its own text instead).
 std::optional<eventlog::ReplayedLog> ReplayForFacts(const Loaded& in,
-                                                    int* exit_code) {
+                                                    int* exit_code,
+                                                    bool note_unverified = true) {
   absl::StatusOr<eventlog::ReplayedLog> r =
       in.expected.empty() ? eventlog::InsecureReplayWithoutQuote(in.log)
                           : eventlog::Replay(in.log, in.expected);
@@ -202,7 +204,7 @@ std::optional<eventlog::ReplayedLog> ReplayForFacts(const Loaded& in,
     *exit_code = Fail(kExitBadInput, std::string(r.status().message()));
     return std::nullopt;
   }
-  if (in.expected.empty()) {
+  if (in.expected.empty() && note_unverified) {
     std::cerr << "vigilctl: note: no --expect PCR values; facts below trust "
                  "the log as recorded\n";
   }
@@ -242,10 +244,9 @@ int RunSummary(const ParsedArgs& args) {
   int code = kExitOk;
   std::optional<Loaded> in = Load(args, &code);
   if (!in) return code;
-  absl::StatusOr<eventlog::ReplayedLog> r =
-      in->expected.empty() ? eventlog::InsecureReplayWithoutQuote(in->log)
-                           : eventlog::Replay(in->log, in->expected);
-  if (!r.ok()) return Fail(kExitBadInput, std::string(r.status().message()));
+  std::optional<eventlog::ReplayedLog> r =
+      ReplayForFacts(*in, &code, /*note_unverified=*/false);
+  if (!r) return code;
   std::cout << RenderEventlogSummary(args.positional[0], *r);
   return r->mismatches().empty() ? kExitOk : kExitMismatch;
 }

@@ -39,6 +39,27 @@ std::string Scalar(const nlohmann::ordered_json& v) {
   return v.dump();
 }
 
+void Emit(const nlohmann::ordered_json& v, int indent, std::string* out);
+
+// The value after "key:" or "-": a non-empty container on the next lines,
+// indented; anything else on the same line.
+void EmitChild(const nlohmann::ordered_json& child, int indent, std::string* out) {
+  if ((child.is_object() || child.is_array()) && !child.empty()) {
+    out->append("\n");
+    Emit(child, indent + 2, out);
+    return;
+  }
+  out->append(" ");
+  if (child.is_object()) {
+    out->append("{}\n");
+  } else if (child.is_array()) {
+    out->append("[]\n");
+  } else {
+    out->append(Scalar(child));
+    out->append("\n");
+  }
+}
+
 void Emit(const nlohmann::ordered_json& v, int indent, std::string* out) {
   const std::string pad(indent, ' ');
   if (v.is_object()) {
@@ -54,20 +75,7 @@ void Emit(const nlohmann::ordered_json& v, int indent, std::string* out) {
       out->append(NeedsQuotes(it.key()) ? key.dump() : it.key());
       out->append(":");
       const auto& child = it.value();
-      if ((child.is_object() || child.is_array()) && !child.empty()) {
-        out->append("\n");
-        Emit(child, indent + 2, out);
-      } else {
-        out->append(" ");
-        if (child.is_object()) {
-          out->append("{}\n");
-        } else if (child.is_array()) {
-          out->append("[]\n");
-        } else {
-          out->append(Scalar(child));
-          out->append("\n");
-        }
-      }
+      EmitChild(child, indent, out);
     }
     return;
   }
@@ -79,20 +87,7 @@ void Emit(const nlohmann::ordered_json& v, int indent, std::string* out) {
     for (const auto& child : v) {
       out->append(pad);
       out->append("-");
-      if ((child.is_object() || child.is_array()) && !child.empty()) {
-        out->append("\n");
-        Emit(child, indent + 2, out);
-      } else {
-        out->append(" ");
-        if (child.is_object()) {
-          out->append("{}\n");
-        } else if (child.is_array()) {
-          out->append("[]\n");
-        } else {
-          out->append(Scalar(child));
-          out->append("\n");
-        }
-      }
+      EmitChild(child, indent, out);
     }
     return;
   }
