@@ -71,8 +71,10 @@ void Emit(const nlohmann::ordered_json& v, int indent, std::string* out) {
     for (auto it = v.begin(); it != v.end(); ++it) {
       if (!first || indent > 0) out->append(pad);
       first = false;
-      nlohmann::ordered_json key = it.key();
-      out->append(NeedsQuotes(it.key()) ? key.dump() : it.key());
+      // Quoted keys are dumped like string values: invalid UTF-8 is replaced,
+      // never thrown.
+      out->append(NeedsQuotes(it.key()) ? Scalar(nlohmann::ordered_json(it.key()))
+                                        : it.key());
       out->append(":");
       const auto& child = it.value();
       EmitChild(child, indent, out);
