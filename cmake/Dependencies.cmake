@@ -9,6 +9,12 @@ find_package(nlohmann_json 3 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TSS2_MU REQUIRED IMPORTED_TARGET GLOBAL tss2-mu)
 pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET GLOBAL tss2-esys tss2-mu tss2-tctildr tss2-rc)
+# The protocol: protobuf through CMake's FindProtobuf (Debian ships no config
+# for it), gRPC through its own config (which needs protobuf-compiler-grpc's
+# plugins on disk; see scripts/install-deps). sd_notify for the daemons.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET GLOBAL libsystemd)
 if(VIGIL_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()
