@@ -15,6 +15,8 @@ pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET GLOBAL tss2-esys tss2-mu tss2-tc
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET GLOBAL libsystemd)
+# The relying-party HTTPS endpoint (its .pc adds -DCPPHTTPLIB_OPENSSL_SUPPORT).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
 if(VIGIL_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

@@ -1,0 +1,150 @@
+#include "service/config/server_config.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/kv_config.h"
+#include "common/status_macros.h"
+
+namespace vigil::service {
+namespace {
+
+const std::vector<std::string>& Keys() {
+  static const auto* keys = new std::vector<std::string>{"listen",
+                                                         "tls_cert",
+                                                         "tls_key",
+                                                         "insecure",
+                                                         "http_listen",
+                                                         "issuer",
+                                                         "ek_trust_dir",
+                                                         "allow_uncertified_ek",
+                                                         "hmac_key_file",
+                                                         "policy",
+                                                         "signing_key",
+                                                         "signing_chain",
+                                                         "token_alg",
+                                                         "token_header",
+                                                         "token_lifetime",
+                                                         "max_token_lifetime",
+                                                         "issued_claims",
+                                                         "nonce_lifetime",
+                                                         "enrolment_lifetime",
+                                                         "hello_timeout",
+                                                         "step_timeout",
+                                                         "reattest_interval",
+                                                         "max_streams",
+                                                         "workers"};
+  return *keys;
+}
+
+absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
+  ServerConfig s;
+  RETURN_IF_ERROR(c.GetString("listen", &s.listen));
+  if (s.listen.empty())
+    return c.Error("listen", "required (host:port or unix:/path)");
+  RETURN_IF_ERROR(c.GetString("tls_cert", &s.tls_cert));
+  RETURN_IF_ERROR(c.GetString("tls_key", &s.tls_key));
+  RETURN_IF_ERROR(c.GetBool("insecure", &s.insecure));
+  RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return c.Error(s.tls_cert.empty() ? "tls_cert" : "tls_key",
+                   "tls_cert and tls_key go together");
+  }
+  if (s.insecure) {
+    if (!IsLoopbackAddress(s.listen)) {
+      return c.Error("insecure",
+                     absl::StrCat("plaintext is allowed only on unix: or "
+                                  "loopback listeners, not ",
+                                  s.listen));
+    }
+    if (!s.http_listen.empty() && !IsLoopbackAddress(s.http_listen)) {
+      return c.Error("insecure",
+                     absl::StrCat("plaintext is allowed only on loopback "
+                                  "listeners, not http_listen ",
+                                  s.http_listen));
+    }
+  } else if (s.tls_cert.empty()) {
+    return c.Error("tls_cert",
+                   "required (TLS 1.2+ on every listener; set insecure = true "
+                   "only for loopback test setups)");
+  }
+  VerifierOptions& v = s.verifier;
+  RETURN_IF_ERROR(c.GetString("issuer", &v.core.issuer));
+  if (v.core.issuer.empty())
+    return c.Error("issuer", "required (the URL tokens name as iss)");
+  RETURN_IF_ERROR(c.GetString("ek_trust_dir", &v.ek_trust_dir));
+  if (v.ek_trust_dir.empty()) {
+    return c.Error(
+        "ek_trust_dir",
+        "required (directory of TPM manufacturer root certificates)");
+  }
+  RETURN_IF_ERROR(c.GetBool("allow_uncertified_ek", &v.allow_uncertified_ek));
+  RETURN_IF_ERROR(c.GetString("hmac_key_file", &v.hmac_key_file));
+  RETURN_IF_ERROR(c.GetString("policy", &v.policy_path));
+  RETURN_IF_ERROR(c.GetString("signing_key", &v.signing_key_file));
+  RETURN_IF_ERROR(c.GetString("signing_chain", &v.signing_chain_file));
+  std::string alg = "ES256";
+  RETURN_IF_ERROR(c.GetChoice("token_alg", {"ES256", "RS256"}, &alg));
+  v.token_algorithm = alg == "RS256" ? token::JwsAlgorithm::kRs256
+                                     : token::JwsAlgorithm::kEs256;
+  std::string header = "none";
+  RETURN_IF_ERROR(c.GetChoice("token_header", {"none", "x5c", "x5t"}, &header));
+  v.certificate_header = header == "x5c"   ? token::CertificateHeader::kX5c
+                         : header == "x5t" ? token::CertificateHeader::kX5t
+                                           : token::CertificateHeader::kNone;
+  if (header != "none" && v.signing_chain_file.empty()) {
+    return c.Error("token_header", "x5c/x5t need signing_chain");
+  }
+  RETURN_IF_ERROR(c.GetDuration("token_lifetime", absl::Minutes(1),
+                                absl::Hours(24 * 366),
+                                &v.core.default_token_lifetime));
+  RETURN_IF_ERROR(c.GetDuration("max_token_lifetime", absl::Minutes(1),
+                                absl::Hours(24 * 366),
+                                &v.core.max_token_lifetime));
+  if (v.core.default_token_lifetime > v.core.max_token_lifetime) {
+    return c.Error("token_lifetime", "longer than max_token_lifetime");
+  }
+  std::string placement = "nested";
+  RETURN_IF_ERROR(
+      c.GetChoice("issued_claims", {"nested", "top-level"}, &placement));
+  v.core.placement = placement == "top-level" ? IssuedClaimsPlacement::kTopLevel
+                                              : IssuedClaimsPlacement::kNested;
+  RETURN_IF_ERROR(c.GetDuration("nonce_lifetime", absl::Seconds(5),
+                                absl::Hours(1), &v.nonce_lifetime));
+  RETURN_IF_ERROR(c.GetDuration("enrolment_lifetime", absl::Seconds(5),
+                                absl::Hours(1), &v.enrolment_lifetime));
+  ServiceOptions& o = s.service;
+  RETURN_IF_ERROR(c.GetDuration("hello_timeout", absl::Seconds(1),
+                                absl::Minutes(10), &o.hello_timeout));
+  RETURN_IF_ERROR(c.GetDuration("step_timeout", absl::Seconds(1),
+                                absl::Minutes(10), &o.step_timeout));
+  RETURN_IF_ERROR(c.GetDuration("reattest_interval", absl::Seconds(1),
+                                absl::Hours(24 * 7), &o.reattest_interval));
+  int64_t n = static_cast<int64_t>(o.max_streams);
+  RETURN_IF_ERROR(c.GetInt("max_streams", 1, 1000000, &n));
+  o.max_streams = static_cast<size_t>(n);
+  n = static_cast<int64_t>(o.worker_threads);
+  RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
+  o.worker_threads = static_cast<size_t>(n);
+  return s;
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view a) {
+  if (absl::StartsWith(a, "unix:")) return true;
+  return absl::StartsWith(a, "127.") || absl::StartsWith(a, "localhost:") ||
+         absl::StartsWith(a, "[::1]:") || absl::StartsWith(a, "ipv4:127.");
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text,
+                                               absl::string_view filename) {
+  ASSIGN_OR_RETURN(KvConfig c, KvConfig::Parse(text, filename, Keys()));
+  return FromKv(c);
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(KvConfig c, KvConfig::Load(path, Keys()));
+  return FromKv(c);
+}
+
+}  // namespace vigil::service

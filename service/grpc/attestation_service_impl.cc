@@ -1,0 +1,637 @@
+#include "service/grpc/attestation_service_impl.h"
+
+#include <deque>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/encoding.h"
+#include "common/status_macros.h"
+#include "service/grpc/request_validation.h"
+#include "service/grpc/status_mapping.h"
+
+namespace vigil::service {
+
+v1::Reason ToProto(const Reason& r) {
+  v1::Reason out;
+  out.set_stage(r.stage);
+  out.set_code(r.code);
+  out.set_message(r.message);
+  out.set_pcr(r.pcr);
+  out.set_bank(r.bank);
+  out.set_event(r.event);
+  out.set_event_offset(r.event_offset);
+  out.set_rule(r.rule);
+  out.set_rule_text(r.rule_text);
+  return out;
+}
+
+v1::AttestationResult ToProto(const AttestationOutcome& o) {
+  v1::AttestationResult out;
+  out.set_permitted(o.permitted);
+  out.set_token(o.token);
+  for (const Reason& r : o.reasons) *out.add_reasons() = ToProto(r);
+  out.set_device_id(o.device_id);
+  out.set_expires_at(o.permitted ? absl::ToUnixSeconds(o.expires_at) : 0);
+  out.set_attestation_id(o.jti);
+  return out;
+}
+
+namespace {
+
+void Log(absl::string_view peer, absl::string_view what) {
+  std::cerr << "vigil-verifier: " << peer << ": " << what << "\n";
+}
+
+std::string Summary(const AttestationOutcome& o) {
+  std::string s = absl::StrCat("device ", o.device_id.substr(0, 16),
+                               o.permitted ? " attested" : " denied");
+  if (!o.permitted && !o.reasons.empty()) {
+    absl::StrAppend(&s, ": ", o.reasons.front().ToString());
+  }
+  return s;
+}
+
+absl::StatusOr<v1::Enrolled> CompleteEnrollment(
+    Verifier& v, const v1::AgentHello& hello, absl::Span<const uint8_t> ticket,
+    absl::Span<const uint8_t> secret) {
+  absl::StatusOr<EnrolledDevice> d =
+      v.enroller().Complete(hello, ticket, secret);
+  if (!d.ok()) return d.status();
+  if (absl::Status s = v.registry().Enroll(*d); !s.ok()) return s;
+  v1::Enrolled out;
+  out.set_device_id(d->device_id);
+  out.set_newly_enrolled(true);
+  out.set_aik_validated(d->aik_validated);
+  return out;
+}
+
+// The device the hello describes, when the registry already holds it with
+// the same AK (no activation needed: only the TPM holding that AK can sign
+// the quotes that follow).
+std::optional<EnrolledDevice> KnownDevice(Verifier& v,
+                                          const v1::AgentHello& hello) {
+  absl::StatusOr<tpm::PublicArea> ek =
+      tpm::ParseTpm2bPublic(AsBytes(hello.ek_public()));
+  if (!ek.ok()) return std::nullopt;
+  absl::StatusOr<std::string> id = DeviceIdForEk(*ek);
+  if (!id.ok()) return std::nullopt;
+  absl::StatusOr<EnrolledDevice> d = v.registry().Find(*id);
+  if (!d.ok() || d->ak.marshalled.empty()) return std::nullopt;
+  absl::StatusOr<tpm::PublicArea> ak =
+      tpm::ParseTpm2bPublic(AsBytes(hello.ak_public()));
+  if (!ak.ok() || ak->marshalled != d->ak.marshalled) return std::nullopt;
+  return *std::move(d);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// One agent's stream.
+
+class AgentStream;
+
+// Shared between the reactor, its queued work and the ticker: `stream` is
+// cleared (under `mu`) when gRPC is done with the reactor, so late work
+// never touches freed memory.
+struct StreamGuard {
+  absl::Mutex mu;
+  AgentStream* stream ABSL_GUARDED_BY(mu) = nullptr;
+};
+
+class StreamRegistry {
+ public:
+  void Add(std::shared_ptr<StreamGuard> g) {
+    absl::MutexLock lock(&mu_);
+    streams_.insert(std::move(g));
+  }
+  void Remove(const std::shared_ptr<StreamGuard>& g) {
+    absl::MutexLock lock(&mu_);
+    streams_.erase(g);
+  }
+  std::vector<std::shared_ptr<StreamGuard>> Snapshot() const {
+    absl::MutexLock lock(&mu_);
+    return {streams_.begin(), streams_.end()};
+  }
+  size_t size() const {
+    absl::MutexLock lock(&mu_);
+    return streams_.size();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::shared_ptr<StreamGuard>> streams_
+      ABSL_GUARDED_BY(mu_);
+};
+
+class AgentStream final
+    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage> {
+ public:
+  AgentStream(AttestationServiceImpl* svc, grpc::CallbackServerContext* ctx)
+      : svc_(svc), peer_(ctx->peer()), guard_(std::make_shared<StreamGuard>()) {
+    absl::MutexLock lock(&guard_->mu);
+    guard_->stream = this;
+    deadline_ = Now() + svc_->options_.hello_timeout;
+    svc_->streams_->Add(guard_);
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&guard_->mu);
+    if (!ok) {
+      // The agent half-closed or the call broke: finish once writes drain.
+      read_closed_ = true;
+      MaybeFinishLocked(grpc::Status::OK);
+      return;
+    }
+    v1::AgentMessage msg = std::move(in_);
+    in_ = v1::AgentMessage();  // drop the capacity of a large event log
+    absl::Status s = DispatchLocked(std::move(msg));
+    if (!s.ok()) {
+      FinishLocked(ToGrpcStatus(s));
+      return;
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&guard_->mu);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    out_.pop_front();
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {}
+
+  void OnDone() override {
+    svc_->streams_->Remove(guard_);
+    {
+      absl::MutexLock lock(&guard_->mu);
+      guard_->stream = nullptr;
+    }
+    delete this;
+  }
+
+  // Ticker: enforce the step deadline; start scheduled re-attestation.
+  void TickLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (finished_) return;
+    if (deadline_ != absl::InfiniteFuture() && now > deadline_) {
+      const char* waiting = state_ == State::kAwaitHello ? "AgentHello"
+                            : state_ == State::kAwaitCredential
+                                ? "CredentialResponse"
+                                : "Evidence";
+      Log(peer_, absl::StrCat("closing: no ", waiting, " in time"));
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          absl::StrCat("no ", waiting, " within the step deadline")));
+      return;
+    }
+    if (state_ == State::kIdle && now >= next_attest_) {
+      RequestAttestationLocked("schedule");
+    }
+  }
+
+  void ReattestLocked(const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (!finished_ && state_ == State::kIdle) RequestAttestationLocked(reason);
+  }
+
+  void ShutdownLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "verifier shutting down; reconnect"));
+  }
+
+ private:
+  enum class State {
+    kAwaitHello,
+    kWorking,  // the pool is handling the agent's last message
+    kAwaitCredential,
+    kAwaitEvidence,
+    kIdle,  // enrolled, between attestations
+  };
+
+  absl::Time Now() const { return svc_->verifier_->clock().Now(); }
+  Verifier& verifier() { return *svc_->verifier_; }
+
+  absl::Status DispatchLocked(v1::AgentMessage msg)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    switch (msg.kind_case()) {
+      case v1::AgentMessage::kHello:
+        if (state_ != State::kAwaitHello) return OutOfTurn("hello");
+        RETURN_IF_ERROR(ValidateHello(msg.hello()));
+        hello_ = std::move(*msg.mutable_hello());
+        return RunLocked([&v = verifier(), hello = hello_]() {
+          return HandleHello(v, hello);
+        });
+      case v1::AgentMessage::kCredential:
+        if (state_ != State::kAwaitCredential) return OutOfTurn("credential");
+        RETURN_IF_ERROR(ValidateCredentialResponse(msg.credential()));
+        return RunLocked([&v = verifier(), hello = hello_, ticket = ticket_,
+                          secret = msg.credential().secret()]() {
+          return HandleCredential(v, hello, ticket, secret);
+        });
+      case v1::AgentMessage::kEvidence: {
+        if (state_ != State::kAwaitEvidence) return OutOfTurn("evidence");
+        RETURN_IF_ERROR(ValidateEvidence(msg.evidence()));
+        auto evidence =
+            std::make_shared<v1::Evidence>(std::move(*msg.mutable_evidence()));
+        return RunLocked(
+            [&v = verifier(), peer = peer_, device = *device_, evidence]() {
+              return HandleEvidence(v, peer, device, *evidence);
+            });
+      }
+      case v1::AgentMessage::kAttestationWanted:
+        RETURN_IF_ERROR(ValidateAttestationWanted(msg.attestation_wanted()));
+        if (!device_.has_value()) return OutOfTurn("attestation_wanted");
+        // Already in a round: the agent's wish is being served.
+        if (state_ == State::kIdle) {
+          RequestAttestationLocked(
+              absl::StrCat("agent:", msg.attestation_wanted().reason()));
+        }
+        return absl::OkStatus();
+      case v1::AgentMessage::KIND_NOT_SET:
+        break;
+    }
+    return absl::InvalidArgumentError("agent message: empty (no kind set)");
+  }
+
+  absl::Status OutOfTurn(absl::string_view what) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent message ", what, " out of turn"));
+  }
+
+  // What a pool task hands back: messages to send, the next state, or an
+  // error that ends the stream.
+  struct Step {
+    absl::Status status;
+    std::vector<v1::VerifierMessage> messages;
+    State next = State::kIdle;
+    std::optional<EnrolledDevice> device;
+    std::vector<uint8_t> ticket;
+    bool attest_now = false;
+  };
+
+  absl::Status RunLocked(std::function<Step()> work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    state_ = State::kWorking;
+    deadline_ = absl::InfiniteFuture();
+    std::shared_ptr<StreamGuard> guard = guard_;
+    const bool queued = svc_->pool_->Submit([guard, work = std::move(work)]() {
+      // `work` reads only its captures and the thread-safe core; it must not
+      // touch the reactor, which may be gone by now.
+      Step step = work();
+      absl::MutexLock lock(&guard->mu);
+      if (guard->stream != nullptr) guard->stream->ApplyLocked(std::move(step));
+    });
+    if (!queued) {
+      return absl::ResourceExhaustedError("verifier overloaded; retry later");
+    }
+    return absl::OkStatus();
+  }
+
+  void ApplyLocked(Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (finished_) return;
+    if (!step.status.ok()) {
+      FinishLocked(ToGrpcStatus(step.status));
+      return;
+    }
+    if (step.device.has_value()) device_ = std::move(step.device);
+    if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
+    state_ = step.next;
+    deadline_ =
+        (state_ == State::kAwaitCredential || state_ == State::kAwaitEvidence)
+            ? Now() + svc_->options_.step_timeout
+            : absl::InfiniteFuture();
+    for (v1::VerifierMessage& m : step.messages) QueueLocked(std::move(m));
+    if (step.attest_now) RequestAttestationLocked(pending_reason_);
+  }
+
+  // Pool work: static, so it cannot reach the reactor (which may be gone
+  // when it runs); reads only its arguments and the thread-safe verifier.
+  static Step HandleHello(Verifier& verifier, const v1::AgentHello& hello) {
+    Step step;
+    if (std::optional<EnrolledDevice> d = KnownDevice(verifier, hello)) {
+      v1::VerifierMessage m;
+      m.mutable_enrolled()->set_device_id(d->device_id);
+      m.mutable_enrolled()->set_newly_enrolled(false);
+      m.mutable_enrolled()->set_aik_validated(d->aik_validated);
+      step.messages.push_back(std::move(m));
+      step.device = std::move(d);
+      step.attest_now = true;
+      return step;
+    }
+    absl::StatusOr<EnrollmentChallenge> c = verifier.enroller().Begin(hello);
+    if (!c.ok()) {
+      step.status = c.status();
+      return step;
+    }
+    v1::VerifierMessage m;
+    v1::CredentialChallenge* ch = m.mutable_challenge();
+    ch->set_id_object(std::string(c->credential.id_object.begin(),
+                                  c->credential.id_object.end()));
+    ch->set_encrypted_secret(std::string(c->credential.encrypted_secret.begin(),
+                                         c->credential.encrypted_secret.end()));
+    ch->set_ticket(std::string(c->ticket.begin(), c->ticket.end()));
+    step.messages.push_back(std::move(m));
+    step.ticket = std::move(c->ticket);
+    step.next = State::kAwaitCredential;
+    return step;
+  }
+
+  static Step HandleCredential(Verifier& verifier, const v1::AgentHello& hello,
+                               const std::vector<uint8_t>& ticket,
+                               const std::string& secret) {
+    Step step;
+    absl::StatusOr<v1::Enrolled> e =
+        CompleteEnrollment(verifier, hello, ticket, AsBytes(secret));
+    if (!e.ok()) {
+      step.status = e.status();
+      return step;
+    }
+    absl::StatusOr<EnrolledDevice> d = verifier.registry().Find(e->device_id());
+    if (!d.ok()) {
+      step.status = d.status();
+      return step;
+    }
+    v1::VerifierMessage m;
+    *m.mutable_enrolled() = *e;
+    step.messages.push_back(std::move(m));
+    step.device = *std::move(d);
+    step.attest_now = true;
+    return step;
+  }
+
+  static Step HandleEvidence(Verifier& verifier, const std::string& peer,
+                             const EnrolledDevice& device,
+                             const v1::Evidence& evidence) {
+    Step step;
+    AttestationOutcome o = verifier.core().Attest(device, evidence);
+    Log(peer, Summary(o));
+    v1::VerifierMessage m;
+    *m.mutable_result() = ToProto(o);
+    step.messages.push_back(std::move(m));
+    step.next = State::kIdle;
+    return step;
+  }
+
+  void RequestAttestationLocked(const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    pending_reason_ = reason;
+    absl::StatusOr<IssuedNonce> n =
+        verifier().nonces().Issue(device_->device_id);
+    if (!n.ok()) {
+      FinishLocked(ToGrpcStatus(n.status()));
+      return;
+    }
+    v1::VerifierMessage m;
+    v1::AttestationRequest* r = m.mutable_attestation_request();
+    r->set_nonce(std::string(n->bytes.begin(), n->bytes.end()));
+    r->set_pcr_mask(verifier().core().RequiredPcrMask());
+    r->set_reason(reason);
+    r->set_expires_at(absl::ToUnixSeconds(n->expires_at));
+    state_ = State::kAwaitEvidence;
+    deadline_ = Now() + svc_->options_.step_timeout;
+    next_attest_ = Now() + svc_->options_.reattest_interval;
+    QueueLocked(std::move(m));
+  }
+
+  void QueueLocked(v1::VerifierMessage m)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (finished_) return;
+    out_.push_back(std::move(m));
+    WriteNextLocked();
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (writing_ || finished_) return;
+    if (out_.empty()) {
+      if (read_closed_) MaybeFinishLocked(grpc::Status::OK);
+      return;
+    }
+    writing_ = true;
+    StartWrite(&out_.front());
+  }
+
+  void MaybeFinishLocked(const grpc::Status& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (writing_ || state_ == State::kWorking) return;  // finish after them
+    FinishLocked(s);
+  }
+
+  void FinishLocked(const grpc::Status& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
+    if (finished_) return;
+    finished_ = true;
+    if (!s.ok()) Log(peer_, absl::StrCat("stream ended: ", s.error_message()));
+    Finish(s);
+  }
+
+  AttestationServiceImpl* svc_;
+  const std::string peer_;
+  std::shared_ptr<StreamGuard> guard_;
+  v1::AgentMessage in_;
+  std::deque<v1::VerifierMessage> out_ ABSL_GUARDED_BY(guard_->mu);
+  bool writing_ ABSL_GUARDED_BY(guard_->mu) = false;
+  bool finished_ ABSL_GUARDED_BY(guard_->mu) = false;
+  bool read_closed_ ABSL_GUARDED_BY(guard_->mu) = false;
+  State state_ ABSL_GUARDED_BY(guard_->mu) = State::kAwaitHello;
+  absl::Time deadline_ ABSL_GUARDED_BY(guard_->mu);
+  absl::Time next_attest_ ABSL_GUARDED_BY(guard_->mu) = absl::InfiniteFuture();
+  std::string pending_reason_ ABSL_GUARDED_BY(guard_->mu);
+  v1::AgentHello hello_ ABSL_GUARDED_BY(guard_->mu);
+  std::vector<uint8_t> ticket_ ABSL_GUARDED_BY(guard_->mu);
+  std::optional<EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);
+};
+
+// ---------------------------------------------------------------------------
+
+AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
+                                               ServiceOptions options)
+    : verifier_(verifier),
+      options_(options),
+      streams_(std::make_shared<StreamRegistry>()) {
+  size_t threads = options_.worker_threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<ThreadPool>(threads, options_.max_queued_work);
+  verifier_->policies().OnChange([this](const std::string& type) {
+    if (type == kAttestationTypeTpm) RequestReattestation("policy-changed");
+  });
+  ticker_ = std::thread([this] {
+    absl::MutexLock lock(&ticker_mu_);
+    while (!stopping_) {
+      ticker_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                                  absl::Milliseconds(500));
+      if (stopping_) break;
+      ticker_mu_.Unlock();
+      const absl::Time now = verifier_->clock().Now();
+      for (const auto& g : streams_->Snapshot()) {
+        absl::MutexLock stream_lock(&g->mu);
+        if (g->stream != nullptr) g->stream->TickLocked(now);
+      }
+      ticker_mu_.Lock();
+    }
+  });
+}
+
+AttestationServiceImpl::~AttestationServiceImpl() {
+  {
+    absl::MutexLock lock(&ticker_mu_);
+    stopping_ = true;
+  }
+  ticker_.join();
+  pool_.reset();  // runs queued work; streams are gone or ignore it
+}
+
+void AttestationServiceImpl::RequestReattestation(const std::string& reason) {
+  for (const auto& g : streams_->Snapshot()) {
+    absl::MutexLock lock(&g->mu);
+    if (g->stream != nullptr) g->stream->ReattestLocked(reason);
+  }
+}
+
+void AttestationServiceImpl::CloseAllStreams() {
+  for (const auto& g : streams_->Snapshot()) {
+    absl::MutexLock lock(&g->mu);
+    if (g->stream != nullptr) g->stream->ShutdownLocked();
+  }
+}
+
+size_t AttestationServiceImpl::open_streams() const { return streams_->size(); }
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>*
+AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
+  if (streams_->size() >= options_.max_streams) {
+    // A reactor that refuses at once.
+    class Refuse final : public grpc::ServerBidiReactor<v1::AgentMessage,
+                                                        v1::VerifierMessage> {
+     public:
+      Refuse() {
+        Finish(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "too many agent streams on this verifier; retry later"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refuse();
+  }
+  return new AgentStream(this, context);
+}
+
+namespace {
+
+// Runs `work` on the pool and finishes the unary reactor with its status.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   ThreadPool& pool,
+                                   std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!pool.Submit([reactor, work = std::move(work)]() {
+        reactor->Finish(ToGrpcStatus(work()));
+      })) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "verifier overloaded; retry later"));
+  }
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
+    grpc::CallbackServerContext* context, const v1::EnrollRequest* request,
+    v1::CredentialChallenge* response) {
+  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateHello(request->hello()));
+    absl::StatusOr<EnrollmentChallenge> c =
+        verifier_->enroller().Begin(request->hello());
+    if (!c.ok()) return c.status();
+    response->set_id_object(std::string(c->credential.id_object.begin(),
+                                        c->credential.id_object.end()));
+    response->set_encrypted_secret(
+        std::string(c->credential.encrypted_secret.begin(),
+                    c->credential.encrypted_secret.end()));
+    response->set_ticket(std::string(c->ticket.begin(), c->ticket.end()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
+    grpc::CallbackServerContext* context,
+    const v1::ActivateEnrollmentRequest* request, v1::Enrolled* response) {
+  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateHello(request->hello()));
+    if (request->ticket().size() > 64 || request->secret().size() > 64) {
+      return absl::InvalidArgumentError("ticket/secret: limit 64 bytes");
+    }
+    absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
+        *verifier_, request->hello(), AsBytes(request->ticket()),
+        AsBytes(request->secret()));
+    if (!e.ok()) return e.status();
+    *response = *std::move(e);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(
+    grpc::CallbackServerContext* context, const v1::GetNonceRequest* request,
+    v1::AttestationRequest* response) {
+  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateDeviceId(request->device_id()));
+    absl::StatusOr<EnrolledDevice> d =
+        verifier_->registry().Find(request->device_id());
+    if (!d.ok()) return d.status();
+    absl::StatusOr<IssuedNonce> n = verifier_->nonces().Issue(d->device_id);
+    if (!n.ok()) return n.status();
+    response->set_nonce(std::string(n->bytes.begin(), n->bytes.end()));
+    response->set_pcr_mask(verifier_->core().RequiredPcrMask());
+    response->set_reason("one-shot");
+    response->set_expires_at(absl::ToUnixSeconds(n->expires_at));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
+    grpc::CallbackServerContext* context, const v1::AttestRequest* request,
+    v1::AttestationResult* response) {
+  const std::string peer = context->peer();
+  return RunUnary(context, *pool_,
+                  [this, request, response, peer]() -> absl::Status {
+                    RETURN_IF_ERROR(ValidateDeviceId(request->device_id()));
+                    RETURN_IF_ERROR(ValidateEvidence(request->evidence()));
+                    if (request->relying_party_nonce().size() > 1024) {
+                      return absl::InvalidArgumentError(
+                          "relying_party_nonce: limit 1024 bytes");
+                    }
+                    absl::StatusOr<EnrolledDevice> d =
+                        verifier_->registry().Find(request->device_id());
+                    if (!d.ok()) return d.status();
+                    AttestOptions o;
+                    o.relying_party_nonce = request->relying_party_nonce();
+                    AttestationOutcome outcome =
+                        verifier_->core().Attest(*d, request->evidence(), o);
+                    Log(peer, Summary(outcome));
+                    *response = ToProto(outcome);
+                    return absl::OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* AttestationServiceImpl::GetSigningKeys(
+    grpc::CallbackServerContext* context,
+    const v1::GetSigningKeysRequest* /*request*/, v1::SigningKeys* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  response->set_jwks_json(verifier_->Jwks());
+  absl::StatusOr<std::string> meta = verifier_->OpenIdConfiguration();
+  if (!meta.ok()) {
+    reactor->Finish(ToGrpcStatus(meta.status()));
+    return reactor;
+  }
+  response->set_openid_configuration_json(*meta);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace vigil::service

@@ -1,0 +1,85 @@
+// File: service/grpc/attestation_service_impl.h
+// -----------------------------------------------------------------------------
+// vigil.v1.AttestationService on gRPC's callback API: one reactor per agent
+// stream (no thread per connection, so 10,000 idle agents cost memory, not
+// threads). Handlers only validate the message shape
+// (request_validation.h), convert, call the core on a worker pool, convert
+// back and map the status (status_mapping.h) — style.md rule 4.
+//
+// Stream rules (protos/vigil/v1/attestation_service.proto):
+//   - the first message must be AgentHello within `hello_timeout`;
+//   - an answer the verifier waits for (credential, evidence) must arrive
+//     within `step_timeout`, else DEADLINE_EXCEEDED (slow-loris defence);
+//   - a message out of turn ends the stream with FAILED_PRECONDITION;
+//   - the verifier asks every enrolled stream to re-attest every
+//     `reattest_interval` and when the Tpm policy changes.
+#ifndef VIGIL_SERVICE_GRPC_ATTESTATION_SERVICE_IMPL_H_
+#define VIGIL_SERVICE_GRPC_ATTESTATION_SERVICE_IMPL_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/thread_pool.h"
+#include "service/grpc/service_options.h"
+#include "service/verifier/verifier.h"
+#include "vigil/v1/attestation_service.grpc.pb.h"
+
+namespace vigil::service {
+
+class StreamRegistry;
+
+class AttestationServiceImpl final
+    : public v1::AttestationService::CallbackService {
+ public:
+  AttestationServiceImpl(Verifier* verifier, ServiceOptions options);
+  ~AttestationServiceImpl() override;
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
+                                   const v1::EnrollRequest* request,
+                                   v1::CredentialChallenge* response) override;
+  grpc::ServerUnaryReactor* ActivateEnrollment(
+      grpc::CallbackServerContext* context,
+      const v1::ActivateEnrollmentRequest* request,
+      v1::Enrolled* response) override;
+  grpc::ServerUnaryReactor* GetNonce(grpc::CallbackServerContext* context,
+                                     const v1::GetNonceRequest* request,
+                                     v1::AttestationRequest* response) override;
+  grpc::ServerUnaryReactor* Attest(grpc::CallbackServerContext* context,
+                                   const v1::AttestRequest* request,
+                                   v1::AttestationResult* response) override;
+  grpc::ServerUnaryReactor* GetSigningKeys(
+      grpc::CallbackServerContext* context,
+      const v1::GetSigningKeysRequest* request,
+      v1::SigningKeys* response) override;
+
+  // Asks every enrolled stream to re-attest now (policy change).
+  void RequestReattestation(const std::string& reason);
+  size_t open_streams() const;
+
+  // Closes every stream with UNAVAILABLE (shutdown) so agents reconnect to
+  // another replica; called before grpc::Server::Shutdown.
+  void CloseAllStreams();
+
+ private:
+  friend class AgentStream;
+  Verifier* verifier_;
+  ServiceOptions options_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<StreamRegistry> streams_;
+  std::thread ticker_;
+  absl::Mutex ticker_mu_;
+  bool stopping_ ABSL_GUARDED_BY(ticker_mu_) = false;
+};
+
+// Conversions (exposed for tests).
+v1::AttestationResult ToProto(const AttestationOutcome& outcome);
+v1::Reason ToProto(const Reason& reason);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_ATTESTATION_SERVICE_IMPL_H_

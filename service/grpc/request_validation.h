@@ -1,0 +1,31 @@
+// File: service/grpc/request_validation.h
+// -----------------------------------------------------------------------------
+// Shape checks on untrusted protocol messages before anything parses them
+// (style.md trust table: service/grpc): sizes of every field and repeated
+// field, required fields, known enum-like values. The limits are the ones
+// protos/vigil/v1/*.proto document. Each failure is kInvalidArgument naming
+// the field and the limit ("evidence.event_log: 17000000 bytes, limit
+// 16777216").
+#ifndef VIGIL_SERVICE_GRPC_REQUEST_VALIDATION_H_
+#define VIGIL_SERVICE_GRPC_REQUEST_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "vigil/v1/attestation_service.pb.h"
+
+namespace vigil::service {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr size_t kMaxEventLogBytes = 16u << 20;
+inline constexpr size_t kMaxMessageBytes = 32u << 20;
+
+absl::Status ValidateHello(const v1::AgentHello& hello);
+absl::Status ValidateEvidence(const v1::Evidence& evidence);
+absl::Status ValidateCredentialResponse(const v1::CredentialResponse& r);
+absl::Status ValidateAttestationWanted(const v1::AttestationWanted& w);
+absl::Status ValidateDeviceId(absl::string_view device_id);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_REQUEST_VALIDATION_H_

@@ -1,0 +1,85 @@
+#include "service/grpc/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "service/grpc/request_validation.h"
+
+namespace vigil::service {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view what) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, ": cannot read"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+void RunningServer::Shutdown(absl::Duration grace) {
+  if (service != nullptr) service->CloseAllStreams();
+  if (server != nullptr) {
+    server->Shutdown(std::chrono::system_clock::now() +
+                     absl::ToChronoMilliseconds(grace));
+    server->Wait();
+  }
+}
+
+absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
+                                          const ListenerOptions& listener,
+                                          const ServiceOptions& options) {
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (listener.insecure) {
+    creds = grpc::InsecureServerCredentials();
+  } else {
+    absl::StatusOr<std::string> cert =
+        ReadFile(listener.tls_cert_file, "tls_cert");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadFile(listener.tls_key_file, "tls_key");
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  RunningServer out;
+  out.service = std::make_unique<AttestationServiceImpl>(verifier, options);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listener.address, creds, &port);
+  builder.RegisterService(out.service.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+  // Agents ping every few minutes (agent keepalive); allow it without
+  // calls in flight, but not more often than every 30 s.
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // The server pings idle connections so half-open TCP (a machine that
+  // vanished) is detected and its stream freed.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  out.server = builder.BuildAndStart();
+  if (out.server == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listener.address));
+  }
+  if (absl::StartsWith(listener.address, "unix:")) {
+    out.address = listener.address;
+  } else {
+    const size_t colon = listener.address.rfind(':');
+    out.address = absl::StrCat(listener.address.substr(0, colon), ":", port);
+  }
+  return out;
+}
+
+}  // namespace vigil::service

@@ -1,0 +1,44 @@
+// File: service/grpc/server.h
+// -----------------------------------------------------------------------------
+// Puts a Verifier on a gRPC listener: TLS (gRPC's minimum is TLS 1.2) from
+// PEM files, or plaintext for loopback/unix listeners when configured;
+// 32 MiB message limit; keepalive enforcement so dead agents are reaped.
+#ifndef VIGIL_SERVICE_GRPC_SERVER_H_
+#define VIGIL_SERVICE_GRPC_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "service/grpc/attestation_service_impl.h"
+
+namespace vigil::service {
+
+struct ListenerOptions {
+  std::string address;  // host:port (port 0: any free port) or unix:/path
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool insecure = false;
+};
+
+struct RunningServer {
+  std::unique_ptr<AttestationServiceImpl> service;
+  std::unique_ptr<grpc::Server> server;
+  std::string address;  // with the chosen port ("127.0.0.1:40123")
+
+  // Closes agent streams (UNAVAILABLE: reconnect), then stops the server,
+  // waiting up to `grace` for calls in flight.
+  void Shutdown(absl::Duration grace);
+};
+
+// Starts serving `verifier` (which must outlive the result). Fails with
+// kInvalidArgument when TLS files cannot be read (naming them) or the
+// address is malformed, kUnavailable when it cannot bind.
+absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
+                                          const ListenerOptions& listener,
+                                          const ServiceOptions& options);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_SERVER_H_

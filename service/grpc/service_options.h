@@ -1,0 +1,25 @@
+// File: service/grpc/service_options.h
+// -----------------------------------------------------------------------------
+// Tunables of the AttestationService (no gRPC types, so configuration code
+// can fill them without including grpcpp).
+#ifndef VIGIL_SERVICE_GRPC_SERVICE_OPTIONS_H_
+#define VIGIL_SERVICE_GRPC_SERVICE_OPTIONS_H_
+
+#include <cstddef>
+
+#include "absl/time/time.h"
+
+namespace vigil::service {
+
+struct ServiceOptions {
+  absl::Duration hello_timeout = absl::Seconds(10);
+  absl::Duration step_timeout = absl::Seconds(60);
+  absl::Duration reattest_interval = absl::Hours(1);
+  size_t max_streams = 20000;
+  size_t worker_threads = 0;  // 0: one per core
+  size_t max_queued_work = 10000;
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_SERVICE_OPTIONS_H_

@@ -1,0 +1,56 @@
+// File: service/http/relying_party_endpoint.h
+// -----------------------------------------------------------------------------
+// The HTTPS endpoint relying parties and load balancers use (issue #5 §2),
+// on cpp-httplib (Debian's libcpp-httplib, OpenSSL build; TLS 1.2 minimum):
+//   GET /.well-known/openid-configuration   OpenID Connect Discovery 1.0 §4
+//   GET /certs                              the JWK Set (RFC 7517 §5)
+//   GET /healthz                            200 while the process serves
+//   GET /readyz                             200 once the gRPC listener is up
+// Everything else is 404; only GET and HEAD are served. Documents are
+// rendered from the Verifier at each request, so key rotation shows at once.
+#ifndef VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_
+#define VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "service/verifier/verifier.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace vigil::service {
+
+class RelyingPartyEndpoint {
+ public:
+  // Binds `address` (host:port; port 0 picks one) and serves on a thread.
+  // TLS from the PEM files unless `insecure` (loopback test setups only; the
+  // configuration enforces that). Fails with kInvalidArgument for unreadable
+  // TLS files or a malformed address, kUnavailable when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<RelyingPartyEndpoint>> Start(
+      Verifier* verifier, const std::string& address,
+      const std::string& tls_cert_file, const std::string& tls_key_file,
+      bool insecure);
+  ~RelyingPartyEndpoint();
+
+  void SetReady(bool ready) { ready_ = ready; }
+  int port() const { return port_; }
+  std::string url() const;  // "https://127.0.0.1:port"
+
+ private:
+  RelyingPartyEndpoint() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> ready_{false};
+  std::string host_;
+  int port_ = 0;
+  bool tls_ = true;
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_

@@ -1,0 +1,149 @@
+// vigil-verifier: the attestation verifier daemon (issue #5 §2).
+//
+//   vigil-verifier --config /etc/vigil/verifier.conf
+//
+// Start-up is all or nothing: the configuration is validated, every file it
+// names is loaded and every policy compiled before anything listens; then
+// the gRPC and HTTPS listeners start and systemd hears READY=1. SIGHUP
+// reloads the policies (a policy that does not compile leaves the old ones
+// in force and is logged with FILE:LINE:COL). SIGTERM/SIGINT close agent
+// streams with UNAVAILABLE (agents reconnect elsewhere) and exit 0.
+//
+// Exit codes (sysexits.h; systemd/vigil-verifier.service lists 64 and 78 in
+// RestartPreventExitStatus=):
+//   0   clean shutdown
+//   64  EX_USAGE     bad command line
+//   69  EX_UNAVAILABLE  a listener could not be bound
+//   78  EX_CONFIG    bad configuration or a file it names
+#include <signal.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "service/config/server_config.h"
+#include "service/grpc/server.h"
+#include "service/http/relying_party_endpoint.h"
+#include "service/verifier/verifier.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: vigil-verifier --config FILE\n"
+    "  Serves vigil.v1.AttestationService (gRPC) and, with http_listen, the\n"
+    "  relying-party endpoint (OpenID metadata, JWKS, health).\n"
+    "  See docs/VERIFIER.md for the configuration keys.\n";
+
+void Fail(absl::string_view what) {
+  std::cerr << "vigil-verifier: " << what << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      config_path = a.substr(9);
+    } else if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "vigil-verifier: unknown argument \"" << a << "\"\n"
+                << kUsage;
+      return EX_USAGE;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << kUsage;
+    return EX_USAGE;
+  }
+  // Signals are taken synchronously by the main thread (sigwait), so block
+  // them before any thread starts; every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<vigil::service::ServerConfig> config =
+      vigil::service::LoadServerConfig(config_path);
+  if (!config.ok()) {
+    Fail(config.status().message());
+    return EX_CONFIG;
+  }
+  absl::StatusOr<std::unique_ptr<vigil::service::Verifier>> verifier =
+      vigil::service::Verifier::Create(config->verifier,
+                                       &vigil::SystemClock::Get());
+  if (!verifier.ok()) {
+    Fail(absl::StrCat(config_path, ": ", verifier.status().message()));
+    return EX_CONFIG;
+  }
+  std::unique_ptr<vigil::service::RelyingPartyEndpoint> http;
+  if (!config->http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<vigil::service::RelyingPartyEndpoint>> ep =
+        vigil::service::RelyingPartyEndpoint::Start(
+            verifier->get(), config->http_listen, config->tls_cert,
+            config->tls_key, config->insecure);
+    if (!ep.ok()) {
+      Fail(ep.status().message());
+      return ep.status().code() == absl::StatusCode::kUnavailable
+                 ? EX_UNAVAILABLE
+                 : EX_CONFIG;
+    }
+    http = *std::move(ep);
+  }
+  vigil::service::ListenerOptions listener;
+  listener.address = config->listen;
+  listener.tls_cert_file = config->tls_cert;
+  listener.tls_key_file = config->tls_key;
+  listener.insecure = config->insecure;
+  absl::StatusOr<vigil::service::RunningServer> server =
+      vigil::service::StartServer(verifier->get(), listener, config->service);
+  if (!server.ok()) {
+    Fail(server.status().message());
+    return server.status().code() == absl::StatusCode::kUnavailable
+               ? EX_UNAVAILABLE
+               : EX_CONFIG;
+  }
+  if (http != nullptr) http->SetReady(true);
+  // The lines tests and operators read: where we listen, with chosen ports.
+  std::cout << "vigil-verifier: listening on " << server->address
+            << (config->insecure ? " (plaintext, loopback)" : " (TLS)") << "\n";
+  if (http != nullptr)
+    std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";
+  std::cout << std::flush;
+  sd_notifyf(0, "READY=1\nSTATUS=serving on %s", server->address.c_str());
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      absl::Status s = (*verifier)->ReloadPolicies();
+      if (s.ok()) {
+        std::cerr << "vigil-verifier: policies reloaded (generation "
+                  << (*verifier)->policies().generation() << ")\n";
+      } else {
+        Fail(absl::StrCat("reload failed, the policies in force stay:\n",
+                          s.message()));
+      }
+      sd_notify(0, "READY=1");
+      continue;
+    }
+    std::cerr << "vigil-verifier: " << strsignal(sig) << ": shutting down\n";
+    sd_notify(0, "STOPPING=1");
+    if (http != nullptr) http->SetReady(false);
+    server->Shutdown(absl::Seconds(5));
+    return 0;
+  }
+}

@@ -1,0 +1,202 @@
+#include "service/verifier/attestation_core.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/encoding.h"
+#include "policy/evaluator.h"
+#include "service/token/raw_jwt.h"
+#include "service/verifier/claims_builder.h"
+
+namespace vigil::service {
+namespace {
+
+// maa-spec §3.5: nbf is back-dated five minutes for relying parties whose
+// clocks run behind.
+constexpr absl::Duration kNotBeforeSkew = absl::Minutes(5);
+
+Reason Internal(absl::string_view what, const absl::Status& s) {
+  return Reason::Of("token", "internal", absl::StrCat(what, ": ", s.message()));
+}
+
+}  // namespace
+
+uint32_t AttestationCore::RequiredPcrMask() const {
+  std::shared_ptr<const ActivePolicy> p = policies_->Get(kAttestationTypeTpm);
+  return p == nullptr ? static_cast<uint32_t>(
+                            policy::PolicyProperties().required_pcr_mask)
+                      : static_cast<uint32_t>(p->properties.required_pcr_mask);
+}
+
+AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
+                                           const v1::Evidence& evidence,
+                                           const AttestOptions& options) const {
+  AttestationOutcome out;
+  out.device_id = device.device_id;
+  uint8_t jti[20];
+  if (absl::Status s = rng_->Fill(absl::MakeSpan(jti)); !s.ok()) {
+    out.reasons.push_back(Internal("jti", s));
+    return out;
+  }
+  out.jti = HexEncode(jti);
+
+  std::shared_ptr<const ActivePolicy> policy =
+      policies_->Get(kAttestationTypeTpm);
+  if (policy == nullptr) {
+    out.reasons.push_back(Reason::Of("policy", "no_policy",
+                                     "no policy for attestation type Tpm"));
+    return out;
+  }
+  out.policy_hash = policy->hash;
+  const uint32_t mask =
+      static_cast<uint32_t>(policy->properties.required_pcr_mask);
+
+  EvidenceOutcome verified = evidence_->Verify(device, evidence, mask);
+  out.reasons = std::move(verified.reasons);
+  if (!verified.evidence.has_value()) return out;
+
+  BuiltClaims claims = BuildClaims(*verified.evidence);
+  out.claims = claims.summary;
+  out.reasons.insert(out.reasons.end(), claims.notes.begin(),
+                     claims.notes.end());
+
+  absl::StatusOr<policy::EvaluationResult> eval =
+      policy::Evaluate(policy->compiled, claims.claims);
+  if (!eval.ok()) {
+    // A function error in the policy: the policy author's problem, named.
+    out.reasons.insert(out.reasons.begin(),
+                       Reason::Of("policy", "evaluation_error",
+                                  std::string(eval.status().message())));
+    return out;
+  }
+  out.decision = eval->ToJson();
+  if (!eval->permitted) {
+    Reason r = Reason::Of("policy", "denied", eval->reason);
+    if (eval->deciding_rule.line > 0) {
+      r.rule = absl::StrCat(eval->deciding_rule.line, ":",
+                            eval->deciding_rule.column);
+      for (const policy::RuleTrace& t : eval->trace) {
+        if (t.location.line == eval->deciding_rule.line &&
+            t.location.column == eval->deciding_rule.column) {
+          r.rule_text = t.text;
+        }
+      }
+    }
+    std::vector<Reason> why = {std::move(r)};
+    // For "no permit() fired": each authorization rule's first condition
+    // that matched nothing says what the device lacked.
+    for (const policy::RuleTrace& t : eval->trace) {
+      if (t.section != policy::ast::SectionKind::kAuthorization ||
+          t.outcome != policy::RuleTrace::Outcome::kNotFired ||
+          t.unmatched_condition < 0) {
+        continue;
+      }
+      Reason u =
+          Reason::Of("policy", "condition_unmatched",
+                     absl::StrCat(t.unmatched_is_absence ? "claim present: "
+                                                         : "no claim matched ",
+                                  t.unmatched_text));
+      u.rule = absl::StrCat(t.location.line, ":", t.location.column);
+      u.rule_text = t.text;
+      why.push_back(std::move(u));
+    }
+    out.reasons.insert(out.reasons.begin(), why.begin(), why.end());
+    return out;
+  }
+  if (eval->properties.require_valid_aik_cert && !device.aik_validated) {
+    out.reasons.insert(
+        out.reasons.begin(),
+        Reason::Of("policy", "aik_not_validated",
+                   "the policy requires a valid AIK certificate "
+                   "(require_valid_aik_cert) but the device's EK has no "
+                   "certificate from the trust bundle"));
+    return out;
+  }
+
+  // The token.
+  const absl::Time now = clock_->Now();
+  bool policy_set_lifetime = policy->report_validity_set;
+  for (const policy::OutputClaim& c : eval->issued_properties) {
+    if (c.type == policy::kReportValidityInMinutes) policy_set_lifetime = true;
+  }
+  absl::Duration lifetime =
+      policy_set_lifetime
+          ? absl::Minutes(eval->properties.report_validity_in_minutes)
+          : options_.default_token_lifetime;
+  if (lifetime > options_.max_token_lifetime) {
+    out.reasons.push_back(Reason::Of(
+        "token", "lifetime_capped",
+        absl::StrCat("report_validity_in_minutes asks for ",
+                     absl::FormatDuration(lifetime), "; capped at ",
+                     absl::FormatDuration(options_.max_token_lifetime))));
+    lifetime = options_.max_token_lifetime;
+  }
+  nlohmann::ordered_json issued = nlohmann::ordered_json::object();
+  for (const policy::OutputClaim& c : eval->issued) issued[c.type] = c.value;
+  out.issued = issued;
+
+  token::RawJwtBuilder b;
+  b.SetIssuer(options_.issuer)
+      .SetIssuedAt(now)
+      .SetNotBefore(now - kNotBeforeSkew)
+      .SetExpiration(now + lifetime)
+      .SetJwtId(out.jti)
+      .AddClaim("sub", device.device_id)
+      .AddClaim("x-ms-ver", "1.0")
+      .AddClaim("x-ms-attestation-type", "tpm")
+      .AddClaim("x-ms-policy-hash", policy->hash)
+      .AddClaim("x-vigil-device",
+                nlohmann::ordered_json{{"ak_name", HexEncode(device.ak_name)},
+                                       {"aik_validated", device.aik_validated},
+                                       {"ek_issuer", device.ek_issuer},
+                                       {"hostname", device.hostname}});
+  if (!options.relying_party_nonce.empty()) {
+    b.AddClaim("nonce", options.relying_party_nonce);
+  }
+  if (options_.placement == IssuedClaimsPlacement::kNested) {
+    b.AddClaim("x-ms-policy", issued);
+  } else {
+    // The verifier's own claims win: a policy cannot forge "exp" or "sub".
+    static constexpr absl::string_view kReserved[] = {"iss",
+                                                      "iat",
+                                                      "nbf",
+                                                      "exp",
+                                                      "jti",
+                                                      "sub",
+                                                      "aud",
+                                                      "nonce",
+                                                      "x-ms-ver",
+                                                      "x-ms-attestation-type",
+                                                      "x-ms-policy-hash",
+                                                      "x-vigil-device"};
+    for (auto it = issued.begin(); it != issued.end(); ++it) {
+      if (std::find(std::begin(kReserved), std::end(kReserved), it.key()) !=
+          std::end(kReserved)) {
+        out.reasons.push_back(Reason::Of(
+            "token", "claim_dropped",
+            absl::StrCat("issued claim \"", it.key(),
+                         "\" collides with a token claim and was left out")));
+        continue;
+      }
+      b.AddClaim(it.key(), it.value());
+    }
+  }
+  absl::StatusOr<token::RawJwt> jwt = b.Build();
+  if (!jwt.ok()) {
+    out.reasons.insert(out.reasons.begin(),
+                       Internal("token claims", jwt.status()));
+    return out;
+  }
+  absl::StatusOr<std::string> signed_token = signer_->SignAndEncode(*jwt);
+  if (!signed_token.ok()) {
+    out.reasons.insert(out.reasons.begin(),
+                       Internal("signing", signed_token.status()));
+    return out;
+  }
+  out.permitted = true;
+  out.token = *std::move(signed_token);
+  out.expires_at = now + lifetime;
+  return out;
+}
+
+}  // namespace vigil::service

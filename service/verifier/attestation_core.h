@@ -1,0 +1,109 @@
+// File: service/verifier/attestation_core.h
+// -----------------------------------------------------------------------------
+// AttestationCore: the verifier's orchestration (style.md Part 3):
+//   EvidenceVerifier (nonce -> quotes -> clock -> replay) -> BuildClaims ->
+//   policy evaluation (the policy in force for "Tpm") -> require_valid_aik_cert
+//   -> signed PlatformAttested token.
+// No gRPC: service/grpc validates the request's shape, calls Attest and
+// converts the outcome.
+//
+// The token (maa-spec §3.5, §6; docs/TOKENS.md): JWS signed by the key ring
+// (ES256 default, RS256 by configuration) with claims
+//   iss, iat, nbf = iat - 300 s, exp = iat + report_validity_in_minutes
+//   (policy) or the configured default (8 h), jti (160-bit hex), sub = the
+//   device id, x-ms-ver "1.0", x-ms-attestation-type "tpm", x-ms-policy-hash,
+//   x-vigil-device {ak_name, aik_validated, ek_issuer}, nonce (when the relying
+//   party supplied one), and the policy-issued claims under x-ms-policy
+//   (default) or at the top level (IssuedClaimsPlacement::kTopLevel).
+#ifndef VIGIL_SERVICE_VERIFIER_ATTESTATION_CORE_H_
+#define VIGIL_SERVICE_VERIFIER_ATTESTATION_CORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "nlohmann/json.hpp"
+#include "service/token/jwt_signer.h"
+#include "service/verifier/evidence_verifier.h"
+#include "service/verifier/policy_set.h"
+#include "service/verifier/reason.h"
+#include "tpm/verify/random_source.h"
+#include "vigil/v1/evidence.pb.h"
+
+namespace vigil::service {
+
+enum class IssuedClaimsPlacement {
+  kNested,    // {"x-ms-policy": {...}} (Azure Attestation since ~2023)
+  kTopLevel,  // beside iss/exp (the 2021 HealthAttestation CSP samples)
+};
+
+struct AttestationCoreOptions {
+  std::string issuer;  // "https://verifier.example:8443", no trailing slash
+  absl::Duration default_token_lifetime = absl::Hours(8);
+  // Tokens never outlive this (the key ring keeps retired keys published for
+  // this long); a policy asking for more is capped, with a warning reason.
+  absl::Duration max_token_lifetime = absl::Hours(24);
+  IssuedClaimsPlacement placement = IssuedClaimsPlacement::kNested;
+};
+
+// What one attestation produced. `permitted` implies a token.
+struct AttestationOutcome {
+  bool permitted = false;
+  std::string token;
+  std::string device_id;
+  std::string jti;  // also the audit id when no token was issued
+  absl::Time expires_at = absl::InfinitePast();
+  // Refusals first (when denied), then warnings.
+  std::vector<Reason> reasons;
+  // For people and audit: the scalar incoming claims, the issued claims,
+  // the policy hash and the decision with its trace.
+  nlohmann::ordered_json claims;
+  nlohmann::ordered_json issued;
+  std::string policy_hash;
+  nlohmann::ordered_json decision;
+};
+
+struct AttestOptions {
+  std::string relying_party_nonce;  // copied to the token's "nonce"
+};
+
+class AttestationCore {
+ public:
+  // Pointers must outlive the core. All members are thread-safe, so one core
+  // serves every connection.
+  AttestationCore(EvidenceVerifier* evidence, PolicySet* policies,
+                  const token::JwtSigner* signer, const Clock* clock,
+                  tpm::RandomSource* rng, AttestationCoreOptions options)
+      : evidence_(evidence),
+        policies_(policies),
+        signer_(signer),
+        clock_(clock),
+        rng_(rng),
+        options_(std::move(options)) {}
+
+  // The PCRs the Tpm policy in force requires (required_pcr_mask).
+  uint32_t RequiredPcrMask() const;
+
+  // Attests `device` with `evidence` (answering a nonce this verifier
+  // issued). Never fails as a Status: refusals are reasons, including
+  // internal faults (stage "token", code "internal") so the agent learns
+  // that it was not its fault.
+  AttestationOutcome Attest(const EnrolledDevice& device,
+                            const v1::Evidence& evidence,
+                            const AttestOptions& options = {}) const;
+
+  const AttestationCoreOptions& options() const { return options_; }
+
+ private:
+  EvidenceVerifier* evidence_;
+  PolicySet* policies_;
+  const token::JwtSigner* signer_;
+  const Clock* clock_;
+  tpm::RandomSource* rng_;
+  AttestationCoreOptions options_;
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_VERIFIER_ATTESTATION_CORE_H_

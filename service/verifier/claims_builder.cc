@@ -1,0 +1,72 @@
+#include "service/verifier/claims_builder.h"
+
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/encoding.h"
+#include "eventlog/claims.h"
+#include "eventlog/maa_json.h"
+
+namespace vigil::service {
+namespace {
+
+// base64(SHA-256(DER SPKI)); empty when the key cannot be encoded.
+std::string AikPubHash(const tpm::PublicArea& ak) {
+  absl::StatusOr<tpm::EvpPkeyPtr> key = tpm::PublicKeyFromArea(ak);
+  if (!key.ok()) return "";
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key->get(), &der);
+  if (len <= 0) return "";
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(der, static_cast<size_t>(len), digest);
+  OPENSSL_free(der);
+  return Base64Encode(absl::MakeConstSpan(digest, sizeof(digest)));
+}
+
+policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {
+  if (const bool* b = std::get_if<bool>(&v)) return policy::Value::Bool(*b);
+  if (const int64_t* i = std::get_if<int64_t>(&v))
+    return policy::Value::Int(*i);
+  return policy::Value::String(std::get<std::string>(v));
+}
+
+}  // namespace
+
+BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
+  BuiltClaims out;
+  out.summary = nlohmann::ordered_json::object();
+  auto add = [&out](const std::string& type, policy::Value value,
+                    nlohmann::ordered_json shown) {
+    out.claims.Add(type, std::move(value));
+    out.summary[type] = std::move(shown);
+  };
+  add("aikValidated", policy::Value::Bool(evidence.device().aik_validated),
+      evidence.device().aik_validated);
+  const std::string aik_hash = AikPubHash(evidence.device().ak);
+  if (!aik_hash.empty())
+    add("aikPubHash", policy::Value::String(aik_hash), aik_hash);
+  add("tpmVersion", policy::Value::Int(2), 2);
+
+  const eventlog::DerivedClaims derived =
+      eventlog::DeriveClaims(evidence.log());
+  for (const auto& [name, value] : derived.claims) {
+    add(name, ToPolicyValue(value),
+        std::visit([](const auto& x) { return nlohmann::ordered_json(x); },
+                   value));
+  }
+  for (const auto& [reason, names] : derived.UnderivableByReason()) {
+    out.notes.push_back(Reason::Of(
+        "claims", "underivable",
+        absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
+  }
+  out.claims.Add("events", policy::Value::JsonDocument(
+                               eventlog::RenderEventsJson(evidence.log())));
+  out.claims.Add("pcrs", policy::Value::JsonDocument(
+                             eventlog::RenderPcrsJson(evidence.pcrs()))
+                             .set_read_only(true));
+  return out;
+}
+
+}  // namespace vigil::service

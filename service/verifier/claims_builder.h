@@ -1,0 +1,43 @@
+// File: service/verifier/claims_builder.h
+// -----------------------------------------------------------------------------
+// VerifiedEvidence -> the incoming claim set a policy is evaluated over
+// (maa-spec §3.1, §3.2), issuer AttestationService:
+//   aikValidated       the EK chained to the trust bundle when the AK was
+//                      enrolled (credential activation)
+//   aikPubHash         base64(SHA-256(DER SubjectPublicKeyInfo of the AK))
+//                      (§3.1 leaves DER SPKI vs RSAPublicKey open; SPKI is
+//                      the one encoding both RSA and ECC keys have)
+//   tpmVersion         2
+//   secureBootEnabled, bootDebuggingDisabled, notSafeMode, notWinPE,
+//   vbsEnabled, iommuEnabled, ... (eventlog/claims.h, from trusted events)
+//   events             the {"Events":[...]} JSON of the replayed log
+//   pcrs               the {"PCRs":[...]} JSON of the quoted PCRs, read-only
+// Claims the log cannot support (their PCRs unverified) are absent and come
+// back as notes, so a denial can say why a claim was missing.
+#ifndef VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
+#define VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
+
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "policy/claim.h"
+#include "service/verifier/evidence_verifier.h"
+#include "service/verifier/reason.h"
+
+namespace vigil::service {
+
+struct BuiltClaims {
+  policy::ClaimSet claims;
+  // The scalar claims as JSON ({"aikValidated": true, ...}), for people and
+  // the audit trail (events/pcrs omitted: they are large).
+  nlohmann::ordered_json summary;
+  // stage "claims", code "underivable": one per cause.
+  std::vector<Reason> notes;
+};
+
+// Never fails: a claim that cannot be built is absent and noted.
+BuiltClaims BuildClaims(const VerifiedEvidence& evidence);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_

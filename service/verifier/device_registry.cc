@@ -1,0 +1,63 @@
+#include "service/verifier/device_registry.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace vigil::service {
+
+absl::StatusOr<ClockTransition> CheckClockAdvance(
+    const std::optional<tpm::ClockInfo>& previous, const tpm::ClockInfo& next) {
+  if (!previous.has_value()) return ClockTransition::kFirst;
+  if (next.reset_count > previous->reset_count)
+    return ClockTransition::kNewBoot;
+  if (next.reset_count < previous->reset_count) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "TPM resetCount went backwards: ", next.reset_count, " < ",
+        previous->reset_count,
+        " (a replayed quote, or the TPM was cleared: re-enrol the device)"));
+  }
+  if (next.clock <= previous->clock) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "TPM clock did not advance: ", next.clock, " ms <= ", previous->clock,
+        " ms at resetCount ", next.reset_count, " (a replayed quote?)"));
+  }
+  return ClockTransition::kSameBoot;
+}
+
+absl::Status InMemoryDeviceRegistry::Enroll(const EnrolledDevice& device) {
+  absl::MutexLock lock(&mu_);
+  Entry& e = devices_[device.device_id];
+  e.device = device;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EnrolledDevice> InMemoryDeviceRegistry::Find(
+    const std::string& device_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = devices_.find(device_id);
+  if (it == devices_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("device ", device_id, " is not enrolled"));
+  }
+  return it->second.device;
+}
+
+absl::StatusOr<ClockTransition> InMemoryDeviceRegistry::RecordClock(
+    const std::string& device_id, const tpm::ClockInfo& clock) {
+  absl::MutexLock lock(&mu_);
+  auto it = devices_.find(device_id);
+  if (it == devices_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("device ", device_id, " is not enrolled"));
+  }
+  absl::StatusOr<ClockTransition> t =
+      CheckClockAdvance(it->second.clock, clock);
+  if (t.ok()) it->second.clock = clock;
+  return t;
+}
+
+size_t InMemoryDeviceRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return devices_.size();
+}
+
+}  // namespace vigil::service

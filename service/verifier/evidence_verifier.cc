@@ -1,0 +1,291 @@
+#include "service/verifier/evidence_verifier.h"
+
+#include <algorithm>
+#include <bitset>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/encoding.h"
+#include "eventlog/parser.h"
+#include "eventlog/replay.h"
+#include "tpm/types/hash_alg.h"
+
+namespace vigil::service {
+namespace {
+
+std::string Short(const tpm::Digest& d) {
+  std::string hex = HexEncode(d);
+  return hex.size() > 16 ? hex.substr(0, 16) + "…" : hex;
+}
+
+std::string MaskString(uint32_t mask) {
+  std::string out;
+  for (uint32_t i = 0; i < tpm::kNumPcrs; ++i) {
+    if (mask & (1u << i)) absl::StrAppend(&out, out.empty() ? "" : ",", i);
+  }
+  return out;
+}
+
+// "offset 1234: ..." from the parser -> 1234.
+int64_t OffsetOf(absl::string_view message) {
+  if (!absl::ConsumePrefix(&message, "offset ")) return -1;
+  const size_t colon = message.find(':');
+  int64_t v = -1;
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, colon), &v)) {
+    return -1;
+  }
+  return v;
+}
+
+// Adds `bank` into `merged` (several quotes may split the banks or PCRs).
+// Fails when two quotes disagree on a PCR value.
+absl::Status Merge(const tpm::PcrBank& bank,
+                   std::vector<tpm::PcrBank>& merged) {
+  for (tpm::PcrBank& m : merged) {
+    if (m.alg != bank.alg) continue;
+    for (const auto& [pcr, value] : bank.values) {
+      auto [it, inserted] = m.values.emplace(pcr, value);
+      if (!inserted && it->second != value) {
+        return absl::UnauthenticatedError(
+            absl::StrCat("two quotes disagree on PCR ", pcr, " (",
+                         tpm::HashAlgMaaName(bank.alg), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  merged.push_back(bank);
+  return absl::OkStatus();
+}
+
+Reason FromStatus(std::string stage, std::string code, const absl::Status& s) {
+  return Reason::Of(std::move(stage), std::move(code),
+                    std::string(s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<tpm::PcrBank>> PcrBanksFromProto(
+    const google::protobuf::RepeatedPtrField<v1::PcrBank>& banks) {
+  std::vector<tpm::PcrBank> out;
+  for (int i = 0; i < banks.size(); ++i) {
+    const v1::PcrBank& b = banks[i];
+    std::optional<tpm::HashAlg> alg =
+        tpm::HashAlgFromId(static_cast<uint16_t>(b.hash_alg()));
+    if (!alg.has_value() || b.hash_alg() > 0xFFFF) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "pcrs[%d].hash_alg: unknown algorithm 0x%04x", i, b.hash_alg()));
+    }
+    tpm::PcrBank bank;
+    bank.alg = *alg;
+    for (int j = 0; j < b.values_size(); ++j) {
+      const v1::PcrValue& v = b.values(j);
+      if (v.index() >= tpm::kNumPcrs) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("pcrs[%d].values[%d].index: %u, want < %u", i, j,
+                            v.index(), tpm::kNumPcrs));
+      }
+      if (v.digest().size() != tpm::DigestSize(*alg)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "pcrs[%d].values[%d].digest: %u bytes, want %u for %s", i, j,
+            v.digest().size(), tpm::DigestSize(*alg),
+            tpm::HashAlgMaaName(*alg)));
+      }
+      const absl::Span<const uint8_t> d = AsBytes(v.digest());
+      if (!bank.values.emplace(v.index(), tpm::Digest(d.begin(), d.end()))
+               .second) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "pcrs[%d].values[%d].index: PCR %u given twice", i, j, v.index()));
+      }
+    }
+    for (const tpm::PcrBank& seen : out) {
+      if (seen.alg == bank.alg) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "pcrs[%d]: bank %s given twice", i, tpm::HashAlgMaaName(*alg)));
+      }
+    }
+    out.push_back(std::move(bank));
+  }
+  return out;
+}
+
+EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
+                                         const v1::Evidence& evidence,
+                                         uint32_t required_pcr_mask) const {
+  EvidenceOutcome out;
+  auto refuse = [&out](Reason r) -> EvidenceOutcome& {
+    out.reasons.insert(out.reasons.begin(), std::move(r));
+    return out;
+  };
+
+  // 1. The nonce: ours, this device's, fresh, unused.
+  if (absl::Status s =
+          nonces_->Consume(AsBytes(evidence.nonce()), device.device_id);
+      !s.ok()) {
+    const absl::string_view m = s.message();
+    std::string code = absl::StrContains(m, "expired")        ? "nonce_expired"
+                       : absl::StrContains(m, "already used") ? "nonce_reused"
+                       : s.code() == absl::StatusCode::kResourceExhausted
+                           ? "overloaded"
+                           : "nonce_invalid";
+    return std::move(refuse(FromStatus("nonce", code, s)));
+  }
+
+  // 2. Quotes: each signed by the enrolled AK over the nonce.
+  absl::StatusOr<tpm::QuoteVerifier> qv =
+      tpm::QuoteVerifier::Create(device.ak, ak_req_);
+  if (!qv.ok()) {
+    return std::move(refuse(FromStatus("quote", "ak_unusable", qv.status())));
+  }
+  if (evidence.quotes_size() == 0) {
+    return std::move(
+        refuse(Reason::Of("quote", "missing", "evidence holds no quote")));
+  }
+  std::vector<tpm::PcrBank> pcrs;
+  std::optional<tpm::ClockInfo> clock;
+  for (int i = 0; i < evidence.quotes_size(); ++i) {
+    const v1::Quote& q = evidence.quotes(i);
+    absl::StatusOr<std::vector<tpm::PcrBank>> supplied =
+        PcrBanksFromProto(q.pcrs());
+    if (!supplied.ok()) {
+      return std::move(refuse(Reason::Of(
+          "quote", "malformed",
+          absl::StrCat("quotes[", i, "].", supplied.status().message()))));
+    }
+    absl::StatusOr<tpm::VerifiedPcrs> v =
+        qv->Verify(AsBytes(q.attest()), AsBytes(q.signature()),
+                   AsBytes(evidence.nonce()), *supplied);
+    if (!v.ok()) {
+      const bool bad_sig = absl::StrContains(v.status().message(), "signature");
+      return std::move(refuse(
+          Reason::Of("quote", bad_sig ? "bad_signature" : "invalid",
+                     absl::StrCat("quotes[", i, "]: ", v.status().message()))));
+    }
+    for (const tpm::PcrBank& b : v->banks()) {
+      if (absl::Status s = Merge(b, pcrs); !s.ok()) {
+        return std::move(refuse(FromStatus("quote", "inconsistent", s)));
+      }
+    }
+    const tpm::ClockInfo& c = v->clock_info();
+    if (clock.has_value() && (c.reset_count != clock->reset_count ||
+                              c.restart_count != clock->restart_count)) {
+      return std::move(refuse(Reason::Of("quote", "inconsistent",
+                                         "quotes come from different boots "
+                                         "(resetCount/restartCount differ)")));
+    }
+    if (!clock.has_value() || c.clock > clock->clock) clock = c;
+  }
+  // Every required PCR is quoted in at least one bank.
+  std::bitset<tpm::kNumPcrs> quoted;
+  for (const tpm::PcrBank& b : pcrs) {
+    for (const auto& [pcr, value] : b.values) quoted.set(pcr);
+  }
+  uint32_t missing = 0;
+  for (uint32_t i = 0; i < tpm::kNumPcrs; ++i) {
+    if ((required_pcr_mask & (1u << i)) && !quoted.test(i)) missing |= 1u << i;
+  }
+  if (missing != 0) {
+    return std::move(refuse(
+        Reason::Of("quote", "pcrs_not_quoted",
+                   absl::StrCat("the quotes do not cover PCR ",
+                                MaskString(missing), " (the policy requires ",
+                                MaskString(required_pcr_mask), ")"))));
+  }
+
+  // 3. The signed TPM clock advanced since the last accepted quote.
+  absl::StatusOr<ClockTransition> transition =
+      registry_->RecordClock(device.device_id, *clock);
+  if (!transition.ok()) {
+    return std::move(refuse(
+        FromStatus("clock",
+                   transition.status().code() == absl::StatusCode::kNotFound
+                       ? "not_enrolled"
+                       : "clock_rollback",
+                   transition.status())));
+  }
+
+  // 4. The event log parses and replays to the quoted PCRs.
+  absl::StatusOr<eventlog::EventLog> log =
+      eventlog::Parse(AsBytes(evidence.event_log()));
+  if (!log.ok()) {
+    Reason r = FromStatus("eventlog", "malformed", log.status());
+    r.event_offset = OffsetOf(log.status().message());
+    return std::move(refuse(std::move(r)));
+  }
+  absl::StatusOr<eventlog::ReplayedLog> replayed =
+      eventlog::Replay(*std::move(log), pcrs);
+  if (!replayed.ok()) {
+    return std::move(refuse(FromStatus("replay", "failed", replayed.status())));
+  }
+  std::vector<Reason> failures;
+  std::vector<Reason> warnings;
+  for (const eventlog::PcrMismatch& m : replayed->mismatches()) {
+    Reason r;
+    r.stage = "replay";
+    r.code = "pcr_mismatch";
+    r.pcr = static_cast<int>(m.pcr);
+    r.bank = std::string(tpm::HashAlgMaaName(m.alg));
+    std::string where = "the log has no event for it";
+    if (m.last_event.has_value()) {
+      const eventlog::RawEvent& ev = replayed->log().events[*m.last_event];
+      r.event = static_cast<int64_t>(ev.index);
+      r.event_offset = static_cast<int64_t>(ev.offset);
+      where = absl::StrCat("last event #", ev.index, " at offset ", ev.offset);
+    }
+    r.message =
+        absl::StrCat("PCR ", m.pcr, " (", r.bank, "): the log replays to ",
+                     Short(m.replayed), " but the TPM quoted ",
+                     Short(m.expected), "; ", where);
+    // A PCR the log describes but does not reproduce means the log lies
+    // about it: refuse when the policy requires it. A PCR the log is silent
+    // about (extended after boot, e.g. IMA's PCR 10) is only unverified:
+    // claims that depend on it are underivable, never true.
+    if (!m.last_event.has_value()) {
+      r.code = "pcr_not_in_log";
+      warnings.push_back(std::move(r));
+    } else if (required_pcr_mask & (1u << m.pcr)) {
+      failures.push_back(std::move(r));
+    } else {
+      r.code = "pcr_mismatch_not_required";
+      warnings.push_back(std::move(r));
+    }
+  }
+  for (const eventlog::AppliedQuirk& q : replayed->quirks()) {
+    Reason r =
+        Reason::Of("replay", "quirk",
+                   absl::StrCat("PCR ", q.pcr, " (", tpm::HashAlgMaaName(q.alg),
+                                ") replayed only with firmware quirk ", q.id));
+    r.pcr = static_cast<int>(q.pcr);
+    r.bank = std::string(tpm::HashAlgMaaName(q.alg));
+    warnings.push_back(std::move(r));
+  }
+  for (const eventlog::IntegrityFinding& f : replayed->findings()) {
+    const eventlog::RawEvent& ev = replayed->log().events[f.event_index];
+    Reason r =
+        Reason::Of("eventlog",
+                   f.kind == eventlog::IntegrityFinding::Kind::kDataMismatch
+                       ? "event_data_mismatch"
+                       : "unknown_event_type",
+                   absl::StrCat("event #", ev.index, " (PCR ", f.pcr,
+                                ", offset ", ev.offset, "): ", f.detail));
+    r.pcr = static_cast<int>(f.pcr);
+    r.event = static_cast<int64_t>(ev.index);
+    r.event_offset = static_cast<int64_t>(ev.offset);
+    warnings.push_back(std::move(r));
+  }
+  if (!failures.empty()) {
+    out.reasons = std::move(failures);
+    out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
+    return out;
+  }
+  out.evidence.emplace(VerifiedEvidence(device, std::move(pcrs), *clock,
+                                        *transition, *std::move(replayed),
+                                        warnings, required_pcr_mask));
+  out.reasons = std::move(warnings);
+  return out;
+}
+
+}  // namespace vigil::service

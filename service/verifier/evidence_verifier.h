@@ -1,0 +1,108 @@
+// File: service/verifier/evidence_verifier.h
+// -----------------------------------------------------------------------------
+// EvidenceVerifier: an enrolled device's Evidence -> VerifiedEvidence, or the
+// reasons it was refused (style.md Part 3 data flow):
+//   nonce (issued for this device, fresh, unused)
+//   -> every quote verifies with the enrolled AK over that nonce
+//      (tpm/verify) -> VerifiedPcrs; the PCRs the policy requires are quoted
+//   -> the quote's signed TPM clock advanced (DeviceRegistry::RecordClock)
+//   -> the event log parses and replays to the quoted PCRs (eventlog)
+// Each refusal is a Reason naming the stage and where (PCR and bank, event
+// index and byte offset). A PCR outside the required mask that does not
+// replay is a warning: its claims are underivable, never true.
+//
+// Trust: Evidence is untrusted; the EnrolledDevice (from the registry) and
+// the nonce issuer's key are trusted.
+#ifndef VIGIL_SERVICE_VERIFIER_EVIDENCE_VERIFIER_H_
+#define VIGIL_SERVICE_VERIFIER_EVIDENCE_VERIFIER_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "eventlog/replayed_log.h"
+#include "service/verifier/device_registry.h"
+#include "service/verifier/enrollment.h"
+#include "service/verifier/nonce_issuer.h"
+#include "service/verifier/reason.h"
+#include "tpm/verify/quote_verifier.h"
+#include "vigil/v1/evidence.pb.h"
+
+namespace vigil::service {
+
+// Evidence every check passed on. Only EvidenceVerifier constructs one.
+class VerifiedEvidence {
+ public:
+  VerifiedEvidence(VerifiedEvidence&&) = default;
+  VerifiedEvidence& operator=(VerifiedEvidence&&) = default;
+
+  const EnrolledDevice& device() const { return device_; }
+  // The quoted banks (one per algorithm, merged over the quotes).
+  const std::vector<tpm::PcrBank>& pcrs() const { return pcrs_; }
+  const tpm::ClockInfo& clock() const { return clock_; }
+  ClockTransition clock_transition() const { return transition_; }
+  const eventlog::ReplayedLog& log() const { return log_; }
+  // Non-fatal findings: replay quirks, unverified PCRs outside the mask,
+  // events whose data does not match their digest.
+  const std::vector<Reason>& warnings() const { return warnings_; }
+  uint32_t pcr_mask() const { return pcr_mask_; }
+
+ private:
+  friend class EvidenceVerifier;
+  VerifiedEvidence(EnrolledDevice device, std::vector<tpm::PcrBank> pcrs,
+                   tpm::ClockInfo clock, ClockTransition transition,
+                   eventlog::ReplayedLog log, std::vector<Reason> warnings,
+                   uint32_t pcr_mask)
+      : device_(std::move(device)),
+        pcrs_(std::move(pcrs)),
+        clock_(clock),
+        transition_(transition),
+        log_(std::move(log)),
+        warnings_(std::move(warnings)),
+        pcr_mask_(pcr_mask) {}
+
+  EnrolledDevice device_;
+  std::vector<tpm::PcrBank> pcrs_;
+  tpm::ClockInfo clock_;
+  ClockTransition transition_;
+  eventlog::ReplayedLog log_;
+  std::vector<Reason> warnings_;
+  uint32_t pcr_mask_;
+};
+
+// Either evidence or the reasons it was refused (never both).
+struct EvidenceOutcome {
+  std::optional<VerifiedEvidence> evidence;
+  std::vector<Reason> reasons;  // refusals first, then warnings seen so far
+};
+
+class EvidenceVerifier {
+ public:
+  // Pointers must outlive the verifier.
+  EvidenceVerifier(NonceIssuer* nonces, DeviceRegistry* registry,
+                   tpm::AkRequirements ak_requirements = {})
+      : nonces_(nonces), registry_(registry), ak_req_(ak_requirements) {}
+
+  // Verifies `evidence` from `device` against `required_pcr_mask` (bit i =
+  // PCR i must be quoted and must replay). Never fails as a Status: every
+  // refusal is a Reason in the outcome. Consumes the nonce (a second call
+  // with the same evidence is refused: "nonce: already used").
+  // Thread-safe.
+  EvidenceOutcome Verify(const EnrolledDevice& device,
+                         const v1::Evidence& evidence,
+                         uint32_t required_pcr_mask) const;
+
+ private:
+  NonceIssuer* nonces_;
+  DeviceRegistry* registry_;
+  tpm::AkRequirements ak_req_;
+};
+
+// Converts wire PCR banks. Fails with kInvalidArgument naming the bank or
+// PCR (unknown algorithm, index >= 24, wrong digest size, repeated index).
+absl::StatusOr<std::vector<tpm::PcrBank>> PcrBanksFromProto(
+    const google::protobuf::RepeatedPtrField<v1::PcrBank>& banks);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_VERIFIER_EVIDENCE_VERIFIER_H_

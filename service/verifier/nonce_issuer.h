@@ -1,0 +1,91 @@
+// File: service/verifier/nonce_issuer.h
+// -----------------------------------------------------------------------------
+// Attestation nonces: fresh, bound to one device, expiring, single use, and
+// stateless to issue (issue #5 §1): any replica holding the same HmacKey can
+// check a nonce another replica issued.
+//
+// Layout (41 bytes, fits TPM2B_DATA's 64-byte limit for qualifyingData):
+//   0x01 | issued_at (8 bytes, big-endian Unix milliseconds) | 16 random
+//   bytes | first 16 bytes of HMAC(key, "vigil nonce v1", device_id,
+//   bytes 0..24)
+// A 128-bit truncated HMAC-SHA-256 leaves forgery at 2^-128 per try
+// (NIST SP 800-107 §5.3.3 allows truncation to >= 64 bits).
+//
+// Single use: each process remembers the nonces it accepted until they
+// expire. Across replicas, a replayed quote is also caught by the per-device
+// TPM clock check (DeviceRegistry::RecordClock): a quote is accepted only if
+// its signed clock is later than the last accepted one, and a replay carries
+// the same clock.
+#ifndef VIGIL_SERVICE_VERIFIER_NONCE_ISSUER_H_
+#define VIGIL_SERVICE_VERIFIER_NONCE_ISSUER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "common/clock.h"
+#include "service/verifier/hmac_key.h"
+#include "tpm/verify/random_source.h"
+
+namespace vigil::service {
+
+struct IssuedNonce {
+  std::vector<uint8_t> bytes;
+  absl::Time expires_at;
+};
+
+class NonceIssuer {
+ public:
+  static constexpr size_t kNonceSize = 41;
+  // Accepted nonces remembered at most; beyond it Consume() fails with
+  // kResourceExhausted until some expire (bounds memory under a flood).
+  static constexpr size_t kMaxRemembered = 1 << 20;
+
+  // `key`, `clock` and `rng` must outlive the issuer. `lifetime` is how long
+  // a nonce stays valid (default 2 minutes: a quote takes < 1 s, a slow
+  // TPM a few seconds, plus the network).
+  NonceIssuer(const HmacKey* key, const Clock* clock, tpm::RandomSource* rng,
+              absl::Duration lifetime = absl::Minutes(2))
+      : key_(key), clock_(clock), rng_(rng), lifetime_(lifetime) {}
+
+  // A fresh nonce for `device_id`. Fails with kInternal when randomness or
+  // the MAC fails.
+  absl::StatusOr<IssuedNonce> Issue(absl::string_view device_id) const;
+
+  // Checks that `nonce` was issued (by any replica with this key) for
+  // `device_id`, has not expired, and was not consumed before; then marks it
+  // consumed. Fails with kUnauthenticated and one of:
+  //   "nonce: malformed (N bytes)", "nonce: not issued by this verifier or
+  //   issued for another device", "nonce: expired 35s ago", "nonce: issued in
+  //   the future", "nonce: already used";
+  // kResourceExhausted when kMaxRemembered unexpired nonces are held.
+  // Thread-safe.
+  absl::Status Consume(absl::Span<const uint8_t> nonce,
+                       absl::string_view device_id);
+
+  absl::Duration lifetime() const { return lifetime_; }
+
+ private:
+  absl::Status CheckMac(absl::Span<const uint8_t> nonce,
+                        absl::string_view device_id) const;
+  void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const HmacKey* key_;
+  const Clock* clock_;
+  tpm::RandomSource* rng_;
+  absl::Duration lifetime_;
+  absl::Mutex mu_;
+  // nonce bytes -> expiry.
+  absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_prune_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_VERIFIER_NONCE_ISSUER_H_

@@ -1,0 +1,197 @@
+#include "service/verifier/policy_set.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "policy/claim.h"
+#include "policy/evaluator.h"
+#include "policy/policy_hash.h"
+
+namespace vigil::service {
+namespace {
+
+constexpr absl::string_view kBuiltIn = "built-in default";
+
+absl::StatusOr<std::string> ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(path.string(), ": cannot open"));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+PolicySet::PolicySet() {
+  absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
+      Build(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
+            std::string(kBuiltIn), absl::UnixEpoch());
+  // The built-in text is a constant that the tests compile; it cannot fail.
+  if (def.ok()) policies_[std::string(kAttestationTypeTpm)] = *def;
+}
+
+absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Build(
+    absl::string_view type, std::string text, std::string source,
+    absl::Time now) const {
+  policy::CompileOptions options;
+  options.source_name = source;
+  policy::CompileResult r = policy::Compile(text, options);
+  if (!r.ok()) {
+    return absl::InvalidArgumentError(
+        std::string(absl::StripTrailingAsciiWhitespace(r.FormatIssues())));
+  }
+  ASSIGN_OR_RETURN(std::string hash, policy::PolicyHash(text));
+  // Configuration rules over an empty claim set: the properties the agent
+  // must know before it quotes.
+  policy::EvaluateOptions eval;
+  eval.explain = false;
+  absl::StatusOr<policy::EvaluationResult> config =
+      policy::Evaluate(r.policy(), policy::ClaimSet(), eval);
+  auto p = std::make_shared<ActivePolicy>(ActivePolicy{
+      std::string(type), std::move(text), std::move(source), r.policy(),
+      std::move(hash), policy::PolicyProperties(), false, 0, now});
+  if (config.ok()) {
+    p->properties = config->properties;
+    for (const policy::OutputClaim& c : config->issued_properties) {
+      if (c.type == policy::kReportValidityInMinutes)
+        p->report_validity_set = true;
+    }
+  }
+  return p;
+}
+
+void PolicySet::Install(
+    std::vector<std::shared_ptr<const ActivePolicy>> policies,
+    std::vector<std::string> removed, absl::Time now) {
+  std::vector<std::string> changed;
+  std::vector<std::function<void(const std::string&)>> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    ++generation_;
+    for (auto& p : policies) {
+      auto copy = std::make_shared<ActivePolicy>(*p);
+      copy->generation = generation_;
+      copy->loaded_at = now;
+      changed.push_back(copy->attestation_type);
+      policies_[copy->attestation_type] = std::move(copy);
+    }
+    for (const std::string& t : removed) {
+      policies_.erase(t);
+      changed.push_back(t);
+    }
+    callbacks = callbacks_;
+  }
+  for (const std::string& t : changed) {
+    for (const auto& cb : callbacks) cb(t);
+  }
+}
+
+absl::Status PolicySet::Set(absl::string_view type, std::string text,
+                            std::string source, absl::Time now) {
+  ASSIGN_OR_RETURN(auto p,
+                   Build(type, std::move(text), std::move(source), now));
+  Install({std::move(p)}, {}, now);
+  return absl::OkStatus();
+}
+
+void PolicySet::Reset(absl::string_view type, absl::Time now) {
+  if (type == kAttestationTypeTpm) {
+    absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
+        Build(type, std::string(kDefaultTpmPolicy), std::string(kBuiltIn), now);
+    if (def.ok()) Install({*def}, {}, now);
+    return;
+  }
+  Install({}, {std::string(type)}, now);
+}
+
+absl::Status PolicySet::Load(const std::string& path, absl::Time now) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::pair<std::string, fs::path>> files;  // type, path
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (!entry.is_regular_file() || entry.path().extension() != ".policy") {
+        continue;
+      }
+      files.emplace_back(entry.path().stem().string(), entry.path());
+    }
+    if (ec)
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", ec.message()));
+  } else if (fs::is_regular_file(path, ec)) {
+    files.emplace_back(std::string(kAttestationTypeTpm), fs::path(path));
+  } else {
+    return absl::NotFoundError(
+        absl::StrCat("policy path ", path, ": not found"));
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::shared_ptr<const ActivePolicy>> built;
+  std::vector<std::string> errors;
+  for (const auto& [type, file] : files) {
+    absl::StatusOr<std::string> text = ReadText(file);
+    if (!text.ok()) {
+      errors.emplace_back(text.status().message());
+      continue;
+    }
+    absl::StatusOr<std::shared_ptr<const ActivePolicy>> p =
+        Build(type, *std::move(text), file.string(), now);
+    if (!p.ok()) {
+      errors.emplace_back(p.status().message());
+      continue;
+    }
+    built.push_back(*std::move(p));
+  }
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policies not loaded (the ones in force stay):\n",
+                     absl::StrJoin(errors, "\n")));
+  }
+  // Types whose file disappeared go back to their default.
+  std::vector<std::string> removed;
+  bool have_tpm = false;
+  for (const auto& p : built)
+    have_tpm |= p->attestation_type == kAttestationTypeTpm;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [type, p] : policies_) {
+      if (p->source == kBuiltIn) continue;
+      bool kept = false;
+      for (const auto& b : built) kept |= b->attestation_type == type;
+      if (!kept && type != kAttestationTypeTpm) removed.push_back(type);
+    }
+  }
+  if (!have_tpm) {
+    absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
+        Build(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
+              std::string(kBuiltIn), now);
+    if (def.ok()) built.push_back(*def);
+  }
+  Install(std::move(built), std::move(removed), now);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const ActivePolicy> PolicySet::Get(
+    absl::string_view type) const {
+  absl::MutexLock lock(&mu_);
+  auto it = policies_.find(type);
+  return it == policies_.end() ? nullptr : it->second;
+}
+
+void PolicySet::OnChange(std::function<void(const std::string&)> callback) {
+  absl::MutexLock lock(&mu_);
+  callbacks_.push_back(std::move(callback));
+}
+
+uint64_t PolicySet::generation() const {
+  absl::MutexLock lock(&mu_);
+  return generation_;
+}
+
+}  // namespace vigil::service

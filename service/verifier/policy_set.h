@@ -1,0 +1,106 @@
+// File: service/verifier/policy_set.h
+// -----------------------------------------------------------------------------
+// The policies in force, one per attestation type ("Tpm", "VbsEnclave", ...),
+// each compiled once and swapped atomically (issue #5 §2: compiled at start
+// and on reload). Readers take a shared_ptr snapshot, so an attestation that
+// started under one policy finishes under it even if a reload lands midway.
+//
+// Where policies come from (for now; the control plane of issue #6 adds
+// management APIs): a directory holding `<Type>.policy` files (e.g.
+// `Tpm.policy`), or one file for `Tpm`. A type with no file runs the
+// built-in default, the one Azure Attestation's shared instances use for TPM
+// (`authorizationrules { => permit(); }`, maa-spec §0): admit any device
+// whose evidence verifies, with an AIK the trust bundle vouches for
+// (require_valid_aik_cert defaults to true).
+#ifndef VIGIL_SERVICE_VERIFIER_POLICY_SET_H_
+#define VIGIL_SERVICE_VERIFIER_POLICY_SET_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "policy/compiler.h"
+#include "policy/property.h"
+
+namespace vigil::service {
+
+inline constexpr absl::string_view kAttestationTypeTpm = "Tpm";
+inline constexpr absl::string_view kDefaultTpmPolicy =
+    "version=1.0;\n"
+    "authorizationrules\n"
+    "{\n"
+    "    => permit();\n"
+    "};\n"
+    "issuancerules\n"
+    "{\n"
+    "};\n";
+
+struct ActivePolicy {
+  std::string attestation_type;
+  std::string text;    // exactly as stored (the hash covers these bytes)
+  std::string source;  // file path, or "built-in default"
+  policy::CompiledPolicy compiled;
+  std::string hash;  // x-ms-policy-hash (maa-spec §3.5)
+  // The configuration rules' properties, which do not depend on evidence:
+  // required_pcr_mask tells the agent what to quote before any claim
+  // exists. (A configuration rule that reads incoming claims sees none
+  // here; such a policy gets the property's default.)
+  policy::PolicyProperties properties;
+  bool report_validity_set = false;  // the policy chose the token lifetime
+  uint64_t generation = 0;           // increases with every change
+  absl::Time loaded_at;
+};
+
+class PolicySet {
+ public:
+  PolicySet();
+
+  // Compiles `text` (strict mode) and, when it compiles, puts it in force for
+  // `type`. Fails with kInvalidArgument holding the compiler's
+  // "SOURCE:LINE:COL: error: ..." lines; the policy in force stays.
+  absl::Status Set(absl::string_view type, std::string text, std::string source,
+                   absl::Time now);
+
+  // Back to the built-in default (Tpm) or no policy (other types).
+  void Reset(absl::string_view type, absl::Time now);
+
+  // Loads `path`: a directory of <Type>.policy files, or a single file for
+  // Tpm. All or nothing: every file must compile, else nothing changes and
+  // the error names each failing file. Types that lost their file return to
+  // the default. Fails with kNotFound when `path` is missing.
+  absl::Status Load(const std::string& path, absl::Time now);
+
+  // The policy in force for `type`, or nullptr when none (non-Tpm types
+  // without a file).
+  std::shared_ptr<const ActivePolicy> Get(absl::string_view type) const;
+
+  // Called (outside the lock) after every change, with the type changed;
+  // the verifier uses it to ask connected agents to re-attest.
+  void OnChange(std::function<void(const std::string& type)> callback);
+
+  uint64_t generation() const;
+
+ private:
+  absl::StatusOr<std::shared_ptr<const ActivePolicy>> Build(
+      absl::string_view type, std::string text, std::string source,
+      absl::Time now) const;
+  void Install(std::vector<std::shared_ptr<const ActivePolicy>> policies,
+               std::vector<std::string> removed, absl::Time now);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const ActivePolicy>, std::less<>>
+      policies_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::function<void(const std::string&)>> callbacks_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_VERIFIER_POLICY_SET_H_

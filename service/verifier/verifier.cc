@@ -1,0 +1,79 @@
+#include "service/verifier/verifier.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "service/token/openid_metadata.h"
+
+namespace vigil::service {
+
+absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
+    const VerifierOptions& options, const Clock* clock) {
+  std::unique_ptr<Verifier> v(new Verifier(options, clock));
+  if (!options.ek_trust_dir.empty()) {
+    ASSIGN_OR_RETURN(EkTrustStore t,
+                     EkTrustStore::LoadDirectory(options.ek_trust_dir));
+    v->trust_.emplace(std::move(t));
+  } else if (!options.ek_trust_pem.empty()) {
+    ASSIGN_OR_RETURN(EkTrustStore t,
+                     EkTrustStore::FromPem(options.ek_trust_pem));
+    v->trust_.emplace(std::move(t));
+  } else {
+    return absl::InvalidArgumentError(
+        "ek_trust_dir: required (the TPM manufacturer roots EK certificates "
+        "must chain to)");
+  }
+  if (!options.hmac_key_file.empty()) {
+    ASSIGN_OR_RETURN(HmacKey k, HmacKey::FromFile(options.hmac_key_file));
+    v->hmac_.emplace(std::move(k));
+  } else {
+    ASSIGN_OR_RETURN(HmacKey k, HmacKey::Generate());
+    v->hmac_.emplace(std::move(k));
+  }
+  v->nonces_ = std::make_unique<NonceIssuer>(&*v->hmac_, clock, &v->rng_,
+                                             options.nonce_lifetime);
+  v->registry_ = std::make_unique<InMemoryDeviceRegistry>();
+  EnrollmentOptions eo;
+  eo.ek.allow_uncertified = options.allow_uncertified_ek;
+  eo.challenge_lifetime = options.enrolment_lifetime;
+  v->enroller_ =
+      std::make_unique<Enroller>(&*v->trust_, &*v->hmac_, clock, &v->rng_, eo);
+  v->evidence_ =
+      std::make_unique<EvidenceVerifier>(v->nonces_.get(), v->registry_.get());
+  if (!options.policy_path.empty()) {
+    RETURN_IF_ERROR(v->policies_.Load(options.policy_path, clock->Now()));
+  }
+  absl::StatusOr<token::SigningKey> key =
+      options.signing_key_file.empty()
+          ? token::SigningKey::Generate(options.token_algorithm)
+          : token::SigningKey::LoadPemFile(options.signing_key_file);
+  if (key.ok() && !options.signing_chain_file.empty()) {
+    key = key->WithCertificateChainPemFile(options.signing_chain_file);
+  }
+  if (!key.ok()) return key.status();
+  v->token_algorithm_ = key->algorithm();
+  token::KeyRingOptions ro;
+  ro.max_token_lifetime = options.core.max_token_lifetime;
+  ro.signer.certificate_header = options.certificate_header;
+  ASSIGN_OR_RETURN(v->key_ring_,
+                   token::KeyRing::Create(*std::move(key), *clock, ro));
+  // The issuer must be a URL relying parties can fetch metadata from.
+  ASSIGN_OR_RETURN(std::string metadata, v->OpenIdConfiguration());
+  (void)metadata;
+  v->core_ = std::make_unique<AttestationCore>(
+      v->evidence_.get(), &v->policies_, v->key_ring_.get(), clock, &v->rng_,
+      options.core);
+  return v;
+}
+
+absl::StatusOr<std::string> Verifier::OpenIdConfiguration() const {
+  token::OpenIdMetadataOptions o;
+  o.signing_algorithms = std::vector<token::JwsAlgorithm>{token_algorithm_};
+  return token::RenderOpenIdConfiguration(options_.core.issuer, o);
+}
+
+absl::Status Verifier::ReloadPolicies() {
+  if (options_.policy_path.empty()) return absl::OkStatus();
+  return policies_.Load(options_.policy_path, clock_->Now());
+}
+
+}  // namespace vigil::service

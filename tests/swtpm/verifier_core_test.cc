@@ -1,0 +1,344 @@
+// The verifier core (service/verifier) against real TPMs: swtpm instances
+// whose EK certificates come from the per-run local CA and whose PCRs hold a
+// re-enacted real boot. Enrolment by real credential activation, attestation
+// of real quotes and logs, tokens checked with the JWKS like a relying party
+// (issue #5 §5), then the hostile cases, each refused for its own reason.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/testdata.h"
+#include "eventlog/parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/token/jwks.h"
+#include "service/token/jwt_verifier.h"
+#include "service/verifier/verifier.h"
+#include "tests/swtpm/boot_reenactment.h"
+#include "tests/swtpm/swtpm_ca.h"
+#include "tests/swtpm/swtpm_instance.h"
+#include "tpm/device/attestation_key.h"
+#include "tpm/device/credential.h"
+#include "tpm/device/ek.h"
+#include "tpm/device/esys_context.h"
+#include "tpm/device/tpm_info.h"
+
+namespace vigil::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vigil::testing::StatusIs;
+
+constexpr char kWindowsLog[] =
+    "immune-gmbh-guard-oss/derived/x1carbon.eventlog.bin";
+constexpr char kLinuxLog[] = "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin";
+
+std::string ReadText(const std::string& path) {
+  std::vector<uint8_t> b = ReadFileBytes(path);
+  return std::string(b.begin(), b.end());
+}
+
+// A device: an swtpm with a re-enacted boot, its EK, AK and log bytes.
+struct Device {
+  std::unique_ptr<SwtpmInstance> swtpm;
+  std::optional<tpm::EsysContext> ctx;
+  std::optional<tpm::EndorsementKey> ek;
+  std::optional<tpm::AttestationKey> ak;
+  std::vector<uint8_t> ek_cert;
+  std::vector<uint8_t> log;
+
+  static absl::StatusOr<std::unique_ptr<Device>> Boot(
+      const std::string& log_name, bool distinct_ek = false) {
+    auto d = std::make_unique<Device>();
+    d->log = ReadFileBytes(SourcePath("eventlog/testdata/corpus/" + log_name));
+    ASSIGN_OR_RETURN(eventlog::EventLog parsed, eventlog::Parse(d->log));
+    SwtpmOptions options;
+    options.distinct_ek = distinct_ek;
+    ASSIGN_OR_RETURN(d->swtpm, StartSwtpmWithBootLog(parsed, options));
+    ASSIGN_OR_RETURN(tpm::EsysContext ctx,
+                     tpm::EsysContext::Open(d->swtpm->tcti_config()));
+    d->ctx.emplace(std::move(ctx));
+    ASSIGN_OR_RETURN(tpm::EndorsementKey ek,
+                     tpm::CreateEk(*d->ctx, tpm::EkKind::kRsa2048));
+    d->ek.emplace(std::move(ek));
+    ASSIGN_OR_RETURN(d->ek_cert,
+                     tpm::ReadEkCertificate(*d->ctx, tpm::EkKind::kRsa2048));
+    ASSIGN_OR_RETURN(tpm::AttestationKey ak,
+                     tpm::CreateAk(*d->ctx, *d->ek, tpm::AkOptions()));
+    d->ak.emplace(std::move(ak));
+    return d;
+  }
+
+  v1::AgentHello Hello() const {
+    v1::AgentHello h;
+    h.set_protocol_version(1);
+    h.add_ek_certificates(std::string(ek_cert.begin(), ek_cert.end()));
+    h.set_ek_public(
+        std::string(ek->public_area.begin(), ek->public_area.end()));
+    h.set_ak_public(
+        std::string(ak->public_area.begin(), ak->public_area.end()));
+    h.set_hostname("test-device");
+    return h;
+  }
+
+  absl::StatusOr<std::vector<uint8_t>> Activate(
+      const EnrollmentChallenge& c) const {
+    return tpm::ActivateCredential(*ctx, *ek, *ak, c.credential);
+  }
+
+  absl::StatusOr<v1::Evidence> Evidence(const IssuedNonce& nonce) const {
+    ASSIGN_OR_RETURN(tpm::QuoteResult q,
+                     tpm::Quote(*ctx, *ak, nonce.bytes, {}));
+    v1::Evidence e;
+    e.set_nonce(std::string(nonce.bytes.begin(), nonce.bytes.end()));
+    v1::Quote* wq = e.add_quotes();
+    wq->set_attest(std::string(q.attest.begin(), q.attest.end()));
+    wq->set_signature(std::string(q.signature.begin(), q.signature.end()));
+    for (const tpm::PcrBank& b : q.pcrs) {
+      v1::PcrBank* wb = wq->add_pcrs();
+      wb->set_hash_alg(static_cast<uint32_t>(b.alg));
+      for (const auto& [pcr, value] : b.values) {
+        v1::PcrValue* v = wb->add_values();
+        v->set_index(pcr);
+        v->set_digest(std::string(value.begin(), value.end()));
+      }
+    }
+    e.set_event_log(std::string(log.begin(), log.end()));
+    return e;
+  }
+};
+
+class VerifierCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(SwtpmCa * ca, SwtpmCa::ForProcess());
+    ca_ = ca;
+  }
+
+  // A verifier trusting the swtpm CA, with `policy` (empty: the default).
+  std::unique_ptr<service::Verifier> MakeVerifier(
+      const std::string& policy_text = "") {
+    service::VerifierOptions o;
+    o.ek_trust_pem = ReadText(ca_->root_cert_path()) +
+                     ReadText(ca_->intermediate_cert_path());
+    o.core.issuer = "https://verifier.test";
+    absl::StatusOr<std::unique_ptr<service::Verifier>> v =
+        service::Verifier::Create(o, &SystemClock::Get());
+    EXPECT_OK(v.status());
+    if (!policy_text.empty()) {
+      EXPECT_OK(
+          (*v)->policies().Set("Tpm", policy_text, "test.policy", absl::Now()));
+    }
+    return *std::move(v);
+  }
+
+  // Enrols `d` with `v` by credential activation.
+  absl::StatusOr<service::EnrolledDevice> Enrol(service::Verifier& v,
+                                                const Device& d) {
+    ASSIGN_OR_RETURN(service::EnrollmentChallenge c,
+                     v.enroller().Begin(d.Hello()));
+    ASSIGN_OR_RETURN(std::vector<uint8_t> secret, d.Activate(c));
+    ASSIGN_OR_RETURN(service::EnrolledDevice e,
+                     v.enroller().Complete(d.Hello(), c.ticket, secret));
+    RETURN_IF_ERROR(v.registry().Enroll(e));
+    return e;
+  }
+
+  SwtpmCa* ca_ = nullptr;
+};
+
+constexpr char kSecureBootPolicy[] = R"(version=1.0;
+authorizationrules
+{
+    [type=="secureBootEnabled", value==true, issuer=="AttestationService"] => permit();
+};
+issuancerules
+{
+    c:[type=="secureBootEnabled", issuer=="AttestationService"] => issue(claim=c);
+    c:[type=="bootDebuggingDisabled", issuer=="AttestationService"] => issue(claim=c);
+};
+)";
+
+TEST_F(VerifierCoreTest, EnrolsAttestsAndIssuesATokenARelyingPartyAccepts) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier(kSecureBootPolicy);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  EXPECT_TRUE(e.aik_validated);
+  EXPECT_EQ(e.device_id.size(), 64u);
+
+  ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  service::AttestOptions ao;
+  ao.relying_party_nonce = "rp-nonce-1";
+  service::AttestationOutcome o = v->core().Attest(e, ev, ao);
+  ASSERT_TRUE(o.permitted) << (o.reasons.empty() ? ""
+                                                 : o.reasons[0].ToString());
+  EXPECT_EQ(o.claims["secureBootEnabled"], true);
+  EXPECT_EQ(o.claims["aikValidated"], true);
+  EXPECT_EQ(o.claims["tpmVersion"], 2);
+
+  // The relying party: JWKS + issuer + ES256 only.
+  ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(v->Jwks()));
+  ASSERT_OK_AND_ASSIGN(token::JwtVerifier rp,
+                       token::JwtVerifierBuilder()
+                           .SetJwks(std::move(jwks))
+                           .ExpectIssuer("https://verifier.test")
+                           .AllowAlgorithms({token::JwsAlgorithm::kEs256})
+                           .Build());
+  ASSERT_OK_AND_ASSIGN(token::VerifiedJwt t, rp.Verify(o.token));
+  const auto& c = t.claims();
+  EXPECT_EQ(c["sub"], e.device_id);
+  EXPECT_EQ(c["nonce"], "rp-nonce-1");
+  EXPECT_EQ(c["x-ms-attestation-type"], "tpm");
+  EXPECT_EQ(c["x-ms-policy-hash"], v->policies().Get("Tpm")->hash);
+  EXPECT_EQ(c["x-ms-policy"]["secureBootEnabled"], true);
+  EXPECT_EQ(c["nbf"].get<int64_t>(), c["iat"].get<int64_t>() - 300);
+  EXPECT_EQ(c["exp"].get<int64_t>(), c["iat"].get<int64_t>() + 8 * 3600);
+  EXPECT_EQ(c["jti"].get<std::string>().size(), 40u);
+
+  // The same evidence again: the nonce is spent.
+  service::AttestationOutcome replay = v->core().Attest(e, ev);
+  EXPECT_FALSE(replay.permitted);
+  ASSERT_FALSE(replay.reasons.empty());
+  EXPECT_EQ(replay.reasons[0].stage, "nonce");
+  EXPECT_EQ(replay.reasons[0].code, "nonce_reused");
+}
+
+TEST_F(VerifierCoreTest, LinuxBootIsDeniedByASecureBootPolicyWithTheRuleNamed) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kLinuxLog));
+  auto v = MakeVerifier(kSecureBootPolicy);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  service::AttestationOutcome o = v->core().Attest(e, ev);
+  EXPECT_FALSE(o.permitted);
+  EXPECT_TRUE(o.token.empty());
+  ASSERT_GE(o.reasons.size(), 2u);
+  EXPECT_EQ(o.reasons[0].stage, "policy");
+  EXPECT_EQ(o.reasons[0].code, "denied");
+  EXPECT_EQ(o.reasons[1].code, "condition_unmatched");
+  EXPECT_EQ(o.reasons[1].rule, "3:5");
+  EXPECT_THAT(o.reasons[1].message, HasSubstr("secureBootEnabled"));
+  EXPECT_EQ(o.claims["secureBootEnabled"], false);
+}
+
+TEST_F(VerifierCoreTest, TamperedEventLogIsRefusedNamingPcrAndEvent) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier();
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  // Flip one byte of the last event's first digest: the log no longer
+  // replays to the quoted PCR.
+  ASSERT_OK_AND_ASSIGN(eventlog::EventLog log, eventlog::Parse(d->log));
+  const eventlog::RawEvent& last = log.events.back();
+  // Crypto-agile record: pcrIndex, eventType, digest count (4 bytes each),
+  // then the first digest's algorithm id (2 bytes) and value.
+  const size_t digest_at = last.offset + 14;
+  ASSERT_EQ(std::vector<uint8_t>(
+                d->log.begin() + digest_at,
+                d->log.begin() + digest_at + last.digests[0].value.size()),
+            std::vector<uint8_t>(last.digests[0].value.begin(),
+                                 last.digests[0].value.end()));
+  std::string tampered = ev.event_log();
+  tampered[digest_at] ^= 0x01;
+  ev.set_event_log(tampered);
+  service::AttestationOutcome o = v->core().Attest(e, ev);
+  EXPECT_FALSE(o.permitted);
+  ASSERT_FALSE(o.reasons.empty());
+  EXPECT_EQ(o.reasons[0].stage, "replay");
+  EXPECT_EQ(o.reasons[0].code, "pcr_mismatch");
+  EXPECT_EQ(o.reasons[0].pcr, static_cast<int>(last.pcr_index));
+  EXPECT_EQ(o.reasons[0].event, static_cast<int64_t>(last.index));
+  EXPECT_EQ(o.reasons[0].event_offset, static_cast<int64_t>(last.offset));
+}
+
+TEST_F(VerifierCoreTest, QuoteFromAnotherTpmIsRefused) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  ASSERT_OK_AND_ASSIGN(auto other,
+                       Device::Boot(kWindowsLog, /*distinct_ek=*/true));
+  auto v = MakeVerifier();
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+  // Same boot, same nonce, but signed by the other TPM's AK.
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, other->Evidence(n));
+  service::AttestationOutcome o = v->core().Attest(e, ev);
+  EXPECT_FALSE(o.permitted);
+  ASSERT_FALSE(o.reasons.empty());
+  EXPECT_EQ(o.reasons[0].stage, "quote");
+  EXPECT_EQ(o.reasons[0].code, "bad_signature");
+}
+
+TEST_F(VerifierCoreTest, EnrolmentNeedsTheAkInTheEksTpm) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kLinuxLog));
+  ASSERT_OK_AND_ASSIGN(auto other,
+                       Device::Boot(kLinuxLog, /*distinct_ek=*/true));
+  auto v = MakeVerifier();
+  // A hello with d's EK but the other TPM's AK: the challenge is sealed to
+  // d's EK for an AK d does not hold, so d cannot activate it ...
+  v1::AgentHello mixed = d->Hello();
+  mixed.set_ak_public(other->Hello().ak_public());
+  ASSERT_OK_AND_ASSIGN(service::EnrollmentChallenge c,
+                       v->enroller().Begin(mixed));
+  EXPECT_THAT(d->Activate(c), StatusIs(absl::StatusCode::kInvalidArgument));
+  // ... and neither can the TPM that holds the AK (wrong EK).
+  EXPECT_FALSE(other->Activate(c).ok());
+  // A guessed secret is refused.
+  std::vector<uint8_t> guess(32, 0x42);
+  EXPECT_THAT(v->enroller().Complete(mixed, c.ticket, guess),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("credential activation")));
+}
+
+TEST_F(VerifierCoreTest, EkFromAnUnknownCaIsRefused) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kLinuxLog));
+  // Trust only an unrelated root: a self-signed certificate made here.
+  service::VerifierOptions o;
+  o.ek_trust_pem =
+      ReadText(SourcePath("service/verifier/testdata/unrelated-root.pem"));
+  o.core.issuer = "https://verifier.test";
+  ASSERT_OK_AND_ASSIGN(auto v,
+                       service::Verifier::Create(o, &SystemClock::Get()));
+  EXPECT_THAT(
+      v->enroller().Begin(d->Hello()),
+      StatusIs(absl::StatusCode::kUnauthenticated,
+               HasSubstr("EK certificate does not chain to the trust bundle")));
+  // Without a certificate, only if the configuration allows it.
+  v1::AgentHello bare = d->Hello();
+  bare.clear_ek_certificates();
+  EXPECT_THAT(v->enroller().Begin(bare),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no certificate")));
+}
+
+TEST_F(VerifierCoreTest,
+       UncertifiedEkEnrolsButTheDefaultPolicyRequiresAValidAik) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kLinuxLog));
+  service::VerifierOptions o;
+  o.ek_trust_pem = ReadText(ca_->root_cert_path());
+  o.allow_uncertified_ek = true;
+  o.core.issuer = "https://verifier.test";
+  ASSERT_OK_AND_ASSIGN(auto v,
+                       service::Verifier::Create(o, &SystemClock::Get()));
+  v1::AgentHello bare = d->Hello();
+  bare.clear_ek_certificates();
+  ASSERT_OK_AND_ASSIGN(service::EnrollmentChallenge c,
+                       v->enroller().Begin(bare));
+  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> secret, d->Activate(c));
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e,
+                       v->enroller().Complete(bare, c.ticket, secret));
+  EXPECT_FALSE(e.aik_validated);
+  ASSERT_OK(v->registry().Enroll(e));
+  ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  service::AttestationOutcome out = v->core().Attest(e, ev);
+  EXPECT_FALSE(out.permitted);
+  ASSERT_FALSE(out.reasons.empty());
+  EXPECT_EQ(out.reasons[0].code, "aik_not_validated");
+  EXPECT_EQ(out.claims["aikValidated"], false);
+}
+
+}  // namespace
+}  // namespace vigil::testing
