@@ -241,7 +241,7 @@ TEST_P(QuoteTest, CredentialFromTpm2MakecredentialIsActivated) {
   ASSERT_EQ(mk.exit_code, 0) << mk.output;
   ASSERT_OK_AND_ASSIGN(tpm::CredentialBlob blob,
                        tpm::ParseTpm2ToolsCredential(ReadFileBytes(tmp_->Join("cred"))));
-  EXPECT_EQ(tpm::SerializeTpm2ToolsCredential(blob), ReadFileBytes(tmp_->Join("cred")));
+  EXPECT_EQ(tpm::EncodeTpm2ToolsCredential(blob), ReadFileBytes(tmp_->Join("cred")));
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> got, tpm::ActivateCredential(*ctx_, ek, ak, blob));
   EXPECT_EQ(std::string(got.begin(), got.end()), secret);
 

@@ -16,23 +16,9 @@
 #include "tpm/device/attestation_key.h"
 #include "tpm/device/ek.h"
 #include "tpm/device/esys_context.h"
+#include "tpm/wire/credential_file.h"
 
 namespace vigil::tpm {
-
-struct CredentialBlob {
-  std::vector<uint8_t> id_object;         // TPM2B_ID_OBJECT, marshalled
-  std::vector<uint8_t> encrypted_secret;  // TPM2B_ENCRYPTED_SECRET, marshalled
-};
-
-// ParseTpm2ToolsCredential(file): splits the file tpm2_makecredential writes
-// (tpm2-tools 5.x: big-endian magic 0xBADCC0DE, version 1, then the two
-// TPM2B structures). Untrusted input; any bytes are safe.
-// Fails with kInvalidArgument naming what is wrong.
-absl::StatusOr<CredentialBlob> ParseTpm2ToolsCredential(
-    absl::Span<const uint8_t> file);
-
-// The same file format, for tests and tools that hand blobs to tpm2-tools.
-std::vector<uint8_t> SerializeTpm2ToolsCredential(const CredentialBlob& blob);
 
 // ActivateCredential(ctx, ek, ak, blob): the secret (TPM2B_DIGEST contents)
 // the verifier sealed to `ek` for `ak`'s Name. The EK's USER role is

@@ -341,49 +341,4 @@ absl::StatusOr<CredentialBlob> MakeCredential(
   return blob;
 }
 
-std::vector<uint8_t> EncodeTpm2ToolsCredential(const CredentialBlob& blob) {
-  Bytes out = {0xBA, 0xDC, 0xC0, 0xDE, 0x00, 0x00, 0x00, 0x01};
-  out.insert(out.end(), blob.id_object.begin(), blob.id_object.end());
-  out.insert(out.end(), blob.encrypted_secret.begin(),
-             blob.encrypted_secret.end());
-  return out;
-}
-
-absl::StatusOr<CredentialBlob> ParseTpm2ToolsCredential(
-    absl::Span<const uint8_t> bytes) {
-  static constexpr uint8_t kHeader[8] = {0xBA, 0xDC, 0xC0, 0xDE, 0, 0, 0, 1};
-  if (bytes.size() < 8 || !std::equal(kHeader, kHeader + 8, bytes.begin())) {
-    return absl::InvalidArgumentError(
-        "tpm2-tools credential file: header at offset 0 is not magic "
-        "0xBADCC0DE version 1");
-  }
-  size_t off = 8;
-  auto take = [&](const char* field) -> absl::StatusOr<Bytes> {
-    if (bytes.size() - off < 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tpm2-tools credential file: ", field, " at offset ", off,
-          ": truncated"));
-    }
-    const size_t n = (size_t{bytes[off]} << 8) | bytes[off + 1];
-    if (bytes.size() - off - 2 < n) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tpm2-tools credential file: ", field, " at offset ", off,
-          ": size ", n, " exceeds the ", bytes.size() - off - 2,
-          " remaining bytes"));
-    }
-    Bytes v(bytes.begin() + off, bytes.begin() + off + 2 + n);
-    off += 2 + n;
-    return v;
-  };
-  CredentialBlob blob;
-  ASSIGN_OR_RETURN(blob.id_object, take("TPM2B_ID_OBJECT"));
-  ASSIGN_OR_RETURN(blob.encrypted_secret, take("TPM2B_ENCRYPTED_SECRET"));
-  if (off != bytes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tpm2-tools credential file: ", bytes.size() - off,
-        " trailing byte(s) at offset ", off));
-  }
-  return blob;
-}
-
 }  // namespace vigil::tpm

@@ -8,7 +8,7 @@
 //
 // Output is byte-compatible with TPM2_MakeCredential, so both
 // Esys_ActivateCredential and `tpm2_activatecredential` consume it (the latter
-// via EncodeTpm2ToolsCredential's file format).
+// via EncodeTpm2ToolsCredential's file format, tpm/wire/credential_file.h).
 
 #ifndef VIGIL_TPM_VERIFY_MAKE_CREDENTIAL_H_
 #define VIGIL_TPM_VERIFY_MAKE_CREDENTIAL_H_
@@ -19,18 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tpm/verify/random_source.h"
+#include "tpm/wire/credential_file.h"
 #include "tpm/wire/public_area.h"
 
 namespace vigil::tpm {
-
-// The two outputs of TPM2_MakeCredential, marshalled.
-struct CredentialBlob {
-  // TPM2B_ID_OBJECT: size || TPM2B_DIGEST integrityHMAC || encIdentity.
-  std::vector<uint8_t> id_object;
-  // TPM2B_ENCRYPTED_SECRET: size || (RSA: OAEP ciphertext | ECC: the
-  // marshalled TPMS_ECC_POINT of the ephemeral public key).
-  std::vector<uint8_t> encrypted_secret;
-};
 
 // Makes a credential for the object named `ak_name` (nameAlg || digest, as
 // ComputeName returns) protected by `ek`:
@@ -57,16 +49,6 @@ struct CredentialBlob {
 absl::StatusOr<CredentialBlob> MakeCredential(
     const PublicArea& ek, absl::Span<const uint8_t> ak_name,
     absl::Span<const uint8_t> credential, RandomSource& rng);
-
-// The file `tpm2_makecredential -o` writes and `tpm2_activatecredential -i`
-// reads (tpm2-tools 5.x): magic 0xBADCC0DE and version 1 (each a big-endian
-// uint32), then TPM2B_ID_OBJECT, then TPM2B_ENCRYPTED_SECRET.
-std::vector<uint8_t> EncodeTpm2ToolsCredential(const CredentialBlob& blob);
-
-// Parses that file format. Fails with kInvalidArgument naming the field on a
-// wrong magic/version, truncation, or trailing bytes.
-absl::StatusOr<CredentialBlob> ParseTpm2ToolsCredential(
-    absl::Span<const uint8_t> bytes);
 
 }  // namespace vigil::tpm
 
