@@ -237,7 +237,7 @@ absl::StatusOr<v1::Evidence> EvidenceCollector::Collect(
     return Check(vigil::internal::Annotate(quotes.status(), "quote"));
   for (const tpm::QuoteResult& q : *quotes) AppendQuote(q, evidence);
 
-  absl::StatusOr<tpm::ClockInfo> clock = tpm::ReadClock(*ctx);
+  absl::StatusOr<tpm::TpmTime> clock = tpm::ReadClock(*ctx);
   if (!clock.ok())
     return Check(vigil::internal::Annotate(clock.status(), "clock"));
   evidence.set_reset_count(clock->reset_count);
@@ -252,7 +252,7 @@ absl::StatusOr<v1::Evidence> EvidenceCollector::Collect(
 
 absl::StatusOr<uint32_t> EvidenceCollector::ResetCount() {
   ASSIGN_OR_RETURN(const tpm::EsysContext* ctx, Ready());
-  absl::StatusOr<tpm::ClockInfo> clock = tpm::ReadClock(*ctx);
+  absl::StatusOr<tpm::TpmTime> clock = tpm::ReadClock(*ctx);
   if (!clock.ok())
     return Check(vigil::internal::Annotate(clock.status(), "clock"));
   return clock->reset_count;

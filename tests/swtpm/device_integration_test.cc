@@ -62,7 +62,7 @@ TEST_F(DeviceTest, TpmInfoFlagsSwtpmAsSoftware) {
   EXPECT_THAT(info.software_reason, HasSubstr("swtpm"));
   EXPECT_EQ(info.family, "2.0");
   EXPECT_THAT(info.pcr_banks, ::testing::ElementsAre(tpm::HashAlg::kSha1, tpm::HashAlg::kSha256));
-  ASSERT_OK_AND_ASSIGN(tpm::ClockInfo clock, tpm::ReadClock(*ctx_));
+  ASSERT_OK_AND_ASSIGN(tpm::TpmTime clock, tpm::ReadClock(*ctx_));
   EXPECT_TRUE(clock.safe);
 }
 

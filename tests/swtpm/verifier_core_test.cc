@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "eventlog/parser.h"
@@ -84,11 +85,12 @@ struct Device {
   }
 
   absl::StatusOr<std::vector<uint8_t>> Activate(
-      const EnrollmentChallenge& c) const {
+      const service::EnrollmentChallenge& c) const {
     return tpm::ActivateCredential(*ctx, *ek, *ak, c.credential);
   }
 
-  absl::StatusOr<v1::Evidence> Evidence(const IssuedNonce& nonce) const {
+  absl::StatusOr<v1::Evidence> Evidence(
+      const service::IssuedNonce& nonce) const {
     ASSIGN_OR_RETURN(tpm::QuoteResult q,
                      tpm::Quote(*ctx, *ak, nonce.bytes, {}));
     v1::Evidence e;
@@ -219,7 +221,7 @@ TEST_F(VerifierCoreTest, LinuxBootIsDeniedByASecureBootPolicyWithTheRuleNamed) {
   EXPECT_EQ(o.reasons[0].stage, "policy");
   EXPECT_EQ(o.reasons[0].code, "denied");
   EXPECT_EQ(o.reasons[1].code, "condition_unmatched");
-  EXPECT_EQ(o.reasons[1].rule, "3:5");
+  EXPECT_EQ(o.reasons[1].rule, "4:5");
   EXPECT_THAT(o.reasons[1].message, HasSubstr("secureBootEnabled"));
   EXPECT_EQ(o.claims["secureBootEnabled"], false);
 }
@@ -282,7 +284,8 @@ TEST_F(VerifierCoreTest, EnrolmentNeedsTheAkInTheEksTpm) {
   mixed.set_ak_public(other->Hello().ak_public());
   ASSERT_OK_AND_ASSIGN(service::EnrollmentChallenge c,
                        v->enroller().Begin(mixed));
-  EXPECT_THAT(d->Activate(c), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(d->Activate(c),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   // ... and neither can the TPM that holds the AK (wrong EK).
   EXPECT_FALSE(other->Activate(c).ok());
   // A guessed secret is refused.

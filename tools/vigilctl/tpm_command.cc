@@ -177,7 +177,7 @@ int Info(const ParsedArgs& args) {
   if (!ctx.ok()) return FailStatus(ctx.status());
   absl::StatusOr<tpm::TpmInfo> info = tpm::ReadTpmInfo(*ctx);
   if (!info.ok()) return FailStatus(info.status());
-  absl::StatusOr<tpm::ClockInfo> clock = tpm::ReadClock(*ctx);
+  absl::StatusOr<tpm::TpmTime> clock = tpm::ReadClock(*ctx);
   if (!clock.ok()) return FailStatus(clock.status());
   json banks = json::array();
   for (tpm::HashAlg b : info->pcr_banks) banks.push_back(std::string(tpm::HashAlgName(b)));

@@ -131,13 +131,13 @@ absl::StatusOr<TpmInfo> ReadTpmInfo(const EsysContext& ctx) {
   return info;
 }
 
-absl::StatusOr<ClockInfo> ReadClock(const EsysContext& ctx) {
+absl::StatusOr<TpmTime> ReadClock(const EsysContext& ctx) {
   TPMS_TIME_INFO* raw = nullptr;
   TSS2_RC rc = Esys_ReadClock(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                               ESYS_TR_NONE, &raw);
   EsysPtr<TPMS_TIME_INFO> t(raw);
   if (rc != TSS2_RC_SUCCESS) return TssStatus("Esys_ReadClock", rc);
-  ClockInfo c;
+  TpmTime c;
   c.time_ms = t->time;
   c.clock_ms = t->clockInfo.clock;
   c.reset_count = t->clockInfo.resetCount;

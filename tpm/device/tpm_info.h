@@ -39,7 +39,10 @@ struct TpmInfo {
   std::vector<HashAlg> pcr_banks;  // allocated banks (at least one PCR set)
 };
 
-struct ClockInfo {
+// TPMS_TIME_INFO as TPM2_ReadClock returns it (named apart from
+// tpm/wire/attest_info.h ClockInfo, the signed clockInfo inside a quote, so
+// one translation unit can use both).
+struct TpmTime {
   uint64_t time_ms = 0;    // TPMS_TIME_INFO.time: ms since TPM2_Startup
   uint64_t clock_ms = 0;   // TPMS_CLOCK_INFO.clock: ms the TPM has been on
   uint32_t reset_count = 0;    // TPM Resets (reboots)
@@ -57,7 +60,7 @@ absl::StatusOr<TpmInfo> ReadTpmInfo(const EsysContext& ctx);
 absl::StatusOr<std::vector<HashAlg>> AllocatedPcrBanks(const EsysContext& ctx);
 
 // TPM2_ReadClock. Fails as tss_status.h.
-absl::StatusOr<ClockInfo> ReadClock(const EsysContext& ctx);
+absl::StatusOr<TpmTime> ReadClock(const EsysContext& ctx);
 
 // TPM_PT_NV_BUFFER_MAX: the largest NV_Read/NV_Write chunk (Part 2 §6.13).
 absl::StatusOr<uint32_t> NvBufferMax(const EsysContext& ctx);
