@@ -22,11 +22,13 @@ namespace vigil::testing {
 
 absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string templ = absl::StrCat((tmp && *tmp) ? tmp : "/tmp", "/", prefix, "-XXXXXX");
+  std::string templ =
+      absl::StrCat((tmp && *tmp) ? tmp : "/tmp", "/", prefix, "-XXXXXX");
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("mkdtemp ", templ, ": ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("mkdtemp ", templ, ": ", std::strerror(errno)));
   }
   return TempDir(std::string(buf.data()));
 }
@@ -66,20 +68,23 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   const std::string out_path = dir->Join("output");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0,
-                                   stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
-                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
+      O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(),
+                         environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
-    return absl::InternalError(absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
+    return absl::InternalError(
+        absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
   }
   const absl::Time deadline = absl::Now() + timeout;
   int wstatus = 0;
@@ -88,7 +93,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     pid_t r = waitpid(pid, &wstatus, WNOHANG);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) {
-      return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat("waitpid: ", std::strerror(errno)));
     }
     if (absl::Now() > deadline) {
       kill(pid, SIGKILL);
@@ -100,7 +106,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   }
   CommandResult result;
   std::ifstream in(out_path, std::ios::binary);
-  result.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  result.output.assign(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
   if (timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(
         absl::StrJoin(argv, " "), ": still running after ",
@@ -108,6 +115,97 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   }
   result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
   return result;
+}
+
+absl::StatusOr<BackgroundProcess> BackgroundProcess::Start(
+    const std::vector<std::string>& argv, const std::string& log_path) {
+  if (argv.empty())
+    return absl::InvalidArgumentError("BackgroundProcess: empty argv");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
+                               args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
+    return absl::InternalError(
+        absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
+  }
+  return BackgroundProcess(pid, log_path);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+}
+
+void BackgroundProcess::Signal(int sig) const {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+absl::StatusOr<int> BackgroundProcess::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("process already reaped");
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError("process still running");
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+std::string BackgroundProcess::Log() const {
+  std::ifstream in(log_);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+absl::StatusOr<std::string> BackgroundProcess::WaitForLine(
+    const std::string& needle, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const std::string log = Log();
+    size_t at = log.find(needle);
+    if (at != std::string::npos) {
+      const size_t start = log.rfind('\n', at);
+      const size_t end = log.find('\n', at);
+      return log.substr(
+          start == std::string::npos ? 0 : start + 1,
+          end == std::string::npos
+              ? std::string::npos
+              : end - (start == std::string::npos ? 0 : start + 1));
+    }
+    if (pid_ > 0) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return absl::FailedPreconditionError(
+            absl::StrCat("process exited before \"", needle, "\":\n", Log()));
+      }
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no \"", needle, "\" within ",
+                       absl::FormatDuration(timeout), ":\n", log));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 }  // namespace vigil::testing

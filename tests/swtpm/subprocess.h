@@ -24,9 +24,10 @@ struct CommandResult {
 // waits for it. Fails with kInternal when it cannot be started, and with
 // kDeadlineExceeded (after SIGKILL) when it runs longer than `timeout`. A
 // non-zero exit is not an error: check exit_code.
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         absl::Duration timeout = absl::Seconds(60),
-                                         const std::string& stdin_path = "");
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& argv,
+    absl::Duration timeout = absl::Seconds(60),
+    const std::string& stdin_path = "");
 
 // A directory under $TMPDIR (or /tmp) created by mkdtemp and removed, with
 // everything in it, when the object is destroyed. Move-only.
@@ -46,6 +47,41 @@ class TempDir {
  private:
   explicit TempDir(std::string path) : path_(std::move(path)) {}
   std::string path_;
+};
+
+// A program running in the background (the daemons in end-to-end tests),
+// its stdout and stderr appended to `log_path`. Killed (SIGKILL) and reaped
+// when destroyed if still running. Move-only.
+class BackgroundProcess {
+ public:
+  // Fails with kInternal when it cannot be started.
+  static absl::StatusOr<BackgroundProcess> Start(
+      const std::vector<std::string>& argv, const std::string& log_path);
+  BackgroundProcess(BackgroundProcess&& o) noexcept
+      : pid_(o.pid_), log_(std::move(o.log_)) {
+    o.pid_ = -1;
+  }
+  BackgroundProcess& operator=(BackgroundProcess&&) = delete;
+  ~BackgroundProcess();
+
+  // Sends `sig`. No-op once the process was reaped.
+  void Signal(int sig) const;
+  // Waits for exit; the exit code, or -1 when killed by a signal. Fails with
+  // kDeadlineExceeded when it is still running after `timeout`.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+  // Waits until the log holds a line containing `needle`; returns that
+  // line. Fails with kDeadlineExceeded (with the log) after `timeout`, or
+  // kFailedPrecondition (with the log) when the process exits first.
+  absl::StatusOr<std::string> WaitForLine(const std::string& needle,
+                                          absl::Duration timeout);
+  std::string Log() const;
+  bool running() const { return pid_ > 0; }
+
+ private:
+  BackgroundProcess(int pid, std::string log)
+      : pid_(pid), log_(std::move(log)) {}
+  int pid_ = -1;
+  std::string log_;
 };
 
 // Writes `bytes` to `path`, replacing it. Fails with kInternal.

@@ -1,0 +1,282 @@
+// End to end (issue #5 §5): the real daemons as processes. An swtpm
+// re-enacts a recorded boot; vigil-verifier serves gRPC over TLS and the
+// relying-party endpoint over HTTPS (certificates from a CA made here);
+// vigil-agent enrols by credential activation and attests; an independent
+// JWT library (python3-jwt's PyJWKClient) validates the token through the
+// JWKS URL. Then the faults: verifier restarted under a running agent, and a
+// policy reload that makes connected agents re-attest.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/testdata.h"
+#include "eventlog/parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/swtpm/boot_reenactment.h"
+#include "tests/swtpm/subprocess.h"
+#include "tests/swtpm/swtpm_ca.h"
+#include "tests/swtpm/swtpm_instance.h"
+
+namespace vigil::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Bin(const std::string& name) {
+  return std::string(VIGIL_BINARY_DIR) + "/bin/" + name;
+}
+
+// A free loopback port (bound and released; the daemons bind it next).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+absl::Status Openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(argv));
+  if (r.exit_code != 0) return absl::InternalError(r.output);
+  return absl::OkStatus();
+}
+
+// A test CA and a P-256 server certificate for 127.0.0.1.
+absl::Status MakeTls(const TempDir& dir) {
+  RETURN_IF_ERROR(Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                           "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                           dir.Join("ca.key"), "-out", dir.Join("ca.pem"),
+                           "-subj", "/CN=Vigil E2E Test CA", "-days", "2"}));
+  RETURN_IF_ERROR(
+      Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+               "-nodes", "-keyout", dir.Join("server.key"), "-out",
+               dir.Join("server.csr"), "-subj", "/CN=127.0.0.1"}));
+  RETURN_IF_ERROR(
+      WriteFile(dir.Join("san.ext"), "subjectAltName=IP:127.0.0.1\n"));
+  return Openssl({"x509", "-req", "-in", dir.Join("server.csr"), "-CA",
+                  dir.Join("ca.pem"), "-CAkey", dir.Join("ca.key"),
+                  "-CAcreateserial", "-out", dir.Join("server.pem"), "-days",
+                  "2", "-extfile", dir.Join("san.ext")});
+}
+
+struct Case {
+  std::string name;
+  std::string log;
+  bool secure_boot;
+};
+
+class EndToEnd : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(SwtpmCa * ca, SwtpmCa::ForProcess());
+    ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("vigil-e2e"));
+    dir_.emplace(std::move(dir));
+    ASSERT_OK(MakeTls(*dir_));
+    std::filesystem::create_directories(dir_->Join("policies"));
+    // The device's boot.
+    log_bytes_ =
+        ReadFileBytes(SourcePath("eventlog/testdata/corpus/" + GetParam().log));
+    ASSERT_OK(WriteFile(dir_->Join("boot.log"),
+                        std::string(log_bytes_.begin(), log_bytes_.end())));
+    ASSERT_OK_AND_ASSIGN(eventlog::EventLog log, eventlog::Parse(log_bytes_));
+    ASSERT_OK_AND_ASSIGN(swtpm_, StartSwtpmWithBootLog(log));
+    // Trust bundle: the swtpm CA that issued the EK certificates (its files
+    // exist once the first swtpm was provisioned).
+    std::filesystem::create_directories(dir_->Join("ek-roots"));
+    ASSERT_OK(WriteFile(dir_->Join("ek-roots/swtpm-root.pem"),
+                        ReadAll(ca->root_cert_path())));
+    ASSERT_OK(WriteFile(dir_->Join("ek-roots/swtpm-intermediate.pem"),
+                        ReadAll(ca->intermediate_cert_path())));
+    https_port_ = FreePort();
+    issuer_ = absl::StrCat("https://127.0.0.1:", https_port_);
+  }
+
+  void WritePolicy(const std::string& text) {
+    ASSERT_OK(WriteFile(dir_->Join("policies/Tpm.policy"), text));
+  }
+
+  // Starts vigil-verifier; returns its gRPC address.
+  absl::StatusOr<std::string> StartVerifier() {
+    RETURN_IF_ERROR(WriteFile(
+        dir_->Join("verifier.conf"),
+        absl::StrCat("listen = 127.0.0.1:", grpc_port_ == 0 ? 0 : grpc_port_,
+                     "\n", "tls_cert = ", dir_->Join("server.pem"), "\n",
+                     "tls_key = ", dir_->Join("server.key"), "\n",
+                     "http_listen = 127.0.0.1:", https_port_, "\n", "issuer = ",
+                     issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
+                     "\n", "policy = ", dir_->Join("policies"), "\n",
+                     "signing_key = ", dir_->Join("server.key"), "\n",
+                     "reattest_interval = 1h\n")));
+    ASSIGN_OR_RETURN(
+        BackgroundProcess p,
+        BackgroundProcess::Start(
+            {Bin("vigil-verifier"), "--config", dir_->Join("verifier.conf")},
+            dir_->Join(absl::StrCat("verifier-", ++starts_, ".log"))));
+    verifier_.emplace(std::move(p));
+    ASSIGN_OR_RETURN(std::string line,
+                     verifier_->WaitForLine("listening on", absl::Seconds(20)));
+    const std::string addr = line.substr(line.find("listening on ") + 13);
+    const std::string host_port = addr.substr(0, addr.find(' '));
+    grpc_port_ = std::stoi(host_port.substr(host_port.rfind(':') + 1));
+    return host_port;
+  }
+
+  absl::Status WriteAgentConfig(const std::string& verifier) {
+    return WriteFile(
+        dir_->Join("agent.conf"),
+        absl::StrCat(
+            "verifier = ", verifier, "\n", "tls_ca = ", dir_->Join("ca.pem"),
+            "\n", "tcti = ", swtpm_->tcti(), "\n", "event_log = ",
+            dir_->Join("boot.log"), "\n", "token_file = ", dir_->Join("token"),
+            "\n", "backoff_min = 200ms\nbackoff_max = 1s\n", "user = root\n"));
+  }
+
+  absl::StatusOr<nlohmann::json> RelyingPartyCheck() {
+    ASSIGN_OR_RETURN(
+        CommandResult r,
+        RunCommand({"env", absl::StrCat("SSL_CERT_FILE=", dir_->Join("ca.pem")),
+                    "/usr/bin/python3", SourcePath("tests/e2e/verify_token.py"),
+                    issuer_, dir_->Join("token")}));
+    if (r.exit_code != 0) return absl::UnauthenticatedError(r.output);
+    return nlohmann::json::parse(r.output);
+  }
+
+  // The token file's contents once they differ from `previous` (the agent
+  // writes it atomically after the verifier logged the result), or
+  // `previous` after 60 s.
+  std::string WaitForNewToken(const std::string& previous) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    std::string now = ReadAll(dir_->Join("token"));
+    while ((now == previous || now.empty()) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+      now = ReadAll(dir_->Join("token"));
+    }
+    return now;
+  }
+
+  std::optional<TempDir> dir_;
+  std::vector<uint8_t> log_bytes_;
+  std::unique_ptr<SwtpmInstance> swtpm_;
+  std::optional<BackgroundProcess> verifier_;
+  int starts_ = 0;  // one log file per verifier process
+  int https_port_ = 0;
+  int grpc_port_ = 0;
+  std::string issuer_;
+};
+
+constexpr char kPolicy[] = R"(version=1.2;
+authorizationrules
+{
+    [type=="aikValidated", value==true] => permit();
+};
+issuancerules
+{
+    c:[type=="secureBootEnabled", issuer=="AttestationService"] => issue(claim=c);
+    c:[type=="tpmVersion", issuer=="AttestationService"] => issue(claim=c);
+};
+)";
+
+TEST_P(EndToEnd, AgentEnrolsAttestsAndARelyingPartyValidatesTheToken) {
+  WritePolicy(kPolicy);
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK(WriteAgentConfig(addr));
+  ASSERT_OK_AND_ASSIGN(CommandResult once,
+                       RunCommand({Bin("vigil-agent"), "--config",
+                                   dir_->Join("agent.conf"), "--once"},
+                                  absl::Seconds(120)));
+  ASSERT_EQ(once.exit_code, 0) << once.output << "\n--- verifier:\n"
+                               << verifier_->Log();
+  EXPECT_THAT(once.output, HasSubstr("permitted: true"));
+
+  ASSERT_OK_AND_ASSIGN(nlohmann::json claims, RelyingPartyCheck());
+  EXPECT_EQ(claims["iss"], issuer_);
+  EXPECT_EQ(claims["x-ms-attestation-type"], "tpm");
+  EXPECT_EQ(claims["x-ms-policy"]["secureBootEnabled"], GetParam().secure_boot);
+  EXPECT_EQ(claims["x-ms-policy"]["tpmVersion"], 2);
+  EXPECT_EQ(claims["x-vigil-device"]["aik_validated"], true);
+  EXPECT_EQ(claims["sub"].get<std::string>().size(), 64u);
+
+  // A token altered after signing is refused by the same relying party.
+  std::string token = ReadAll(dir_->Join("token"));
+  token[token.size() / 2] = token[token.size() / 2] == 'A' ? 'B' : 'A';
+  ASSERT_OK(WriteFile(dir_->Join("token"), token));
+  EXPECT_THAT(RelyingPartyCheck(), StatusIs(absl::StatusCode::kUnauthenticated,
+                                            HasSubstr("token rejected")));
+}
+
+TEST_P(EndToEnd, AgentSurvivesAVerifierRestartAndReattestsOnPolicyReload) {
+  WritePolicy(kPolicy);
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK(WriteAgentConfig(addr));
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess agent,
+                       BackgroundProcess::Start({Bin("vigil-agent"), "--config",
+                                                 dir_->Join("agent.conf")},
+                                                dir_->Join("agent.log")));
+  ASSERT_OK(verifier_->WaitForLine("attested", absl::Seconds(60)).status())
+      << agent.Log();
+  const std::string first = WaitForNewToken("");
+  ASSERT_FALSE(first.empty()) << agent.Log();
+
+  // Policy reload: connected agents are asked to re-attest; the new token
+  // carries the new policy's hash.
+  WritePolicy(std::string(kPolicy) + "// reloaded\n");
+  verifier_->Signal(SIGHUP);
+  ASSERT_OK(
+      verifier_->WaitForLine("policies reloaded", absl::Seconds(20)).status());
+  const std::string second = WaitForNewToken(first);
+  ASSERT_NE(second, first) << agent.Log();
+  ASSERT_OK_AND_ASSIGN(nlohmann::json claims, RelyingPartyCheck());
+  const std::string hash_after_reload = claims["x-ms-policy-hash"];
+
+  // Verifier restart (same port): the agent reconnects with backoff,
+  // re-enrols (the new process knows no devices) and attests again.
+  verifier_->Signal(SIGTERM);
+  ASSERT_OK_AND_ASSIGN(int code, verifier_->Wait(absl::Seconds(20)));
+  EXPECT_EQ(code, 0);
+  verifier_.reset();
+  ASSERT_OK(StartVerifier().status());
+  ASSERT_OK(verifier_->WaitForLine("attested", absl::Seconds(60)).status())
+      << agent.Log() << "\n--- verifier:\n"
+      << verifier_->Log();
+  EXPECT_NE(WaitForNewToken(second), second);
+  ASSERT_OK_AND_ASSIGN(nlohmann::json after, RelyingPartyCheck());
+  EXPECT_EQ(after["x-ms-policy-hash"], hash_after_reload);
+
+  agent.Signal(SIGTERM);
+  ASSERT_OK_AND_ASSIGN(int agent_code, agent.Wait(absl::Seconds(20)));
+  EXPECT_EQ(agent_code, 0) << agent.Log();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RealBoots, EndToEnd,
+    ::testing::Values(
+        Case{"Windows", "immune-gmbh-guard-oss/derived/x1carbon.eventlog.bin",
+             true},
+        Case{"Linux", "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin", false}),
+    [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace vigil::testing
