@@ -1,0 +1,149 @@
+// File: service/token/testing/independent_verifier.h
+// -----------------------------------------------------------------------------
+// Test-only helpers written against raw OpenSSL and nlohmann calls, sharing no
+// code with the library under test, so a token that passes IndependentVerify
+// was signed correctly by the book (RFC 7515 §5.2, RFC 7518 §3.3-3.4) rather
+// than merely consistently with this library's own verifier.
+
+#ifndef VIGIL_SERVICE_TOKEN_TESTING_INDEPENDENT_VERIFIER_H_
+#define VIGIL_SERVICE_TOKEN_TESTING_INDEPENDENT_VERIFIER_H_
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "common/encoding.h"
+#include "nlohmann/json.hpp"
+
+namespace vigil::token::testing {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// A fresh key made with raw EVP calls: "P-256" or "RSA-<bits>".
+inline PkeyPtr RawGenerate(const std::string& what) {
+  if (what == "P-256") return PkeyPtr(EVP_EC_gen("P-256"));
+  if (what.rfind("RSA-", 0) == 0) {
+    return PkeyPtr(
+        EVP_RSA_gen(static_cast<unsigned>(std::stoi(what.substr(4)))));
+  }
+  if (what == "P-384") return PkeyPtr(EVP_EC_gen("P-384"));
+  if (what == "Ed25519") {
+    return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  }
+  return nullptr;
+}
+
+// PEM of the private key: PKCS#8 when `pkcs8`, else the traditional
+// ("EC PRIVATE KEY" / "RSA PRIVATE KEY") form.
+inline std::string RawPrivatePem(EVP_PKEY* key, bool pkcs8) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (pkcs8) {
+    PEM_write_bio_PKCS8PrivateKey(bio, key, nullptr, nullptr, 0, nullptr,
+                                  nullptr);
+  } else {
+    PEM_write_bio_PrivateKey_traditional(bio, key, nullptr, nullptr, 0, nullptr,
+                                         nullptr);
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+inline std::string RawBase64UrlDecode(const std::string& s) {
+  auto bytes = Base64UrlDecode(s);
+  return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
+}
+
+// Verifies the compact JWS `token` with `key`: splits on '.', reads "alg"
+// from the header, converts an ES256 R || S signature to DER, and calls
+// EVP_DigestVerify by the algorithm's name. Returns "" on success, else why.
+inline std::string IndependentVerify(const std::string& token, EVP_PKEY* key) {
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3) return "not three parts";
+  nlohmann::json header =
+      nlohmann::json::parse(RawBase64UrlDecode(parts[0]), nullptr, false);
+  if (!header.is_object() || !header.contains("alg")) return "bad header";
+  const std::string alg =
+      header["alg"].is_string() ? header["alg"].get<std::string>() : "";
+  std::string sig = RawBase64UrlDecode(parts[2]);
+  const std::string input = parts[0] + "." + parts[1];
+  if (alg == "ES256") {
+    if (sig.size() != 64) return "ES256 signature is not 64 bytes";
+    ECDSA_SIG* es = ECDSA_SIG_new();
+    ECDSA_SIG_set0(
+        es,
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32,
+                  nullptr),
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32,
+                  nullptr));
+    unsigned char* der = nullptr;
+    int len = i2d_ECDSA_SIG(es, &der);
+    sig.assign(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+  } else if (alg != "RS256") {
+    return "unexpected alg " + alg;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  int ok = EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", nullptr, nullptr, key,
+                                   nullptr);
+  if (ok == 1 && alg == "RS256")
+    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING);
+  if (ok == 1) {
+    ok = EVP_DigestVerify(
+        ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+        reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  }
+  EVP_MD_CTX_free(ctx);
+  return ok == 1 ? "" : "signature does not verify";
+}
+
+// A self-signed X.509 certificate for `key` (DER), made with raw calls.
+inline std::string RawSelfSignedCertDer(EVP_PKEY* key, const char* cn) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn), -1, -1,
+                             0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
+
+// DER SubjectPublicKeyInfo of `key`, by raw i2d_PUBKEY.
+inline std::string RawSpki(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key, &der);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace vigil::token::testing
+
+#endif  // VIGIL_SERVICE_TOKEN_TESTING_INDEPENDENT_VERIFIER_H_
