@@ -28,6 +28,16 @@ v1::Reason ToProto(const Reason& r) {
   return out;
 }
 
+v1::CredentialChallenge ToProto(const EnrollmentChallenge& c) {
+  v1::CredentialChallenge out;
+  out.set_id_object(std::string(c.credential.id_object.begin(),
+                                c.credential.id_object.end()));
+  out.set_encrypted_secret(std::string(c.credential.encrypted_secret.begin(),
+                                       c.credential.encrypted_secret.end()));
+  out.set_ticket(std::string(c.ticket.begin(), c.ticket.end()));
+  return out;
+}
+
 v1::AttestationResult ToProto(const AttestationOutcome& o) {
   v1::AttestationResult out;
   out.set_permitted(o.permitted);
@@ -332,12 +342,7 @@ class AgentStream final
       return step;
     }
     v1::VerifierMessage m;
-    v1::CredentialChallenge* ch = m.mutable_challenge();
-    ch->set_id_object(std::string(c->credential.id_object.begin(),
-                                  c->credential.id_object.end()));
-    ch->set_encrypted_secret(std::string(c->credential.encrypted_secret.begin(),
-                                         c->credential.encrypted_secret.end()));
-    ch->set_ticket(std::string(c->ticket.begin(), c->ticket.end()));
+    *m.mutable_challenge() = ToProto(*c);
     step.messages.push_back(std::move(m));
     step.ticket = std::move(c->ticket);
     step.next = State::kAwaitCredential;
@@ -549,12 +554,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
     absl::StatusOr<EnrollmentChallenge> c =
         verifier_->enroller().Begin(request->hello());
     if (!c.ok()) return c.status();
-    response->set_id_object(std::string(c->credential.id_object.begin(),
-                                        c->credential.id_object.end()));
-    response->set_encrypted_secret(
-        std::string(c->credential.encrypted_secret.begin(),
-                    c->credential.encrypted_secret.end()));
-    response->set_ticket(std::string(c->ticket.begin(), c->ticket.end()));
+    *response = ToProto(*c);
     return absl::OkStatus();
   });
 }

@@ -79,6 +79,7 @@ class AttestationServiceImpl final
 // Conversions (exposed for tests).
 v1::AttestationResult ToProto(const AttestationOutcome& outcome);
 v1::Reason ToProto(const Reason& reason);
+v1::CredentialChallenge ToProto(const EnrollmentChallenge& challenge);
 
 }  // namespace vigil::service
 

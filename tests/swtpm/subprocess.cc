@@ -20,6 +20,41 @@ extern char** environ;
 
 namespace vigil::testing {
 
+namespace {
+
+// posix_spawnp of argv with stdin from `stdin_path` and stdout+stderr to
+// `out_path` (truncated, or appended to with `append`). The pid, or
+// kInternal naming the program.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
+                            const std::string& stdin_path,
+                            const std::string& out_path, bool append) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
+      O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, 1, out_path.c_str(),
+      O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
+                               args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
+    return absl::InternalError(
+        absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
+  }
+  return pid;
+}
+
+}  // namespace
+
 absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ =
@@ -66,26 +101,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   absl::StatusOr<TempDir> dir = TempDir::Create("vigil-cmd");
   if (!dir.ok()) return dir.status();
   const std::string out_path = dir->Join("output");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(
-      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
-      O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(),
-                         environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    return absl::InternalError(
-        absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
-  }
+  absl::StatusOr<pid_t> spawned = Spawn(argv, stdin_path, out_path, false);
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
   const absl::Time deadline = absl::Now() + timeout;
   int wstatus = 0;
   bool timed_out = false;
@@ -121,25 +139,9 @@ absl::StatusOr<BackgroundProcess> BackgroundProcess::Start(
     const std::vector<std::string>& argv, const std::string& log_path) {
   if (argv.empty())
     return absl::InvalidArgumentError("BackgroundProcess: empty argv");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
-                               args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    return absl::InternalError(
-        absl::StrCat("spawn ", argv[0], ": ", std::strerror(err)));
-  }
-  return BackgroundProcess(pid, log_path);
+  absl::StatusOr<pid_t> pid = Spawn(argv, "", log_path, true);
+  if (!pid.ok()) return pid.status();
+  return BackgroundProcess(*pid, log_path);
 }
 
 BackgroundProcess::~BackgroundProcess() {
