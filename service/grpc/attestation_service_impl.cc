@@ -61,6 +61,20 @@ std::string Summary(const AttestationOutcome& o) {
   if (!o.permitted && !o.reasons.empty()) {
     absl::StrAppend(&s, ": ", o.reasons.front().ToString());
   }
+  // One line per attestation for the journal (and, until the audit trail
+  // of issue #6, the operator's record): the id, the policy, the scalar
+  // incoming claims and what the policy issued. Never the token.
+  absl::StrAppend(&s, " id=", o.jti, " policy=", o.policy_hash.substr(0, 12));
+  if (!o.claims.is_null()) {
+    absl::StrAppend(&s, " claims=",
+                    o.claims.dump(-1, ' ', false,
+                                  nlohmann::json::error_handler_t::replace));
+  }
+  if (o.permitted) {
+    absl::StrAppend(&s, " issued=",
+                    o.issued.dump(-1, ' ', false,
+                                  nlohmann::json::error_handler_t::replace));
+  }
   return s;
 }
 
