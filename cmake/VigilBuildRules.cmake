@@ -54,6 +54,16 @@ function(vigil_cc_library)
   add_library(vigil::${ns}::${V_NAME} ALIAS ${target})
 endfunction()
 
+# unit_tests: every executable that a "unit"-labelled test runs, so the
+# sanitizer stage builds just those (not the daemons and integration tests it
+# does not run).
+function(_vigil_add_to_unit_tests target)
+  if(NOT TARGET unit_tests)
+    add_custom_target(unit_tests)
+  endif()
+  add_dependencies(unit_tests ${target})
+endfunction()
+
 function(vigil_cc_test)
   if(NOT VIGIL_BUILD_TESTS)
     return()
@@ -74,6 +84,9 @@ function(vigil_cc_test)
   # would be split into separate PROPERTIES arguments by gtest_discover_tests.
   if(NOT V_LABELS)
     set(V_LABELS unit)
+  endif()
+  if(V_LABELS STREQUAL "unit")
+    _vigil_add_to_unit_tests(${target})
   endif()
   gtest_discover_tests(${target}
     PROPERTIES LABELS ${V_LABELS} TIMEOUT ${V_TIMEOUT}
@@ -130,6 +143,7 @@ function(vigil_cc_fuzzer)
     if(VIGIL_BUILD_TESTS AND NOT VIGIL_BUILD_FUZZERS)
       file(GLOB seeds CONFIGURE_DEPENDS "${corpus}/*")
       add_test(NAME ${target}.seeds COMMAND ${target} ${seeds})
+      _vigil_add_to_unit_tests(${target})
       set_tests_properties(${target}.seeds PROPERTIES LABELS "unit;fuzz-seeds")
     endif()
   endif()
