@@ -270,6 +270,43 @@ TEST_P(EndToEnd, AgentSurvivesAVerifierRestartAndReattestsOnPolicyReload) {
   EXPECT_EQ(agent_code, 0) << agent.Log();
 }
 
+TEST_P(EndToEnd, AgentBacksOffWhileTheTpmIsDownAndRecoversAfterReboot) {
+  WritePolicy(kPolicy);
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK(WriteAgentConfig(addr));
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess agent,
+                       BackgroundProcess::Start({Bin("vigil-agent"), "--config",
+                                                 dir_->Join("agent.conf")},
+                                                dir_->Join("agent.log")));
+  const std::string first = WaitForNewToken("");
+  ASSERT_FALSE(first.empty()) << agent.Log();
+
+  // The TPM dies; a policy change makes the verifier ask for evidence the
+  // agent cannot produce.
+  swtpm_->Kill();
+  WritePolicy(std::string(kPolicy) + "// changed while the TPM is down\n");
+  verifier_->Signal(SIGHUP);
+  ASSERT_OK(
+      verifier_->WaitForLine("policies reloaded", absl::Seconds(20)).status());
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(ReadAll(dir_->Join("token")), first);  // nothing new without a TPM
+
+  // The machine "reboots": the TPM comes back and the firmware measures the
+  // same boot again. The agent reconnects, sees the new resetCount and
+  // attests.
+  ASSERT_OK(swtpm_->Restart());
+  ASSERT_OK_AND_ASSIGN(eventlog::EventLog log, eventlog::Parse(log_bytes_));
+  ASSERT_OK(ReenactBootLog(*swtpm_, log).status());
+  const std::string after = WaitForNewToken(first);
+  ASSERT_NE(after, first) << agent.Log();
+  EXPECT_THAT(agent.Log(), HasSubstr("backoff"));
+  ASSERT_OK(RelyingPartyCheck().status());
+
+  agent.Signal(SIGTERM);
+  ASSERT_OK_AND_ASSIGN(int agent_code, agent.Wait(absl::Seconds(20)));
+  EXPECT_EQ(agent_code, 0) << agent.Log();
+}
+
 INSTANTIATE_TEST_SUITE_P(
     RealBoots, EndToEnd,
     ::testing::Values(
