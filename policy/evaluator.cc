@@ -79,12 +79,18 @@ bool CompareScalar(const Value& a, CompareOp op, const Value& b) {
     int64_t x = a.int_value();
     int64_t y = b.int_value();
     switch (op) {
-      case CompareOp::kEq: return x == y;
-      case CompareOp::kNe: return x != y;
-      case CompareOp::kLt: return x < y;
-      case CompareOp::kLe: return x <= y;
-      case CompareOp::kGt: return x > y;
-      case CompareOp::kGe: return x >= y;
+      case CompareOp::kEq:
+        return x == y;
+      case CompareOp::kNe:
+        return x != y;
+      case CompareOp::kLt:
+        return x < y;
+      case CompareOp::kLe:
+        return x <= y;
+      case CompareOp::kGt:
+        return x > y;
+      case CompareOp::kGe:
+        return x >= y;
     }
     return false;
   }
@@ -93,22 +99,27 @@ bool CompareScalar(const Value& a, CompareOp op, const Value& b) {
   return false;  // ordering applies to integers only
 }
 
-bool CompareString(absl::string_view actual, CompareOp op, const Value& operand) {
+bool CompareString(absl::string_view actual, CompareOp op,
+                   const Value& operand) {
   if (operand.kind() != Value::Kind::kString) return false;
   if (op == CompareOp::kEq) return actual == operand.string_value();
   if (op == CompareOp::kNe) return actual != operand.string_value();
   return false;
 }
 
-bool PropertyMatches(const WorkClaim& claim, const internal::PropertyCondition& p,
+bool PropertyMatches(const WorkClaim& claim,
+                     const internal::PropertyCondition& p,
                      const Value& operand) {
   switch (p.property) {
-    case Property::kType: return CompareString(claim.type, p.op, operand);
-    case Property::kIssuer: return CompareString(claim.issuer, p.op, operand);
+    case Property::kType:
+      return CompareString(claim.type, p.op, operand);
+    case Property::kIssuer:
+      return CompareString(claim.issuer, p.op, operand);
     case Property::kValueType:
       if (claim.value.kind() == Value::Kind::kSet) {
         for (const Value& m : claim.value.set_members()) {
-          if (CompareString(Value::KindName(m.kind()), p.op, operand)) return true;
+          if (CompareString(Value::KindName(m.kind()), p.op, operand))
+            return true;
         }
         return false;
       }
@@ -129,8 +140,8 @@ bool PropertyMatches(const WorkClaim& claim, const internal::PropertyCondition& 
 Json TraceValue(const Value& v) {
   if (v.kind() == Value::Kind::kString &&
       v.string_value().size() > kTraceStringLimit) {
-    return Json(absl::StrCat(v.string_value().substr(0, kTraceStringLimit),
-                             "..."));
+    return Json(
+        absl::StrCat(v.string_value().substr(0, kTraceStringLimit), "..."));
   }
   return v.ToJson();
 }
@@ -142,11 +153,12 @@ class Evaluation {
 
   absl::StatusOr<EvaluationResult> Run(const ClaimSet& input) {
     claims_.reserve(input.size() + 64);
-    for (const Claim& c : input.claims()) AddWorkClaim(c.type, c.issuer, c.value);
+    for (const Claim& c : input.claims())
+      AddWorkClaim(c.type, c.issuer, c.value);
 
     EvaluationResult result;
-    for (SectionKind section : {SectionKind::kConfiguration,
-                                SectionKind::kAuthorization}) {
+    for (SectionKind section :
+         {SectionKind::kConfiguration, SectionKind::kAuthorization}) {
       for (const internal::Rule& rule : Rules(section)) {
         RETURN_IF_ERROR(RunRule(rule, &result.trace));
       }
@@ -154,8 +166,8 @@ class Evaluation {
     if (!denies_.empty()) {
       result.permitted = false;
       result.deciding_rule = denies_.front();
-      result.reason = absl::StrCat("deny() at ", denies_.front().ToString(),
-                                   " fired");
+      result.reason =
+          absl::StrCat("deny() at ", denies_.front().ToString(), " fired");
     } else if (!permits_.empty()) {
       result.permitted = true;
       result.deciding_rule = permits_.front();
@@ -198,21 +210,24 @@ class Evaluation {
     by_type_[type].push_back(index);
   }
 
-  absl::Status RuleError(const internal::Rule& rule, const absl::Status& cause) {
+  absl::Status RuleError(const internal::Rule& rule,
+                         const absl::Status& cause) {
     return absl::Status(
         cause.code(),
-        absl::StrCat(program_.source->name(), ":", rule.location.ToString(), ": ",
-                     ast::SectionName(rule.section), " rule failed: ",
-                     cause.message()));
+        absl::StrCat(program_.source->name(), ":", rule.location.ToString(),
+                     ": ", ast::SectionName(rule.section),
+                     " rule failed: ", cause.message()));
   }
 
-  absl::Status RunRule(const internal::Rule& rule, std::vector<RuleTrace>* trace) {
+  absl::Status RunRule(const internal::Rule& rule,
+                       std::vector<RuleTrace>* trace) {
     current_rule_ = &rule;
     current_limit_ = claims_.size();
     std::vector<int> binding(rule.slot_names.size(), -1);
     std::vector<std::vector<int>> firings;
     size_t deepest = 0;
-    absl::Status joined = Join(rule, 0, claims_.size(), &binding, &firings, &deepest);
+    absl::Status joined =
+        Join(rule, 0, claims_.size(), &binding, &firings, &deepest);
     if (!joined.ok()) return RuleError(rule, joined);
 
     RuleTrace t;
@@ -233,7 +248,8 @@ class Evaluation {
         std::vector<TraceBinding> bound;
         for (size_t s = 0; s < f.size(); ++s) {
           const WorkClaim& c = claims_[f[s]];
-          bound.push_back(TraceBinding{rule.slot_names[s], c.type, c.issuer, c.value});
+          bound.push_back(
+              TraceBinding{rule.slot_names[s], c.type, c.issuer, c.value});
         }
         t.firings.push_back(std::move(bound));
       }
@@ -313,7 +329,8 @@ class Evaluation {
     return absl::OkStatus();
   }
 
-  absl::Status Fire(const internal::Rule& rule, const std::vector<int>& binding) {
+  absl::Status Fire(const internal::Rule& rule,
+                    const std::vector<int>& binding) {
     const internal::Action& a = rule.action;
     switch (a.kind) {
       case ActionKind::kPermit:
@@ -342,9 +359,10 @@ class Evaluation {
       ASSIGN_OR_RETURN(Value t, Eval(a.type, binding));
       if (t.kind() != Value::Kind::kString || t.string_value().empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(ast::ActionName(a.kind), "(): type must be a non-empty "
-                         "String, got ", Value::KindName(t.kind()), " ",
-                         t.DebugString()));
+            absl::StrCat(ast::ActionName(a.kind),
+                         "(): type must be a non-empty "
+                         "String, got ",
+                         Value::KindName(t.kind()), " ", t.DebugString()));
       }
       type = t.string_value();
       ASSIGN_OR_RETURN(value, Eval(a.value, binding));
@@ -354,13 +372,12 @@ class Evaluation {
       return absl::OkStatus();  // adding an empty claim is a no-op (§1.5)
     }
     if (a.value_type.has_value()) {
-      bool ok = value.kind() == Value::Kind::kSet
-                    ? std::all_of(value.set_members().begin(),
-                                  value.set_members().end(),
-                                  [&](const Value& m) {
-                                    return m.kind() == *a.value_type;
-                                  })
-                    : value.kind() == *a.value_type;
+      bool ok =
+          value.kind() == Value::Kind::kSet
+              ? std::all_of(
+                    value.set_members().begin(), value.set_members().end(),
+                    [&](const Value& m) { return m.kind() == *a.value_type; })
+              : value.kind() == *a.value_type;
       if (!ok) {
         return absl::InvalidArgumentError(absl::StrCat(
             ast::ActionName(a.kind), "(): value ", value.DebugString(),
@@ -434,18 +451,22 @@ class Evaluation {
     return set;
   }
 
-  absl::StatusOr<Value> Eval(const internal::Expr& e, const std::vector<int>& binding) {
+  absl::StatusOr<Value> Eval(const internal::Expr& e,
+                             const std::vector<int>& binding) {
     switch (e.kind) {
       case internal::Expr::Kind::kLiteral:
         return e.literal;
       case internal::Expr::Kind::kPropertyRef: {
         const WorkClaim& c = claims_[binding[e.slot]];
         switch (e.property) {
-          case Property::kType: return Value::String(c.type);
-          case Property::kIssuer: return Value::String(c.issuer);
+          case Property::kType:
+            return Value::String(c.type);
+          case Property::kIssuer:
+            return Value::String(c.issuer);
           case Property::kValueType:
             return Value::String(std::string(Value::KindName(c.value.kind())));
-          case Property::kValue: return c.value;
+          case Property::kValue:
+            return c.value;
         }
         return Value();
       }
@@ -478,19 +499,25 @@ class Evaluation {
                      result.status().message()));
   }
 
-  absl::StatusOr<Value> Call(const internal::Expr& e, const std::vector<Value>& args) {
+  absl::StatusOr<Value> Call(const internal::Expr& e,
+                             const std::vector<Value>& args) {
     switch (e.function) {
-      case Function::kJmesPath: return CallJmesPath(e, args[0], args[1]);
+      case Function::kJmesPath:
+        return CallJmesPath(e, args[0], args[1]);
       case Function::kJsonToClaimValue: {
         ASSIGN_OR_RETURN(jmespath::Result doc, Document(args[0], 1));
         ASSIGN_OR_RETURN(Value v, JsonToValue(doc));
         v.set_read_only(args[0].read_only());
         return v;
       }
-      case Function::kIsSubsetOf: return IsSubsetOf(args[0], args[1]);
-      case Function::kAppendString: return AppendString(args[0], args[1]);
-      case Function::kNegateBool: return NegateBool(args[0]);
-      case Function::kContainsOnlyValue: return ContainsOnlyValue(args[0], args[1]);
+      case Function::kIsSubsetOf:
+        return IsSubsetOf(args[0], args[1]);
+      case Function::kAppendString:
+        return AppendString(args[0], args[1]);
+      case Function::kNegateBool:
+        return NegateBool(args[0]);
+      case Function::kContainsOnlyValue:
+        return ContainsOnlyValue(args[0], args[1]);
     }
     return absl::InternalError("unknown function");
   }
@@ -512,9 +539,10 @@ class Evaluation {
     if (it != documents_.end()) return it->second.second;
     absl::StatusOr<Json> doc = jmespath::ParseJson(v.string_value());
     if (!doc.ok()) {
-      return absl::Status(doc.status().code(),
-                          absl::StrCat("argument ", index, " is not valid JSON: ",
-                                       doc.status().message()));
+      return absl::Status(
+          doc.status().code(),
+          absl::StrCat("argument ", index,
+                       " is not valid JSON: ", doc.status().message()));
     }
     jmespath::Result shared =
         jmespath::Result::Of(std::make_shared<const Json>(*std::move(doc)));
@@ -537,15 +565,15 @@ class Evaluation {
     } else {
       if (query_text.kind() != Value::Kind::kString ||
           query_text.string_value().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("argument 2: got ", Value::KindName(query_text.kind()),
-                         " ", query_text.DebugString(),
-                         ", want a non-empty query String"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "argument 2: got ", Value::KindName(query_text.kind()), " ",
+            query_text.DebugString(), ", want a non-empty query String"));
       }
       auto it = queries_.find(query_text.string_value());
       if (it == queries_.end()) {
-        it = queries_.emplace(query_text.string_value(),
-                              jmespath::Compile(query_text.string_value()))
+        it = queries_
+                 .emplace(query_text.string_value(),
+                          jmespath::Compile(query_text.string_value()))
                  .first;
       }
       if (!it->second.ok()) {
@@ -591,11 +619,12 @@ class Evaluation {
   size_t current_limit_ = 0;
   std::vector<WorkClaim> claims_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_type_;
-  absl::flat_hash_map<const std::string*,
-                      std::pair<std::shared_ptr<const std::string>,
-                                jmespath::Result>>
+  absl::flat_hash_map<
+      const std::string*,
+      std::pair<std::shared_ptr<const std::string>, jmespath::Result>>
       documents_;
-  absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>> queries_;
+  absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>>
+      queries_;
   // JmesPath() results by (document, query text); the query text is owned
   // by the compiled query (the program's or queries_'), which outlives this.
   struct CachedResult {
@@ -631,8 +660,9 @@ Json EvaluationResult::ToJson() const {
 
   Json props = Json::array();
   auto known = [&](absl::string_view type, Json value) {
-    bool set = std::any_of(issued_properties.begin(), issued_properties.end(),
-                           [&](const OutputClaim& c) { return c.type == type; });
+    bool set =
+        std::any_of(issued_properties.begin(), issued_properties.end(),
+                    [&](const OutputClaim& c) { return c.type == type; });
     Json o = Json::object();
     o["type"] = std::string(type);
     o["value"] = std::move(value);

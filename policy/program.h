@@ -29,11 +29,11 @@ struct Expr {
   enum class Kind { kLiteral, kPropertyRef, kCall };
   Kind kind = Kind::kLiteral;
   size_t offset = 0;
-  Value literal;                              // kLiteral
-  int slot = -1;                              // kPropertyRef
+  Value literal;                                   // kLiteral
+  int slot = -1;                                   // kPropertyRef
   ast::Property property = ast::Property::kValue;  // kPropertyRef
-  Function function = Function::kJmesPath;    // kCall
-  std::vector<Expr> args;                     // kCall
+  Function function = Function::kJmesPath;         // kCall
+  std::vector<Expr> args;                          // kCall
   // kCall of JmesPath with a literal query: the compiled query, or why the
   // literal does not compile (reported when the call runs).
   std::optional<jmespath::Expression> query;
