@@ -573,7 +573,8 @@ class Evaluation {
       if (it == queries_.end()) {
         it = queries_
                  .emplace(query_text.string_value(),
-                          jmespath::Compile(query_text.string_value()))
+                          program_.runtime_queries->Compile(
+                              query_text.string_value()))
                  .first;
       }
       if (!it->second.ok()) {
@@ -623,6 +624,9 @@ class Evaluation {
       const std::string*,
       std::pair<std::shared_ptr<const std::string>, jmespath::Result>>
       documents_;
+  // This evaluation's run-time queries, from program_.runtime_queries; held
+  // here so that an eviction there cannot free a query whose text keys
+  // results_.
   absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>>
       queries_;
   // JmesPath() results by (document, query text); the query text is owned

@@ -402,6 +402,70 @@ TEST(Evaluate, QueriesBuiltWithAppendStringRun) {
   EXPECT_EQ(Issued(MustEvaluate(p, claims)), One("before", 2));
 }
 
+// Issues `below`: how many elements of j's array `a` are below n, with a
+// query built at run time from n.
+CompiledPolicy CountBelowPolicy() {
+  return Issuance(
+      "c:[type==\"n\"] => add(type=\"q\", value=AppendString(AppendString("
+      "\"a[?@ < `\", c.value), \"`] | length(@)\"));"
+      "c1:[type==\"q\"] && c2:[type==\"j\"] => issue(type=\"below\", "
+      "value=JsonToClaimValue(JmesPath(c2.value, c1.value)));");
+}
+
+absl::StatusOr<EvaluationResult> CountBelow(const CompiledPolicy& p,
+                                            const std::string& n,
+                                            const std::string& json) {
+  ClaimSet claims;
+  claims.Add("n", Value::String(n));
+  claims.Add("j", Value::String(json));
+  return Evaluate(p, claims);
+}
+
+// The run-time query is compiled once per policy and reused by later
+// evaluations: each must still get its own evidence's answer, and a query
+// that failed to compile fails again.
+TEST(Evaluate, RunTimeQueriesAreReusedAcrossEvaluations) {
+  CompiledPolicy p = CountBelowPolicy();
+  for (int round = 0; round < 2; ++round) {
+    absl::StatusOr<EvaluationResult> three =
+        CountBelow(p, "3", R"({"a":[1,2,3,4]})");
+    ASSERT_THAT(three, IsOk());
+    EXPECT_EQ(Issued(*three), One("below", 2));
+    absl::StatusOr<EvaluationResult> three_other =
+        CountBelow(p, "3", R"({"a":[0,1,2,5]})");
+    ASSERT_THAT(three_other, IsOk());
+    EXPECT_EQ(Issued(*three_other), One("below", 3));
+    absl::StatusOr<EvaluationResult> five =
+        CountBelow(p, "5", R"({"a":[1,2,3,4]})");
+    ASSERT_THAT(five, IsOk());
+    EXPECT_EQ(Issued(*five), One("below", 4));
+    EXPECT_THAT(CountBelow(p, "\"", R"({"a":[]})"),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("does not compile: syntax error")));
+  }
+}
+
+TEST(Evaluate, ConcurrentEvaluationsWithDifferentRunTimeQueriesAgree) {
+  CompiledPolicy p = CountBelowPolicy();
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const int n = (i + t) % 300;  // more queries than the cache keeps
+        absl::StatusOr<EvaluationResult> r =
+            CountBelow(p, std::to_string(n), R"({"a":[0,10,100,1000]})");
+        const int want = n > 100 ? 3 : n > 10 ? 2 : n > 0 ? 1 : 0;
+        if (r.ok() && r->issued.size() == 1 && r->issued[0].value == want) {
+          ++ok[t];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int n : ok) EXPECT_EQ(n, 300);
+}
+
 TEST(Evaluate, FunctionErrorStopsEvaluationNamingRuleAndCall) {
   CompiledPolicy p = Issuance(
       "\nc:[type==\"j\"] => add(type=\"x\", value=JsonToClaimValue(c.value));");

@@ -20,6 +20,7 @@
 #include "policy/ast.h"
 #include "policy/functions.h"
 #include "policy/jmespath/jmespath.h"
+#include "policy/query_cache.h"
 #include "policy/source.h"
 #include "policy/value.h"
 
@@ -87,6 +88,9 @@ struct Program {
   int minor = 2;
   // Rules per section, indexed by ast::SectionKind.
   std::array<std::vector<Rule>, 3> sections;
+  // Queries built at run time, compiled once across evaluations (shared by
+  // all threads evaluating this program; internally synchronised).
+  std::unique_ptr<QueryCache> runtime_queries = std::make_unique<QueryCache>();
 };
 
 }  // namespace vigil::policy::internal
