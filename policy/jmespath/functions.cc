@@ -286,8 +286,7 @@ absl::StatusOr<Value> Abs(Interpreter&, const Node&, Args& args) {
 absl::StatusOr<Value> Avg(Interpreter&, const Node&, Args& args) {
   const size_t n = args[0].ArraySize();
   if (n == 0) return Value();
-  return Value::Own(
-      Json(ToDouble(SumOf(args[0])) / static_cast<double>(n)));
+  return Value::Own(Json(ToDouble(SumOf(args[0])) / static_cast<double>(n)));
 }
 
 absl::StatusOr<Value> Ceil(Interpreter&, const Node&, Args& args) {
@@ -367,7 +366,8 @@ absl::StatusOr<Value> Map(Interpreter& interpreter, const Node& call,
   std::vector<Value> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ASSIGN_OR_RETURN(Value mapped, interpreter.Eval(body, array.TakeElement(i)));
+    ASSIGN_OR_RETURN(Value mapped,
+                     interpreter.Eval(body, array.TakeElement(i)));
     out.push_back(std::move(mapped));
   }
   return Value::List(std::move(out));
@@ -380,8 +380,9 @@ absl::StatusOr<Value> Extreme(Interpreter&, const Node&, Args& args) {
   if (n == 0) return Value();
   size_t best = 0;
   for (size_t i = 1; i < n; ++i) {
-    const bool better = kMax ? Less(array.ElementView(best), array.ElementView(i))
-                             : Less(array.ElementView(i), array.ElementView(best));
+    const bool better =
+        kMax ? Less(array.ElementView(best), array.ElementView(i))
+             : Less(array.ElementView(i), array.ElementView(best));
     if (better) best = i;
   }
   return array.TakeElement(best);
@@ -392,9 +393,9 @@ absl::StatusOr<Value> ExtremeBy(Interpreter& interpreter, const Node& call,
                                 Args& args) {
   Value& array = args[0];
   if (array.ArraySize() == 0) return Value();
-  ASSIGN_OR_RETURN(std::vector<Value> keys,
-                   KeysOf(interpreter, call, array,
-                          ExprefBody(interpreter, call, 1)));
+  ASSIGN_OR_RETURN(
+      std::vector<Value> keys,
+      KeysOf(interpreter, call, array, ExprefBody(interpreter, call, 1)));
   size_t best = 0;
   for (size_t i = 1; i < keys.size(); ++i) {
     const bool better =
@@ -405,8 +406,7 @@ absl::StatusOr<Value> ExtremeBy(Interpreter& interpreter, const Node& call,
   return array.TakeElement(best);
 }
 
-absl::StatusOr<Value> Merge(Interpreter& interpreter, const Node&,
-                            Args& args) {
+absl::StatusOr<Value> Merge(Interpreter& interpreter, const Node&, Args& args) {
   if (args.size() == 1) return std::move(args[0]);
   Json out = Json::object();
   for (Value& arg : args) {
@@ -469,9 +469,9 @@ absl::StatusOr<Value> SortBy(Interpreter& interpreter, const Node& call,
   const size_t n = array.ArraySize();
   if (n == 0) return std::move(array);
   RETURN_IF_ERROR(interpreter.Charge(static_cast<int64_t>(n)));
-  ASSIGN_OR_RETURN(std::vector<Value> keys,
-                   KeysOf(interpreter, call, array,
-                          ExprefBody(interpreter, call, 1)));
+  ASSIGN_OR_RETURN(
+      std::vector<Value> keys,
+      KeysOf(interpreter, call, array, ExprefBody(interpreter, call, 1)));
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&keys](size_t a, size_t b) {

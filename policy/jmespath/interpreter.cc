@@ -115,8 +115,8 @@ absl::Status Interpreter::CheckMaterializableWithin(const Value& value,
   const std::vector<Value>& list = *value.list();
   RETURN_IF_ERROR(Charge(static_cast<int64_t>(list.size()) + 1));
   for (const Value& element : list) {
-    RETURN_IF_ERROR(CheckMaterializableWithin(
-        element, depth_left - 1, borrowed || !value.is_owned()));
+    RETURN_IF_ERROR(CheckMaterializableWithin(element, depth_left - 1,
+                                              borrowed || !value.is_owned()));
   }
   return absl::OkStatus();
 }
@@ -193,8 +193,7 @@ absl::StatusOr<Value> Interpreter::EvalNode(const Node& node, Value current) {
     case NodeKind::kAnd: {
       Value pinned = Pin(std::move(current));
       ASSIGN_OR_RETURN(Value left, Eval(node.lhs, pinned.View()));
-      const bool take_left =
-          IsTruthy(left) == (node.kind == NodeKind::kOr);
+      const bool take_left = IsTruthy(left) == (node.kind == NodeKind::kOr);
       if (take_left) return left;
       return Eval(node.rhs, std::move(pinned));
     }
@@ -233,16 +232,16 @@ absl::StatusOr<Value> Interpreter::EvalSlice(const Node& node, Value current) {
                      "slice step cannot be 0");
   }
   const int64_t length = static_cast<int64_t>(base.ArraySize());
-  const int64_t start =
-      (node.slice_parts & Node::kSliceStart)
-          ? AdjustEndpoint(length, node.index, step)
-                             : (step < 0 ? length - 1 : 0);
+  const int64_t start = (node.slice_parts & Node::kSliceStart)
+                            ? AdjustEndpoint(length, node.index, step)
+                            : (step < 0 ? length - 1 : 0);
   const int64_t stop = (node.slice_parts & Node::kSliceStop)
                            ? AdjustEndpoint(length, node.stop, step)
                            : (step < 0 ? -1 : length);
   std::vector<Value> out;
   if (step > 0) {
-    if (stop > start) out.reserve(static_cast<size_t>((stop - start + step - 1) / step));
+    if (stop > start)
+      out.reserve(static_cast<size_t>((stop - start + step - 1) / step));
     for (int64_t i = start; i < stop; i += step) {
       out.push_back(base.TakeElement(static_cast<size_t>(i)));
     }
@@ -284,7 +283,8 @@ absl::StatusOr<Value> Interpreter::EvalProjection(const Node& node,
   out.reserve(n);
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
-    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, base.TakeElement(i), &out));
+    RETURN_IF_ERROR(
+        AppendProjected(node.rhs, identity, base.TakeElement(i), &out));
   }
   return Value::List(std::move(out));
 }
@@ -292,7 +292,8 @@ absl::StatusOr<Value> Interpreter::EvalProjection(const Node& node,
 // The right-hand side of a projection or filter applied to one element;
 // null results are dropped (JMESPath spec, "Projections"). `identity` skips
 // evaluating a bare `@`.
-absl::Status Interpreter::AppendProjected(NodeId rhs, bool identity, Value element,
+absl::Status Interpreter::AppendProjected(NodeId rhs, bool identity,
+                                          Value element,
                                           std::vector<Value>* out) {
   if (identity) {
     if (!element.is_null()) out->push_back(std::move(element));
@@ -317,8 +318,7 @@ absl::StatusOr<Value> Interpreter::EvalValueProjection(const Node& node,
   return Value::List(std::move(out));
 }
 
-absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node,
-                                              Value current) {
+absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node, Value current) {
   ASSIGN_OR_RETURN(Value base, Eval(node.lhs, std::move(current)));
   if (base.type() != Type::kArray) return Value();
   const size_t n = base.ArraySize();
@@ -328,7 +328,8 @@ absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node,
     Value element = base.TakeElement(i);
     ASSIGN_OR_RETURN(const bool keep, EvalCondition(node.condition, element));
     if (!keep) continue;
-    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, std::move(element), &out));
+    RETURN_IF_ERROR(
+        AppendProjected(node.rhs, identity, std::move(element), &out));
   }
   return Value::List(std::move(out));
 }

@@ -2,6 +2,8 @@
 // equals_ignore_case, 64-bit exactness, canonical number output, ownership of
 // intermediate values, limits and concurrency.
 
+#include "policy/jmespath/jmespath.h"
+
 #include <pthread.h>
 
 #include <string>
@@ -13,7 +15,6 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/jmespath/jmespath.h"
 
 namespace vigil::jmespath {
 namespace {
@@ -69,9 +70,8 @@ TEST(EvaluateShared, ChainsOnResultsThatShareTheDocument) {
 TEST(EvaluateShared, ResultOutlivesItsInputHandle) {
   absl::StatusOr<Expression> e = Compile("a[1:]");
   ASSERT_THAT(e.status(), IsOk());
-  absl::StatusOr<Result> r =
-      e->EvaluateShared(Result::Of(std::make_shared<const Json>(
-          Json::parse(R"({"a":["x","y","z"]})"))));
+  absl::StatusOr<Result> r = e->EvaluateShared(Result::Of(
+      std::make_shared<const Json>(Json::parse(R"({"a":["x","y","z"]})"))));
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(*r->Serialize(), R"(["y","z"])");
 }
@@ -104,13 +104,16 @@ TEST(EqualsIgnoreCase, MatchesTheAzureElamSample) {
 }
 
 TEST(EqualsIgnoreCase, FoldsLatinGreekAndCyrillic) {
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xC3\x89T\xC3\x89', "
-                      "'\xC3\xA9t\xC3\xA9')"),  // ÉTÉ / été
+  EXPECT_EQ(SearchText("{}",
+                       "equals_ignore_case('\xC3\x89T\xC3\x89', "
+                       "'\xC3\xA9t\xC3\xA9')"),  // ÉTÉ / été
             "true");
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xCE\xA3', '\xCF\x83')"),  // Σ σ
-            "true");
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xD0\x96', '\xD0\xB6')"),  // Ж ж
-            "true");
+  EXPECT_EQ(
+      SearchText("{}", "equals_ignore_case('\xCE\xA3', '\xCF\x83')"),  // Σ σ
+      "true");
+  EXPECT_EQ(
+      SearchText("{}", "equals_ignore_case('\xD0\x96', '\xD0\xB6')"),  // Ж ж
+      "true");
   EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xC3\xA9', 'e')"), "false");
 }
 
@@ -142,7 +145,8 @@ TEST(Integers, SurviveARoundTrip) {
   EXPECT_EQ(SearchText(kBig, "signature"), "6075990659671082565");
   EXPECT_EQ(SearchText(kBig, "max_uint64"), "18446744073709551615");
   EXPECT_EQ(SearchText(kBig, "min_int64"), "-9223372036854775808");
-  EXPECT_EQ(SearchText(kBig, "to_string(signature)"), "\"6075990659671082565\"");
+  EXPECT_EQ(SearchText(kBig, "to_string(signature)"),
+            "\"6075990659671082565\"");
   EXPECT_EQ(SearchText(kBig, "[attributes, signature]"),
             "[9223372036854775808,6075990659671082565]");
   EXPECT_EQ(SearchText(kBig, "{s: signature}"), "{\"s\":6075990659671082565}");
@@ -168,7 +172,8 @@ TEST(Integers, CompareExactly) {
 
 TEST(Integers, FunctionsStayExact) {
   EXPECT_EQ(SearchText(kBig, "sum([max_int64, `1`])"), "9223372036854775808");
-  EXPECT_EQ(SearchText(kBig, "sum([max_uint64, min_int64])"), "9223372036854775807");
+  EXPECT_EQ(SearchText(kBig, "sum([max_uint64, min_int64])"),
+            "9223372036854775807");
   EXPECT_EQ(SearchText(kBig, "abs(min_int64)"), "9223372036854775808");
   EXPECT_EQ(SearchText(kBig, "max([signature, attributes, max_int64])"),
             "9223372036854775808");
@@ -190,7 +195,7 @@ TEST(Numbers, IntegersPrintWithoutExponentOrPoint) {
   EXPECT_EQ(SearchText("{}", "sum(`[1, 2, 3]`)"), "6");
   // Splicing an integer result into a new query, as policies do.
   EXPECT_EQ(SearchText("{\"e\": [10, 20, 30]}",
-                absl::StrCat("e[", SearchText("{\"i\": 1}", "i"), "]")),
+                       absl::StrCat("e[", SearchText("{\"i\": 1}", "i"), "]")),
             "20");
 }
 
@@ -226,23 +231,27 @@ TEST(Ownership, OwnedIntermediatesFlowThroughEveryOperator) {
   EXPECT_EQ(SearchText(doc, "sort_by(list, &n)[].v"), "[\"q\",\"p\"]");
   EXPECT_EQ(SearchText(doc, "reverse(sort_by(list, &n)) | [0].n"), "3");
   EXPECT_EQ(SearchText(doc, "max_by(sort_by(list, &n), &n).n"), "3");
-  EXPECT_EQ(SearchText(doc, "not_null(n, to_array(merge(a, b)))[0].s"), "\"x\"");
-  EXPECT_EQ(SearchText(doc, "to_array(merge(a, b)) | [?s == 'x'] | [0].k"), "[9]");
+  EXPECT_EQ(SearchText(doc, "not_null(n, to_array(merge(a, b)))[0].s"),
+            "\"x\"");
+  EXPECT_EQ(SearchText(doc, "to_array(merge(a, b)) | [?s == 'x'] | [0].k"),
+            "[9]");
   EXPECT_EQ(SearchText(doc, "merge(a, b) || `1`"),
             "{\"k\":[9],\"s\":\"x\",\"t\":{\"u\":1}}");
   EXPECT_EQ(SearchText(doc, "values(merge(a, b))[*] | [0]"), "[9]");
   EXPECT_EQ(SearchText(doc, "map(&merge(@, `{\"z\": 1}`).z, list)"), "[1,1,1]");
-  EXPECT_EQ(SearchText(doc, "[[a.k, b.k][], `[5]`][] | sort(@)"), "[1,2,3,5,9]");
+  EXPECT_EQ(SearchText(doc, "[[a.k, b.k][], `[5]`][] | sort(@)"),
+            "[1,2,3,5,9]");
   EXPECT_EQ(SearchText(doc, "list[*].[n, v] | [?[1] != null][0]"), "[2,1]");
   EXPECT_EQ(SearchText(doc, "merge(a, b).k == `[9]`"), "true");
   EXPECT_EQ(SearchText(doc, "[list[0], list[0]] | [0] == [1]"), "true");
 }
 
 TEST(Ownership, DocumentIsNotModified) {
-  ASSERT_OK_AND_ASSIGN(Json doc, ParseJson(R"({"a": [3, 1, 2], "b": {"c": 1}})"));
+  ASSERT_OK_AND_ASSIGN(Json doc,
+                       ParseJson(R"({"a": [3, 1, 2], "b": {"c": 1}})"));
   const Json before = doc;
-  ASSERT_OK_AND_ASSIGN(Expression e,
-                       Compile("[sort(a), reverse(a), merge(b, `{}`), a[::-1]]"));
+  ASSERT_OK_AND_ASSIGN(
+      Expression e, Compile("[sort(a), reverse(a), merge(b, `{}`), a[::-1]]"));
   EXPECT_THAT(e.Evaluate(doc), IsOk());
   EXPECT_EQ(doc, before);
 }
@@ -271,8 +280,8 @@ TEST(Errors, EvaluationErrorsCarryKindAndColumn) {
 // Limits
 
 TEST(Limits, DeepParenthesesAreRejected) {
-  std::string expression = std::string(100000, '(') + "a" +
-                           std::string(100000, ')');
+  std::string expression =
+      std::string(100000, '(') + "a" + std::string(100000, ')');
   EXPECT_THAT(Compile(expression),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("kMaxNestingDepth")));
@@ -280,11 +289,13 @@ TEST(Limits, DeepParenthesesAreRejected) {
 
 TEST(Limits, DeepTreesAreRejected) {
   std::string nots(100000, '!');
-  EXPECT_THAT(Compile(nots + "a"),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
+  EXPECT_THAT(
+      Compile(nots + "a"),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
   std::string brackets(100000, '[');
-  EXPECT_THAT(Compile(brackets + "a"),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
+  EXPECT_THAT(
+      Compile(brackets + "a"),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
   std::string ors = "a";
   for (int i = 0; i < 1000; ++i) absl::StrAppend(&ors, " || a");
   EXPECT_THAT(Compile(ors), StatusIs(absl::StatusCode::kResourceExhausted,
@@ -301,11 +312,11 @@ TEST(Limits, LongFlatChainsAreFine) {
 }
 
 TEST(Limits, DeepLiteralsAndDocumentsAreRejected) {
-  const std::string deep =
-      std::string(100000, '[') + std::string(100000, ']');
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_THAT(Compile("`" + deep + "`"),
               StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
-  EXPECT_THAT(ParseJson(deep), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  EXPECT_THAT(ParseJson(deep),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
   // A deep document built in code: reading a field is fine, copying it out
   // or comparing it hits kMaxValueDepth instead of the stack.
   Json doc = Json::array();
@@ -318,10 +329,11 @@ TEST(Limits, DeepLiteralsAndDocumentsAreRejected) {
   root["d"] = std::move(doc);
   ASSERT_OK_AND_ASSIGN(Expression type, Compile("type(d)"));
   EXPECT_THAT(type.Evaluate(root), IsOk());
-  for (absl::string_view expression : {"d", "d == d", "to_string(d)",
-                                       "[d]", "contains([d], d)"}) {
+  for (absl::string_view expression :
+       {"d", "d == d", "to_string(d)", "[d]", "contains([d], d)"}) {
     ASSERT_OK_AND_ASSIGN(Expression e, Compile(expression));
-    EXPECT_THAT(e.Evaluate(root), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_))
+    EXPECT_THAT(e.Evaluate(root),
+                StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_))
         << expression;
   }
 }
@@ -332,9 +344,9 @@ TEST(Limits, ExponentialOutputHitsTheCostBudget) {
   ASSERT_OK_AND_ASSIGN(Expression e, Compile(expression));
   EvaluateOptions options;
   options.max_cost = 1'000'000;
-  EXPECT_THAT(e.Evaluate(Json(1), options),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       HasSubstr("cost budget")));
+  EXPECT_THAT(
+      e.Evaluate(Json(1), options),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("cost budget")));
   std::string flatten = "[@]";
   for (int i = 0; i < 60; ++i) absl::StrAppend(&flatten, " | [@, @][]");
   ASSERT_OK_AND_ASSIGN(Expression f, Compile(flatten + " | length(@)"));
@@ -387,8 +399,8 @@ TEST(Expression, EvaluatesConcurrentlyFromManyThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         absl::StatusOr<Json> r = e.Evaluate(doc);
-        if (!r.ok() || DumpForTest(*r) !=
-                           R"([{"n":"c","t":1},{"n":"a","t":1}])") {
+        if (!r.ok() ||
+            DumpForTest(*r) != R"([{"n":"c","t":1},{"n":"a","t":1}])") {
           ++failures[t];
         }
       }

@@ -116,7 +116,8 @@ bool IsTruthy(const Value& v) {
 Equality ValueEqual(const Value& a, const Value& b, int depth_left) {
   const Json* ja = a.json();
   const Json* jb = b.json();
-  if (ja != nullptr && jb != nullptr) return JsonEqualWithin(*ja, *jb, depth_left);
+  if (ja != nullptr && jb != nullptr)
+    return JsonEqualWithin(*ja, *jb, depth_left);
   if (a.type() != Type::kArray || b.type() != Type::kArray) {
     return Equality::kFalse;
   }
