@@ -1,6 +1,7 @@
 #include "policy/jmespath/interpreter.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -149,6 +150,11 @@ absl::Status Interpreter::CheckSerializableAfterMaterializable(
 }
 
 absl::StatusOr<Value> Interpreter::Eval(NodeId id, Value current) {
+  // A borrowed `current` outlives the result, so fields are looked up in
+  // place; an owned one is moved from by EvalNode() instead.
+  if (!current.is_owned()) {
+    if (const Json* json = EvalPath(id, current)) return Value::Ref(*json);
+  }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
     return MakeError(ErrorKind::kLimitExceeded, ast_.nodes[id].column,
@@ -362,52 +368,58 @@ absl::StatusOr<Value> Interpreter::EvalMultiSelectHash(const Node& node,
 
 absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
                                                   Value current) {
-  Value left;
-  Value right;
-  if (!EvalLeaf(node.lhs, current, &left)) {
-    ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
-  }
-  if (!EvalLeaf(node.rhs, current, &right)) {
-    ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
-  }
-  if (node.comparator != Comparator::kEq &&
-      node.comparator != Comparator::kNe) {
-    // An ordering of values that are not both numbers or both strings is
-    // null, not false.
-    const Type lt = left.type();
-    const Type rt = right.type();
-    if (!((lt == Type::kNumber && rt == Type::kNumber) ||
-          (lt == Type::kString && rt == Type::kString))) {
-      return Value();
-    }
-  }
-  ASSIGN_OR_RETURN(const bool result, CompareValues(node, left, right));
-  return Value::Bool(result);
+  ASSIGN_OR_RETURN(const std::optional<bool> result, Compare(node, current));
+  if (!result.has_value()) return Value();
+  return Value::Bool(*result);
 }
 
-// The comparison of two evaluated operands (for orderings: both numbers or
-// both strings, else false).
-absl::StatusOr<bool> Interpreter::CompareValues(const Node& node,
-                                                const Value& left,
-                                                const Value& right) {
+// Comparator `node` on `current`: true or false, or nullopt for an ordering
+// whose operands are not both numbers or both strings (JMESPath: null).
+absl::StatusOr<std::optional<bool>> Interpreter::Compare(const Node& node,
+                                                         const Value& current) {
+  // Most filter conditions compare a field (chain) with a literal: no Value
+  // is built for them. Operands are evaluated left to right either way.
+  if (const Json* left = EvalPath(node.lhs, current)) {
+    if (const Json* right = EvalPath(node.rhs, current)) {
+      return CompareJson(node, *left, *right);
+    }
+    ASSIGN_OR_RETURN(Value right, Eval(node.rhs, current.View()));
+    return CompareValues(node, Value::Ref(*left), right);
+  }
+  ASSIGN_OR_RETURN(Value left, Eval(node.lhs, current.View()));
+  ASSIGN_OR_RETURN(Value right, Eval(node.rhs, current.View()));
+  return CompareValues(node, left, right);
+}
+
+absl::StatusOr<std::optional<bool>> Interpreter::CompareValues(
+    const Node& node, const Value& left, const Value& right) {
+  if (left.json() != nullptr && right.json() != nullptr) {
+    return CompareJson(node, *left.json(), *right.json());
+  }
+  // An array operand: equal only to an equal array, never ordered.
+  if (node.comparator != Comparator::kEq &&
+      node.comparator != Comparator::kNe) {
+    return std::nullopt;
+  }
+  return IsEqualOrError(node, ValueEqual(left, right, kMaxValueDepth));
+}
+
+absl::StatusOr<std::optional<bool>> Interpreter::CompareJson(
+    const Node& node, const Json& left, const Json& right) {
   if (node.comparator == Comparator::kEq ||
       node.comparator == Comparator::kNe) {
-    Equality eq = ValueEqual(left, right, kMaxValueDepth);
-    if (eq == Equality::kTooDeep) {
-      return MakeError(ErrorKind::kLimitExceeded, node.column,
-                       "compared values nest deeper than kMaxValueDepth");
-    }
-    return (eq == Equality::kTrue) == (node.comparator == Comparator::kEq);
+    return IsEqualOrError(node, JsonEqualWithin(left, right, kMaxValueDepth));
   }
   std::partial_ordering order = std::partial_ordering::unordered;
-  const Type lt = left.type();
-  const Type rt = right.type();
+  const Type lt = TypeOf(left);
+  const Type rt = TypeOf(right);
   if (lt == Type::kNumber && rt == Type::kNumber) {
-    order = CompareNumbers(*left.json(), *right.json());
+    order = CompareNumbers(left, right);
   } else if (lt == Type::kString && rt == Type::kString) {
-    order = *left.string() <=> *right.string();
+    order = *left.get_ptr<const std::string*>() <=>
+            *right.get_ptr<const std::string*>();
   } else {
-    return false;
+    return std::nullopt;
   }
   switch (node.comparator) {
     case Comparator::kLt:
@@ -423,31 +435,53 @@ absl::StatusOr<bool> Interpreter::CompareValues(const Node& node,
   }
 }
 
-// Eval() of a field, literal or @ without the general machinery (these are
-// most operands of filter conditions). Returns false, having done nothing,
-// when `id` is another kind or Eval() would fail (depth or cost), so the
-// caller falls back to Eval(); otherwise counts the node exactly as Eval()
-// does. `*out` may point into `current`.
-bool Interpreter::EvalLeaf(NodeId id, const Value& current, Value* out) {
-  const Node& node = ast_.nodes[id];
-  if (node.kind != NodeKind::kField && node.kind != NodeKind::kLiteral &&
-      node.kind != NodeKind::kIdentity) {
-    return false;
+// The result of `==` or `!=` (`node`) given the operands' equality.
+absl::StatusOr<std::optional<bool>> Interpreter::IsEqualOrError(
+    const Node& node, Equality equality) {
+  if (equality == Equality::kTooDeep) {
+    return MakeError(ErrorKind::kLimitExceeded, node.column,
+                     "compared values nest deeper than kMaxValueDepth");
   }
-  if (depth_ + 1 > kMaxEvalDepth || cost_ + 1 > max_cost_) return false;
-  ++cost_;
+  return (equality == Equality::kTrue) == (node.comparator == Comparator::kEq);
+}
+
+const Json* Interpreter::EvalPath(NodeId id, const Value& current) {
+  const Node& node = ast_.nodes[id];
+  // Eval() counts one unit per node and fails past kMaxEvalDepth; when that
+  // could happen here, Eval() must run instead to fail the same way.
+  auto fits = [&](int depth, int64_t nodes) {
+    return depth_ + depth <= kMaxEvalDepth && cost_ + nodes <= max_cost_;
+  };
   switch (node.kind) {
     case NodeKind::kField:
-      *out = current.View().TakeField(ast_.Name(node));
-      break;
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return MemberOrNull(current.json(), ast_.Name(node));
+    case NodeKind::kSubexpression: {
+      if (!node.field_chain) return nullptr;
+      // The chain node, then each step one level deeper.
+      const int64_t nodes = 1 + static_cast<int64_t>(node.args.size());
+      if (!fits(2, nodes)) return nullptr;
+      cost_ += nodes;
+      const Json* json = current.json();
+      for (NodeId step : node.args) {
+        json = MemberOrNull(json, ast_.Name(ast_.nodes[step]));
+      }
+      return json;
+    }
     case NodeKind::kLiteral:
-      *out = Value::Ref(ast_.Literal(node));
-      break;
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return &ast_.Literal(node);
+    case NodeKind::kIdentity: {
+      const Json* json = current.json();
+      if (json == nullptr || !fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return json;
+    }
     default:
-      *out = current.View();
-      break;
+      return nullptr;
   }
-  return true;
 }
 
 // IsTruthy(Eval(id, view of current)), without building the intermediate
@@ -463,8 +497,7 @@ absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
     case NodeKind::kComparator:
       break;
     default: {
-      Value leaf;
-      if (EvalLeaf(id, current, &leaf)) return IsTruthy(leaf);
+      if (const Json* json = EvalPath(id, current)) return IsTruthy(*json);
       ASSIGN_OR_RETURN(Value value, Eval(id, current.View()));
       return IsTruthy(value);
     }
@@ -487,15 +520,9 @@ absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
       return !operand;
     }
     default: {
-      Value left;
-      Value right;
-      if (!EvalLeaf(node.lhs, current, &left)) {
-        ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
-      }
-      if (!EvalLeaf(node.rhs, current, &right)) {
-        ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
-      }
-      return CompareValues(node, left, right);
+      ASSIGN_OR_RETURN(const std::optional<bool> result,
+                       Compare(node, current));
+      return result.value_or(false);
     }
   }
 }

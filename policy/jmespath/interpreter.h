@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <forward_list>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,6 +41,14 @@ class Interpreter {
   // zero slice step, and kLimitExceeded when the cost budget or a depth limit
   // is exceeded.
   absl::StatusOr<Value> Eval(NodeId id, Value current);
+
+  // Eval() of a field, a chain of fields (a.b.c), a literal or @ as the Json
+  // it selects, without building a Value (most operands of filter conditions
+  // and function arguments are these). The result points into `current` or
+  // the tree. Returns null, having done nothing, when `id` is another kind,
+  // is @ of a list, or Eval() would fail (depth or cost); otherwise counts
+  // the nodes exactly as Eval() does.
+  const Json* EvalPath(NodeId id, const Value& current);
 
   // The value as Json: moves owned data, copies referenced data. Fails with
   // kLimitExceeded when a referenced value nests deeper than kMaxValueDepth
@@ -96,9 +105,16 @@ class Interpreter {
   absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
   absl::StatusOr<Value> EvalComparator(const Node& node, Value current);
   absl::StatusOr<bool> EvalCondition(NodeId id, const Value& current);
-  absl::StatusOr<bool> CompareValues(const Node& node, const Value& left,
-                                     const Value& right);
-  bool EvalLeaf(NodeId id, const Value& current, Value* out);
+  absl::StatusOr<std::optional<bool>> Compare(const Node& node,
+                                              const Value& current);
+  absl::StatusOr<std::optional<bool>> CompareValues(const Node& node,
+                                                    const Value& left,
+                                                    const Value& right);
+  static absl::StatusOr<std::optional<bool>> CompareJson(const Node& node,
+                                                         const Json& left,
+                                                         const Json& right);
+  static absl::StatusOr<std::optional<bool>> IsEqualOrError(const Node& node,
+                                                            Equality equality);
   absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
   absl::Status CheckMaterializableWithin(const Value& value, int depth_left,
                                          bool borrowed);

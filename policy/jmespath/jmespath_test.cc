@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -254,6 +255,103 @@ TEST(Ownership, DocumentIsNotModified) {
       Expression e, Compile("[sort(a), reverse(a), merge(b, `{}`), a[::-1]]"));
   EXPECT_THAT(e.Evaluate(doc), IsOk());
   EXPECT_EQ(doc, before);
+}
+
+// ---------------------------------------------------------------------------
+// Field chains (a.b.c), literals and @ are looked up without building
+// intermediate values, in filter conditions, comparisons and function
+// arguments: the results, and what they cost, must not differ.
+
+TEST(FastPaths, FieldChainsGiveWhatStepByStepLookupsGive) {
+  const std::string doc = R"json({
+    "a": {"b": {"c": 1, "d": {"e": [1, 2]}}, "s": "str", "k": [{"c": 5}]},
+    "n": null, "list": [{"v": {"w": 1}}, {"v": 2}, {"x": 3}]})json";
+  for (const char* chain :
+       {"a.b.c", "a.b.d", "a.b.d.e", "a.b.x", "a.s.c", "a.k.c", "n.x.y",
+        "missing.x.y", "list.v.w", "a.b.c.d"}) {
+    std::string steps = chain;
+    absl::StrReplaceAll({{".", " | "}}, &steps);
+    EXPECT_EQ(SearchText(doc, chain), SearchText(doc, steps)) << chain;
+  }
+  EXPECT_EQ(SearchText(doc, "a.b.d"), R"({"e":[1,2]})");
+  EXPECT_EQ(SearchText(doc, "a.s.c"), "null");
+  EXPECT_EQ(SearchText(doc, "list[*].v.w"), "[1]");
+  EXPECT_EQ(SearchText(doc, "a.k[*].c"), "[5]");
+  EXPECT_EQ(SearchText("[{\"a\": {\"b\": 1}}, 7]", "[*].a.b"), "[1]");
+  EXPECT_EQ(SearchText(doc, "@.a.b.c"), "1");
+}
+
+TEST(FastPaths, ComparisonsOfFieldChains) {
+  const std::string doc = R"json({"items": [
+    {"x": {"y": "a", "n": 1}, "id": 1}, {"x": {"y": "b", "n": 2}, "id": 2},
+    {"x": "s", "id": 3}, {"id": 4}]})json";
+  EXPECT_EQ(SearchText(doc, "items[?x.y == 'a'].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y != 'a'].id"), "[2,3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n > `1`].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n >= x.n].id"), "[1,2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y < 'b'].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y < x.n].id"), "[]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y].id"), "[1,2]");
+  EXPECT_EQ(SearchText(doc, "items[?!(x.y)].id"), "[3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?!x.y].id"), "[]");  // (!x).y
+  EXPECT_EQ(SearchText(doc, "items[?x.y == x.y].id"), "[1,2,3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?x == `{\"n\": 2, \"y\": \"b\"}`].id"),
+            "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n == `1.0`].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?[x.n] == `[2]`].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n == [x.n]].id"), "[]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y == 'a' || x == 's'].id"), "[1,3]");
+  EXPECT_EQ(SearchText(doc, "items[?equals_ignore_case(x.y, 'B')].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[0].x.n < items[1].x.n"), "true");
+  EXPECT_EQ(SearchText(doc, "items[0].x.y < items[0].x.n"), "null");
+  EXPECT_EQ(SearchText(doc, "items[0].x.y == items[0].x.y"), "true");
+  EXPECT_EQ(SearchText(doc, "items[*].x.n < `[1]`"), "null");
+}
+
+TEST(FastPaths, OwnedValuesAreReadBeforeTheyGoAway) {
+  const std::string doc = R"({"a": {"b": "x"}})";
+  EXPECT_EQ(SearchText(doc, "[{x: {y: 'v'}}][?x.y == 'v'] | [0].x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{x: {y: 'v'}} | x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{x: {y: 'v'}}.x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{c: a} | not_null(c.b)"), "\"x\"");
+  EXPECT_EQ(SearchText(doc, "{c: a} | [not_null(c.b, c), c.b]"),
+            "[\"x\",\"x\"]");
+  EXPECT_EQ(SearchText(doc, "{c: a} | equals_ignore_case(c.b, 'X')"), "true");
+  EXPECT_EQ(SearchText(doc, "merge(a) | b"), "\"x\"");
+}
+
+// The smallest cost budget `expression` evaluates within on `json`.
+int64_t SmallestBudget(absl::string_view json, absl::string_view expression) {
+  absl::StatusOr<Json> doc = ParseJson(json);
+  absl::StatusOr<Expression> e = Compile(expression);
+  EXPECT_THAT(doc.status(), IsOk());
+  EXPECT_THAT(e.status(), IsOk());
+  if (!doc.ok() || !e.ok()) return -1;
+  for (int64_t budget = 1; budget < 1000; ++budget) {
+    EvaluateOptions options;
+    options.max_cost = budget;
+    if (e->Evaluate(*doc, options).ok()) return budget;
+  }
+  return -1;
+}
+
+// One unit per node visited and per value produced or copied, as the
+// general interpreter counts them (values worked out by hand from it).
+TEST(FastPaths, CountTheCostTheGeneralPathCounts) {
+  // Chain node + 3 fields, then 1 JSON node copied.
+  EXPECT_EQ(SmallestBudget(R"({"a":{"b":{"c":1}}})", "a.b.c"), 5);
+  EXPECT_EQ(SmallestBudget(R"({"a":{"b":{"c":{"d":[1,2]}}}})", "a.b.c"), 8);
+  // Filter + items, per element: comparator + chain (3) + literal, the kept
+  // element's id, then the list (2) and its element (1).
+  const std::string items =
+      R"({"items":[{"x":{"y":"a"},"id":1},{"x":{"y":"b"},"id":2}]})";
+  EXPECT_EQ(SmallestBudget(items, "items[?x.y == 'a'].id"), 16);
+  // The same with a function call in place of the comparator.
+  EXPECT_EQ(SmallestBudget(items, "items[?equals_ignore_case(x.y, 'A')].id"),
+            16);
+  // Filter + items + per element (comparator + field + literal) + the list.
+  EXPECT_EQ(SmallestBudget(R"({"items":[1,2,3]})", "items[?@ > `1`]"),
+            2 + 9 + 3 + 2);
 }
 
 // ---------------------------------------------------------------------------

@@ -146,11 +146,27 @@ Equality JsonEqualWithin(const Json& a, const Json& b, int depth_left) {
 }
 
 bool CheckDepthAndCount(const Json& value, int depth_left, int64_t* nodes) {
+  // Walks the containers directly: nlohmann's generic iterators cost
+  // several times more per node, and every JmesPath() result that points
+  // into a document is walked (Interpreter::CheckMaterializable).
   ++*nodes;
-  if (!value.is_array() && !value.is_object()) return true;
-  if (depth_left <= 0) return false;
-  for (const Json& child : value) {
-    if (!CheckDepthAndCount(child, depth_left - 1, nodes)) return false;
+  auto child_ok = [&](const Json& child) {
+    if (!child.is_structured()) {
+      ++*nodes;
+      return true;
+    }
+    return CheckDepthAndCount(child, depth_left - 1, nodes);
+  };
+  if (const auto* array = value.get_ptr<const Json::array_t*>()) {
+    if (depth_left <= 0) return false;
+    for (const Json& child : *array) {
+      if (!child_ok(child)) return false;
+    }
+  } else if (const auto* object = value.get_ptr<const Json::object_t*>()) {
+    if (depth_left <= 0) return false;
+    for (const auto& member : *object) {
+      if (!child_ok(member.second)) return false;
+    }
   }
   return true;
 }

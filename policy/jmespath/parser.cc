@@ -79,6 +79,7 @@ class Parser {
     }
     ast_.root = root;
     RETURN_IF_ERROR(CheckExpressionReferences());
+    MarkFieldChains();
     return std::move(ast_);
   }
 
@@ -93,6 +94,16 @@ class Parser {
    private:
     int& nesting_;
   };
+
+  void MarkFieldChains() {
+    for (Node& node : ast_.nodes) {
+      if (node.kind != NodeKind::kSubexpression) continue;
+      node.field_chain =
+          std::all_of(node.args.begin(), node.args.end(), [&](NodeId step) {
+            return ast_.nodes[step].kind == NodeKind::kField;
+          });
+    }
+  }
 
   Token& Current() { return tokens_[pos_]; }
   TokenType Lookahead(size_t n) const {

@@ -8,11 +8,6 @@
 
 namespace vigil::jmespath::internal {
 
-const Json& NullJson() {
-  static const Json* const kNull = new Json(nullptr);
-  return *kNull;
-}
-
 Value Value::Bool(bool b) {
   static const Json* const kTrue = new Json(true);
   static const Json* const kFalse = new Json(false);
@@ -61,14 +56,27 @@ auto FindMember(Object& object, const std::string& name)
 
 }  // namespace
 
+const Json* MemberOrNull(const Json* json, const std::string& name) {
+  const auto* object =
+      json != nullptr ? json->get_ptr<const Json::object_t*>() : nullptr;
+  if (object == nullptr) return &NullJson();
+  const Json* member = FindMember(*object, name);
+  return member != nullptr ? member : &NullJson();
+}
+
+void Value::DestroyOwned() {
+  if (rep_ == Rep::kJson) {
+    json_.~Json();
+  } else {
+    delete list_;
+  }
+  rep_ = Rep::kJsonRef;
+}
+
 Value Value::TakeField(const std::string& name) && {
   switch (rep_) {
-    case Rep::kJsonRef: {
-      const auto* object = json_ref_->get_ptr<const Json::object_t*>();
-      if (object == nullptr) return Value();
-      const Json* member = FindMember(*object, name);
-      return member == nullptr ? Value() : Ref(*member);
-    }
+    case Rep::kJsonRef:
+      return Ref(*MemberOrNull(json_ref_, name));
     case Rep::kJson: {
       auto* object = json_.get_ptr<Json::object_t*>();
       if (object == nullptr) return Value();
@@ -96,7 +104,10 @@ std::vector<Value> Value::TakeMemberValues() && {
 
 bool IsTruthy(const Value& v) {
   if (const std::vector<Value>* l = v.list()) return !l->empty();
-  const Json& j = *v.json();
+  return IsTruthy(*v.json());
+}
+
+bool IsTruthy(const Json& j) {
   switch (TypeOf(j)) {
     case Type::kNull:
       return false;

@@ -34,7 +34,14 @@
 
 namespace vigil::jmespath::internal {
 
-const Json& NullJson();
+inline const Json& NullJson() {
+  static const Json* const kNull = new Json(nullptr);
+  return *kNull;
+}
+
+// The member `name` of `json`, or NullJson() when `json` is null (a list
+// Value's json()), not an object, or has no such member.
+const Json* MemberOrNull(const Json* json, const std::string& name);
 
 class Value {
  public:
@@ -149,14 +156,11 @@ class Value {
  private:
   enum class Rep : uint8_t { kJsonRef, kJson, kListRef, kList };
 
+  // Inline for the common borrowed case; destroying owned data is not.
   void Destroy() {
-    if (rep_ == Rep::kJson) {
-      json_.~Json();
-    } else if (rep_ == Rep::kList) {
-      delete list_;
-    }
-    rep_ = Rep::kJsonRef;
+    if (is_owned()) DestroyOwned();
   }
+  void DestroyOwned();
   // Precondition: *this holds nothing that needs destroying.
   void MoveFrom(Value&& other) {
     rep_ = other.rep_;
@@ -195,6 +199,7 @@ class Value {
 // JMESPath truthiness: false, null, "", [] and {} are false; all else true
 // (including 0).
 bool IsTruthy(const Value& v);
+bool IsTruthy(const Json& json);
 
 // JMESPath equality of two values (lists compare like arrays).
 Equality ValueEqual(const Value& a, const Value& b, int depth_left);
