@@ -227,16 +227,20 @@ char32_t SimpleFold(char32_t c) {
 bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
   size_t i = 0;
   size_t j = 0;
-  while (i < a.size() && j < b.size()) {
-    const unsigned char ca = static_cast<unsigned char>(a[i]);
-    const unsigned char cb = static_cast<unsigned char>(b[j]);
-    if ((ca | cb) < 0x80) {
-      // ASCII on both sides (file paths, GUIDs): no decoding needed.
+  while (true) {
+    // ASCII on both sides (file paths, GUIDs): no decoding needed, and a
+    // tight loop over local offsets (DecodeUtf8 takes i and j by address).
+    const size_t n = std::min(a.size() - i, b.size() - j);
+    size_t k = 0;
+    for (; k < n; ++k) {
+      const unsigned char ca = static_cast<unsigned char>(a[i + k]);
+      const unsigned char cb = static_cast<unsigned char>(b[j + k]);
+      if ((ca | cb) >= 0x80) break;
       if (ca != cb && SimpleFold(ca) != SimpleFold(cb)) return false;
-      ++i;
-      ++j;
-      continue;
     }
+    i += k;
+    j += k;
+    if (i == a.size() || j == b.size()) break;
     if (SimpleFold(DecodeUtf8(a, &i)) != SimpleFold(DecodeUtf8(b, &j))) {
       return false;
     }
@@ -612,16 +616,25 @@ absl::StatusOr<Value> CallFunction(Interpreter& interpreter, const Node& call,
       args.emplace_back();
       continue;
     }
-    absl::StatusOr<Value> value = interpreter.Eval(
-        call.args[i], evaluated > 1 ? input.View() : std::move(input));
-    if (!value.ok()) return value.status();
+    // A field (chain) or literal of a borrowed input is read in place.
+    Value value;
+    const Json* json =
+        input.is_owned() ? nullptr : interpreter.EvalPath(call.args[i], input);
+    if (json != nullptr) {
+      value = Value::Ref(*json);
+    } else {
+      absl::StatusOr<Value> evaluated_arg = interpreter.Eval(
+          call.args[i], evaluated > 1 ? input.View() : std::move(input));
+      if (!evaluated_arg.ok()) return evaluated_arg.status();
+      value = *std::move(evaluated_arg);
+    }
     const uint32_t mask = spec.ParamType(i);
-    if (!Accepts(mask, *value)) {
+    if (!Accepts(mask, value)) {
       return TypeError(call, absl::StrCat("argument ", i + 1, " must be ",
                                           DescribeMask(mask), ", got ",
-                                          TypeName(value->type())));
+                                          TypeName(value.type())));
     }
-    args.push_back(*std::move(value));
+    args.push_back(std::move(value));
   }
   return spec.impl(interpreter, call, args);
 }

@@ -19,10 +19,6 @@
 namespace vigil::jmespath::internal {
 namespace {
 
-// Eval recursion is bounded by the tree depth (kMaxNestingDepth) plus the
-// nesting of expression references; this guard is defence in depth.
-constexpr int kMaxEvalDepth = 2 * kMaxNestingDepth + 16;
-
 class DepthGuard {
  public:
   explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
@@ -50,6 +46,11 @@ int64_t AdjustEndpoint(int64_t length, int64_t endpoint, int64_t step) {
 absl::Status Interpreter::CostExceeded() const {
   return MakeError(ErrorKind::kLimitExceeded, 0,
                    "evaluation exceeded its cost budget");
+}
+
+absl::Status Interpreter::TooDeep(const Node& node) {
+  return MakeError(ErrorKind::kLimitExceeded, node.column,
+                   "evaluation nests too deeply");
 }
 
 Value Interpreter::Pin(Value value) {
@@ -157,8 +158,7 @@ absl::StatusOr<Value> Interpreter::Eval(NodeId id, Value current) {
   }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
-    return MakeError(ErrorKind::kLimitExceeded, ast_.nodes[id].column,
-                     "evaluation nests too deeply");
+    return TooDeep(ast_.nodes[id]);
   }
   if (++cost_ > max_cost_) return CostExceeded();
   return EvalNode(ast_.nodes[id], std::move(current));
@@ -404,15 +404,15 @@ absl::StatusOr<std::optional<bool>> Interpreter::CompareValues(
   return IsEqualOrError(node, ValueEqual(left, right, kMaxValueDepth));
 }
 
-absl::StatusOr<std::optional<bool>> Interpreter::CompareJson(
+absl::StatusOr<std::optional<bool>> Interpreter::CompareJsonSlow(
     const Node& node, const Json& left, const Json& right) {
+  const Type lt = TypeOf(left);
+  const Type rt = TypeOf(right);
   if (node.comparator == Comparator::kEq ||
       node.comparator == Comparator::kNe) {
     return IsEqualOrError(node, JsonEqualWithin(left, right, kMaxValueDepth));
   }
   std::partial_ordering order = std::partial_ordering::unordered;
-  const Type lt = TypeOf(left);
-  const Type rt = TypeOf(right);
   if (lt == Type::kNumber && rt == Type::kNumber) {
     order = CompareNumbers(left, right);
   } else if (lt == Type::kString && rt == Type::kString) {
@@ -445,45 +445,6 @@ absl::StatusOr<std::optional<bool>> Interpreter::IsEqualOrError(
   return (equality == Equality::kTrue) == (node.comparator == Comparator::kEq);
 }
 
-const Json* Interpreter::EvalPath(NodeId id, const Value& current) {
-  const Node& node = ast_.nodes[id];
-  // Eval() counts one unit per node and fails past kMaxEvalDepth; when that
-  // could happen here, Eval() must run instead to fail the same way.
-  auto fits = [&](int depth, int64_t nodes) {
-    return depth_ + depth <= kMaxEvalDepth && cost_ + nodes <= max_cost_;
-  };
-  switch (node.kind) {
-    case NodeKind::kField:
-      if (!fits(1, 1)) return nullptr;
-      cost_ += 1;
-      return MemberOrNull(current.json(), ast_.Name(node));
-    case NodeKind::kSubexpression: {
-      if (!node.field_chain) return nullptr;
-      // The chain node, then each step one level deeper.
-      const int64_t nodes = 1 + static_cast<int64_t>(node.args.size());
-      if (!fits(2, nodes)) return nullptr;
-      cost_ += nodes;
-      const Json* json = current.json();
-      for (NodeId step : node.args) {
-        json = MemberOrNull(json, ast_.Name(ast_.nodes[step]));
-      }
-      return json;
-    }
-    case NodeKind::kLiteral:
-      if (!fits(1, 1)) return nullptr;
-      cost_ += 1;
-      return &ast_.Literal(node);
-    case NodeKind::kIdentity: {
-      const Json* json = current.json();
-      if (json == nullptr || !fits(1, 1)) return nullptr;
-      cost_ += 1;
-      return json;
-    }
-    default:
-      return nullptr;
-  }
-}
-
 // IsTruthy(Eval(id, view of current)), without building the intermediate
 // values of &&, ||, ! and comparisons (filter conditions). Visits, counts
 // and fails exactly as Eval() would.
@@ -504,8 +465,7 @@ absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
   }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
-    return MakeError(ErrorKind::kLimitExceeded, node.column,
-                     "evaluation nests too deeply");
+    return TooDeep(node);
   }
   if (++cost_ > max_cost_) return CostExceeded();
   switch (node.kind) {

@@ -29,6 +29,10 @@
 
 namespace vigil::jmespath::internal {
 
+// Eval recursion is bounded by the tree depth (kMaxNestingDepth) plus the
+// nesting of expression references; this guard is defence in depth.
+inline constexpr int kMaxEvalDepth = 2 * kMaxNestingDepth + 16;
+
 class Interpreter {
  public:
   Interpreter(const Ast& ast, int64_t max_cost)
@@ -48,6 +52,7 @@ class Interpreter {
   // the tree. Returns null, having done nothing, when `id` is another kind,
   // is @ of a list, or Eval() would fail (depth or cost); otherwise counts
   // the nodes exactly as Eval() does.
+  // Inline: it is most of the work of filter conditions.
   const Json* EvalPath(NodeId id, const Value& current);
 
   // The value as Json: moves owned data, copies referenced data. Fails with
@@ -110,15 +115,34 @@ class Interpreter {
   absl::StatusOr<std::optional<bool>> CompareValues(const Node& node,
                                                     const Value& left,
                                                     const Value& right);
+  // Inline for the usual field-vs-literal cases (different types, or two
+  // strings, compared for equality); CompareJsonSlow() does the rest.
   static absl::StatusOr<std::optional<bool>> CompareJson(const Node& node,
                                                          const Json& left,
-                                                         const Json& right);
+                                                         const Json& right) {
+    if (node.comparator == Comparator::kEq ||
+        node.comparator == Comparator::kNe) {
+      const bool eq = node.comparator == Comparator::kEq;
+      const Type lt = TypeOf(left);
+      if (lt != TypeOf(right)) return !eq;
+      if (lt == Type::kString) {
+        return (*left.get_ptr<const std::string*>() ==
+                *right.get_ptr<const std::string*>()) == eq;
+      }
+    }
+    return CompareJsonSlow(node, left, right);
+  }
+  static absl::StatusOr<std::optional<bool>> CompareJsonSlow(const Node& node,
+                                                             const Json& left,
+                                                             const Json& right);
   static absl::StatusOr<std::optional<bool>> IsEqualOrError(const Node& node,
                                                             Equality equality);
   absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
   absl::Status CheckMaterializableWithin(const Value& value, int depth_left,
                                          bool borrowed);
+  // Out of line, so the hot callers do not build statuses inline.
   absl::Status CostExceeded() const;
+  static absl::Status TooDeep(const Node& node);
 
   const Ast& ast_;
   const int64_t max_cost_;
@@ -129,6 +153,45 @@ class Interpreter {
   std::forward_list<Json> pinned_json_;
   std::forward_list<std::vector<Value>> pinned_lists_;
 };
+
+inline const Json* Interpreter::EvalPath(NodeId id, const Value& current) {
+  const Node& node = ast_.nodes[id];
+  // Eval() counts one unit per node and fails past kMaxEvalDepth; when that
+  // could happen here, Eval() must run instead to fail the same way.
+  auto fits = [&](int depth, int64_t nodes) {
+    return depth_ + depth <= kMaxEvalDepth && cost_ + nodes <= max_cost_;
+  };
+  switch (node.kind) {
+    case NodeKind::kField:
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return MemberOrNull(current.json(), ast_.Name(node));
+    case NodeKind::kSubexpression: {
+      if (!node.field_chain) return nullptr;
+      // The chain node, then each step one level deeper.
+      const int64_t nodes = 1 + static_cast<int64_t>(node.args.size());
+      if (!fits(2, nodes)) return nullptr;
+      cost_ += nodes;
+      const Json* json = current.json();
+      for (NodeId step : node.args) {
+        json = MemberOrNull(json, ast_.Name(ast_.nodes[step]));
+      }
+      return json;
+    }
+    case NodeKind::kLiteral:
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return &ast_.Literal(node);
+    case NodeKind::kIdentity: {
+      const Json* json = current.json();
+      if (json == nullptr || !fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return json;
+    }
+    default:
+      return nullptr;
+  }
+}
 
 }  // namespace vigil::jmespath::internal
 

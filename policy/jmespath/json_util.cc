@@ -45,28 +45,6 @@ std::partial_ordering CompareIntDouble(absl::int128 i, double d) {
 
 }  // namespace
 
-Type TypeOf(const Json& value) {
-  switch (value.type()) {
-    case ValueT::boolean:
-      return Type::kBoolean;
-    case ValueT::number_integer:
-    case ValueT::number_unsigned:
-    case ValueT::number_float:
-      return Type::kNumber;
-    case ValueT::string:
-      return Type::kString;
-    case ValueT::array:
-      return Type::kArray;
-    case ValueT::object:
-      return Type::kObject;
-    case ValueT::null:
-    case ValueT::binary:
-    case ValueT::discarded:
-      return Type::kNull;
-  }
-  return Type::kNull;
-}
-
 absl::string_view TypeName(Type type) {
   switch (type) {
     case Type::kNull:
