@@ -16,9 +16,11 @@ using jmespath::Json;
 
 constexpr std::array<FunctionInfo, 6> kFunctions = {{
     {Function::kJmesPath, "JmesPath", 2, "JmesPath(json, query)"},
-    {Function::kJsonToClaimValue, "JsonToClaimValue", 1, "JsonToClaimValue(json)"},
+    {Function::kJsonToClaimValue, "JsonToClaimValue", 1,
+     "JsonToClaimValue(json)"},
     {Function::kIsSubsetOf, "IsSubsetOf", 2, "IsSubsetOf(set, set)"},
-    {Function::kAppendString, "AppendString", 2, "AppendString(string, string)"},
+    {Function::kAppendString, "AppendString", 2,
+     "AppendString(string, string)"},
     {Function::kNegateBool, "NegateBool", 1, "NegateBool(boolean)"},
     {Function::kContainsOnlyValue, "ContainsOnlyValue", 2,
      "ContainsOnlyValue(set, value)"},
@@ -42,9 +44,12 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 
 std::vector<Value> Members(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kSet: return v.set_members();
-    case Value::Kind::kEmpty: return {};
-    default: return {v};
+    case Value::Kind::kSet:
+      return v.set_members();
+    case Value::Kind::kEmpty:
+      return {};
+    default:
+      return {v};
   }
 }
 
@@ -111,9 +116,10 @@ absl::StatusOr<Value> SetMember(size_t i, const Json* e) {
   if (e == nullptr || e->is_object() || e->is_array() || e->is_null()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "array element ", i, " is ",
-        e == nullptr ? "an array"
-                     : (e->is_null() ? "null"
-                                     : (e->is_object() ? "an object" : "an array")),
+        e == nullptr
+            ? "an array"
+            : (e->is_null() ? "null"
+                            : (e->is_object() ? "an object" : "an array")),
         "; a set holds only booleans, integers and strings"));
   }
   absl::StatusOr<Value> m = ScalarFromJson(*e);
@@ -129,8 +135,7 @@ absl::StatusOr<Value> SetMember(size_t i, const Json* e) {
 absl::StatusOr<Value> JsonToValue(const Json& document) {
   if (document.is_null()) return Value();
   if (document.is_object()) {
-    return absl::InvalidArgumentError(
-        "a JSON object cannot be a claim value");
+    return absl::InvalidArgumentError("a JSON object cannot be a claim value");
   }
   if (document.is_array()) {
     std::vector<Value> members;
