@@ -167,12 +167,19 @@ class Evaluation {
       : program_(program), options_(options) {}
 
   absl::StatusOr<EvaluationResult> Run(const ClaimSet& input) {
+    // A claim per input claim and per creating firing; a type per input
+    // claim and rule at most. Room up front saves regrowing both.
+    const size_t rules = program_.sections[0].size() +
+                         program_.sections[1].size() +
+                         program_.sections[2].size();
     claims_.reserve(input.size() + 64);
+    by_type_.reserve(input.size() + rules);
     for (const Claim& c : input.claims()) {
       AddWorkClaim(&c.type, &c.issuer, c.value);
     }
 
     EvaluationResult result;
+    if (options_.explain) result.trace.reserve(rules);
     for (SectionKind section :
          {SectionKind::kConfiguration, SectionKind::kAuthorization}) {
       for (const internal::Rule& rule : Rules(section)) {

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace vigil::policy {
 namespace {
@@ -42,14 +43,16 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   return row[b.size()];
 }
 
-std::vector<Value> Members(const Value& v) {
+// The members of a Set, a scalar as its only member, none for Empty; a view
+// into `v` (no copies: sets are read once per call).
+absl::Span<const Value> Members(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::kSet:
       return v.set_members();
     case Value::Kind::kEmpty:
       return {};
     default:
-      return {v};
+      return absl::Span<const Value>(&v, 1);
   }
 }
 
@@ -165,8 +168,8 @@ absl::StatusOr<Value> JsonToValue(const jmespath::Result& document) {
 }
 
 absl::StatusOr<Value> IsSubsetOf(const Value& a, const Value& b) {
-  std::vector<Value> sub = Members(a);
-  std::vector<Value> super = Members(b);
+  absl::Span<const Value> sub = Members(a);
+  absl::Span<const Value> super = Members(b);
   for (const Value& m : sub) {
     if (std::find(super.begin(), super.end(), m) == super.end()) {
       return Value::Bool(false);
@@ -201,7 +204,7 @@ absl::StatusOr<Value> ContainsOnlyValue(const Value& set, const Value& v) {
     return absl::InvalidArgumentError(
         WrongKind(2, v, "a single Boolean, Integer or String"));
   }
-  std::vector<Value> members = Members(set);
+  absl::Span<const Value> members = Members(set);
   if (members.empty()) return Value::Bool(false);
   for (const Value& m : members) {
     if (!(m == v)) return Value::Bool(false);

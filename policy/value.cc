@@ -77,6 +77,14 @@ Value Value::JsonText(std::shared_ptr<const std::string> text,
 }
 
 Value Value::Set(std::vector<Value> members) {
+  Value v;
+  v.kind_ = Kind::kSet;
+  // Usually every member is a scalar already: keep the vector as it is.
+  if (std::all_of(members.begin(), members.end(),
+                  [](const Value& m) { return m.is_scalar(); })) {
+    v.set_ = std::make_shared<const std::vector<Value>>(std::move(members));
+    return v;
+  }
   std::vector<Value> flat;
   flat.reserve(members.size());
   for (Value& m : members) {
@@ -86,8 +94,6 @@ Value Value::Set(std::vector<Value> members) {
       flat.push_back(std::move(m));
     }
   }
-  Value v;
-  v.kind_ = Kind::kSet;
   v.set_ = std::make_shared<const std::vector<Value>>(std::move(flat));
   return v;
 }

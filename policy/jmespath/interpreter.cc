@@ -1,5 +1,6 @@
 #include "policy/jmespath/interpreter.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -329,6 +330,8 @@ absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node, Value current) {
   if (base.type() != Type::kArray) return Value();
   const size_t n = base.ArraySize();
   std::vector<Value> out;
+  // Filters mostly keep a few elements: room for them saves regrowing.
+  out.reserve(std::min<size_t>(n, 8));
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
     Value element = base.TakeElement(i);
