@@ -335,8 +335,10 @@ absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node, Value current) {
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
     Value element = base.TakeElement(i);
-    ASSIGN_OR_RETURN(const bool keep, EvalCondition(node.condition, element));
-    if (!keep) continue;
+    absl::Status error;
+    const Truth keep = EvalCondition(node.condition, element, &error);
+    if (keep == Truth::kError) return error;
+    if (keep != Truth::kTrue) continue;
     RETURN_IF_ERROR(
         AppendProjected(node.rhs, identity, std::move(element), &out));
   }
@@ -371,49 +373,71 @@ absl::StatusOr<Value> Interpreter::EvalMultiSelectHash(const Node& node,
 
 absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
                                                   Value current) {
-  ASSIGN_OR_RETURN(const std::optional<bool> result, Compare(node, current));
-  if (!result.has_value()) return Value();
-  return Value::Bool(*result);
+  absl::Status error;
+  switch (Compare(node, current, &error)) {
+    case Truth::kFalse:
+      return Value::Bool(false);
+    case Truth::kTrue:
+      return Value::Bool(true);
+    case Truth::kNull:
+      return Value();
+    case Truth::kError:
+      break;
+  }
+  return error;
 }
 
-// Comparator `node` on `current`: true or false, or nullopt for an ordering
-// whose operands are not both numbers or both strings (JMESPath: null).
-absl::StatusOr<std::optional<bool>> Interpreter::Compare(const Node& node,
-                                                         const Value& current) {
+// Comparator `node` on `current` (kNull for an ordering whose operands are
+// not both numbers or both strings: JMESPath's null).
+Interpreter::Truth Interpreter::Compare(const Node& node, const Value& current,
+                                        absl::Status* error) {
   // Most filter conditions compare a field (chain) with a literal: no Value
   // is built for them. Operands are evaluated left to right either way.
-  if (const Json* left = EvalPath(node.lhs, current)) {
+  const Json* left = EvalPath(node.lhs, current);
+  if (left != nullptr) {
     if (const Json* right = EvalPath(node.rhs, current)) {
-      return CompareJson(node, *left, *right);
+      return CompareJson(node, *left, *right, error);
     }
-    ASSIGN_OR_RETURN(Value right, Eval(node.rhs, current.View()));
-    return CompareValues(node, Value::Ref(*left), right);
   }
-  ASSIGN_OR_RETURN(Value left, Eval(node.lhs, current.View()));
-  ASSIGN_OR_RETURN(Value right, Eval(node.rhs, current.View()));
-  return CompareValues(node, left, right);
+  absl::StatusOr<Value> left_value =
+      left != nullptr ? Value::Ref(*left) : Eval(node.lhs, current.View());
+  if (!left_value.ok()) {
+    *error = left_value.status();
+    return Truth::kError;
+  }
+  absl::StatusOr<Value> right_value = Eval(node.rhs, current.View());
+  if (!right_value.ok()) {
+    *error = right_value.status();
+    return Truth::kError;
+  }
+  return CompareValues(node, *left_value, *right_value, error);
 }
 
-absl::StatusOr<std::optional<bool>> Interpreter::CompareValues(
-    const Node& node, const Value& left, const Value& right) {
+Interpreter::Truth Interpreter::CompareValues(const Node& node,
+                                              const Value& left,
+                                              const Value& right,
+                                              absl::Status* error) {
   if (left.json() != nullptr && right.json() != nullptr) {
-    return CompareJson(node, *left.json(), *right.json());
+    return CompareJson(node, *left.json(), *right.json(), error);
   }
   // An array operand: equal only to an equal array, never ordered.
   if (node.comparator != Comparator::kEq &&
       node.comparator != Comparator::kNe) {
-    return std::nullopt;
+    return Truth::kNull;
   }
-  return IsEqualOrError(node, ValueEqual(left, right, kMaxValueDepth));
+  return IsEqualOrError(node, ValueEqual(left, right, kMaxValueDepth), error);
 }
 
-absl::StatusOr<std::optional<bool>> Interpreter::CompareJsonSlow(
-    const Node& node, const Json& left, const Json& right) {
+Interpreter::Truth Interpreter::CompareJsonSlow(const Node& node,
+                                                const Json& left,
+                                                const Json& right,
+                                                absl::Status* error) {
   const Type lt = TypeOf(left);
   const Type rt = TypeOf(right);
   if (node.comparator == Comparator::kEq ||
       node.comparator == Comparator::kNe) {
-    return IsEqualOrError(node, JsonEqualWithin(left, right, kMaxValueDepth));
+    return IsEqualOrError(node, JsonEqualWithin(left, right, kMaxValueDepth),
+                          error);
   }
   std::partial_ordering order = std::partial_ordering::unordered;
   if (lt == Type::kNumber && rt == Type::kNumber) {
@@ -422,37 +446,40 @@ absl::StatusOr<std::optional<bool>> Interpreter::CompareJsonSlow(
     order = *left.get_ptr<const std::string*>() <=>
             *right.get_ptr<const std::string*>();
   } else {
-    return std::nullopt;
+    return Truth::kNull;
   }
   switch (node.comparator) {
     case Comparator::kLt:
-      return order < 0;
+      return TruthOf(order < 0);
     case Comparator::kLte:
-      return order <= 0;
+      return TruthOf(order <= 0);
     case Comparator::kGt:
-      return order > 0;
+      return TruthOf(order > 0);
     case Comparator::kGte:
-      return order >= 0;
+      return TruthOf(order >= 0);
     default:
-      return false;
+      return Truth::kFalse;
   }
 }
 
 // The result of `==` or `!=` (`node`) given the operands' equality.
-absl::StatusOr<std::optional<bool>> Interpreter::IsEqualOrError(
-    const Node& node, Equality equality) {
+Interpreter::Truth Interpreter::IsEqualOrError(const Node& node,
+                                               Equality equality,
+                                               absl::Status* error) {
   if (equality == Equality::kTooDeep) {
-    return MakeError(ErrorKind::kLimitExceeded, node.column,
-                     "compared values nest deeper than kMaxValueDepth");
+    *error = MakeError(ErrorKind::kLimitExceeded, node.column,
+                       "compared values nest deeper than kMaxValueDepth");
+    return Truth::kError;
   }
-  return (equality == Equality::kTrue) == (node.comparator == Comparator::kEq);
+  return TruthOf((equality == Equality::kTrue) ==
+                 (node.comparator == Comparator::kEq));
 }
 
-// IsTruthy(Eval(id, view of current)), without building the intermediate
-// values of &&, ||, ! and comparisons (filter conditions). Visits, counts
-// and fails exactly as Eval() would.
-absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
-                                                const Value& current) {
+// IsTruthy(Eval(id, view of current)) as kTrue/kFalse, without building the
+// intermediate values of &&, ||, ! and comparisons (filter conditions).
+// Visits, counts and fails exactly as Eval() would.
+Interpreter::Truth Interpreter::EvalCondition(NodeId id, const Value& current,
+                                              absl::Status* error) {
   const Node& node = ast_.nodes[id];
   switch (node.kind) {
     case NodeKind::kAnd:
@@ -461,31 +488,42 @@ absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
     case NodeKind::kComparator:
       break;
     default: {
-      if (const Json* json = EvalPath(id, current)) return IsTruthy(*json);
-      ASSIGN_OR_RETURN(Value value, Eval(id, current.View()));
-      return IsTruthy(value);
+      if (const Json* json = EvalPath(id, current)) {
+        return TruthOf(IsTruthy(*json));
+      }
+      absl::StatusOr<Value> value = Eval(id, current.View());
+      if (!value.ok()) {
+        *error = value.status();
+        return Truth::kError;
+      }
+      return TruthOf(IsTruthy(*value));
     }
   }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
-    return TooDeep(node);
+    *error = TooDeep(node);
+    return Truth::kError;
   }
-  if (++cost_ > max_cost_) return CostExceeded();
+  if (++cost_ > max_cost_) {
+    *error = CostExceeded();
+    return Truth::kError;
+  }
   switch (node.kind) {
     case NodeKind::kAnd:
     case NodeKind::kOr: {
-      ASSIGN_OR_RETURN(const bool left, EvalCondition(node.lhs, current));
-      if (left == (node.kind == NodeKind::kOr)) return left;
-      return EvalCondition(node.rhs, current);
+      const Truth left = EvalCondition(node.lhs, current, error);
+      if (left == Truth::kError) return left;
+      if ((left == Truth::kTrue) == (node.kind == NodeKind::kOr)) return left;
+      return EvalCondition(node.rhs, current, error);
     }
     case NodeKind::kNot: {
-      ASSIGN_OR_RETURN(const bool operand, EvalCondition(node.lhs, current));
-      return !operand;
+      const Truth operand = EvalCondition(node.lhs, current, error);
+      if (operand == Truth::kError) return operand;
+      return TruthOf(operand != Truth::kTrue);
     }
     default: {
-      ASSIGN_OR_RETURN(const std::optional<bool> result,
-                       Compare(node, current));
-      return result.value_or(false);
+      const Truth result = Compare(node, current, error);
+      return result == Truth::kNull ? Truth::kFalse : result;
     }
   }
 }

@@ -109,34 +109,41 @@ class Interpreter {
   absl::StatusOr<Value> EvalMultiSelectList(const Node& node, Value current);
   absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
   absl::StatusOr<Value> EvalComparator(const Node& node, Value current);
-  absl::StatusOr<bool> EvalCondition(NodeId id, const Value& current);
-  absl::StatusOr<std::optional<bool>> Compare(const Node& node,
-                                              const Value& current);
-  absl::StatusOr<std::optional<bool>> CompareValues(const Node& node,
-                                                    const Value& left,
-                                                    const Value& right);
+  // The outcome of a filter condition or a comparison. Conditions run once
+  // per array element, so they return this in a register, with any error in
+  // an out-parameter, rather than a StatusOr in memory (whose narrow stores
+  // and wide reloads stalled every comparison).
+  enum class Truth : uint8_t {
+    kFalse,
+    kTrue,
+    kNull,   // an ordering of values that are not both numbers or strings
+    kError,  // *error says why
+  };
+  static Truth TruthOf(bool b) { return b ? Truth::kTrue : Truth::kFalse; }
+  Truth EvalCondition(NodeId id, const Value& current, absl::Status* error);
+  Truth Compare(const Node& node, const Value& current, absl::Status* error);
+  static Truth CompareValues(const Node& node, const Value& left,
+                             const Value& right, absl::Status* error);
   // Inline for the usual field-vs-literal cases (different types, or two
   // strings, compared for equality); CompareJsonSlow() does the rest.
-  static absl::StatusOr<std::optional<bool>> CompareJson(const Node& node,
-                                                         const Json& left,
-                                                         const Json& right) {
+  static Truth CompareJson(const Node& node, const Json& left,
+                           const Json& right, absl::Status* error) {
     if (node.comparator == Comparator::kEq ||
         node.comparator == Comparator::kNe) {
       const bool eq = node.comparator == Comparator::kEq;
       const Type lt = TypeOf(left);
-      if (lt != TypeOf(right)) return !eq;
+      if (lt != TypeOf(right)) return TruthOf(!eq);
       if (lt == Type::kString) {
-        return (*left.get_ptr<const std::string*>() ==
-                *right.get_ptr<const std::string*>()) == eq;
+        return TruthOf((*left.get_ptr<const std::string*>() ==
+                        *right.get_ptr<const std::string*>()) == eq);
       }
     }
-    return CompareJsonSlow(node, left, right);
+    return CompareJsonSlow(node, left, right, error);
   }
-  static absl::StatusOr<std::optional<bool>> CompareJsonSlow(const Node& node,
-                                                             const Json& left,
-                                                             const Json& right);
-  static absl::StatusOr<std::optional<bool>> IsEqualOrError(const Node& node,
-                                                            Equality equality);
+  static Truth CompareJsonSlow(const Node& node, const Json& left,
+                               const Json& right, absl::Status* error);
+  static Truth IsEqualOrError(const Node& node, Equality equality,
+                              absl::Status* error);
   absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
   absl::Status CheckMaterializableWithin(const Value& value, int depth_left,
                                          bool borrowed);
