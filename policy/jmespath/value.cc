@@ -19,7 +19,7 @@ Value Value::ElementView(size_t i) const {
   return Ref((*json())[i]);
 }
 
-Value Value::TakeElement(size_t i) {
+Value Value::TakeOtherElement(size_t i) {
   switch (rep_) {
     case Rep::kJsonRef:
       return Ref((*json_ref_)[i]);

@@ -75,11 +75,7 @@ class Value {
   // Null.
   Value() : rep_(Rep::kJsonRef), json_ref_(&NullJson()) {}
 
-  static Value Ref(const Json& json) {
-    Value v;
-    v.json_ref_ = &json;
-    return v;
-  }
+  static Value Ref(const Json& json) { return Value(&json); }
   static Value Own(Json json) {
     Value v;
     v.rep_ = Rep::kJson;
@@ -170,7 +166,14 @@ class Value {
   Value ElementView(size_t i) const;
   // Element i, moved out of an owned array or referenced from a borrowed one.
   // Each element may be taken once.
-  Value TakeElement(size_t i);
+  Value TakeElement(size_t i) {
+    // Inline for borrowed arrays (the document): filters and projections
+    // take every element.
+    if (rep_ == Rep::kJsonRef) {
+      return Ref((*json_ref_->get_ptr<const Json::array_t*>())[i]);
+    }
+    return TakeOtherElement(i);
+  }
 
   // Object member `name`, moved out (owned) or referenced; null if this is
   // not an object or has no such member.
@@ -182,6 +185,9 @@ class Value {
 
  private:
   enum class Rep : uint8_t { kJsonRef, kJson, kListRef, kList };
+
+  explicit Value(const Json* ref) : rep_(Rep::kJsonRef), json_ref_(ref) {}
+  Value TakeOtherElement(size_t i);
 
   // Inline for the common borrowed case; destroying owned data is not.
   void Destroy() {
