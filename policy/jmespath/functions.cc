@@ -230,11 +230,15 @@ bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
   while (true) {
     // ASCII on both sides (file paths, GUIDs): no decoding needed, and a
     // tight loop over local offsets (DecodeUtf8 takes i and j by address).
+    // Raw pointers: absl's hardened string_view::operator[] bounds-checks
+    // every byte.
     const size_t n = std::min(a.size() - i, b.size() - j);
+    const unsigned char* pa = reinterpret_cast<const unsigned char*>(a.data());
+    const unsigned char* pb = reinterpret_cast<const unsigned char*>(b.data());
     size_t k = 0;
     for (; k < n; ++k) {
-      const unsigned char ca = static_cast<unsigned char>(a[i + k]);
-      const unsigned char cb = static_cast<unsigned char>(b[j + k]);
+      const unsigned char ca = pa[i + k];
+      const unsigned char cb = pb[j + k];
       if ((ca | cb) >= 0x80) break;
       if (ca != cb && SimpleFold(ca) != SimpleFold(cb)) return false;
     }
