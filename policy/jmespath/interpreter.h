@@ -17,7 +17,6 @@
 
 #include <cstdint>
 #include <forward_list>
-#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
