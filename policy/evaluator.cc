@@ -5,8 +5,11 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "common/status_macros.h"
 #include "policy/functions.h"
 #include "policy/jmespath/jmespath.h"
@@ -23,11 +26,23 @@ using jmespath::Json;
 
 constexpr size_t kTraceStringLimit = 200;
 
+constexpr uint32_t kNoClaim = ~uint32_t{0};
+
+// A claim during evaluation. `type` and `issuer` point into the input
+// ClaimSet, into Evaluation::created_types_ or at PolicyIssuer(), all of
+// which outlive the evaluation, so claims cost no string copies.
 struct WorkClaim {
-  std::string type;
-  std::string issuer;
+  const std::string* type;
+  const std::string* issuer;
   Value value;
+  uint32_t next_of_type = kNoClaim;  // the next claim of the same type
 };
+
+const std::string& PolicyIssuer() {
+  static const std::string* const kIssuer =
+      new std::string(kIssuerAttestationPolicy);
+  return *kIssuer;
+}
 
 // Claims of one output channel (issued or property), merged by type.
 class OutputAccumulator {
@@ -79,12 +94,18 @@ bool CompareScalar(const Value& a, CompareOp op, const Value& b) {
     int64_t x = a.int_value();
     int64_t y = b.int_value();
     switch (op) {
-      case CompareOp::kEq: return x == y;
-      case CompareOp::kNe: return x != y;
-      case CompareOp::kLt: return x < y;
-      case CompareOp::kLe: return x <= y;
-      case CompareOp::kGt: return x > y;
-      case CompareOp::kGe: return x >= y;
+      case CompareOp::kEq:
+        return x == y;
+      case CompareOp::kNe:
+        return x != y;
+      case CompareOp::kLt:
+        return x < y;
+      case CompareOp::kLe:
+        return x <= y;
+      case CompareOp::kGt:
+        return x > y;
+      case CompareOp::kGe:
+        return x >= y;
     }
     return false;
   }
@@ -93,22 +114,27 @@ bool CompareScalar(const Value& a, CompareOp op, const Value& b) {
   return false;  // ordering applies to integers only
 }
 
-bool CompareString(absl::string_view actual, CompareOp op, const Value& operand) {
+bool CompareString(absl::string_view actual, CompareOp op,
+                   const Value& operand) {
   if (operand.kind() != Value::Kind::kString) return false;
   if (op == CompareOp::kEq) return actual == operand.string_value();
   if (op == CompareOp::kNe) return actual != operand.string_value();
   return false;
 }
 
-bool PropertyMatches(const WorkClaim& claim, const internal::PropertyCondition& p,
+bool PropertyMatches(const WorkClaim& claim,
+                     const internal::PropertyCondition& p,
                      const Value& operand) {
   switch (p.property) {
-    case Property::kType: return CompareString(claim.type, p.op, operand);
-    case Property::kIssuer: return CompareString(claim.issuer, p.op, operand);
+    case Property::kType:
+      return CompareString(*claim.type, p.op, operand);
+    case Property::kIssuer:
+      return CompareString(*claim.issuer, p.op, operand);
     case Property::kValueType:
       if (claim.value.kind() == Value::Kind::kSet) {
         for (const Value& m : claim.value.set_members()) {
-          if (CompareString(Value::KindName(m.kind()), p.op, operand)) return true;
+          if (CompareString(Value::KindName(m.kind()), p.op, operand))
+            return true;
         }
         return false;
       }
@@ -129,8 +155,8 @@ bool PropertyMatches(const WorkClaim& claim, const internal::PropertyCondition& 
 Json TraceValue(const Value& v) {
   if (v.kind() == Value::Kind::kString &&
       v.string_value().size() > kTraceStringLimit) {
-    return Json(absl::StrCat(v.string_value().substr(0, kTraceStringLimit),
-                             "..."));
+    return Json(
+        absl::StrCat(v.string_value().substr(0, kTraceStringLimit), "..."));
   }
   return v.ToJson();
 }
@@ -141,12 +167,21 @@ class Evaluation {
       : program_(program), options_(options) {}
 
   absl::StatusOr<EvaluationResult> Run(const ClaimSet& input) {
+    // A claim per input claim and per creating firing; a type per input
+    // claim and rule at most. Room up front saves regrowing both.
+    const size_t rules = program_.sections[0].size() +
+                         program_.sections[1].size() +
+                         program_.sections[2].size();
     claims_.reserve(input.size() + 64);
-    for (const Claim& c : input.claims()) AddWorkClaim(c.type, c.issuer, c.value);
+    by_type_.reserve(input.size() + rules);
+    for (const Claim& c : input.claims()) {
+      AddWorkClaim(&c.type, &c.issuer, c.value);
+    }
 
     EvaluationResult result;
-    for (SectionKind section : {SectionKind::kConfiguration,
-                                SectionKind::kAuthorization}) {
+    if (options_.explain) result.trace.reserve(rules);
+    for (SectionKind section :
+         {SectionKind::kConfiguration, SectionKind::kAuthorization}) {
       for (const internal::Rule& rule : Rules(section)) {
         RETURN_IF_ERROR(RunRule(rule, &result.trace));
       }
@@ -154,8 +189,8 @@ class Evaluation {
     if (!denies_.empty()) {
       result.permitted = false;
       result.deciding_rule = denies_.front();
-      result.reason = absl::StrCat("deny() at ", denies_.front().ToString(),
-                                   " fired");
+      result.reason =
+          absl::StrCat("deny() at ", denies_.front().ToString(), " fired");
     } else if (!permits_.empty()) {
       result.permitted = true;
       result.deciding_rule = permits_.front();
@@ -191,129 +226,177 @@ class Evaluation {
     return program_.sections[static_cast<size_t>(kind)];
   }
 
-  void AddWorkClaim(const std::string& type, const std::string& issuer,
+  // `type` and `issuer` must outlive the evaluation (see WorkClaim).
+  void AddWorkClaim(const std::string* type, const std::string* issuer,
                     const Value& value) {
-    uint32_t index = static_cast<uint32_t>(claims_.size());
+    const uint32_t index = static_cast<uint32_t>(claims_.size());
     claims_.push_back(WorkClaim{type, issuer, value});
-    by_type_[type].push_back(index);
+    auto [it, inserted] = by_type_.try_emplace(*type, TypeChain{index, index});
+    if (!inserted) {
+      claims_[it->second.last].next_of_type = index;
+      it->second.last = index;
+    }
   }
 
-  absl::Status RuleError(const internal::Rule& rule, const absl::Status& cause) {
+  // Calls `visit` on each claim of `type` below `limit`, in claim order,
+  // until it returns false.
+  template <typename Visit>
+  void ForEachOfType(absl::string_view type, size_t limit, Visit visit) const {
+    auto it = by_type_.find(type);
+    if (it == by_type_.end()) return;
+    for (uint32_t index = it->second.first; index != kNoClaim && index < limit;
+         index = claims_[index].next_of_type) {
+      if (!visit(index)) return;
+    }
+  }
+
+  // The same for the claims condition `c` can match: those of its literal
+  // type, or all.
+  template <typename Visit>
+  void ForEachCandidate(const internal::Condition& c, size_t limit,
+                        Visit visit) const {
+    if (c.type_key.has_value()) return ForEachOfType(*c.type_key, limit, visit);
+    for (uint32_t index = 0; index < limit; ++index) {
+      if (!visit(index)) return;
+    }
+  }
+
+  absl::Status RuleError(const internal::Rule& rule,
+                         const absl::Status& cause) {
     return absl::Status(
         cause.code(),
-        absl::StrCat(program_.source->name(), ":", rule.location.ToString(), ": ",
-                     ast::SectionName(rule.section), " rule failed: ",
-                     cause.message()));
+        absl::StrCat(program_.source->name(), ":", rule.location.ToString(),
+                     ": ", ast::SectionName(rule.section),
+                     " rule failed: ", cause.message()));
   }
 
-  absl::Status RunRule(const internal::Rule& rule, std::vector<RuleTrace>* trace) {
+  absl::Status RunRule(const internal::Rule& rule,
+                       std::vector<RuleTrace>* trace) {
     current_rule_ = &rule;
     current_limit_ = claims_.size();
-    std::vector<int> binding(rule.slot_names.size(), -1);
-    std::vector<std::vector<int>> firings;
+    const size_t slots = rule.slot_names.size();
+    binding_.assign(slots, -1);
+    firings_.clear();
+    firing_count_ = 0;
     size_t deepest = 0;
-    absl::Status joined = Join(rule, 0, claims_.size(), &binding, &firings, &deepest);
+    absl::Status joined = Join(rule, 0, claims_.size(), &deepest);
     if (!joined.ok()) return RuleError(rule, joined);
+    auto firing = [&](size_t i) {
+      return absl::Span<const int>(firings_.data() + i * slots, slots);
+    };
 
     RuleTrace t;
     if (options_.explain) {
       t.section = rule.section;
       t.location = rule.location;
       t.text = rule.text;
-      t.outcome = firings.empty() ? RuleTrace::Outcome::kNotFired
-                                  : RuleTrace::Outcome::kFired;
-      if (firings.empty() && deepest < rule.conditions.size()) {
+      t.outcome = firing_count_ == 0 ? RuleTrace::Outcome::kNotFired
+                                     : RuleTrace::Outcome::kFired;
+      if (firing_count_ == 0 && deepest < rule.conditions.size()) {
         const internal::Condition& c = rule.conditions[deepest];
         t.unmatched_condition = static_cast<int>(deepest);
         t.unmatched_location = program_.source->Location(c.offset);
         t.unmatched_text = c.text;
         t.unmatched_is_absence = c.negated;
       }
-      for (const std::vector<int>& f : firings) {
+      for (size_t i = 0; i < firing_count_; ++i) {
+        absl::Span<const int> f = firing(i);
         std::vector<TraceBinding> bound;
+        bound.reserve(f.size());
         for (size_t s = 0; s < f.size(); ++s) {
           const WorkClaim& c = claims_[f[s]];
-          bound.push_back(TraceBinding{rule.slot_names[s], c.type, c.issuer, c.value});
+          bound.push_back(
+              TraceBinding{rule.slot_names[s], *c.type, *c.issuer, c.value});
         }
         t.firings.push_back(std::move(bound));
       }
     }
-    for (const std::vector<int>& f : firings) {
-      absl::Status fired = Fire(rule, f);
+    for (size_t i = 0; i < firing_count_; ++i) {
+      absl::Status fired = Fire(rule, firing(i));
       if (!fired.ok()) return RuleError(rule, fired);
     }
     if (options_.explain) trace->push_back(std::move(t));
     return absl::OkStatus();
   }
 
-  // The natural join of conditions [ci, end) given the claims bound so far;
-  // only claims [0, limit) (those present when the rule started) take part.
+  // The natural join of conditions [ci, end) given the claims bound so far
+  // (binding_); only claims [0, limit) (those present when the rule started)
+  // take part. Each complete binding is appended to firings_.
   absl::Status Join(const internal::Rule& rule, size_t ci, size_t limit,
-                    std::vector<int>* binding,
-                    std::vector<std::vector<int>>* firings, size_t* deepest) {
+                    size_t* deepest) {
     if (ci == rule.conditions.size()) {
-      if (static_cast<int64_t>(firings->size()) >= options_.max_bindings) {
+      if (static_cast<int64_t>(firing_count_) >= options_.max_bindings) {
         return absl::ResourceExhaustedError(
             absl::StrCat("more than ", options_.max_bindings,
                          " bindings of the rule's conditions"));
       }
-      firings->push_back(*binding);
+      firings_.insert(firings_.end(), binding_.begin(), binding_.end());
+      ++firing_count_;
       return absl::OkStatus();
     }
     *deepest = std::max(*deepest, ci);
     const internal::Condition& c = rule.conditions[ci];
-    std::vector<Value> operands;
-    operands.reserve(c.properties.size());
-    for (const internal::PropertyCondition& p : c.properties) {
-      if (p.operand.kind == internal::Expr::Kind::kLiteral) {
-        operands.push_back(p.operand.literal);
-      } else {
-        ASSIGN_OR_RETURN(Value v, Eval(p.operand, *binding));
-        operands.push_back(std::move(v));
-      }
-    }
+    Operands operands;
+    RETURN_IF_ERROR(EvalOperands(c, binding_, &operands));
     auto matches = [&](uint32_t index) {
-      const WorkClaim& claim = claims_[index];
-      for (size_t i = 0; i < c.properties.size(); ++i) {
-        if (!PropertyMatches(claim, c.properties[i], operands[i])) return false;
-      }
-      return true;
-    };
-    const std::vector<uint32_t>* candidates = nullptr;
-    if (c.type_key.has_value()) {
-      auto it = by_type_.find(*c.type_key);
-      static const std::vector<uint32_t> kNone;
-      candidates = it == by_type_.end() ? &kNone : &it->second;
-    }
-    size_t count = candidates ? candidates->size() : limit;
-    auto index_at = [&](size_t i) -> uint32_t {
-      return candidates ? (*candidates)[i] : static_cast<uint32_t>(i);
+      return Matches(claims_[index], c, operands.values);
     };
     if (c.negated || c.slot < 0) {
       bool any = false;
-      for (size_t i = 0; i < count; ++i) {
-        uint32_t index = index_at(i);
-        if (index >= limit) break;
-        if (matches(index)) {
-          any = true;
-          break;
-        }
-      }
+      ForEachCandidate(c, limit, [&](uint32_t index) {
+        any = matches(index);
+        return !any;
+      });
       if (any == c.negated) return absl::OkStatus();
-      return Join(rule, ci + 1, limit, binding, firings, deepest);
+      return Join(rule, ci + 1, limit, deepest);
     }
-    for (size_t i = 0; i < count; ++i) {
-      uint32_t index = index_at(i);
-      if (index >= limit) break;
-      if (!matches(index)) continue;
-      (*binding)[c.slot] = static_cast<int>(index);
-      RETURN_IF_ERROR(Join(rule, ci + 1, limit, binding, firings, deepest));
+    absl::Status status;
+    ForEachCandidate(c, limit, [&](uint32_t index) {
+      if (!matches(index)) return true;
+      binding_[c.slot] = static_cast<int>(index);
+      status = Join(rule, ci + 1, limit, deepest);
+      return status.ok();
+    });
+    binding_[c.slot] = -1;
+    return status;
+  }
+
+  // The operands of a condition's property tests: literals in place, the
+  // others evaluated into `storage`.
+  struct Operands {
+    absl::InlinedVector<const Value*, 4> values;
+    absl::InlinedVector<Value, 2> storage;
+  };
+  absl::Status EvalOperands(const internal::Condition& c,
+                            absl::Span<const int> binding, Operands* out) {
+    size_t computed = 0;
+    for (const internal::PropertyCondition& p : c.properties) {
+      if (p.operand.kind != internal::Expr::Kind::kLiteral) ++computed;
     }
-    (*binding)[c.slot] = -1;
+    out->storage.resize(computed);  // no reallocation below: stable pointers
+    out->values.reserve(c.properties.size());
+    size_t next = 0;
+    for (const internal::PropertyCondition& p : c.properties) {
+      if (p.operand.kind == internal::Expr::Kind::kLiteral) {
+        out->values.push_back(&p.operand.literal);
+        continue;
+      }
+      Value& v = out->storage[next++];
+      ASSIGN_OR_RETURN(v, Eval(p.operand, binding));
+      out->values.push_back(&v);
+    }
     return absl::OkStatus();
   }
 
-  absl::Status Fire(const internal::Rule& rule, const std::vector<int>& binding) {
+  static bool Matches(const WorkClaim& claim, const internal::Condition& c,
+                      absl::Span<const Value* const> operands) {
+    for (size_t i = 0; i < c.properties.size(); ++i) {
+      if (!PropertyMatches(claim, c.properties[i], *operands[i])) return false;
+    }
+    return true;
+  }
+
+  absl::Status Fire(const internal::Rule& rule, absl::Span<const int> binding) {
     const internal::Action& a = rule.action;
     switch (a.kind) {
       case ActionKind::kPermit:
@@ -325,7 +408,7 @@ class Evaluation {
       default:
         break;
     }
-    std::string type;
+    const std::string* type = nullptr;
     Value value;
     if (a.claim_slot >= 0) {
       const WorkClaim& c = claims_[binding[a.claim_slot]];
@@ -334,7 +417,7 @@ class Evaluation {
       if (a.kind != ActionKind::kAdd && value.read_only()) {
         return absl::InvalidArgumentError(absl::StrCat(
             ast::ActionName(a.kind), "(claim=", rule.slot_names[a.claim_slot],
-            "): claim '", type,
+            "): claim '", *type,
             "' is read-only; copy its value instead (type=\"...\", value=",
             rule.slot_names[a.claim_slot], ".value)"));
       }
@@ -342,11 +425,14 @@ class Evaluation {
       ASSIGN_OR_RETURN(Value t, Eval(a.type, binding));
       if (t.kind() != Value::Kind::kString || t.string_value().empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(ast::ActionName(a.kind), "(): type must be a non-empty "
-                         "String, got ", Value::KindName(t.kind()), " ",
-                         t.DebugString()));
+            absl::StrCat(ast::ActionName(a.kind),
+                         "(): type must be a non-empty "
+                         "String, got ",
+                         Value::KindName(t.kind()), " ", t.DebugString()));
       }
-      type = t.string_value();
+      // Kept alive with the evaluation, as the claim's type may point at it.
+      created_types_.push_back(t.shared_string());
+      type = created_types_.back().get();
       ASSIGN_OR_RETURN(value, Eval(a.value, binding));
     }
     if (value.is_empty() ||
@@ -354,13 +440,12 @@ class Evaluation {
       return absl::OkStatus();  // adding an empty claim is a no-op (§1.5)
     }
     if (a.value_type.has_value()) {
-      bool ok = value.kind() == Value::Kind::kSet
-                    ? std::all_of(value.set_members().begin(),
-                                  value.set_members().end(),
-                                  [&](const Value& m) {
-                                    return m.kind() == *a.value_type;
-                                  })
-                    : value.kind() == *a.value_type;
+      bool ok =
+          value.kind() == Value::Kind::kSet
+              ? std::all_of(
+                    value.set_members().begin(), value.set_members().end(),
+                    [&](const Value& m) { return m.kind() == *a.value_type; })
+              : value.kind() == *a.value_type;
       if (!ok) {
         return absl::InvalidArgumentError(absl::StrCat(
             ast::ActionName(a.kind), "(): value ", value.DebugString(),
@@ -368,18 +453,18 @@ class Evaluation {
       }
     }
     if (a.kind == ActionKind::kIssueProperty) {
-      std::string problem = CheckPropertyValue(type, value);
+      std::string problem = CheckPropertyValue(*type, value);
       if (!problem.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("issueproperty(): ", problem));
       }
-      ApplyProperty(type, value, &properties_);
-      properties_out_.Add(type, value);
+      ApplyProperty(*type, value, &properties_);
+      properties_out_.Add(*type, value);
     } else if (a.kind == ActionKind::kIssue) {
-      issued_.Add(type, value);
+      issued_.Add(*type, value);
     }
-    if (!HasPolicyClaim(type, value)) {
-      AddWorkClaim(type, std::string(kIssuerAttestationPolicy), value);
+    if (!HasPolicyClaim(*type, value)) {
+      AddWorkClaim(type, &PolicyIssuer(), value);
     }
     return absl::OkStatus();
   }
@@ -387,13 +472,13 @@ class Evaluation {
   // Whether the policy already created this very claim (same type and
   // value); creating it again adds nothing to the claim set.
   bool HasPolicyClaim(const std::string& type, const Value& value) const {
-    auto it = by_type_.find(type);
-    if (it == by_type_.end()) return false;
-    for (uint32_t index : it->second) {
+    bool found = false;
+    ForEachOfType(type, claims_.size(), [&](uint32_t index) {
       const WorkClaim& c = claims_[index];
-      if (c.issuer == kIssuerAttestationPolicy && c.value == value) return true;
-    }
-    return false;
+      found = *c.issuer == kIssuerAttestationPolicy && c.value == value;
+      return !found;
+    });
+    return found;
   }
 
   // The members of every claim that matches the condition binding `slot`
@@ -401,58 +486,49 @@ class Evaluation {
   // `c.value` means the whole set of claims of that type, e.g. both adds of
   // `vsmEnabledSet` in maa-spec.md §2.3 (§3.1: "VSM_REQUIRED ∪
   // MANDATORY_ENFORCEMENT").
-  absl::StatusOr<Value> SetOf(int slot, const std::vector<int>& binding) {
+  absl::StatusOr<Value> SetOf(int slot, absl::Span<const int> binding) {
     const internal::Rule& rule = *current_rule_;
     const internal::Condition& c = rule.conditions[rule.slot_condition[slot]];
-    std::vector<Value> operands;
-    for (const internal::PropertyCondition& p : c.properties) {
-      ASSIGN_OR_RETURN(Value v, Eval(p.operand, binding));
-      operands.push_back(std::move(v));
-    }
+    Operands operands;
+    RETURN_IF_ERROR(EvalOperands(c, binding, &operands));
     std::vector<Value> members;
     bool read_only = false;
-    auto consider = [&](uint32_t index) {
+    ForEachCandidate(c, current_limit_, [&](uint32_t index) {
       const WorkClaim& claim = claims_[index];
-      for (size_t i = 0; i < c.properties.size(); ++i) {
-        if (!PropertyMatches(claim, c.properties[i], operands[i])) return;
+      if (Matches(claim, c, operands.values)) {
+        members.push_back(claim.value);
+        read_only = read_only || claim.value.read_only();
       }
-      members.push_back(claim.value);
-      read_only = read_only || claim.value.read_only();
-    };
-    if (c.type_key.has_value()) {
-      auto it = by_type_.find(*c.type_key);
-      if (it != by_type_.end()) {
-        for (uint32_t index : it->second) {
-          if (index < current_limit_) consider(index);
-        }
-      }
-    } else {
-      for (uint32_t index = 0; index < current_limit_; ++index) consider(index);
-    }
+      return true;
+    });
     Value set = Value::Set(std::move(members));
     set.set_read_only(read_only);
     return set;
   }
 
-  absl::StatusOr<Value> Eval(const internal::Expr& e, const std::vector<int>& binding) {
+  absl::StatusOr<Value> Eval(const internal::Expr& e,
+                             absl::Span<const int> binding) {
     switch (e.kind) {
       case internal::Expr::Kind::kLiteral:
         return e.literal;
       case internal::Expr::Kind::kPropertyRef: {
         const WorkClaim& c = claims_[binding[e.slot]];
         switch (e.property) {
-          case Property::kType: return Value::String(c.type);
-          case Property::kIssuer: return Value::String(c.issuer);
+          case Property::kType:
+            return Value::String(*c.type);
+          case Property::kIssuer:
+            return Value::String(*c.issuer);
           case Property::kValueType:
             return Value::String(std::string(Value::KindName(c.value.kind())));
-          case Property::kValue: return c.value;
+          case Property::kValue:
+            return c.value;
         }
         return Value();
       }
       case internal::Expr::Kind::kCall:
         break;
     }
-    std::vector<Value> args;
+    absl::InlinedVector<Value, 2> args;  // every function has one or two
     args.reserve(e.args.size());
     for (size_t i = 0; i < e.args.size(); ++i) {
       const internal::Expr& arg = e.args[i];
@@ -478,19 +554,25 @@ class Evaluation {
                      result.status().message()));
   }
 
-  absl::StatusOr<Value> Call(const internal::Expr& e, const std::vector<Value>& args) {
+  absl::StatusOr<Value> Call(const internal::Expr& e,
+                             absl::Span<const Value> args) {
     switch (e.function) {
-      case Function::kJmesPath: return CallJmesPath(e, args[0], args[1]);
+      case Function::kJmesPath:
+        return CallJmesPath(e, args[0], args[1]);
       case Function::kJsonToClaimValue: {
         ASSIGN_OR_RETURN(jmespath::Result doc, Document(args[0], 1));
         ASSIGN_OR_RETURN(Value v, JsonToValue(doc));
         v.set_read_only(args[0].read_only());
         return v;
       }
-      case Function::kIsSubsetOf: return IsSubsetOf(args[0], args[1]);
-      case Function::kAppendString: return AppendString(args[0], args[1]);
-      case Function::kNegateBool: return NegateBool(args[0]);
-      case Function::kContainsOnlyValue: return ContainsOnlyValue(args[0], args[1]);
+      case Function::kIsSubsetOf:
+        return IsSubsetOf(args[0], args[1]);
+      case Function::kAppendString:
+        return AppendString(args[0], args[1]);
+      case Function::kNegateBool:
+        return NegateBool(args[0]);
+      case Function::kContainsOnlyValue:
+        return ContainsOnlyValue(args[0], args[1]);
     }
     return absl::InternalError("unknown function");
   }
@@ -512,9 +594,10 @@ class Evaluation {
     if (it != documents_.end()) return it->second.second;
     absl::StatusOr<Json> doc = jmespath::ParseJson(v.string_value());
     if (!doc.ok()) {
-      return absl::Status(doc.status().code(),
-                          absl::StrCat("argument ", index, " is not valid JSON: ",
-                                       doc.status().message()));
+      return absl::Status(
+          doc.status().code(),
+          absl::StrCat("argument ", index,
+                       " is not valid JSON: ", doc.status().message()));
     }
     jmespath::Result shared =
         jmespath::Result::Of(std::make_shared<const Json>(*std::move(doc)));
@@ -537,15 +620,16 @@ class Evaluation {
     } else {
       if (query_text.kind() != Value::Kind::kString ||
           query_text.string_value().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("argument 2: got ", Value::KindName(query_text.kind()),
-                         " ", query_text.DebugString(),
-                         ", want a non-empty query String"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "argument 2: got ", Value::KindName(query_text.kind()), " ",
+            query_text.DebugString(), ", want a non-empty query String"));
       }
       auto it = queries_.find(query_text.string_value());
       if (it == queries_.end()) {
-        it = queries_.emplace(query_text.string_value(),
-                              jmespath::Compile(query_text.string_value()))
+        it = queries_
+                 .emplace(query_text.string_value(),
+                          program_.runtime_queries->Compile(
+                              query_text.string_value()))
                  .first;
       }
       if (!it->second.ok()) {
@@ -590,12 +674,28 @@ class Evaluation {
   const internal::Rule* current_rule_ = nullptr;
   size_t current_limit_ = 0;
   std::vector<WorkClaim> claims_;
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_type_;
-  absl::flat_hash_map<const std::string*,
-                      std::pair<std::shared_ptr<const std::string>,
-                                jmespath::Result>>
+  // The first and last claim of each type (keys view WorkClaim::type).
+  struct TypeChain {
+    uint32_t first;
+    uint32_t last;
+  };
+  absl::flat_hash_map<absl::string_view, TypeChain> by_type_;
+  // Types of claims created from computed values.
+  std::vector<std::shared_ptr<const std::string>> created_types_;
+  // The rule being run: its current partial binding (claim index per slot)
+  // and its complete bindings, firing_count_ of them, slot-count ints each.
+  std::vector<int> binding_;
+  std::vector<int> firings_;
+  size_t firing_count_ = 0;
+  absl::flat_hash_map<
+      const std::string*,
+      std::pair<std::shared_ptr<const std::string>, jmespath::Result>>
       documents_;
-  absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>> queries_;
+  // This evaluation's run-time queries, from program_.runtime_queries; held
+  // here so that an eviction there cannot free a query whose text keys
+  // results_.
+  absl::flat_hash_map<std::string, absl::StatusOr<jmespath::Expression>>
+      queries_;
   // JmesPath() results by (document, query text); the query text is owned
   // by the compiled query (the program's or queries_'), which outlives this.
   struct CachedResult {
@@ -631,8 +731,9 @@ Json EvaluationResult::ToJson() const {
 
   Json props = Json::array();
   auto known = [&](absl::string_view type, Json value) {
-    bool set = std::any_of(issued_properties.begin(), issued_properties.end(),
-                           [&](const OutputClaim& c) { return c.type == type; });
+    bool set =
+        std::any_of(issued_properties.begin(), issued_properties.end(),
+                    [&](const OutputClaim& c) { return c.type == type; });
     Json o = Json::object();
     o["type"] = std::string(type);
     o["value"] = std::move(value);

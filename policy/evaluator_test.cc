@@ -20,8 +20,8 @@ using ::vigil::testing::StatusIs;
 using Json = jmespath::Json;
 
 CompiledPolicy MustCompile(const std::string& text, Mode mode = Mode::kStrict) {
-  CompileOptions options{.mode = mode, .source_name = "p",
-                         .form = CompileOptions::Form::kAuto};
+  CompileOptions options{
+      .mode = mode, .source_name = "p", .form = CompileOptions::Form::kAuto};
   CompileResult r = Compile(text, options);
   EXPECT_TRUE(r.ok()) << r.FormatIssues();
   if (!r.ok()) std::abort();
@@ -30,8 +30,9 @@ CompiledPolicy MustCompile(const std::string& text, Mode mode = Mode::kStrict) {
 
 // A 1.2 policy permitting everything with the given issuance rules.
 CompiledPolicy Issuance(const std::string& rules) {
-  return MustCompile("version=1.2; authorizationrules{=> permit();}; issuancerules{" +
-                     rules + "};");
+  return MustCompile(
+      "version=1.2; authorizationrules{=> permit();}; issuancerules{" + rules +
+      "};");
 }
 
 EvaluationResult MustEvaluate(const CompiledPolicy& p, const ClaimSet& claims) {
@@ -51,7 +52,8 @@ Json One(const std::string& type, Json value) {
 
 TEST(Evaluate, PermitsWhenSomePermitFiredAndNoDeny) {
   CompiledPolicy p = MustCompile(
-      "version=1.0; authorizationrules{[type==\"ok\", value==true] => permit();};");
+      "version=1.0; authorizationrules{[type==\"ok\", value==true] => "
+      "permit();};");
   ClaimSet yes;
   yes.Add("ok", Value::Bool(true));
   EXPECT_TRUE(MustEvaluate(p, yes).permitted);
@@ -60,7 +62,8 @@ TEST(Evaluate, PermitsWhenSomePermitFiredAndNoDeny) {
 
 TEST(Evaluate, DenyWinsOverPermitAndIsNamedInTheReason) {
   CompiledPolicy p = MustCompile(
-      "version=1.0; authorizationrules{\n=> permit();\n[type==\"debug\"] => deny();\n};");
+      "version=1.0; authorizationrules{\n=> permit();\n[type==\"debug\"] => "
+      "deny();\n};");
   ClaimSet claims;
   claims.Add("debug", Value::Bool(true));
   EvaluationResult r = MustEvaluate(p, claims);
@@ -79,7 +82,8 @@ TEST(Evaluate, NoPermitMeansDenied) {
 
 TEST(Evaluate, IssuanceDoesNotRunWhenDenied) {
   CompiledPolicy p = MustCompile(
-      "version=1.0; authorizationrules{=> deny();}; issuancerules{=> issue(type=\"a\", value=1);};");
+      "version=1.0; authorizationrules{=> deny();}; issuancerules{=> "
+      "issue(type=\"a\", value=1);};");
   EvaluationResult r = MustEvaluate(p, ClaimSet());
   EXPECT_TRUE(r.issued.empty());
   ASSERT_EQ(r.trace.size(), 2u);
@@ -88,8 +92,10 @@ TEST(Evaluate, IssuanceDoesNotRunWhenDenied) {
 
 TEST(Evaluate, ClaimsAddedInAuthorizationAreVisibleToIssuance) {
   CompiledPolicy p = MustCompile(
-      "version=1.0; authorizationrules{=> add(type=\"x\", value=5); => permit();};"
-      "issuancerules{c:[type==\"x\", issuer==\"AttestationPolicy\"] => issue(claim=c);};");
+      "version=1.0; authorizationrules{=> add(type=\"x\", value=5); => "
+      "permit();};"
+      "issuancerules{c:[type==\"x\", issuer==\"AttestationPolicy\"] => "
+      "issue(claim=c);};");
   EXPECT_EQ(Issued(MustEvaluate(p, ClaimSet())), One("x", 5));
 }
 
@@ -107,7 +113,8 @@ TEST(Evaluate, LaterRulesSeeEarlierClaimsButNotTheReverse) {
 TEST(Evaluate, AbsenceConditionActsAsElse) {
   CompiledPolicy p = Issuance(
       "c:[type==\"in\"] => issue(type=\"out\", value=c.value);"
-      "![type==\"out\", issuer==\"AttestationPolicy\"] => issue(type=\"out\", value=false);");
+      "![type==\"out\", issuer==\"AttestationPolicy\"] => issue(type=\"out\", "
+      "value=false);");
   ClaimSet with;
   with.Add("in", Value::Bool(true));
   EXPECT_EQ(Issued(MustEvaluate(p, with)), One("out", true));
@@ -143,8 +150,10 @@ TEST(Evaluate, IntegerComparisonsUseAllSixOperators) {
 
 TEST(Evaluate, IssuerConditionFiltersClaims) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"x\", issuer==\"CustomClaim\"] => issue(type=\"custom\", value=c.value);"
-      "c:[type==\"x\", issuer!=\"CustomClaim\"] => issue(type=\"service\", value=c.value);");
+      "c:[type==\"x\", issuer==\"CustomClaim\"] => issue(type=\"custom\", "
+      "value=c.value);"
+      "c:[type==\"x\", issuer!=\"CustomClaim\"] => issue(type=\"service\", "
+      "value=c.value);");
   ClaimSet claims;
   claims.Add("x", Value::Int(1));
   claims.Add("x", Value::Int(2), kIssuerCustomClaim);
@@ -178,8 +187,9 @@ TEST(Evaluate, RuleFiresOncePerBindingOfIdentifiedConditions) {
 }
 
 TEST(Evaluate, AnonymousConditionDoesNotMultiplyFirings) {
-  CompiledPolicy p = Issuance("[type==\"a\"] => add(type=\"n\", value=1);"
-                              "c:[type==\"n\"] => issue(type=\"count\", value=c.value);");
+  CompiledPolicy p = Issuance(
+      "[type==\"a\"] => add(type=\"n\", value=1);"
+      "c:[type==\"n\"] => issue(type=\"count\", value=c.value);");
   ClaimSet claims;
   claims.Add("a", Value::Int(1));
   claims.Add("a", Value::Int(2));
@@ -190,7 +200,8 @@ TEST(Evaluate, AnonymousConditionDoesNotMultiplyFirings) {
 TEST(Evaluate, CrossReferenceJoinsOnValue) {
   CompiledPolicy p = MustCompile(
       "F1:[type==\"OSName\", issuer==\"CustomClaim\"] && "
-      "C2:[type==\"OSName\", issuer==\"AttestationService\", value==F1.value] => issue(claim=C2);");
+      "C2:[type==\"OSName\", issuer==\"AttestationService\", value==F1.value] "
+      "=> issue(claim=C2);");
   ClaimSet claims;
   claims.Add("OSName", Value::String("Windows"), kIssuerCustomClaim);
   claims.Add("OSName", Value::String("Linux"));
@@ -201,7 +212,8 @@ TEST(Evaluate, CrossReferenceJoinsOnValue) {
 TEST(Evaluate, FunctionCallInConditionIsEvaluatedPerBinding) {
   CompiledPolicy p = MustCompile(
       "c:[type==\"pcrs\"] && c1:[type==\"expected\", "
-      "value==JsonToClaimValue(JmesPath(c.value, \"PCRs[0].d\"))] => issue(claim=c1);");
+      "value==JsonToClaimValue(JmesPath(c.value, \"PCRs[0].d\"))] => "
+      "issue(claim=c1);");
   ClaimSet claims;
   claims.Add("pcrs", Value::String(R"({"PCRs":[{"d":"abc"}]})"));
   claims.Add("expected", Value::String("zzz"));
@@ -212,7 +224,8 @@ TEST(Evaluate, FunctionCallInConditionIsEvaluatedPerBinding) {
 // ----- actions -----
 
 TEST(Evaluate, IssueClaimFormCopiesTypeAndValue) {
-  CompiledPolicy p = Issuance("c:[type==\"secureBootEnabled\"] => issue(claim=c);");
+  CompiledPolicy p =
+      Issuance("c:[type==\"secureBootEnabled\"] => issue(claim=c);");
   ClaimSet claims;
   claims.Add("secureBootEnabled", Value::Bool(true));
   EXPECT_EQ(Issued(MustEvaluate(p, claims)), One("secureBootEnabled", true));
@@ -221,7 +234,8 @@ TEST(Evaluate, IssueClaimFormCopiesTypeAndValue) {
 TEST(Evaluate, PolicyClaimsHaveIssuerAttestationPolicy) {
   CompiledPolicy p = Issuance(
       "=> add(type=\"x\", value=1);"
-      "c:[type==\"x\", issuer==\"AttestationPolicy\"] => issue(type=\"seen\", value=true);");
+      "c:[type==\"x\", issuer==\"AttestationPolicy\"] => issue(type=\"seen\", "
+      "value=true);");
   EXPECT_EQ(Issued(MustEvaluate(p, ClaimSet())), One("seen", true));
 }
 
@@ -240,13 +254,15 @@ TEST(Evaluate, SameTypeIssuedWithDifferentValuesBecomesArray) {
       "=> issue(type=\"t\", value=1); => issue(type=\"t\", value=\"two\");"
       "=> issue(type=\"u\", value=true);");
   Json issued = Issued(MustEvaluate(p, ClaimSet()));
-  EXPECT_EQ(issued[0], (Json{{"type", "t"}, {"value", Json::array({1, "two"})}}));
+  EXPECT_EQ(issued[0],
+            (Json{{"type", "t"}, {"value", Json::array({1, "two"})}}));
   EXPECT_EQ(issued[1], (Json{{"type", "u"}, {"value", true}}));
 }
 
 TEST(Evaluate, IssuingASetGivesAnArrayAndRepeatedValuesAppearOnce) {
   CompiledPolicy p = Issuance(
-      "=> issue(type=\"ci\", value=JsonToClaimValue(\"[\\\"a\\\", \\\"b\\\"]\"));"
+      "=> issue(type=\"ci\", value=JsonToClaimValue(\"[\\\"a\\\", "
+      "\\\"b\\\"]\"));"
       "=> issue(type=\"v\", value=true); => issue(type=\"v\", value=true);");
   Json issued = Issued(MustEvaluate(p, ClaimSet()));
   EXPECT_EQ(issued[0]["value"], Json::array({"a", "b"}));
@@ -267,7 +283,8 @@ TEST(Evaluate, SetArgumentSeesAllClaimsOfTheSetType) {
   CompiledPolicy p = Issuance(
       "=> add(type=\"set\", value=JsonToClaimValue(\"[true]\"));"
       "=> add(type=\"set\", value=JsonToClaimValue(\"[false]\"));"
-      "c:[type==\"set\"] => issue(type=\"all\", value=ContainsOnlyValue(c.value, true));");
+      "c:[type==\"set\"] => issue(type=\"all\", "
+      "value=ContainsOnlyValue(c.value, true));");
   EXPECT_EQ(Issued(MustEvaluate(p, ClaimSet())), One("all", false));
 }
 
@@ -277,7 +294,8 @@ TEST(Evaluate, IssuePropertySetsKnownPropertiesAndKeepsDefaults) {
       "=> issueproperty(type=\"required_pcr_mask\", value=15);"
       "=> issueproperty(type=\"require_valid_aik_cert\", value=false);};"
       "authorizationrules{=> permit();};"
-      "issuancerules{=> issueproperty(type=\"report_validity_in_minutes\", value=60);"
+      "issuancerules{=> issueproperty(type=\"report_validity_in_minutes\", "
+      "value=60);"
       "=> issueproperty(type=\"x-ms-sgx-tcbidentifier\", value=\"10\");};");
   EvaluationResult r = MustEvaluate(p, ClaimSet());
   EXPECT_EQ(r.properties.required_pcr_mask, 15);
@@ -286,14 +304,15 @@ TEST(Evaluate, IssuePropertySetsKnownPropertiesAndKeepsDefaults) {
   EXPECT_FALSE(r.properties.omit_x5c);
   Json props = r.ToJson()["properties"];
   ASSERT_EQ(props.size(), 5u);
-  EXPECT_EQ(props[3], (Json{{"type", "omit_x5c"}, {"value", false}, {"default", true}}));
+  EXPECT_EQ(props[3],
+            (Json{{"type", "omit_x5c"}, {"value", false}, {"default", true}}));
   EXPECT_EQ(props[4]["type"], "x-ms-sgx-tcbidentifier");
   EXPECT_TRUE(r.issued.empty());
 }
 
 TEST(Evaluate, PropertyDefaultsAreTheDocumentedOnes) {
-  EvaluationResult r =
-      MustEvaluate(MustCompile("version=1.0; authorizationrules{};"), ClaimSet());
+  EvaluationResult r = MustEvaluate(
+      MustCompile("version=1.0; authorizationrules{};"), ClaimSet());
   EXPECT_TRUE(r.properties.require_valid_aik_cert);
   EXPECT_EQ(r.properties.required_pcr_mask, 0xFFFFFF);
   EXPECT_EQ(r.properties.report_validity_in_minutes, 1440);
@@ -302,7 +321,8 @@ TEST(Evaluate, PropertyDefaultsAreTheDocumentedOnes) {
 
 TEST(Evaluate, ComputedPropertyOfWrongKindIsEvaluationError) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"m\"] => issueproperty(type=\"required_pcr_mask\", value=c.value);");
+      "c:[type==\"m\"] => issueproperty(type=\"required_pcr_mask\", "
+      "value=c.value);");
   ClaimSet claims;
   claims.Add("m", Value::String("15"));
   EXPECT_THAT(Evaluate(p, claims),
@@ -312,7 +332,8 @@ TEST(Evaluate, ComputedPropertyOfWrongKindIsEvaluationError) {
 
 TEST(Evaluate, ValueTypeArgumentIsEnforcedAtRunTime) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"m\"] => issue(type=\"n\", value=c.value, valueType=\"Integer\");");
+      "c:[type==\"m\"] => issue(type=\"n\", value=c.value, "
+      "valueType=\"Integer\");");
   ClaimSet claims;
   claims.Add("m", Value::String("15"));
   EXPECT_THAT(Evaluate(p, claims),
@@ -323,11 +344,14 @@ TEST(Evaluate, ValueTypeArgumentIsEnforcedAtRunTime) {
 TEST(Evaluate, IssueOfReadOnlyClaimFailsButCopyingItsValueWorks) {
   ClaimSet claims;
   claims.Add("pcrs", Value::String("{}").set_read_only(true));
-  EXPECT_THAT(Evaluate(Issuance("c:[type==\"pcrs\"] => issue(claim=c);"), claims),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read-only")));
-  EXPECT_THAT(Evaluate(Issuance("c:[type==\"pcrs\"] => issue(type=\"out\", value=c.value);"),
-                       claims),
-              IsOk());
+  EXPECT_THAT(
+      Evaluate(Issuance("c:[type==\"pcrs\"] => issue(claim=c);"), claims),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read-only")));
+  EXPECT_THAT(
+      Evaluate(
+          Issuance("c:[type==\"pcrs\"] => issue(type=\"out\", value=c.value);"),
+          claims),
+      IsOk());
 }
 
 TEST(Evaluate, ReadOnlyPropagatesThroughJmesPathIntoAddedClaims) {
@@ -336,20 +360,25 @@ TEST(Evaluate, ReadOnlyPropagatesThroughJmesPathIntoAddedClaims) {
   CompiledPolicy p = Issuance(
       "c:[type==\"pcrs\"] => add(type=\"q\", value=JmesPath(c.value, \"a\"));"
       "c:[type==\"q\"] => issue(claim=c);");
-  EXPECT_THAT(Evaluate(p, claims),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'q' is read-only")));
+  EXPECT_THAT(Evaluate(p, claims), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("'q' is read-only")));
 }
 
 // ----- functions in rules -----
 
 TEST(Evaluate, JmesPathReturnsJsonTextAndMissIsNullString) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"j\"] => issue(type=\"foo\", value=JmesPath(c.value, \"foo\"));"
-      "c:[type==\"j\"] => add(type=\"miss\", value=JmesPath(c.value, \"nope\"));"
-      "[type==\"miss\", value==\"null\"] => issue(type=\"missIsNull\", value=true);"
-      "c:[type==\"j\"] => issue(type=\"big\", value=JmesPath(c.value, \"big\"));");
+      "c:[type==\"j\"] => issue(type=\"foo\", value=JmesPath(c.value, "
+      "\"foo\"));"
+      "c:[type==\"j\"] => add(type=\"miss\", value=JmesPath(c.value, "
+      "\"nope\"));"
+      "[type==\"miss\", value==\"null\"] => issue(type=\"missIsNull\", "
+      "value=true);"
+      "c:[type==\"j\"] => issue(type=\"big\", value=JmesPath(c.value, "
+      "\"big\"));");
   ClaimSet claims;
-  claims.Add("j", Value::String(R"({"foo": "bar", "big": 9223372036854775808})"));
+  claims.Add("j",
+             Value::String(R"({"foo": "bar", "big": 9223372036854775808})"));
   Json issued = Issued(MustEvaluate(p, claims));
   EXPECT_EQ(issued[0]["value"], "\"bar\"");
   EXPECT_EQ(issued[1]["value"], true);
@@ -358,41 +387,116 @@ TEST(Evaluate, JmesPathReturnsJsonTextAndMissIsNullString) {
 
 TEST(Evaluate, QueriesBuiltWithAppendStringRun) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"e\"] => add(type=\"seq\", value=JmesPath(c.value, \"Events[?T=='S'] | @[0].Seq\"));"
-      "c:[type==\"seq\", value!=\"null\"] => add(type=\"q\", value=AppendString(AppendString("
+      "c:[type==\"e\"] => add(type=\"seq\", value=JmesPath(c.value, "
+      "\"Events[?T=='S'] | @[0].Seq\"));"
+      "c:[type==\"seq\", value!=\"null\"] => add(type=\"q\", "
+      "value=AppendString(AppendString("
       "\"Events[? Seq < `\", c.value), \"`] | length(@)\"));"
       "c1:[type==\"q\"] && c2:[type==\"e\"] => issue(type=\"before\", "
       "value=JsonToClaimValue(JmesPath(c2.value, c1.value)));");
   ClaimSet claims;
-  claims.Add("e", Value::String(
-                      R"({"Events":[{"Seq":1,"T":"A"},{"Seq":2,"T":"A"},{"Seq":3,"T":"S"}]})"));
+  claims.Add(
+      "e",
+      Value::String(
+          R"({"Events":[{"Seq":1,"T":"A"},{"Seq":2,"T":"A"},{"Seq":3,"T":"S"}]})"));
   EXPECT_EQ(Issued(MustEvaluate(p, claims)), One("before", 2));
 }
 
+// Issues `below`: how many elements of j's array `a` are below n, with a
+// query built at run time from n.
+CompiledPolicy CountBelowPolicy() {
+  return Issuance(
+      "c:[type==\"n\"] => add(type=\"q\", value=AppendString(AppendString("
+      "\"a[?@ < `\", c.value), \"`] | length(@)\"));"
+      "c1:[type==\"q\"] && c2:[type==\"j\"] => issue(type=\"below\", "
+      "value=JsonToClaimValue(JmesPath(c2.value, c1.value)));");
+}
+
+absl::StatusOr<EvaluationResult> CountBelow(const CompiledPolicy& p,
+                                            const std::string& n,
+                                            const std::string& json) {
+  ClaimSet claims;
+  claims.Add("n", Value::String(n));
+  claims.Add("j", Value::String(json));
+  return Evaluate(p, claims);
+}
+
+// The run-time query is compiled once per policy and reused by later
+// evaluations: each must still get its own evidence's answer, and a query
+// that failed to compile fails again.
+TEST(Evaluate, RunTimeQueriesAreReusedAcrossEvaluations) {
+  CompiledPolicy p = CountBelowPolicy();
+  for (int round = 0; round < 2; ++round) {
+    absl::StatusOr<EvaluationResult> three =
+        CountBelow(p, "3", R"({"a":[1,2,3,4]})");
+    ASSERT_THAT(three, IsOk());
+    EXPECT_EQ(Issued(*three), One("below", 2));
+    absl::StatusOr<EvaluationResult> three_other =
+        CountBelow(p, "3", R"({"a":[0,1,2,5]})");
+    ASSERT_THAT(three_other, IsOk());
+    EXPECT_EQ(Issued(*three_other), One("below", 3));
+    absl::StatusOr<EvaluationResult> five =
+        CountBelow(p, "5", R"({"a":[1,2,3,4]})");
+    ASSERT_THAT(five, IsOk());
+    EXPECT_EQ(Issued(*five), One("below", 4));
+    EXPECT_THAT(CountBelow(p, "\"", R"({"a":[]})"),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("does not compile: syntax error")));
+  }
+}
+
+TEST(Evaluate, ConcurrentEvaluationsWithDifferentRunTimeQueriesAgree) {
+  CompiledPolicy p = CountBelowPolicy();
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const int n = (i + t) % 300;  // more queries than the cache keeps
+        absl::StatusOr<EvaluationResult> r =
+            CountBelow(p, std::to_string(n), R"({"a":[0,10,100,1000]})");
+        const int want = n > 100 ? 3 : n > 10 ? 2 : n > 0 ? 1 : 0;
+        if (r.ok() && r->issued.size() == 1 && r->issued[0].value == want) {
+          ++ok[t];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int n : ok) EXPECT_EQ(n, 300);
+}
+
 TEST(Evaluate, FunctionErrorStopsEvaluationNamingRuleAndCall) {
-  CompiledPolicy p = Issuance("\nc:[type==\"j\"] => add(type=\"x\", value=JsonToClaimValue(c.value));");
+  CompiledPolicy p = Issuance(
+      "\nc:[type==\"j\"] => add(type=\"x\", value=JsonToClaimValue(c.value));");
   ClaimSet claims;
   claims.Add("j", Value::String(R"({"an":"object"})"));
-  EXPECT_THAT(Evaluate(p, claims),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("p:2:1: issuancerules rule failed: JsonToClaimValue() at "
-                                 "2:38: a JSON object cannot be a claim value")));
+  EXPECT_THAT(
+      Evaluate(p, claims),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("p:2:1: issuancerules rule failed: JsonToClaimValue() at "
+                    "2:38: a JSON object cannot be a claim value")));
 }
 
 TEST(Evaluate, DynamicQuerySyntaxErrorIsEvaluationError) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"j\"] => add(type=\"x\", value=JmesPath(c.value, AppendString(\"a ==\", \" 20\")));");
+      "c:[type==\"j\"] => add(type=\"x\", value=JmesPath(c.value, "
+      "AppendString(\"a ==\", \" 20\")));");
   ClaimSet claims;
   claims.Add("j", Value::String("{}"));
-  EXPECT_THAT(Evaluate(p, claims),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("JmesPath() at 1:99: argument 2: query \"a == 20\" does not "
-                                 "compile: syntax error")));
+  EXPECT_THAT(
+      Evaluate(p, claims),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr(
+                   "JmesPath() at 1:99: argument 2: query \"a == 20\" does not "
+                   "compile: syntax error")));
 }
 
 TEST(Evaluate, LiteralQueryThatDoesNotCompileFailsWhenRun) {
   CompileResult r = CompileRuleList(
-      "c:[type==\"e\"] => add(type=\"x\", value=JmesPath(c.value, \"\\[\\*\\].a\"));");
+      "c:[type==\"e\"] => add(type=\"x\", value=JmesPath(c.value, "
+      "\"\\[\\*\\].a\"));");
   ASSERT_TRUE(r.ok());
   ClaimSet none;
   EXPECT_THAT(Evaluate(r.policy(), none), IsOk());  // the rule does not fire
@@ -404,7 +508,8 @@ TEST(Evaluate, LiteralQueryThatDoesNotCompileFailsWhenRun) {
 }
 
 TEST(Evaluate, InvalidJsonArgumentIsEvaluationError) {
-  CompiledPolicy p = Issuance("c:[type==\"j\"] => add(type=\"x\", value=JmesPath(c.value, \"a\"));");
+  CompiledPolicy p = Issuance(
+      "c:[type==\"j\"] => add(type=\"x\", value=JmesPath(c.value, \"a\"));");
   ClaimSet claims;
   claims.Add("j", Value::String("{not json"));
   EXPECT_THAT(Evaluate(p, claims),
@@ -415,22 +520,26 @@ TEST(Evaluate, InvalidJsonArgumentIsEvaluationError) {
 TEST(Evaluate, JsonDocumentClaimIsUsedWithoutReparsing) {
   // The attached document wins over the text: proves JmesPath() used it.
   ClaimSet claims;
-  claims.Add("e", Value::JsonText(std::make_shared<const std::string>("not json"),
-                                  std::make_shared<const Json>(Json{{"a", 7}})));
+  claims.Add("e",
+             Value::JsonText(std::make_shared<const std::string>("not json"),
+                             std::make_shared<const Json>(Json{{"a", 7}})));
   CompiledPolicy p = Issuance(
-      "c:[type==\"e\"] => issue(type=\"a\", value=JsonToClaimValue(JmesPath(c.value, \"a\")));");
+      "c:[type==\"e\"] => issue(type=\"a\", "
+      "value=JsonToClaimValue(JmesPath(c.value, \"a\")));");
   EXPECT_EQ(Issued(MustEvaluate(p, claims)), One("a", 7));
 }
 
 TEST(Evaluate, BindingLimitIsEnforced) {
   CompiledPolicy p = Issuance(
-      "a:[type==\"x\"] && b:[type==\"x\"] && c:[type==\"x\"] => add(type=\"y\", value=1);");
+      "a:[type==\"x\"] && b:[type==\"x\"] && c:[type==\"x\"] => "
+      "add(type=\"y\", value=1);");
   ClaimSet claims;
   for (int i = 0; i < 30; ++i) claims.Add("x", Value::Int(i));
   EvaluateOptions options;
   options.max_bindings = 1000;
-  EXPECT_THAT(Evaluate(p, claims, options),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("bindings")));
+  EXPECT_THAT(
+      Evaluate(p, claims, options),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("bindings")));
 }
 
 // ----- explain -----
@@ -438,7 +547,8 @@ TEST(Evaluate, BindingLimitIsEnforced) {
 TEST(Explain, NamesFirstUnmatchedConditionOfAuthorizationRule) {
   CompiledPolicy p = MustCompile(
       "version=1.0;\nauthorizationrules {\n"
-      "  [type==\"aikValidated\", value==true] &&\n  [type==\"secureBootEnabled\", value==true] => permit();\n};");
+      "  [type==\"aikValidated\", value==true] &&\n  "
+      "[type==\"secureBootEnabled\", value==true] => permit();\n};");
   ClaimSet claims;
   claims.Add("aikValidated", Value::Bool(true));
   claims.Add("secureBootEnabled", Value::Bool(false));
@@ -466,7 +576,8 @@ TEST(Explain, AbsenceConditionFailureSaysTheClaimIsPresent) {
 }
 
 TEST(Explain, JsonShowsBindingsAndShortensLongValues) {
-  CompiledPolicy p = Issuance("c:[type==\"events\"] => add(type=\"x\", value=1);");
+  CompiledPolicy p =
+      Issuance("c:[type==\"events\"] => add(type=\"x\", value=1);");
   ClaimSet claims;
   claims.Add("events", Value::String(std::string(1000, 'a')));
   Json j = MustEvaluate(p, claims).ToJson();
@@ -481,19 +592,22 @@ TEST(Explain, JsonShowsBindingsAndShortensLongValues) {
 }
 
 TEST(Explain, ResultJsonHasExactlyTheContractKeys) {
-  Json j = MustEvaluate(MustCompile("version=1.0; authorizationrules{=> permit();};"),
-                        ClaimSet())
+  Json j = MustEvaluate(
+               MustCompile("version=1.0; authorizationrules{=> permit();};"),
+               ClaimSet())
                .ToJson();
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
-  EXPECT_THAT(keys, ::testing::ElementsAre("permitted", "issued", "properties", "trace"));
+  EXPECT_THAT(keys, ::testing::ElementsAre("permitted", "issued", "properties",
+                                           "trace"));
 }
 
 TEST(Explain, TraceCanBeTurnedOff) {
   EvaluateOptions options;
   options.explain = false;
-  absl::StatusOr<EvaluationResult> r = Evaluate(
-      MustCompile("version=1.0; authorizationrules{=> permit();};"), ClaimSet(), options);
+  absl::StatusOr<EvaluationResult> r =
+      Evaluate(MustCompile("version=1.0; authorizationrules{=> permit();};"),
+               ClaimSet(), options);
   ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->trace.empty());
   EXPECT_TRUE(r->permitted);
@@ -521,7 +635,8 @@ TEST(Evaluate, CompatIssueInAuthorizationRunsAsAdd) {
 
 TEST(Evaluate, ConcurrentEvaluationsOfOnePolicyAgree) {
   CompiledPolicy p = Issuance(
-      "c:[type==\"j\"] => issue(type=\"v\", value=JsonToClaimValue(JmesPath(c.value, \"a\")));");
+      "c:[type==\"j\"] => issue(type=\"v\", "
+      "value=JsonToClaimValue(JmesPath(c.value, \"a\")));");
   ClaimSet claims;
   claims.Add("j", Value::String(R"({"a": 42})"));
   std::vector<std::thread> threads;
@@ -530,7 +645,8 @@ TEST(Evaluate, ConcurrentEvaluationsOfOnePolicyAgree) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
         absl::StatusOr<EvaluationResult> r = Evaluate(p, claims);
-        if (r.ok() && r->issued.size() == 1 && r->issued[0].value == 42) ++ok[t];
+        if (r.ok() && r->issued.size() == 1 && r->issued[0].value == 42)
+          ++ok[t];
       }
     });
   }

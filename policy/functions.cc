@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace vigil::policy {
 namespace {
@@ -16,9 +17,11 @@ using jmespath::Json;
 
 constexpr std::array<FunctionInfo, 6> kFunctions = {{
     {Function::kJmesPath, "JmesPath", 2, "JmesPath(json, query)"},
-    {Function::kJsonToClaimValue, "JsonToClaimValue", 1, "JsonToClaimValue(json)"},
+    {Function::kJsonToClaimValue, "JsonToClaimValue", 1,
+     "JsonToClaimValue(json)"},
     {Function::kIsSubsetOf, "IsSubsetOf", 2, "IsSubsetOf(set, set)"},
-    {Function::kAppendString, "AppendString", 2, "AppendString(string, string)"},
+    {Function::kAppendString, "AppendString", 2,
+     "AppendString(string, string)"},
     {Function::kNegateBool, "NegateBool", 1, "NegateBool(boolean)"},
     {Function::kContainsOnlyValue, "ContainsOnlyValue", 2,
      "ContainsOnlyValue(set, value)"},
@@ -40,11 +43,16 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   return row[b.size()];
 }
 
-std::vector<Value> Members(const Value& v) {
+// The members of a Set, a scalar as its only member, none for Empty; a view
+// into `v` (no copies: sets are read once per call).
+absl::Span<const Value> Members(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kSet: return v.set_members();
-    case Value::Kind::kEmpty: return {};
-    default: return {v};
+    case Value::Kind::kSet:
+      return v.set_members();
+    case Value::Kind::kEmpty:
+      return {};
+    default:
+      return absl::Span<const Value>(&v, 1);
   }
 }
 
@@ -111,9 +119,10 @@ absl::StatusOr<Value> SetMember(size_t i, const Json* e) {
   if (e == nullptr || e->is_object() || e->is_array() || e->is_null()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "array element ", i, " is ",
-        e == nullptr ? "an array"
-                     : (e->is_null() ? "null"
-                                     : (e->is_object() ? "an object" : "an array")),
+        e == nullptr
+            ? "an array"
+            : (e->is_null() ? "null"
+                            : (e->is_object() ? "an object" : "an array")),
         "; a set holds only booleans, integers and strings"));
   }
   absl::StatusOr<Value> m = ScalarFromJson(*e);
@@ -129,8 +138,7 @@ absl::StatusOr<Value> SetMember(size_t i, const Json* e) {
 absl::StatusOr<Value> JsonToValue(const Json& document) {
   if (document.is_null()) return Value();
   if (document.is_object()) {
-    return absl::InvalidArgumentError(
-        "a JSON object cannot be a claim value");
+    return absl::InvalidArgumentError("a JSON object cannot be a claim value");
   }
   if (document.is_array()) {
     std::vector<Value> members;
@@ -160,8 +168,8 @@ absl::StatusOr<Value> JsonToValue(const jmespath::Result& document) {
 }
 
 absl::StatusOr<Value> IsSubsetOf(const Value& a, const Value& b) {
-  std::vector<Value> sub = Members(a);
-  std::vector<Value> super = Members(b);
+  absl::Span<const Value> sub = Members(a);
+  absl::Span<const Value> super = Members(b);
   for (const Value& m : sub) {
     if (std::find(super.begin(), super.end(), m) == super.end()) {
       return Value::Bool(false);
@@ -196,7 +204,7 @@ absl::StatusOr<Value> ContainsOnlyValue(const Value& set, const Value& v) {
     return absl::InvalidArgumentError(
         WrongKind(2, v, "a single Boolean, Integer or String"));
   }
-  std::vector<Value> members = Members(set);
+  absl::Span<const Value> members = Members(set);
   if (members.empty()) return Value::Bool(false);
   for (const Value& m : members) {
     if (!(m == v)) return Value::Bool(false);

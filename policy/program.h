@@ -20,6 +20,7 @@
 #include "policy/ast.h"
 #include "policy/functions.h"
 #include "policy/jmespath/jmespath.h"
+#include "policy/query_cache.h"
 #include "policy/source.h"
 #include "policy/value.h"
 
@@ -29,11 +30,11 @@ struct Expr {
   enum class Kind { kLiteral, kPropertyRef, kCall };
   Kind kind = Kind::kLiteral;
   size_t offset = 0;
-  Value literal;                              // kLiteral
-  int slot = -1;                              // kPropertyRef
+  Value literal;                                   // kLiteral
+  int slot = -1;                                   // kPropertyRef
   ast::Property property = ast::Property::kValue;  // kPropertyRef
-  Function function = Function::kJmesPath;    // kCall
-  std::vector<Expr> args;                     // kCall
+  Function function = Function::kJmesPath;         // kCall
+  std::vector<Expr> args;                          // kCall
   // kCall of JmesPath with a literal query: the compiled query, or why the
   // literal does not compile (reported when the call runs).
   std::optional<jmespath::Expression> query;
@@ -87,6 +88,9 @@ struct Program {
   int minor = 2;
   // Rules per section, indexed by ast::SectionKind.
   std::array<std::vector<Rule>, 3> sections;
+  // Queries built at run time, compiled once across evaluations (shared by
+  // all threads evaluating this program; internally synchronised).
+  std::unique_ptr<QueryCache> runtime_queries = std::make_unique<QueryCache>();
 };
 
 }  // namespace vigil::policy::internal

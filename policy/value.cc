@@ -37,8 +37,8 @@ const std::shared_ptr<const std::string>& Value::JsonRep::Text() const {
     // The depth was checked when the value was made, so this cannot fail.
     if (text_ == nullptr) {
       absl::StatusOr<std::string> text = document_.Serialize();
-      text_ = std::make_shared<const std::string>(
-          text.ok() ? *std::move(text) : std::string());
+      text_ = std::make_shared<const std::string>(text.ok() ? *std::move(text)
+                                                            : std::string());
     }
   });
   return text_;
@@ -77,6 +77,14 @@ Value Value::JsonText(std::shared_ptr<const std::string> text,
 }
 
 Value Value::Set(std::vector<Value> members) {
+  Value v;
+  v.kind_ = Kind::kSet;
+  // Usually every member is a scalar already: keep the vector as it is.
+  if (std::all_of(members.begin(), members.end(),
+                  [](const Value& m) { return m.is_scalar(); })) {
+    v.set_ = std::make_shared<const std::vector<Value>>(std::move(members));
+    return v;
+  }
   std::vector<Value> flat;
   flat.reserve(members.size());
   for (Value& m : members) {
@@ -86,8 +94,6 @@ Value Value::Set(std::vector<Value> members) {
       flat.push_back(std::move(m));
     }
   }
-  Value v;
-  v.kind_ = Kind::kSet;
   v.set_ = std::make_shared<const std::vector<Value>>(std::move(flat));
   return v;
 }
@@ -95,9 +101,12 @@ Value Value::Set(std::vector<Value> members) {
 bool operator==(const Value& a, const Value& b) {
   if (a.kind_ != b.kind_) return false;
   switch (a.kind_) {
-    case Value::Kind::kEmpty: return true;
-    case Value::Kind::kBool: return a.b_ == b.b_;
-    case Value::Kind::kInt: return a.i_ == b.i_;
+    case Value::Kind::kEmpty:
+      return true;
+    case Value::Kind::kBool:
+      return a.b_ == b.b_;
+    case Value::Kind::kInt:
+      return a.i_ == b.i_;
     case Value::Kind::kString:
       // Equal documents serialise to equal texts, so shared JmesPath()
       // results compare without being serialised.
@@ -133,10 +142,14 @@ bool operator==(const Value& a, const Value& b) {
 
 jmespath::Json Value::ToJson() const {
   switch (kind_) {
-    case Kind::kEmpty: return jmespath::Json();
-    case Kind::kBool: return jmespath::Json(b_);
-    case Kind::kInt: return jmespath::Json(i_);
-    case Kind::kString: return jmespath::Json(string_value());
+    case Kind::kEmpty:
+      return jmespath::Json();
+    case Kind::kBool:
+      return jmespath::Json(b_);
+    case Kind::kInt:
+      return jmespath::Json(i_);
+    case Kind::kString:
+      return jmespath::Json(string_value());
     case Kind::kSet: {
       jmespath::Json array = jmespath::Json::array();
       for (const Value& m : *set_) array.push_back(m.ToJson());
@@ -148,20 +161,28 @@ jmespath::Json Value::ToJson() const {
 
 absl::string_view Value::KindName(Kind kind) {
   switch (kind) {
-    case Kind::kEmpty: return "Empty";
-    case Kind::kBool: return "Boolean";
-    case Kind::kInt: return "Integer";
-    case Kind::kString: return "String";
-    case Kind::kSet: return "Set";
+    case Kind::kEmpty:
+      return "Empty";
+    case Kind::kBool:
+      return "Boolean";
+    case Kind::kInt:
+      return "Integer";
+    case Kind::kString:
+      return "String";
+    case Kind::kSet:
+      return "Set";
   }
   return "?";
 }
 
 std::string Value::DebugString(size_t max_string) const {
   switch (kind_) {
-    case Kind::kEmpty: return "empty";
-    case Kind::kBool: return b_ ? "true" : "false";
-    case Kind::kInt: return absl::StrCat(i_);
+    case Kind::kEmpty:
+      return "empty";
+    case Kind::kBool:
+      return b_ ? "true" : "false";
+    case Kind::kInt:
+      return absl::StrCat(i_);
     case Kind::kString: {
       const std::string& s = string_value();
       std::string body;

@@ -55,6 +55,9 @@ struct Node {
   NodeKind kind = NodeKind::kIdentity;
   Comparator comparator = Comparator::kEq;
   uint8_t slice_parts = 0;  // kSlice: bits kSliceStart/kSliceStop/kSliceStep.
+  // kSubexpression whose steps are all kField (a.b.c): the interpreter
+  // follows it with plain member lookups (set once the tree is complete).
+  bool field_chain = false;
   int32_t column = 0;  // 1-based column of the token that made the node.
   int32_t depth = 1;   // 1 + depth of the deepest child.
   NodeId lhs = kNoNode;

@@ -227,16 +227,24 @@ char32_t SimpleFold(char32_t c) {
 bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
   size_t i = 0;
   size_t j = 0;
-  while (i < a.size() && j < b.size()) {
-    const unsigned char ca = static_cast<unsigned char>(a[i]);
-    const unsigned char cb = static_cast<unsigned char>(b[j]);
-    if ((ca | cb) < 0x80) {
-      // ASCII on both sides (file paths, GUIDs): no decoding needed.
+  while (true) {
+    // ASCII on both sides (file paths, GUIDs): no decoding needed, and a
+    // tight loop over local offsets (DecodeUtf8 takes i and j by address).
+    // Raw pointers: absl's hardened string_view::operator[] bounds-checks
+    // every byte.
+    const size_t n = std::min(a.size() - i, b.size() - j);
+    const unsigned char* pa = reinterpret_cast<const unsigned char*>(a.data());
+    const unsigned char* pb = reinterpret_cast<const unsigned char*>(b.data());
+    size_t k = 0;
+    for (; k < n; ++k) {
+      const unsigned char ca = pa[i + k];
+      const unsigned char cb = pb[j + k];
+      if ((ca | cb) >= 0x80) break;
       if (ca != cb && SimpleFold(ca) != SimpleFold(cb)) return false;
-      ++i;
-      ++j;
-      continue;
     }
+    i += k;
+    j += k;
+    if (i == a.size() || j == b.size()) break;
     if (SimpleFold(DecodeUtf8(a, &i)) != SimpleFold(DecodeUtf8(b, &j))) {
       return false;
     }
@@ -286,8 +294,7 @@ absl::StatusOr<Value> Abs(Interpreter&, const Node&, Args& args) {
 absl::StatusOr<Value> Avg(Interpreter&, const Node&, Args& args) {
   const size_t n = args[0].ArraySize();
   if (n == 0) return Value();
-  return Value::Own(
-      Json(ToDouble(SumOf(args[0])) / static_cast<double>(n)));
+  return Value::Own(Json(ToDouble(SumOf(args[0])) / static_cast<double>(n)));
 }
 
 absl::StatusOr<Value> Ceil(Interpreter&, const Node&, Args& args) {
@@ -367,7 +374,8 @@ absl::StatusOr<Value> Map(Interpreter& interpreter, const Node& call,
   std::vector<Value> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ASSIGN_OR_RETURN(Value mapped, interpreter.Eval(body, array.TakeElement(i)));
+    ASSIGN_OR_RETURN(Value mapped,
+                     interpreter.Eval(body, array.TakeElement(i)));
     out.push_back(std::move(mapped));
   }
   return Value::List(std::move(out));
@@ -380,8 +388,9 @@ absl::StatusOr<Value> Extreme(Interpreter&, const Node&, Args& args) {
   if (n == 0) return Value();
   size_t best = 0;
   for (size_t i = 1; i < n; ++i) {
-    const bool better = kMax ? Less(array.ElementView(best), array.ElementView(i))
-                             : Less(array.ElementView(i), array.ElementView(best));
+    const bool better =
+        kMax ? Less(array.ElementView(best), array.ElementView(i))
+             : Less(array.ElementView(i), array.ElementView(best));
     if (better) best = i;
   }
   return array.TakeElement(best);
@@ -392,9 +401,9 @@ absl::StatusOr<Value> ExtremeBy(Interpreter& interpreter, const Node& call,
                                 Args& args) {
   Value& array = args[0];
   if (array.ArraySize() == 0) return Value();
-  ASSIGN_OR_RETURN(std::vector<Value> keys,
-                   KeysOf(interpreter, call, array,
-                          ExprefBody(interpreter, call, 1)));
+  ASSIGN_OR_RETURN(
+      std::vector<Value> keys,
+      KeysOf(interpreter, call, array, ExprefBody(interpreter, call, 1)));
   size_t best = 0;
   for (size_t i = 1; i < keys.size(); ++i) {
     const bool better =
@@ -405,8 +414,7 @@ absl::StatusOr<Value> ExtremeBy(Interpreter& interpreter, const Node& call,
   return array.TakeElement(best);
 }
 
-absl::StatusOr<Value> Merge(Interpreter& interpreter, const Node&,
-                            Args& args) {
+absl::StatusOr<Value> Merge(Interpreter& interpreter, const Node&, Args& args) {
   if (args.size() == 1) return std::move(args[0]);
   Json out = Json::object();
   for (Value& arg : args) {
@@ -469,9 +477,9 @@ absl::StatusOr<Value> SortBy(Interpreter& interpreter, const Node& call,
   const size_t n = array.ArraySize();
   if (n == 0) return std::move(array);
   RETURN_IF_ERROR(interpreter.Charge(static_cast<int64_t>(n)));
-  ASSIGN_OR_RETURN(std::vector<Value> keys,
-                   KeysOf(interpreter, call, array,
-                          ExprefBody(interpreter, call, 1)));
+  ASSIGN_OR_RETURN(
+      std::vector<Value> keys,
+      KeysOf(interpreter, call, array, ExprefBody(interpreter, call, 1)));
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&keys](size_t a, size_t b) {
@@ -612,16 +620,25 @@ absl::StatusOr<Value> CallFunction(Interpreter& interpreter, const Node& call,
       args.emplace_back();
       continue;
     }
-    absl::StatusOr<Value> value = interpreter.Eval(
-        call.args[i], evaluated > 1 ? input.View() : std::move(input));
-    if (!value.ok()) return value.status();
+    // A field (chain) or literal of a borrowed input is read in place.
+    Value value;
+    const Json* json =
+        input.is_owned() ? nullptr : interpreter.EvalPath(call.args[i], input);
+    if (json != nullptr) {
+      value = Value::Ref(*json);
+    } else {
+      absl::StatusOr<Value> evaluated_arg = interpreter.Eval(
+          call.args[i], evaluated > 1 ? input.View() : std::move(input));
+      if (!evaluated_arg.ok()) return evaluated_arg.status();
+      value = *std::move(evaluated_arg);
+    }
     const uint32_t mask = spec.ParamType(i);
-    if (!Accepts(mask, *value)) {
+    if (!Accepts(mask, value)) {
       return TypeError(call, absl::StrCat("argument ", i + 1, " must be ",
                                           DescribeMask(mask), ", got ",
-                                          TypeName(value->type())));
+                                          TypeName(value.type())));
     }
-    args.push_back(*std::move(value));
+    args.push_back(std::move(value));
   }
   return spec.impl(interpreter, call, args);
 }

@@ -1,5 +1,6 @@
 #include "policy/jmespath/interpreter.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -17,10 +18,6 @@
 
 namespace vigil::jmespath::internal {
 namespace {
-
-// Eval recursion is bounded by the tree depth (kMaxNestingDepth) plus the
-// nesting of expression references; this guard is defence in depth.
-constexpr int kMaxEvalDepth = 2 * kMaxNestingDepth + 16;
 
 class DepthGuard {
  public:
@@ -49,6 +46,11 @@ int64_t AdjustEndpoint(int64_t length, int64_t endpoint, int64_t step) {
 absl::Status Interpreter::CostExceeded() const {
   return MakeError(ErrorKind::kLimitExceeded, 0,
                    "evaluation exceeded its cost budget");
+}
+
+absl::Status Interpreter::TooDeep(const Node& node) {
+  return MakeError(ErrorKind::kLimitExceeded, node.column,
+                   "evaluation nests too deeply");
 }
 
 Value Interpreter::Pin(Value value) {
@@ -115,8 +117,8 @@ absl::Status Interpreter::CheckMaterializableWithin(const Value& value,
   const std::vector<Value>& list = *value.list();
   RETURN_IF_ERROR(Charge(static_cast<int64_t>(list.size()) + 1));
   for (const Value& element : list) {
-    RETURN_IF_ERROR(CheckMaterializableWithin(
-        element, depth_left - 1, borrowed || !value.is_owned()));
+    RETURN_IF_ERROR(CheckMaterializableWithin(element, depth_left - 1,
+                                              borrowed || !value.is_owned()));
   }
   return absl::OkStatus();
 }
@@ -149,10 +151,14 @@ absl::Status Interpreter::CheckSerializableAfterMaterializable(
 }
 
 absl::StatusOr<Value> Interpreter::Eval(NodeId id, Value current) {
+  // A borrowed `current` outlives the result, so fields are looked up in
+  // place; an owned one is moved from by EvalNode() instead.
+  if (!current.is_owned()) {
+    if (const Json* json = EvalPath(id, current)) return Value::Ref(*json);
+  }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
-    return MakeError(ErrorKind::kLimitExceeded, ast_.nodes[id].column,
-                     "evaluation nests too deeply");
+    return TooDeep(ast_.nodes[id]);
   }
   if (++cost_ > max_cost_) return CostExceeded();
   return EvalNode(ast_.nodes[id], std::move(current));
@@ -193,8 +199,7 @@ absl::StatusOr<Value> Interpreter::EvalNode(const Node& node, Value current) {
     case NodeKind::kAnd: {
       Value pinned = Pin(std::move(current));
       ASSIGN_OR_RETURN(Value left, Eval(node.lhs, pinned.View()));
-      const bool take_left =
-          IsTruthy(left) == (node.kind == NodeKind::kOr);
+      const bool take_left = IsTruthy(left) == (node.kind == NodeKind::kOr);
       if (take_left) return left;
       return Eval(node.rhs, std::move(pinned));
     }
@@ -233,16 +238,16 @@ absl::StatusOr<Value> Interpreter::EvalSlice(const Node& node, Value current) {
                      "slice step cannot be 0");
   }
   const int64_t length = static_cast<int64_t>(base.ArraySize());
-  const int64_t start =
-      (node.slice_parts & Node::kSliceStart)
-          ? AdjustEndpoint(length, node.index, step)
-                             : (step < 0 ? length - 1 : 0);
+  const int64_t start = (node.slice_parts & Node::kSliceStart)
+                            ? AdjustEndpoint(length, node.index, step)
+                            : (step < 0 ? length - 1 : 0);
   const int64_t stop = (node.slice_parts & Node::kSliceStop)
                            ? AdjustEndpoint(length, node.stop, step)
                            : (step < 0 ? -1 : length);
   std::vector<Value> out;
   if (step > 0) {
-    if (stop > start) out.reserve(static_cast<size_t>((stop - start + step - 1) / step));
+    if (stop > start)
+      out.reserve(static_cast<size_t>((stop - start + step - 1) / step));
     for (int64_t i = start; i < stop; i += step) {
       out.push_back(base.TakeElement(static_cast<size_t>(i)));
     }
@@ -284,7 +289,8 @@ absl::StatusOr<Value> Interpreter::EvalProjection(const Node& node,
   out.reserve(n);
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
-    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, base.TakeElement(i), &out));
+    RETURN_IF_ERROR(
+        AppendProjected(node.rhs, identity, base.TakeElement(i), &out));
   }
   return Value::List(std::move(out));
 }
@@ -292,7 +298,8 @@ absl::StatusOr<Value> Interpreter::EvalProjection(const Node& node,
 // The right-hand side of a projection or filter applied to one element;
 // null results are dropped (JMESPath spec, "Projections"). `identity` skips
 // evaluating a bare `@`.
-absl::Status Interpreter::AppendProjected(NodeId rhs, bool identity, Value element,
+absl::Status Interpreter::AppendProjected(NodeId rhs, bool identity,
+                                          Value element,
                                           std::vector<Value>* out) {
   if (identity) {
     if (!element.is_null()) out->push_back(std::move(element));
@@ -317,18 +324,22 @@ absl::StatusOr<Value> Interpreter::EvalValueProjection(const Node& node,
   return Value::List(std::move(out));
 }
 
-absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node,
-                                              Value current) {
+absl::StatusOr<Value> Interpreter::EvalFilter(const Node& node, Value current) {
   ASSIGN_OR_RETURN(Value base, Eval(node.lhs, std::move(current)));
   if (base.type() != Type::kArray) return Value();
   const size_t n = base.ArraySize();
   std::vector<Value> out;
+  // Filters mostly keep a few elements: room for them saves regrowing.
+  out.reserve(std::min<size_t>(n, 8));
   const bool identity = ast_.nodes[node.rhs].kind == NodeKind::kIdentity;
   for (size_t i = 0; i < n; ++i) {
     Value element = base.TakeElement(i);
-    ASSIGN_OR_RETURN(const bool keep, EvalCondition(node.condition, element));
-    if (!keep) continue;
-    RETURN_IF_ERROR(AppendProjected(node.rhs, identity, std::move(element), &out));
+    absl::Status error;
+    const Truth keep = EvalCondition(node.condition, element, &error);
+    if (keep == Truth::kError) return error;
+    if (keep != Truth::kTrue) continue;
+    RETURN_IF_ERROR(
+        AppendProjected(node.rhs, identity, std::move(element), &out));
   }
   return Value::List(std::move(out));
 }
@@ -361,99 +372,113 @@ absl::StatusOr<Value> Interpreter::EvalMultiSelectHash(const Node& node,
 
 absl::StatusOr<Value> Interpreter::EvalComparator(const Node& node,
                                                   Value current) {
-  Value left;
-  Value right;
-  if (!EvalLeaf(node.lhs, current, &left)) {
-    ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
-  }
-  if (!EvalLeaf(node.rhs, current, &right)) {
-    ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
-  }
-  if (node.comparator != Comparator::kEq &&
-      node.comparator != Comparator::kNe) {
-    // An ordering of values that are not both numbers or both strings is
-    // null, not false.
-    const Type lt = left.type();
-    const Type rt = right.type();
-    if (!((lt == Type::kNumber && rt == Type::kNumber) ||
-          (lt == Type::kString && rt == Type::kString))) {
+  absl::Status error;
+  switch (Compare(node, current, &error)) {
+    case Truth::kFalse:
+      return Value::Bool(false);
+    case Truth::kTrue:
+      return Value::Bool(true);
+    case Truth::kNull:
       return Value();
-    }
+    case Truth::kError:
+      break;
   }
-  ASSIGN_OR_RETURN(const bool result, CompareValues(node, left, right));
-  return Value::Bool(result);
+  return error;
 }
 
-// The comparison of two evaluated operands (for orderings: both numbers or
-// both strings, else false).
-absl::StatusOr<bool> Interpreter::CompareValues(const Node& node,
-                                                const Value& left,
-                                                const Value& right) {
+// Comparator `node` on `current` (kNull for an ordering whose operands are
+// not both numbers or both strings: JMESPath's null).
+Interpreter::Truth Interpreter::Compare(const Node& node, const Value& current,
+                                        absl::Status* error) {
+  // Most filter conditions compare a field (chain) with a literal: no Value
+  // is built for them. Operands are evaluated left to right either way.
+  const Json* left = EvalPath(node.lhs, current);
+  if (left != nullptr) {
+    if (const Json* right = EvalPath(node.rhs, current)) {
+      return CompareJson(node, *left, *right, error);
+    }
+  }
+  absl::StatusOr<Value> left_value =
+      left != nullptr ? Value::Ref(*left) : Eval(node.lhs, current.View());
+  if (!left_value.ok()) {
+    *error = left_value.status();
+    return Truth::kError;
+  }
+  absl::StatusOr<Value> right_value = Eval(node.rhs, current.View());
+  if (!right_value.ok()) {
+    *error = right_value.status();
+    return Truth::kError;
+  }
+  return CompareValues(node, *left_value, *right_value, error);
+}
+
+Interpreter::Truth Interpreter::CompareValues(const Node& node,
+                                              const Value& left,
+                                              const Value& right,
+                                              absl::Status* error) {
+  if (left.json() != nullptr && right.json() != nullptr) {
+    return CompareJson(node, *left.json(), *right.json(), error);
+  }
+  // An array operand: equal only to an equal array, never ordered.
+  if (node.comparator != Comparator::kEq &&
+      node.comparator != Comparator::kNe) {
+    return Truth::kNull;
+  }
+  return IsEqualOrError(node, ValueEqual(left, right, kMaxValueDepth), error);
+}
+
+Interpreter::Truth Interpreter::CompareJsonSlow(const Node& node,
+                                                const Json& left,
+                                                const Json& right,
+                                                absl::Status* error) {
+  const Type lt = TypeOf(left);
+  const Type rt = TypeOf(right);
   if (node.comparator == Comparator::kEq ||
       node.comparator == Comparator::kNe) {
-    Equality eq = ValueEqual(left, right, kMaxValueDepth);
-    if (eq == Equality::kTooDeep) {
-      return MakeError(ErrorKind::kLimitExceeded, node.column,
-                       "compared values nest deeper than kMaxValueDepth");
-    }
-    return (eq == Equality::kTrue) == (node.comparator == Comparator::kEq);
+    return IsEqualOrError(node, JsonEqualWithin(left, right, kMaxValueDepth),
+                          error);
   }
   std::partial_ordering order = std::partial_ordering::unordered;
-  const Type lt = left.type();
-  const Type rt = right.type();
   if (lt == Type::kNumber && rt == Type::kNumber) {
-    order = CompareNumbers(*left.json(), *right.json());
+    order = CompareNumbers(left, right);
   } else if (lt == Type::kString && rt == Type::kString) {
-    order = *left.string() <=> *right.string();
+    order = *left.get_ptr<const std::string*>() <=>
+            *right.get_ptr<const std::string*>();
   } else {
-    return false;
+    return Truth::kNull;
   }
   switch (node.comparator) {
     case Comparator::kLt:
-      return order < 0;
+      return TruthOf(order < 0);
     case Comparator::kLte:
-      return order <= 0;
+      return TruthOf(order <= 0);
     case Comparator::kGt:
-      return order > 0;
+      return TruthOf(order > 0);
     case Comparator::kGte:
-      return order >= 0;
+      return TruthOf(order >= 0);
     default:
-      return false;
+      return Truth::kFalse;
   }
 }
 
-// Eval() of a field, literal or @ without the general machinery (these are
-// most operands of filter conditions). Returns false, having done nothing,
-// when `id` is another kind or Eval() would fail (depth or cost), so the
-// caller falls back to Eval(); otherwise counts the node exactly as Eval()
-// does. `*out` may point into `current`.
-bool Interpreter::EvalLeaf(NodeId id, const Value& current, Value* out) {
-  const Node& node = ast_.nodes[id];
-  if (node.kind != NodeKind::kField && node.kind != NodeKind::kLiteral &&
-      node.kind != NodeKind::kIdentity) {
-    return false;
+// The result of `==` or `!=` (`node`) given the operands' equality.
+Interpreter::Truth Interpreter::IsEqualOrError(const Node& node,
+                                               Equality equality,
+                                               absl::Status* error) {
+  if (equality == Equality::kTooDeep) {
+    *error = MakeError(ErrorKind::kLimitExceeded, node.column,
+                       "compared values nest deeper than kMaxValueDepth");
+    return Truth::kError;
   }
-  if (depth_ + 1 > kMaxEvalDepth || cost_ + 1 > max_cost_) return false;
-  ++cost_;
-  switch (node.kind) {
-    case NodeKind::kField:
-      *out = current.View().TakeField(ast_.Name(node));
-      break;
-    case NodeKind::kLiteral:
-      *out = Value::Ref(ast_.Literal(node));
-      break;
-    default:
-      *out = current.View();
-      break;
-  }
-  return true;
+  return TruthOf((equality == Equality::kTrue) ==
+                 (node.comparator == Comparator::kEq));
 }
 
-// IsTruthy(Eval(id, view of current)), without building the intermediate
-// values of &&, ||, ! and comparisons (filter conditions). Visits, counts
-// and fails exactly as Eval() would.
-absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
-                                                const Value& current) {
+// IsTruthy(Eval(id, view of current)) as kTrue/kFalse, without building the
+// intermediate values of &&, ||, ! and comparisons (filter conditions).
+// Visits, counts and fails exactly as Eval() would.
+Interpreter::Truth Interpreter::EvalCondition(NodeId id, const Value& current,
+                                              absl::Status* error) {
   const Node& node = ast_.nodes[id];
   switch (node.kind) {
     case NodeKind::kAnd:
@@ -462,39 +487,42 @@ absl::StatusOr<bool> Interpreter::EvalCondition(NodeId id,
     case NodeKind::kComparator:
       break;
     default: {
-      Value leaf;
-      if (EvalLeaf(id, current, &leaf)) return IsTruthy(leaf);
-      ASSIGN_OR_RETURN(Value value, Eval(id, current.View()));
-      return IsTruthy(value);
+      if (const Json* json = EvalPath(id, current)) {
+        return TruthOf(IsTruthy(*json));
+      }
+      absl::StatusOr<Value> value = Eval(id, current.View());
+      if (!value.ok()) {
+        *error = value.status();
+        return Truth::kError;
+      }
+      return TruthOf(IsTruthy(*value));
     }
   }
   DepthGuard guard(depth_);
   if (depth_ > kMaxEvalDepth) {
-    return MakeError(ErrorKind::kLimitExceeded, node.column,
-                     "evaluation nests too deeply");
+    *error = TooDeep(node);
+    return Truth::kError;
   }
-  if (++cost_ > max_cost_) return CostExceeded();
+  if (++cost_ > max_cost_) {
+    *error = CostExceeded();
+    return Truth::kError;
+  }
   switch (node.kind) {
     case NodeKind::kAnd:
     case NodeKind::kOr: {
-      ASSIGN_OR_RETURN(const bool left, EvalCondition(node.lhs, current));
-      if (left == (node.kind == NodeKind::kOr)) return left;
-      return EvalCondition(node.rhs, current);
+      const Truth left = EvalCondition(node.lhs, current, error);
+      if (left == Truth::kError) return left;
+      if ((left == Truth::kTrue) == (node.kind == NodeKind::kOr)) return left;
+      return EvalCondition(node.rhs, current, error);
     }
     case NodeKind::kNot: {
-      ASSIGN_OR_RETURN(const bool operand, EvalCondition(node.lhs, current));
-      return !operand;
+      const Truth operand = EvalCondition(node.lhs, current, error);
+      if (operand == Truth::kError) return operand;
+      return TruthOf(operand != Truth::kTrue);
     }
     default: {
-      Value left;
-      Value right;
-      if (!EvalLeaf(node.lhs, current, &left)) {
-        ASSIGN_OR_RETURN(left, Eval(node.lhs, current.View()));
-      }
-      if (!EvalLeaf(node.rhs, current, &right)) {
-        ASSIGN_OR_RETURN(right, Eval(node.rhs, current.View()));
-      }
-      return CompareValues(node, left, right);
+      const Truth result = Compare(node, current, error);
+      return result == Truth::kNull ? Truth::kFalse : result;
     }
   }
 }

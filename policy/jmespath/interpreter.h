@@ -28,6 +28,10 @@
 
 namespace vigil::jmespath::internal {
 
+// Eval recursion is bounded by the tree depth (kMaxNestingDepth) plus the
+// nesting of expression references; this guard is defence in depth.
+inline constexpr int kMaxEvalDepth = 2 * kMaxNestingDepth + 16;
+
 class Interpreter {
  public:
   Interpreter(const Ast& ast, int64_t max_cost)
@@ -40,6 +44,15 @@ class Interpreter {
   // zero slice step, and kLimitExceeded when the cost budget or a depth limit
   // is exceeded.
   absl::StatusOr<Value> Eval(NodeId id, Value current);
+
+  // Eval() of a field, a chain of fields (a.b.c), a literal or @ as the Json
+  // it selects, without building a Value (most operands of filter conditions
+  // and function arguments are these). The result points into `current` or
+  // the tree. Returns null, having done nothing, when `id` is another kind,
+  // is @ of a list, or Eval() would fail (depth or cost); otherwise counts
+  // the nodes exactly as Eval() does.
+  // Inline: it is most of the work of filter conditions.
+  const Json* EvalPath(NodeId id, const Value& current);
 
   // The value as Json: moves owned data, copies referenced data. Fails with
   // kLimitExceeded when a referenced value nests deeper than kMaxValueDepth
@@ -95,14 +108,47 @@ class Interpreter {
   absl::StatusOr<Value> EvalMultiSelectList(const Node& node, Value current);
   absl::StatusOr<Value> EvalMultiSelectHash(const Node& node, Value current);
   absl::StatusOr<Value> EvalComparator(const Node& node, Value current);
-  absl::StatusOr<bool> EvalCondition(NodeId id, const Value& current);
-  absl::StatusOr<bool> CompareValues(const Node& node, const Value& left,
-                                     const Value& right);
-  bool EvalLeaf(NodeId id, const Value& current, Value* out);
+  // The outcome of a filter condition or a comparison. Conditions run once
+  // per array element, so they return this in a register, with any error in
+  // an out-parameter, rather than a StatusOr in memory (whose narrow stores
+  // and wide reloads stalled every comparison).
+  enum class Truth : uint8_t {
+    kFalse,
+    kTrue,
+    kNull,   // an ordering of values that are not both numbers or strings
+    kError,  // *error says why
+  };
+  static Truth TruthOf(bool b) { return b ? Truth::kTrue : Truth::kFalse; }
+  Truth EvalCondition(NodeId id, const Value& current, absl::Status* error);
+  Truth Compare(const Node& node, const Value& current, absl::Status* error);
+  static Truth CompareValues(const Node& node, const Value& left,
+                             const Value& right, absl::Status* error);
+  // Inline for the usual field-vs-literal cases (different types, or two
+  // strings, compared for equality); CompareJsonSlow() does the rest.
+  static Truth CompareJson(const Node& node, const Json& left,
+                           const Json& right, absl::Status* error) {
+    if (node.comparator == Comparator::kEq ||
+        node.comparator == Comparator::kNe) {
+      const bool eq = node.comparator == Comparator::kEq;
+      const Type lt = TypeOf(left);
+      if (lt != TypeOf(right)) return TruthOf(!eq);
+      if (lt == Type::kString) {
+        return TruthOf((*left.get_ptr<const std::string*>() ==
+                        *right.get_ptr<const std::string*>()) == eq);
+      }
+    }
+    return CompareJsonSlow(node, left, right, error);
+  }
+  static Truth CompareJsonSlow(const Node& node, const Json& left,
+                               const Json& right, absl::Status* error);
+  static Truth IsEqualOrError(const Node& node, Equality equality,
+                              absl::Status* error);
   absl::StatusOr<Json> MaterializeWithin(Value value, int depth_left);
   absl::Status CheckMaterializableWithin(const Value& value, int depth_left,
                                          bool borrowed);
+  // Out of line, so the hot callers do not build statuses inline.
   absl::Status CostExceeded() const;
+  static absl::Status TooDeep(const Node& node);
 
   const Ast& ast_;
   const int64_t max_cost_;
@@ -113,6 +159,45 @@ class Interpreter {
   std::forward_list<Json> pinned_json_;
   std::forward_list<std::vector<Value>> pinned_lists_;
 };
+
+inline const Json* Interpreter::EvalPath(NodeId id, const Value& current) {
+  const Node& node = ast_.nodes[id];
+  // Eval() counts one unit per node and fails past kMaxEvalDepth; when that
+  // could happen here, Eval() must run instead to fail the same way.
+  auto fits = [&](int depth, int64_t nodes) {
+    return depth_ + depth <= kMaxEvalDepth && cost_ + nodes <= max_cost_;
+  };
+  switch (node.kind) {
+    case NodeKind::kField:
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return MemberOrNull(current.json(), ast_.Name(node));
+    case NodeKind::kSubexpression: {
+      if (!node.field_chain) return nullptr;
+      // The chain node, then each step one level deeper.
+      const int64_t nodes = 1 + static_cast<int64_t>(node.args.size());
+      if (!fits(2, nodes)) return nullptr;
+      cost_ += nodes;
+      const Json* json = current.json();
+      for (NodeId step : node.args) {
+        json = MemberOrNull(json, ast_.Name(ast_.nodes[step]));
+      }
+      return json;
+    }
+    case NodeKind::kLiteral:
+      if (!fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return &ast_.Literal(node);
+    case NodeKind::kIdentity: {
+      const Json* json = current.json();
+      if (json == nullptr || !fits(1, 1)) return nullptr;
+      cost_ += 1;
+      return json;
+    }
+    default:
+      return nullptr;
+  }
+}
 
 }  // namespace vigil::jmespath::internal
 

@@ -23,8 +23,9 @@ absl::StatusOr<Json> Expression::Evaluate(const Json& document) const {
 absl::StatusOr<Json> Expression::Evaluate(
     const Json& document, const EvaluateOptions& options) const {
   internal::Interpreter interpreter(*ast_, options.max_cost);
-  ASSIGN_OR_RETURN(internal::Value result,
-                   interpreter.Eval(ast_->root, internal::Value::Ref(document)));
+  ASSIGN_OR_RETURN(
+      internal::Value result,
+      interpreter.Eval(ast_->root, internal::Value::Ref(document)));
   return interpreter.Materialize(std::move(result));
 }
 
@@ -84,9 +85,7 @@ Result Result::Of(std::shared_ptr<const Json> document) {
 
 size_t Result::array_size() const { return list_->size(); }
 
-Result Result::element(size_t i) const {
-  return Result(owner_, (*list_)[i]);
-}
+Result Result::element(size_t i) const { return Result(owner_, (*list_)[i]); }
 
 const void* Result::identity() const {
   return json_ != nullptr ? static_cast<const void*>(json_)
@@ -182,8 +181,9 @@ absl::StatusOr<Expression> Compile(absl::string_view expression) {
   ASSIGN_OR_RETURN(internal::Ast ast, internal::Parse(expression));
   auto compiled = std::make_shared<const Compiled>(
       Compiled{std::move(ast), std::string(expression)});
-  return Expression(std::shared_ptr<const internal::Ast>(compiled, &compiled->ast),
-                    std::shared_ptr<const std::string>(compiled, &compiled->text));
+  return Expression(
+      std::shared_ptr<const internal::Ast>(compiled, &compiled->ast),
+      std::shared_ptr<const std::string>(compiled, &compiled->text));
 }
 
 absl::StatusOr<std::string> Search(absl::string_view json_text,

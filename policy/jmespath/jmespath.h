@@ -107,7 +107,8 @@ class Expression {
 //
 //   Result events = Result::Of(std::make_shared<const Json>(std::move(doc)));
 //   ASSIGN_OR_RETURN(Result r, query.EvaluateShared(events));
-//   if (const Json* j = r.json()) ...; else for (i < r.array_size()) r.element(i)
+//   if (const Json* j = r.json()) ...; else for (i < r.array_size())
+//   r.element(i)
 class Result {
  public:
   // Null.

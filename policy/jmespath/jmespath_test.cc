@@ -2,6 +2,8 @@
 // equals_ignore_case, 64-bit exactness, canonical number output, ownership of
 // intermediate values, limits and concurrency.
 
+#include "policy/jmespath/jmespath.h"
+
 #include <pthread.h>
 
 #include <string>
@@ -10,10 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/jmespath/jmespath.h"
 
 namespace vigil::jmespath {
 namespace {
@@ -69,9 +71,8 @@ TEST(EvaluateShared, ChainsOnResultsThatShareTheDocument) {
 TEST(EvaluateShared, ResultOutlivesItsInputHandle) {
   absl::StatusOr<Expression> e = Compile("a[1:]");
   ASSERT_THAT(e.status(), IsOk());
-  absl::StatusOr<Result> r =
-      e->EvaluateShared(Result::Of(std::make_shared<const Json>(
-          Json::parse(R"({"a":["x","y","z"]})"))));
+  absl::StatusOr<Result> r = e->EvaluateShared(Result::Of(
+      std::make_shared<const Json>(Json::parse(R"({"a":["x","y","z"]})"))));
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(*r->Serialize(), R"(["y","z"])");
 }
@@ -104,13 +105,16 @@ TEST(EqualsIgnoreCase, MatchesTheAzureElamSample) {
 }
 
 TEST(EqualsIgnoreCase, FoldsLatinGreekAndCyrillic) {
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xC3\x89T\xC3\x89', "
-                      "'\xC3\xA9t\xC3\xA9')"),  // ÉTÉ / été
+  EXPECT_EQ(SearchText("{}",
+                       "equals_ignore_case('\xC3\x89T\xC3\x89', "
+                       "'\xC3\xA9t\xC3\xA9')"),  // ÉTÉ / été
             "true");
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xCE\xA3', '\xCF\x83')"),  // Σ σ
-            "true");
-  EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xD0\x96', '\xD0\xB6')"),  // Ж ж
-            "true");
+  EXPECT_EQ(
+      SearchText("{}", "equals_ignore_case('\xCE\xA3', '\xCF\x83')"),  // Σ σ
+      "true");
+  EXPECT_EQ(
+      SearchText("{}", "equals_ignore_case('\xD0\x96', '\xD0\xB6')"),  // Ж ж
+      "true");
   EXPECT_EQ(SearchText("{}", "equals_ignore_case('\xC3\xA9', 'e')"), "false");
 }
 
@@ -142,7 +146,8 @@ TEST(Integers, SurviveARoundTrip) {
   EXPECT_EQ(SearchText(kBig, "signature"), "6075990659671082565");
   EXPECT_EQ(SearchText(kBig, "max_uint64"), "18446744073709551615");
   EXPECT_EQ(SearchText(kBig, "min_int64"), "-9223372036854775808");
-  EXPECT_EQ(SearchText(kBig, "to_string(signature)"), "\"6075990659671082565\"");
+  EXPECT_EQ(SearchText(kBig, "to_string(signature)"),
+            "\"6075990659671082565\"");
   EXPECT_EQ(SearchText(kBig, "[attributes, signature]"),
             "[9223372036854775808,6075990659671082565]");
   EXPECT_EQ(SearchText(kBig, "{s: signature}"), "{\"s\":6075990659671082565}");
@@ -168,7 +173,8 @@ TEST(Integers, CompareExactly) {
 
 TEST(Integers, FunctionsStayExact) {
   EXPECT_EQ(SearchText(kBig, "sum([max_int64, `1`])"), "9223372036854775808");
-  EXPECT_EQ(SearchText(kBig, "sum([max_uint64, min_int64])"), "9223372036854775807");
+  EXPECT_EQ(SearchText(kBig, "sum([max_uint64, min_int64])"),
+            "9223372036854775807");
   EXPECT_EQ(SearchText(kBig, "abs(min_int64)"), "9223372036854775808");
   EXPECT_EQ(SearchText(kBig, "max([signature, attributes, max_int64])"),
             "9223372036854775808");
@@ -190,7 +196,7 @@ TEST(Numbers, IntegersPrintWithoutExponentOrPoint) {
   EXPECT_EQ(SearchText("{}", "sum(`[1, 2, 3]`)"), "6");
   // Splicing an integer result into a new query, as policies do.
   EXPECT_EQ(SearchText("{\"e\": [10, 20, 30]}",
-                absl::StrCat("e[", SearchText("{\"i\": 1}", "i"), "]")),
+                       absl::StrCat("e[", SearchText("{\"i\": 1}", "i"), "]")),
             "20");
 }
 
@@ -226,25 +232,126 @@ TEST(Ownership, OwnedIntermediatesFlowThroughEveryOperator) {
   EXPECT_EQ(SearchText(doc, "sort_by(list, &n)[].v"), "[\"q\",\"p\"]");
   EXPECT_EQ(SearchText(doc, "reverse(sort_by(list, &n)) | [0].n"), "3");
   EXPECT_EQ(SearchText(doc, "max_by(sort_by(list, &n), &n).n"), "3");
-  EXPECT_EQ(SearchText(doc, "not_null(n, to_array(merge(a, b)))[0].s"), "\"x\"");
-  EXPECT_EQ(SearchText(doc, "to_array(merge(a, b)) | [?s == 'x'] | [0].k"), "[9]");
+  EXPECT_EQ(SearchText(doc, "not_null(n, to_array(merge(a, b)))[0].s"),
+            "\"x\"");
+  EXPECT_EQ(SearchText(doc, "to_array(merge(a, b)) | [?s == 'x'] | [0].k"),
+            "[9]");
   EXPECT_EQ(SearchText(doc, "merge(a, b) || `1`"),
             "{\"k\":[9],\"s\":\"x\",\"t\":{\"u\":1}}");
   EXPECT_EQ(SearchText(doc, "values(merge(a, b))[*] | [0]"), "[9]");
   EXPECT_EQ(SearchText(doc, "map(&merge(@, `{\"z\": 1}`).z, list)"), "[1,1,1]");
-  EXPECT_EQ(SearchText(doc, "[[a.k, b.k][], `[5]`][] | sort(@)"), "[1,2,3,5,9]");
+  EXPECT_EQ(SearchText(doc, "[[a.k, b.k][], `[5]`][] | sort(@)"),
+            "[1,2,3,5,9]");
   EXPECT_EQ(SearchText(doc, "list[*].[n, v] | [?[1] != null][0]"), "[2,1]");
   EXPECT_EQ(SearchText(doc, "merge(a, b).k == `[9]`"), "true");
   EXPECT_EQ(SearchText(doc, "[list[0], list[0]] | [0] == [1]"), "true");
 }
 
 TEST(Ownership, DocumentIsNotModified) {
-  ASSERT_OK_AND_ASSIGN(Json doc, ParseJson(R"({"a": [3, 1, 2], "b": {"c": 1}})"));
+  ASSERT_OK_AND_ASSIGN(Json doc,
+                       ParseJson(R"({"a": [3, 1, 2], "b": {"c": 1}})"));
   const Json before = doc;
-  ASSERT_OK_AND_ASSIGN(Expression e,
-                       Compile("[sort(a), reverse(a), merge(b, `{}`), a[::-1]]"));
+  ASSERT_OK_AND_ASSIGN(
+      Expression e, Compile("[sort(a), reverse(a), merge(b, `{}`), a[::-1]]"));
   EXPECT_THAT(e.Evaluate(doc), IsOk());
   EXPECT_EQ(doc, before);
+}
+
+// ---------------------------------------------------------------------------
+// Field chains (a.b.c), literals and @ are looked up without building
+// intermediate values, in filter conditions, comparisons and function
+// arguments: the results, and what they cost, must not differ.
+
+TEST(FastPaths, FieldChainsGiveWhatStepByStepLookupsGive) {
+  const std::string doc = R"json({
+    "a": {"b": {"c": 1, "d": {"e": [1, 2]}}, "s": "str", "k": [{"c": 5}]},
+    "n": null, "list": [{"v": {"w": 1}}, {"v": 2}, {"x": 3}]})json";
+  for (const char* chain :
+       {"a.b.c", "a.b.d", "a.b.d.e", "a.b.x", "a.s.c", "a.k.c", "n.x.y",
+        "missing.x.y", "list.v.w", "a.b.c.d"}) {
+    std::string steps = chain;
+    absl::StrReplaceAll({{".", " | "}}, &steps);
+    EXPECT_EQ(SearchText(doc, chain), SearchText(doc, steps)) << chain;
+  }
+  EXPECT_EQ(SearchText(doc, "a.b.d"), R"({"e":[1,2]})");
+  EXPECT_EQ(SearchText(doc, "a.s.c"), "null");
+  EXPECT_EQ(SearchText(doc, "list[*].v.w"), "[1]");
+  EXPECT_EQ(SearchText(doc, "a.k[*].c"), "[5]");
+  EXPECT_EQ(SearchText("[{\"a\": {\"b\": 1}}, 7]", "[*].a.b"), "[1]");
+  EXPECT_EQ(SearchText(doc, "@.a.b.c"), "1");
+}
+
+TEST(FastPaths, ComparisonsOfFieldChains) {
+  const std::string doc = R"json({"items": [
+    {"x": {"y": "a", "n": 1}, "id": 1}, {"x": {"y": "b", "n": 2}, "id": 2},
+    {"x": "s", "id": 3}, {"id": 4}]})json";
+  EXPECT_EQ(SearchText(doc, "items[?x.y == 'a'].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y != 'a'].id"), "[2,3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n > `1`].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n >= x.n].id"), "[1,2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y < 'b'].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y < x.n].id"), "[]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y].id"), "[1,2]");
+  EXPECT_EQ(SearchText(doc, "items[?!(x.y)].id"), "[3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?!x.y].id"), "[]");  // (!x).y
+  EXPECT_EQ(SearchText(doc, "items[?x.y == x.y].id"), "[1,2,3,4]");
+  EXPECT_EQ(SearchText(doc, "items[?x == `{\"n\": 2, \"y\": \"b\"}`].id"),
+            "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n == `1.0`].id"), "[1]");
+  EXPECT_EQ(SearchText(doc, "items[?[x.n] == `[2]`].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[?x.n == [x.n]].id"), "[]");
+  EXPECT_EQ(SearchText(doc, "items[?x.y == 'a' || x == 's'].id"), "[1,3]");
+  EXPECT_EQ(SearchText(doc, "items[?equals_ignore_case(x.y, 'B')].id"), "[2]");
+  EXPECT_EQ(SearchText(doc, "items[0].x.n < items[1].x.n"), "true");
+  EXPECT_EQ(SearchText(doc, "items[0].x.y < items[0].x.n"), "null");
+  EXPECT_EQ(SearchText(doc, "items[0].x.y == items[0].x.y"), "true");
+  EXPECT_EQ(SearchText(doc, "items[*].x.n < `[1]`"), "null");
+}
+
+TEST(FastPaths, OwnedValuesAreReadBeforeTheyGoAway) {
+  const std::string doc = R"({"a": {"b": "x"}})";
+  EXPECT_EQ(SearchText(doc, "[{x: {y: 'v'}}][?x.y == 'v'] | [0].x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{x: {y: 'v'}} | x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{x: {y: 'v'}}.x.y"), "\"v\"");
+  EXPECT_EQ(SearchText(doc, "{c: a} | not_null(c.b)"), "\"x\"");
+  EXPECT_EQ(SearchText(doc, "{c: a} | [not_null(c.b, c), c.b]"),
+            "[\"x\",\"x\"]");
+  EXPECT_EQ(SearchText(doc, "{c: a} | equals_ignore_case(c.b, 'X')"), "true");
+  EXPECT_EQ(SearchText(doc, "merge(a) | b"), "\"x\"");
+}
+
+// The smallest cost budget `expression` evaluates within on `json`.
+int64_t SmallestBudget(absl::string_view json, absl::string_view expression) {
+  absl::StatusOr<Json> doc = ParseJson(json);
+  absl::StatusOr<Expression> e = Compile(expression);
+  EXPECT_THAT(doc.status(), IsOk());
+  EXPECT_THAT(e.status(), IsOk());
+  if (!doc.ok() || !e.ok()) return -1;
+  for (int64_t budget = 1; budget < 1000; ++budget) {
+    EvaluateOptions options;
+    options.max_cost = budget;
+    if (e->Evaluate(*doc, options).ok()) return budget;
+  }
+  return -1;
+}
+
+// One unit per node visited and per value produced or copied, as the
+// general interpreter counts them (values worked out by hand from it).
+TEST(FastPaths, CountTheCostTheGeneralPathCounts) {
+  // Chain node + 3 fields, then 1 JSON node copied.
+  EXPECT_EQ(SmallestBudget(R"({"a":{"b":{"c":1}}})", "a.b.c"), 5);
+  EXPECT_EQ(SmallestBudget(R"({"a":{"b":{"c":{"d":[1,2]}}}})", "a.b.c"), 8);
+  // Filter + items, per element: comparator + chain (3) + literal, the kept
+  // element's id, then the list (2) and its element (1).
+  const std::string items =
+      R"({"items":[{"x":{"y":"a"},"id":1},{"x":{"y":"b"},"id":2}]})";
+  EXPECT_EQ(SmallestBudget(items, "items[?x.y == 'a'].id"), 16);
+  // The same with a function call in place of the comparator.
+  EXPECT_EQ(SmallestBudget(items, "items[?equals_ignore_case(x.y, 'A')].id"),
+            16);
+  // Filter + items + per element (comparator + field + literal) + the list.
+  EXPECT_EQ(SmallestBudget(R"({"items":[1,2,3]})", "items[?@ > `1`]"),
+            2 + 9 + 3 + 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -271,8 +378,8 @@ TEST(Errors, EvaluationErrorsCarryKindAndColumn) {
 // Limits
 
 TEST(Limits, DeepParenthesesAreRejected) {
-  std::string expression = std::string(100000, '(') + "a" +
-                           std::string(100000, ')');
+  std::string expression =
+      std::string(100000, '(') + "a" + std::string(100000, ')');
   EXPECT_THAT(Compile(expression),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("kMaxNestingDepth")));
@@ -280,11 +387,13 @@ TEST(Limits, DeepParenthesesAreRejected) {
 
 TEST(Limits, DeepTreesAreRejected) {
   std::string nots(100000, '!');
-  EXPECT_THAT(Compile(nots + "a"),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
+  EXPECT_THAT(
+      Compile(nots + "a"),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
   std::string brackets(100000, '[');
-  EXPECT_THAT(Compile(brackets + "a"),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
+  EXPECT_THAT(
+      Compile(brackets + "a"),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("deeper")));
   std::string ors = "a";
   for (int i = 0; i < 1000; ++i) absl::StrAppend(&ors, " || a");
   EXPECT_THAT(Compile(ors), StatusIs(absl::StatusCode::kResourceExhausted,
@@ -301,11 +410,11 @@ TEST(Limits, LongFlatChainsAreFine) {
 }
 
 TEST(Limits, DeepLiteralsAndDocumentsAreRejected) {
-  const std::string deep =
-      std::string(100000, '[') + std::string(100000, ']');
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_THAT(Compile("`" + deep + "`"),
               StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
-  EXPECT_THAT(ParseJson(deep), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
+  EXPECT_THAT(ParseJson(deep),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_));
   // A deep document built in code: reading a field is fine, copying it out
   // or comparing it hits kMaxValueDepth instead of the stack.
   Json doc = Json::array();
@@ -318,10 +427,11 @@ TEST(Limits, DeepLiteralsAndDocumentsAreRejected) {
   root["d"] = std::move(doc);
   ASSERT_OK_AND_ASSIGN(Expression type, Compile("type(d)"));
   EXPECT_THAT(type.Evaluate(root), IsOk());
-  for (absl::string_view expression : {"d", "d == d", "to_string(d)",
-                                       "[d]", "contains([d], d)"}) {
+  for (absl::string_view expression :
+       {"d", "d == d", "to_string(d)", "[d]", "contains([d], d)"}) {
     ASSERT_OK_AND_ASSIGN(Expression e, Compile(expression));
-    EXPECT_THAT(e.Evaluate(root), StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_))
+    EXPECT_THAT(e.Evaluate(root),
+                StatusIs(absl::StatusCode::kResourceExhausted, ::testing::_))
         << expression;
   }
 }
@@ -332,9 +442,9 @@ TEST(Limits, ExponentialOutputHitsTheCostBudget) {
   ASSERT_OK_AND_ASSIGN(Expression e, Compile(expression));
   EvaluateOptions options;
   options.max_cost = 1'000'000;
-  EXPECT_THAT(e.Evaluate(Json(1), options),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       HasSubstr("cost budget")));
+  EXPECT_THAT(
+      e.Evaluate(Json(1), options),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("cost budget")));
   std::string flatten = "[@]";
   for (int i = 0; i < 60; ++i) absl::StrAppend(&flatten, " | [@, @][]");
   ASSERT_OK_AND_ASSIGN(Expression f, Compile(flatten + " | length(@)"));
@@ -387,8 +497,8 @@ TEST(Expression, EvaluatesConcurrentlyFromManyThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         absl::StatusOr<Json> r = e.Evaluate(doc);
-        if (!r.ok() || DumpForTest(*r) !=
-                           R"([{"n":"c","t":1},{"n":"a","t":1}])") {
+        if (!r.ok() ||
+            DumpForTest(*r) != R"([{"n":"c","t":1},{"n":"a","t":1}])") {
           ++failures[t];
         }
       }

@@ -45,28 +45,6 @@ std::partial_ordering CompareIntDouble(absl::int128 i, double d) {
 
 }  // namespace
 
-Type TypeOf(const Json& value) {
-  switch (value.type()) {
-    case ValueT::boolean:
-      return Type::kBoolean;
-    case ValueT::number_integer:
-    case ValueT::number_unsigned:
-    case ValueT::number_float:
-      return Type::kNumber;
-    case ValueT::string:
-      return Type::kString;
-    case ValueT::array:
-      return Type::kArray;
-    case ValueT::object:
-      return Type::kObject;
-    case ValueT::null:
-    case ValueT::binary:
-    case ValueT::discarded:
-      return Type::kNull;
-  }
-  return Type::kNull;
-}
-
 absl::string_view TypeName(Type type) {
   switch (type) {
     case Type::kNull:
@@ -146,11 +124,27 @@ Equality JsonEqualWithin(const Json& a, const Json& b, int depth_left) {
 }
 
 bool CheckDepthAndCount(const Json& value, int depth_left, int64_t* nodes) {
+  // Walks the containers directly: nlohmann's generic iterators cost
+  // several times more per node, and every JmesPath() result that points
+  // into a document is walked (Interpreter::CheckMaterializable).
   ++*nodes;
-  if (!value.is_array() && !value.is_object()) return true;
-  if (depth_left <= 0) return false;
-  for (const Json& child : value) {
-    if (!CheckDepthAndCount(child, depth_left - 1, nodes)) return false;
+  auto child_ok = [&](const Json& child) {
+    if (!child.is_structured()) {
+      ++*nodes;
+      return true;
+    }
+    return CheckDepthAndCount(child, depth_left - 1, nodes);
+  };
+  if (const auto* array = value.get_ptr<const Json::array_t*>()) {
+    if (depth_left <= 0) return false;
+    for (const Json& child : *array) {
+      if (!child_ok(child)) return false;
+    }
+  } else if (const auto* object = value.get_ptr<const Json::object_t*>()) {
+    if (depth_left <= 0) return false;
+    for (const auto& member : *object) {
+      if (!child_ok(member.second)) return false;
+    }
   }
   return true;
 }

@@ -54,7 +54,29 @@ namespace internal {
 // The six JMESPath types (nlohmann's binary/discarded count as null).
 enum class Type { kNull, kBoolean, kNumber, kString, kArray, kObject };
 
-Type TypeOf(const Json& value);
+// Inline: every comparison and type check asks.
+inline Type TypeOf(const Json& value) {
+  using ValueT = Json::value_t;
+  switch (value.type()) {
+    case ValueT::boolean:
+      return Type::kBoolean;
+    case ValueT::number_integer:
+    case ValueT::number_unsigned:
+    case ValueT::number_float:
+      return Type::kNumber;
+    case ValueT::string:
+      return Type::kString;
+    case ValueT::array:
+      return Type::kArray;
+    case ValueT::object:
+      return Type::kObject;
+    case ValueT::null:
+    case ValueT::binary:
+    case ValueT::discarded:
+      return Type::kNull;
+  }
+  return Type::kNull;
+}
 
 // "null", "boolean", "number", "string", "array", "object".
 absl::string_view TypeName(Type type);

@@ -73,11 +73,13 @@ class Parser {
   absl::StatusOr<Ast> Run() {
     ASSIGN_OR_RETURN(NodeId root, Expression(0));
     if (Current().type != TokenType::kEof) {
-      return SyntaxError(Current(), absl::StrCat("unexpected ",
-                                                 TokenTypeName(Current().type)));
+      return SyntaxError(
+          Current(),
+          absl::StrCat("unexpected ", TokenTypeName(Current().type)));
     }
     ast_.root = root;
     RETURN_IF_ERROR(CheckExpressionReferences());
+    MarkFieldChains();
     return std::move(ast_);
   }
 
@@ -92,6 +94,16 @@ class Parser {
    private:
     int& nesting_;
   };
+
+  void MarkFieldChains() {
+    for (Node& node : ast_.nodes) {
+      if (node.kind != NodeKind::kSubexpression) continue;
+      node.field_chain =
+          std::all_of(node.args.begin(), node.args.end(), [&](NodeId step) {
+            return ast_.nodes[step].kind == NodeKind::kField;
+          });
+    }
+  }
 
   Token& Current() { return tokens_[pos_]; }
   TokenType Lookahead(size_t n) const {
@@ -115,10 +127,10 @@ class Parser {
       return absl::OkStatus();
     }
     return SyntaxError(
-        Current(), absl::StrCat("expected ", TokenTypeName(type),
-                                " (to close ", TokenTypeName(opener.type),
-                                " at column ", Column(opener), "), got ",
-                                TokenTypeName(Current().type)));
+        Current(),
+        absl::StrCat("expected ", TokenTypeName(type), " (to close ",
+                     TokenTypeName(opener.type), " at column ", Column(opener),
+                     "), got ", TokenTypeName(Current().type)));
   }
 
   absl::Status Expect(TokenType type, absl::string_view context) {
@@ -126,10 +138,9 @@ class Parser {
       Advance();
       return absl::OkStatus();
     }
-    return SyntaxError(Current(),
-                       absl::StrCat("expected ", TokenTypeName(type), " ",
-                                    context, ", got ",
-                                    TokenTypeName(Current().type)));
+    return SyntaxError(
+        Current(), absl::StrCat("expected ", TokenTypeName(type), " ", context,
+                                ", got ", TokenTypeName(Current().type)));
   }
 
   int32_t DepthOf(NodeId id) const {
@@ -146,8 +157,8 @@ class Parser {
 
   // Adds `node`, computing its depth from its children.
   absl::StatusOr<NodeId> Add(Node node) {
-    int32_t deepest = std::max({DepthOf(node.lhs), DepthOf(node.rhs),
-                                DepthOf(node.condition)});
+    int32_t deepest = std::max(
+        {DepthOf(node.lhs), DepthOf(node.rhs), DepthOf(node.condition)});
     for (NodeId arg : node.args) deepest = std::max(deepest, DepthOf(arg));
     node.depth = deepest + 1;
     ast_.nodes.push_back(std::move(node));
@@ -260,8 +271,8 @@ class Parser {
       case TokenType::kEof:
         return SyntaxError(token, "unexpected end of expression");
       default:
-        return SyntaxError(token,
-                           absl::StrCat("unexpected ", TokenTypeName(token.type)));
+        return SyntaxError(
+            token, absl::StrCat("unexpected ", TokenTypeName(token.type)));
     }
   }
 
@@ -279,9 +290,9 @@ class Parser {
         // or-expression -> expression "||" expression
         // and-expression -> expression "&&" expression
         ASSIGN_OR_RETURN(NodeId rhs, Expression(BindingPower(token.type)));
-        return Binary(token.type == TokenType::kOr ? NodeKind::kOr
-                                                   : NodeKind::kAnd,
-                      token, left, rhs);
+        return Binary(
+            token.type == TokenType::kOr ? NodeKind::kOr : NodeKind::kAnd,
+            token, left, rhs);
       }
       case TokenType::kEq:
       case TokenType::kNe:
@@ -299,8 +310,8 @@ class Parser {
       case TokenType::kLbracket:
         return BracketLed(token, left);
       default:
-        return SyntaxError(token,
-                           absl::StrCat("unexpected ", TokenTypeName(token.type)));
+        return SyntaxError(
+            token, absl::StrCat("unexpected ", TokenTypeName(token.type)));
     }
   }
 
@@ -330,7 +341,8 @@ class Parser {
   absl::StatusOr<NodeId> Dot(const Token& token, NodeId left) {
     if (Current().type == TokenType::kStar) {
       Advance();
-      ASSIGN_OR_RETURN(NodeId rhs, ProjectionRhs(BindingPower(TokenType::kDot)));
+      ASSIGN_OR_RETURN(NodeId rhs,
+                       ProjectionRhs(BindingPower(TokenType::kDot)));
       return Binary(NodeKind::kValueProjection, token, left, rhs);
     }
     ASSIGN_OR_RETURN(NodeId rhs, DotRhs(BindingPower(TokenType::kDot)));
@@ -389,11 +401,11 @@ class Parser {
           Advance();
           break;
         }
-        return SyntaxError(
-            Current(), absl::StrCat("expected ',' or ')' (to close '(' at "
-                                    "column ",
-                                    Column(open), "), got ",
-                                    TokenTypeName(Current().type)));
+        return SyntaxError(Current(),
+                           absl::StrCat("expected ',' or ')' (to close '(' at "
+                                        "column ",
+                                        Column(open), "), got ",
+                                        TokenTypeName(Current().type)));
       }
     }
     Node& node = ast_.nodes[left];
@@ -421,8 +433,7 @@ class Parser {
     }
     for (size_t i = 0; i < n; ++i) {
       const bool wants_ref = (spec->ParamType(i) & kArgExpref) != 0;
-      const bool is_ref =
-          ast_.nodes[args[i]].kind == NodeKind::kExpressionRef;
+      const bool is_ref = ast_.nodes[args[i]].kind == NodeKind::kExpressionRef;
       if (wants_ref != is_ref) {
         return MakeError(
             ErrorKind::kInvalidType, ast_.nodes[args[i]].column,
@@ -475,7 +486,8 @@ class Parser {
       Advance();
       Advance();
       ASSIGN_OR_RETURN(NodeId identity, Leaf(NodeKind::kIdentity, open));
-      ASSIGN_OR_RETURN(NodeId rhs, ProjectionRhs(BindingPower(TokenType::kStar)));
+      ASSIGN_OR_RETURN(NodeId rhs,
+                       ProjectionRhs(BindingPower(TokenType::kStar)));
       return Binary(NodeKind::kProjection, open, identity, rhs);
     }
     return MultiSelectList(open);
@@ -488,7 +500,8 @@ class Parser {
     if (next == TokenType::kNumber || next == TokenType::kColon) {
       return IndexOrSlice(open, left);
     }
-    RETURN_IF_ERROR(Expect(TokenType::kStar, "(a number, ':' or '*') after '['"));
+    RETURN_IF_ERROR(
+        Expect(TokenType::kStar, "(a number, ':' or '*') after '['"));
     RETURN_IF_ERROR(ExpectClosing(TokenType::kRbracket, open));
     ASSIGN_OR_RETURN(NodeId rhs, ProjectionRhs(BindingPower(TokenType::kStar)));
     return Binary(NodeKind::kProjection, open, left, rhs);
@@ -583,11 +596,11 @@ class Parser {
       const TokenType key_type = Current().type;
       if (key_type != TokenType::kUnquotedIdentifier &&
           key_type != TokenType::kQuotedIdentifier) {
-        return SyntaxError(Current(),
-                           absl::StrCat("expected a key (identifier) in '{' at "
-                                        "column ",
-                                        Column(open), ", got ",
-                                        TokenTypeName(key_type)));
+        return SyntaxError(
+            Current(),
+            absl::StrCat("expected a key (identifier) in '{' at "
+                         "column ",
+                         Column(open), ", got ", TokenTypeName(key_type)));
       }
       keys.push_back(std::move(Advance().text));
       RETURN_IF_ERROR(Expect(TokenType::kColon, "after a key"));
@@ -621,9 +634,9 @@ class Parser {
         Advance();
         return DotRhs(rbp);
       default:
-        return SyntaxError(next, absl::StrCat("unexpected ",
-                                              TokenTypeName(next.type),
-                                              " after a projection"));
+        return SyntaxError(next,
+                           absl::StrCat("unexpected ", TokenTypeName(next.type),
+                                        " after a projection"));
     }
   }
 

@@ -8,11 +8,6 @@
 
 namespace vigil::jmespath::internal {
 
-const Json& NullJson() {
-  static const Json* const kNull = new Json(nullptr);
-  return *kNull;
-}
-
 Value Value::Bool(bool b) {
   static const Json* const kTrue = new Json(true);
   static const Json* const kFalse = new Json(false);
@@ -24,7 +19,7 @@ Value Value::ElementView(size_t i) const {
   return Ref((*json())[i]);
 }
 
-Value Value::TakeElement(size_t i) {
+Value Value::TakeOtherElement(size_t i) {
   switch (rep_) {
     case Rep::kJsonRef:
       return Ref((*json_ref_)[i]);
@@ -38,37 +33,19 @@ Value Value::TakeElement(size_t i) {
   return Value();
 }
 
-namespace {
-
-// The first member named `name` (as ordered_map::find), or null. Field
-// lookup is the interpreter's most frequent operation and objects are small
-// vectors, so comparing the first byte before calling memcmp pays off.
-template <typename Object>
-auto FindMember(Object& object, const std::string& name)
-    -> decltype(&object.begin()->second) {
-  const size_t size = name.size();
-  const char* data = name.data();
-  for (auto& member : object) {
-    const std::string& key = member.first;
-    if (key.size() == size &&
-        (size == 0 ||
-         (key[0] == data[0] && std::memcmp(key.data(), data, size) == 0))) {
-      return &member.second;
-    }
+void Value::DestroyOwned() {
+  if (rep_ == Rep::kJson) {
+    json_.~Json();
+  } else {
+    delete list_;
   }
-  return nullptr;
+  rep_ = Rep::kJsonRef;
 }
-
-}  // namespace
 
 Value Value::TakeField(const std::string& name) && {
   switch (rep_) {
-    case Rep::kJsonRef: {
-      const auto* object = json_ref_->get_ptr<const Json::object_t*>();
-      if (object == nullptr) return Value();
-      const Json* member = FindMember(*object, name);
-      return member == nullptr ? Value() : Ref(*member);
-    }
+    case Rep::kJsonRef:
+      return Ref(*MemberOrNull(json_ref_, name));
     case Rep::kJson: {
       auto* object = json_.get_ptr<Json::object_t*>();
       if (object == nullptr) return Value();
@@ -96,7 +73,10 @@ std::vector<Value> Value::TakeMemberValues() && {
 
 bool IsTruthy(const Value& v) {
   if (const std::vector<Value>* l = v.list()) return !l->empty();
-  const Json& j = *v.json();
+  return IsTruthy(*v.json());
+}
+
+bool IsTruthy(const Json& j) {
   switch (TypeOf(j)) {
     case Type::kNull:
       return false;
@@ -116,7 +96,8 @@ bool IsTruthy(const Value& v) {
 Equality ValueEqual(const Value& a, const Value& b, int depth_left) {
   const Json* ja = a.json();
   const Json* jb = b.json();
-  if (ja != nullptr && jb != nullptr) return JsonEqualWithin(*ja, *jb, depth_left);
+  if (ja != nullptr && jb != nullptr)
+    return JsonEqualWithin(*ja, *jb, depth_left);
   if (a.type() != Type::kArray || b.type() != Type::kArray) {
     return Equality::kFalse;
   }

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 #include <utility>
@@ -34,18 +35,47 @@
 
 namespace vigil::jmespath::internal {
 
-const Json& NullJson();
+inline const Json& NullJson() {
+  static const Json* const kNull = new Json(nullptr);
+  return *kNull;
+}
+
+// The first member named `name` (as ordered_map::find), or null. Field
+// lookup is the interpreter's most frequent operation and objects are small
+// vectors, so comparing the first byte before calling memcmp pays off (and
+// inlining it into the lookups of field chains).
+template <typename Object>
+auto FindMember(Object& object, const std::string& name)
+    -> decltype(&object.begin()->second) {
+  const size_t size = name.size();
+  const char* data = name.data();
+  for (auto& member : object) {
+    const std::string& key = member.first;
+    if (key.size() == size &&
+        (size == 0 ||
+         (key[0] == data[0] && std::memcmp(key.data(), data, size) == 0))) {
+      return &member.second;
+    }
+  }
+  return nullptr;
+}
+
+// The member `name` of `json`, or NullJson() when `json` is null (a list
+// Value's json()), not an object, or has no such member.
+inline const Json* MemberOrNull(const Json* json, const std::string& name) {
+  const auto* object =
+      json != nullptr ? json->get_ptr<const Json::object_t*>() : nullptr;
+  if (object == nullptr) return &NullJson();
+  const Json* member = FindMember(*object, name);
+  return member != nullptr ? member : &NullJson();
+}
 
 class Value {
  public:
   // Null.
   Value() : rep_(Rep::kJsonRef), json_ref_(&NullJson()) {}
 
-  static Value Ref(const Json& json) {
-    Value v;
-    v.json_ref_ = &json;
-    return v;
-  }
+  static Value Ref(const Json& json) { return Value(&json); }
   static Value Own(Json json) {
     Value v;
     v.rep_ = Rep::kJson;
@@ -136,7 +166,14 @@ class Value {
   Value ElementView(size_t i) const;
   // Element i, moved out of an owned array or referenced from a borrowed one.
   // Each element may be taken once.
-  Value TakeElement(size_t i);
+  Value TakeElement(size_t i) {
+    // Inline for borrowed arrays (the document): filters and projections
+    // take every element.
+    if (rep_ == Rep::kJsonRef) {
+      return Ref((*json_ref_->get_ptr<const Json::array_t*>())[i]);
+    }
+    return TakeOtherElement(i);
+  }
 
   // Object member `name`, moved out (owned) or referenced; null if this is
   // not an object or has no such member.
@@ -149,14 +186,14 @@ class Value {
  private:
   enum class Rep : uint8_t { kJsonRef, kJson, kListRef, kList };
 
+  explicit Value(const Json* ref) : rep_(Rep::kJsonRef), json_ref_(ref) {}
+  Value TakeOtherElement(size_t i);
+
+  // Inline for the common borrowed case; destroying owned data is not.
   void Destroy() {
-    if (rep_ == Rep::kJson) {
-      json_.~Json();
-    } else if (rep_ == Rep::kList) {
-      delete list_;
-    }
-    rep_ = Rep::kJsonRef;
+    if (is_owned()) DestroyOwned();
   }
+  void DestroyOwned();
   // Precondition: *this holds nothing that needs destroying.
   void MoveFrom(Value&& other) {
     rep_ = other.rep_;
@@ -195,6 +232,7 @@ class Value {
 // JMESPath truthiness: false, null, "", [] and {} are false; all else true
 // (including 0).
 bool IsTruthy(const Value& v);
+bool IsTruthy(const Json& json);
 
 // JMESPath equality of two values (lists compare like arrays).
 Equality ValueEqual(const Value& a, const Value& b, int depth_left);
