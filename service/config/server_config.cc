@@ -1,7 +1,11 @@
 #include "service/config/server_config.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/kv_config.h"
 #include "common/status_macros.h"
 
@@ -46,8 +50,11 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetBool("insecure", &s.insecure));
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
   if (s.tls_cert.empty() != s.tls_key.empty()) {
-    return c.Error(s.tls_cert.empty() ? "tls_cert" : "tls_key",
-                   "tls_cert and tls_key go together");
+    // Name the key that is set: it has the line to point at.
+    return c.Error(s.tls_cert.empty() ? "tls_key" : "tls_cert",
+                   absl::StrCat("tls_cert and tls_key go together (",
+                                s.tls_cert.empty() ? "tls_cert" : "tls_key",
+                                " is missing)"));
   }
   if (s.insecure) {
     if (!IsLoopbackAddress(s.listen)) {
@@ -101,6 +108,11 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                                 absl::Hours(24 * 366),
                                 &v.core.max_token_lifetime));
   if (v.core.default_token_lifetime > v.core.max_token_lifetime) {
+    // Point at a line: token_lifetime may be the default (8h).
+    if (!c.Has("token_lifetime")) {
+      return c.Error("max_token_lifetime",
+                     "shorter than token_lifetime (default 8h)");
+    }
     return c.Error("token_lifetime", "longer than max_token_lifetime");
   }
   std::string placement = "nested";
@@ -132,8 +144,26 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
 
 bool IsLoopbackAddress(absl::string_view a) {
   if (absl::StartsWith(a, "unix:")) return true;
-  return absl::StartsWith(a, "127.") || absl::StartsWith(a, "localhost:") ||
-         absl::StartsWith(a, "[::1]:") || absl::StartsWith(a, "ipv4:127.");
+  if (absl::StartsWith(a, "localhost:") || absl::StartsWith(a, "[::1]:")) {
+    return true;
+  }
+  // 127.0.0.0/8 only as a dotted quad: "127.example.com:443" is a host
+  // name, which may resolve to any interface.
+  absl::ConsumePrefix(&a, "ipv4:");
+  const size_t colon = a.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  const std::vector<absl::string_view> octets =
+      absl::StrSplit(a.substr(0, colon), '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (absl::string_view o : octets) {
+    if (o.empty() || o.size() > 3) return false;
+    for (char ch : o) {
+      if (!absl::ascii_isdigit(ch)) return false;
+    }
+    int value = 0;
+    if (!absl::SimpleAtoi(o, &value) || value > 255) return false;
+  }
+  return true;
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text,

@@ -333,7 +333,9 @@ class AgentStream final
             ? Now() + svc_->options_.step_timeout
             : absl::InfiniteFuture();
     for (v1::VerifierMessage& m : step.messages) QueueLocked(std::move(m));
-    if (step.attest_now) RequestAttestationLocked(pending_reason_);
+    // The first round after Enrolled (new or known device); the protocol
+    // names it "enrolled".
+    if (step.attest_now) RequestAttestationLocked("enrolled");
   }
 
   // Pool work: static, so it cannot reach the reactor (which may be gone
@@ -401,7 +403,6 @@ class AgentStream final
 
   void RequestAttestationLocked(const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
-    pending_reason_ = reason;
     absl::StatusOr<IssuedNonce> n =
         verifier().nonces().Issue(device_->device_id);
     if (!n.ok()) {
@@ -462,7 +463,6 @@ class AgentStream final
   State state_ ABSL_GUARDED_BY(guard_->mu) = State::kAwaitHello;
   absl::Time deadline_ ABSL_GUARDED_BY(guard_->mu);
   absl::Time next_attest_ ABSL_GUARDED_BY(guard_->mu) = absl::InfiniteFuture();
-  std::string pending_reason_ ABSL_GUARDED_BY(guard_->mu);
   v1::AgentHello hello_ ABSL_GUARDED_BY(guard_->mu);
   std::vector<uint8_t> ticket_ ABSL_GUARDED_BY(guard_->mu);
   std::optional<EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);

@@ -82,6 +82,11 @@ absl::Status NonceIssuer::Consume(absl::Span<const uint8_t> nonce,
   return absl::OkStatus();
 }
 
+size_t NonceIssuer::remembered() const {
+  absl::MutexLock lock(&mu_);
+  return used_.size();
+}
+
 void NonceIssuer::PruneLocked(absl::Time now) {
   // Amortised: at most one sweep per tenth of a lifetime.
   if (now < next_prune_ && used_.size() < kMaxRemembered) return;

@@ -71,6 +71,10 @@ class NonceIssuer {
 
   absl::Duration lifetime() const { return lifetime_; }
 
+  // How many accepted nonces are remembered now (tests: memory stays
+  // bounded because expired ones are pruned).
+  size_t remembered() const;
+
  private:
   absl::Status CheckMac(absl::Span<const uint8_t> nonce,
                         absl::string_view device_id) const;
@@ -80,7 +84,7 @@ class NonceIssuer {
   const Clock* clock_;
   tpm::RandomSource* rng_;
   absl::Duration lifetime_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   // nonce bytes -> expiry.
   absl::flat_hash_map<std::string, absl::Time> used_ ABSL_GUARDED_BY(mu_);
   absl::Time next_prune_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -17,14 +17,8 @@
 #include "service/token/jwks.h"
 #include "service/token/jwt_verifier.h"
 #include "service/verifier/verifier.h"
-#include "tests/swtpm/boot_reenactment.h"
+#include "tests/swtpm/attesting_device.h"
 #include "tests/swtpm/swtpm_ca.h"
-#include "tests/swtpm/swtpm_instance.h"
-#include "tpm/device/attestation_key.h"
-#include "tpm/device/credential.h"
-#include "tpm/device/ek.h"
-#include "tpm/device/esys_context.h"
-#include "tpm/device/tpm_info.h"
 
 namespace vigil::testing {
 namespace {
@@ -41,76 +35,7 @@ std::string ReadText(const std::string& path) {
   return std::string(b.begin(), b.end());
 }
 
-// A device: an swtpm with a re-enacted boot, its EK, AK and log bytes.
-struct Device {
-  std::unique_ptr<SwtpmInstance> swtpm;
-  std::optional<tpm::EsysContext> ctx;
-  std::optional<tpm::EndorsementKey> ek;
-  std::optional<tpm::AttestationKey> ak;
-  std::vector<uint8_t> ek_cert;
-  std::vector<uint8_t> log;
-
-  static absl::StatusOr<std::unique_ptr<Device>> Boot(
-      const std::string& log_name, bool distinct_ek = false) {
-    auto d = std::make_unique<Device>();
-    d->log = ReadFileBytes(SourcePath("eventlog/testdata/corpus/" + log_name));
-    ASSIGN_OR_RETURN(eventlog::EventLog parsed, eventlog::Parse(d->log));
-    SwtpmOptions options;
-    options.distinct_ek = distinct_ek;
-    ASSIGN_OR_RETURN(d->swtpm, StartSwtpmWithBootLog(parsed, options));
-    ASSIGN_OR_RETURN(tpm::EsysContext ctx,
-                     tpm::EsysContext::Open(d->swtpm->tcti_config()));
-    d->ctx.emplace(std::move(ctx));
-    ASSIGN_OR_RETURN(tpm::EndorsementKey ek,
-                     tpm::CreateEk(*d->ctx, tpm::EkKind::kRsa2048));
-    d->ek.emplace(std::move(ek));
-    ASSIGN_OR_RETURN(d->ek_cert,
-                     tpm::ReadEkCertificate(*d->ctx, tpm::EkKind::kRsa2048));
-    ASSIGN_OR_RETURN(tpm::AttestationKey ak,
-                     tpm::CreateAk(*d->ctx, *d->ek, tpm::AkOptions()));
-    d->ak.emplace(std::move(ak));
-    return d;
-  }
-
-  v1::AgentHello Hello() const {
-    v1::AgentHello h;
-    h.set_protocol_version(1);
-    h.add_ek_certificates(std::string(ek_cert.begin(), ek_cert.end()));
-    h.set_ek_public(
-        std::string(ek->public_area.begin(), ek->public_area.end()));
-    h.set_ak_public(
-        std::string(ak->public_area.begin(), ak->public_area.end()));
-    h.set_hostname("test-device");
-    return h;
-  }
-
-  absl::StatusOr<std::vector<uint8_t>> Activate(
-      const service::EnrollmentChallenge& c) const {
-    return tpm::ActivateCredential(*ctx, *ek, *ak, c.credential);
-  }
-
-  absl::StatusOr<v1::Evidence> Evidence(
-      const service::IssuedNonce& nonce) const {
-    ASSIGN_OR_RETURN(tpm::QuoteResult q,
-                     tpm::Quote(*ctx, *ak, nonce.bytes, {}));
-    v1::Evidence e;
-    e.set_nonce(std::string(nonce.bytes.begin(), nonce.bytes.end()));
-    v1::Quote* wq = e.add_quotes();
-    wq->set_attest(std::string(q.attest.begin(), q.attest.end()));
-    wq->set_signature(std::string(q.signature.begin(), q.signature.end()));
-    for (const tpm::PcrBank& b : q.pcrs) {
-      v1::PcrBank* wb = wq->add_pcrs();
-      wb->set_hash_alg(static_cast<uint32_t>(b.alg));
-      for (const auto& [pcr, value] : b.values) {
-        v1::PcrValue* v = wb->add_values();
-        v->set_index(pcr);
-        v->set_digest(std::string(value.begin(), value.end()));
-      }
-    }
-    e.set_event_log(std::string(log.begin(), log.end()));
-    return e;
-  }
-};
+using Device = AttestingDevice;
 
 class VerifierCoreTest : public ::testing::Test {
  protected:
@@ -141,7 +66,7 @@ class VerifierCoreTest : public ::testing::Test {
                                                 const Device& d) {
     ASSIGN_OR_RETURN(service::EnrollmentChallenge c,
                      v.enroller().Begin(d.Hello()));
-    ASSIGN_OR_RETURN(std::vector<uint8_t> secret, d.Activate(c));
+    ASSIGN_OR_RETURN(std::vector<uint8_t> secret, d.Activate(c.credential));
     ASSIGN_OR_RETURN(service::EnrolledDevice e,
                      v.enroller().Complete(d.Hello(), c.ticket, secret));
     RETURN_IF_ERROR(v.registry().Enroll(e));
@@ -171,7 +96,7 @@ TEST_F(VerifierCoreTest, EnrolsAttestsAndIssuesATokenARelyingPartyAccepts) {
   EXPECT_EQ(e.device_id.size(), 64u);
 
   ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
-  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
   service::AttestOptions ao;
   ao.relying_party_nonce = "rp-nonce-1";
   service::AttestationOutcome o = v->core().Attest(e, ev, ao);
@@ -213,7 +138,7 @@ TEST_F(VerifierCoreTest, LinuxBootIsDeniedByASecureBootPolicyWithTheRuleNamed) {
   auto v = MakeVerifier(kSecureBootPolicy);
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
   ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
-  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
   service::AttestationOutcome o = v->core().Attest(e, ev);
   EXPECT_FALSE(o.permitted);
   EXPECT_TRUE(o.token.empty());
@@ -231,7 +156,7 @@ TEST_F(VerifierCoreTest, TamperedEventLogIsRefusedNamingPcrAndEvent) {
   auto v = MakeVerifier();
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
   ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
-  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
   // Flip one byte of the last event's first digest: the log no longer
   // replays to the quoted PCR.
   ASSERT_OK_AND_ASSIGN(eventlog::EventLog log, eventlog::Parse(d->log));
@@ -265,7 +190,7 @@ TEST_F(VerifierCoreTest, QuoteFromAnotherTpmIsRefused) {
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
   ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
   // Same boot, same nonce, but signed by the other TPM's AK.
-  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, other->Evidence(n));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, other->Evidence(n.bytes));
   service::AttestationOutcome o = v->core().Attest(e, ev);
   EXPECT_FALSE(o.permitted);
   ASSERT_FALSE(o.reasons.empty());
@@ -284,10 +209,10 @@ TEST_F(VerifierCoreTest, EnrolmentNeedsTheAkInTheEksTpm) {
   mixed.set_ak_public(other->Hello().ak_public());
   ASSERT_OK_AND_ASSIGN(service::EnrollmentChallenge c,
                        v->enroller().Begin(mixed));
-  EXPECT_THAT(d->Activate(c),
+  EXPECT_THAT(d->Activate(c.credential),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   // ... and neither can the TPM that holds the AK (wrong EK).
-  EXPECT_FALSE(other->Activate(c).ok());
+  EXPECT_FALSE(other->Activate(c.credential).ok());
   // A guessed secret is refused.
   std::vector<uint8_t> guess(32, 0x42);
   EXPECT_THAT(v->enroller().Complete(mixed, c.ticket, guess),
@@ -329,13 +254,13 @@ TEST_F(VerifierCoreTest,
   bare.clear_ek_certificates();
   ASSERT_OK_AND_ASSIGN(service::EnrollmentChallenge c,
                        v->enroller().Begin(bare));
-  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> secret, d->Activate(c));
+  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> secret, d->Activate(c.credential));
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e,
                        v->enroller().Complete(bare, c.ticket, secret));
   EXPECT_FALSE(e.aik_validated);
   ASSERT_OK(v->registry().Enroll(e));
   ASSERT_OK_AND_ASSIGN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
-  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n));
+  ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
   service::AttestationOutcome out = v->core().Attest(e, ev);
   EXPECT_FALSE(out.permitted);
   ASSERT_FALSE(out.reasons.empty());

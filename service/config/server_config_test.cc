@@ -1,0 +1,242 @@
+#include "service/config/server_config.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vigil::service {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using ::vigil::testing::StatusIs;
+
+// Lines 1-6; tests append from line 7 on.
+constexpr char kBase[] =
+    "# vigil-verifier test configuration\n"
+    "listen = 0.0.0.0:8443\n"
+    "tls_cert = /etc/vigil/tls.crt\n"
+    "tls_key = /etc/vigil/tls.key\n"
+    "issuer = https://verifier.example:8443\n"
+    "ek_trust_dir = /etc/vigil/ek-roots\n";
+
+absl::StatusOr<ServerConfig> Parse(const std::string& text) {
+  return ParseServerConfig(text, "verifier.conf");
+}
+
+TEST(ServerConfig, GoodFileWithEveryKey) {
+  const std::string text =
+      absl::StrCat(kBase,
+                   "http_listen = 0.0.0.0:8444\n"
+                   "allow_uncertified_ek = yes\n"
+                   "hmac_key_file = /etc/vigil/hmac.key\n"
+                   "policy = /etc/vigil/policies\n"
+                   "signing_key = /etc/vigil/signing.pem\n"
+                   "signing_chain = /etc/vigil/signing-chain.pem\n"
+                   "token_alg = RS256\n"
+                   "token_header = x5c\n"
+                   "token_lifetime = 2h\n"
+                   "max_token_lifetime = 12h\n"
+                   "issued_claims = top-level\n"
+                   "nonce_lifetime = 90s\n"
+                   "enrolment_lifetime = 3m\n"
+                   "hello_timeout = 5s\n"
+                   "step_timeout = 20s\n"
+                   "reattest_interval = 30m\n"
+                   "max_streams = 5000\n"
+                   "workers = 4\n");
+  ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(text));
+  EXPECT_EQ(c.listen, "0.0.0.0:8443");
+  EXPECT_EQ(c.tls_cert, "/etc/vigil/tls.crt");
+  EXPECT_EQ(c.tls_key, "/etc/vigil/tls.key");
+  EXPECT_FALSE(c.insecure);
+  EXPECT_EQ(c.http_listen, "0.0.0.0:8444");
+  const VerifierOptions& v = c.verifier;
+  EXPECT_EQ(v.core.issuer, "https://verifier.example:8443");
+  EXPECT_EQ(v.ek_trust_dir, "/etc/vigil/ek-roots");
+  EXPECT_TRUE(v.allow_uncertified_ek);
+  EXPECT_EQ(v.hmac_key_file, "/etc/vigil/hmac.key");
+  EXPECT_EQ(v.policy_path, "/etc/vigil/policies");
+  EXPECT_EQ(v.signing_key_file, "/etc/vigil/signing.pem");
+  EXPECT_EQ(v.signing_chain_file, "/etc/vigil/signing-chain.pem");
+  EXPECT_EQ(v.token_algorithm, token::JwsAlgorithm::kRs256);
+  EXPECT_EQ(v.certificate_header, token::CertificateHeader::kX5c);
+  EXPECT_EQ(v.core.default_token_lifetime, absl::Hours(2));
+  EXPECT_EQ(v.core.max_token_lifetime, absl::Hours(12));
+  EXPECT_EQ(v.core.placement, IssuedClaimsPlacement::kTopLevel);
+  EXPECT_EQ(v.nonce_lifetime, absl::Seconds(90));
+  EXPECT_EQ(v.enrolment_lifetime, absl::Minutes(3));
+  EXPECT_EQ(c.service.hello_timeout, absl::Seconds(5));
+  EXPECT_EQ(c.service.step_timeout, absl::Seconds(20));
+  EXPECT_EQ(c.service.reattest_interval, absl::Minutes(30));
+  EXPECT_EQ(c.service.max_streams, 5000u);
+  EXPECT_EQ(c.service.worker_threads, 4u);
+}
+
+TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(kBase));
+  EXPECT_FALSE(c.verifier.allow_uncertified_ek);
+  EXPECT_EQ(c.verifier.token_algorithm, token::JwsAlgorithm::kEs256);
+  EXPECT_EQ(c.verifier.certificate_header, token::CertificateHeader::kNone);
+  EXPECT_EQ(c.verifier.core.default_token_lifetime, absl::Hours(8));
+  EXPECT_EQ(c.verifier.core.placement, IssuedClaimsPlacement::kNested);
+  EXPECT_EQ(c.verifier.nonce_lifetime, absl::Minutes(2));
+  EXPECT_EQ(c.service.hello_timeout, absl::Seconds(10));
+  EXPECT_EQ(c.service.max_streams, 20000u);
+}
+
+TEST(ServerConfig, InsecureIsAllowedOnlyOnLoopbackListeners) {
+  for (const char* listen :
+       {"unix:/run/vigil/verifier.sock", "127.0.0.1:0", "127.1.2.3:8443",
+        "localhost:8443", "[::1]:8443", "ipv4:127.0.0.1:5"}) {
+    EXPECT_OK(Parse(absl::StrCat("listen = ", listen,
+                                 "\ninsecure = true\nissuer = https://v\n"
+                                 "ek_trust_dir = /r\n")))
+        << listen;
+  }
+  EXPECT_THAT(
+      Parse(absl::StrCat(kBase, "insecure = true\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "verifier.conf:7: insecure: plaintext is allowed only on unix: "
+               "or loopback listeners, not 0.0.0.0:8443"));
+  for (const char* listen :
+       {"10.0.0.1:8443", "[::]:8443", "127.evil.example:8443",
+        "127.0.0.1.nip.io:8443", "1127.0.0.1:8443", "127.0.0.256:1",
+        "localhost.example:1", "verifier.example:8443"}) {
+    EXPECT_THAT(Parse(absl::StrCat("listen = ", listen,
+                                   "\ninsecure = true\nissuer = https://v\n"
+                                   "ek_trust_dir = /r\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         StartsWith("verifier.conf:2: insecure: ")))
+        << listen;
+  }
+  EXPECT_THAT(Parse("listen = unix:/s\ninsecure = true\nissuer = https://v\n"
+                    "ek_trust_dir = /r\nhttp_listen = 0.0.0.0:8444\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:2: insecure: plaintext is allowed only "
+                       "on loopback listeners, not http_listen 0.0.0.0:8444"));
+}
+
+TEST(ServerConfig, TlsCertAndKeyGoTogether) {
+  EXPECT_THAT(
+      Parse("listen = 0.0.0.0:1\ntls_cert = /c.pem\nissuer = https://v\n"
+            "ek_trust_dir = /r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "verifier.conf:2: tls_cert: tls_cert and tls_key go "
+               "together (tls_key is missing)"));
+  EXPECT_THAT(Parse("listen = 0.0.0.0:1\nissuer = https://v\n"
+                    "ek_trust_dir = /r\ntls_key = /k.pem\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:4: tls_key: tls_cert and tls_key go "
+                       "together (tls_cert is missing)"));
+  EXPECT_THAT(
+      Parse("listen = 0.0.0.0:1\nissuer = https://v\nek_trust_dir = /r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               StartsWith("verifier.conf: tls_cert: required")));
+}
+
+TEST(ServerConfig, CertificateHeaderNeedsASigningChain) {
+  for (const char* header : {"x5c", "x5t"}) {
+    EXPECT_THAT(Parse(absl::StrCat(kBase, "token_header = ", header, "\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "verifier.conf:7: token_header: x5c/x5t need "
+                         "signing_chain"));
+  }
+  EXPECT_THAT(
+      Parse(absl::StrCat(kBase, "token_header = x5u\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("verifier.conf:7: token_header: want one of")));
+}
+
+TEST(ServerConfig, LifetimesAreCheckedWithTheirLines) {
+  EXPECT_THAT(Parse(absl::StrCat(kBase, "token_lifetime = 10h\n",
+                                 "max_token_lifetime = 9h\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:7: token_lifetime: longer than "
+                       "max_token_lifetime"));
+  // Only the maximum set, below the 8 h default lifetime.
+  EXPECT_THAT(Parse(absl::StrCat(kBase, "max_token_lifetime = 1h\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf:7: max_token_lifetime: ")));
+  struct Range {
+    const char* line;
+    const char* key;
+  };
+  for (const Range& r :
+       {Range{"token_lifetime = 30s", "token_lifetime"},
+        Range{"max_token_lifetime = 367d", "max_token_lifetime"},
+        Range{"nonce_lifetime = 4s", "nonce_lifetime"},
+        Range{"nonce_lifetime = 2h", "nonce_lifetime"},
+        Range{"enrolment_lifetime = soon", "enrolment_lifetime"},
+        Range{"hello_timeout = 0s", "hello_timeout"},
+        Range{"step_timeout = 11m", "step_timeout"},
+        Range{"reattest_interval = 500ms", "reattest_interval"}}) {
+    EXPECT_THAT(Parse(absl::StrCat(kBase, r.line, "\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         StartsWith(absl::StrCat("verifier.conf:7: ", r.key,
+                                                 ": want a duration"))))
+        << r.line;
+  }
+}
+
+TEST(ServerConfig, OtherValueErrorsNameFileLineAndKey) {
+  struct Bad {
+    const char* line;
+    const char* want;
+  };
+  for (const Bad& b :
+       {Bad{"max_streams = 0", "verifier.conf:7: max_streams: want an integer"},
+        Bad{"workers = 257", "verifier.conf:7: workers: want an integer"},
+        Bad{"insecure = maybe",
+            "verifier.conf:7: insecure: want true or false"},
+        Bad{"token_alg = HS256", "verifier.conf:7: token_alg: want one of"},
+        Bad{"issued_claims = flat",
+            "verifier.conf:7: issued_claims: want one of"},
+        Bad{"listen_port = 1", "verifier.conf:7: unknown key \"listen_port\""},
+        Bad{"issuer = https://again", "verifier.conf:7: issuer"},
+        Bad{"no equals sign here", "verifier.conf:7: "}}) {
+    EXPECT_THAT(
+        Parse(absl::StrCat(kBase, b.line, "\n")),
+        StatusIs(absl::StatusCode::kInvalidArgument, StartsWith(b.want)))
+        << b.line;
+  }
+}
+
+TEST(ServerConfig, RequiredKeys) {
+  EXPECT_THAT(Parse("insecure = true\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf: listen: required")));
+  EXPECT_THAT(Parse("listen = unix:/s\ninsecure = true\nek_trust_dir = /r\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf: issuer: required")));
+  EXPECT_THAT(Parse("listen = unix:/s\ninsecure = true\nissuer = https://v\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf: ek_trust_dir: required")));
+}
+
+TEST(ServerConfig, LoadNamesAMissingFile) {
+  const std::string path = ::testing::TempDir() + "/no-such-verifier.conf";
+  EXPECT_THAT(LoadServerConfig(path),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
+}
+
+TEST(IsLoopbackAddress, AcceptsUnixAndLoopbackOnly) {
+  for (const char* a :
+       {"unix:/x", "unix:relative", "127.0.0.1:1", "127.255.255.254:65535",
+        "localhost:1", "[::1]:1", "ipv4:127.0.0.1:1"}) {
+    EXPECT_TRUE(IsLoopbackAddress(a)) << a;
+  }
+  for (const char* a :
+       {"", "127.0.0.1", "0.0.0.0:1", "128.0.0.1:1", "127.0.0:1",
+        "127.0.0.1.2:1", "127.a.0.1:1", "127.example.com:1", "127..0.1:1",
+        "localhost", "localhost.evil:1", "[::2]:1", "[::]:1",
+        "ipv4:10.0.0.1:1"}) {
+    EXPECT_FALSE(IsLoopbackAddress(a)) << a;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::service

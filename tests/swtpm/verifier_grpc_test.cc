@@ -1,0 +1,585 @@
+// The verifier's gRPC service under hostile agents (issue #5 §5): an
+// in-process Verifier served by StartServer on a unix socket in a temporary
+// directory, raw generated stubs playing the agent, and a real swtpm
+// re-enacting a recorded boot where a real quote is needed. Every case
+// asserts the gRPC status code and message the protocol promises
+// (protos/vigil/v1/attestation_service.proto), and that the verifier keeps
+// serving well-behaved agents meanwhile.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "service/grpc/request_validation.h"
+#include "service/grpc/server.h"
+#include "service/token/jwks.h"
+#include "service/token/jwt_verifier.h"
+#include "service/verifier/verifier.h"
+#include "tests/swtpm/attesting_device.h"
+#include "tests/swtpm/subprocess.h"
+#include "tests/swtpm/swtpm_ca.h"
+#include "vigil/v1/attestation_service.grpc.pb.h"
+
+namespace vigil::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kLinuxLog[] = "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin";
+constexpr char kIssuer[] = "https://verifier.test";
+
+using AgentStream =
+    grpc::ClientReaderWriter<v1::AgentMessage, v1::VerifierMessage>;
+
+// One agent stream: its context (which must outlive the call) and the call.
+struct Stream {
+  grpc::ClientContext ctx;
+  std::unique_ptr<AgentStream> call;
+  bool ended = false;
+
+  ~Stream() {
+    if (call != nullptr && !ended) {
+      ctx.TryCancel();
+      End();
+    }
+  }
+  bool Send(const v1::AgentMessage& m) { return call->Write(m); }
+  // Reads until the verifier ends the stream; its final status.
+  grpc::Status End() {
+    v1::VerifierMessage ignored;
+    while (call->Read(&ignored)) {
+    }
+    ended = true;
+    return call->Finish();
+  }
+};
+
+v1::AgentMessage HelloMessage(const v1::AgentHello& hello) {
+  v1::AgentMessage m;
+  *m.mutable_hello() = hello;
+  return m;
+}
+
+v1::AgentMessage EvidenceMessage(const v1::Evidence& evidence) {
+  v1::AgentMessage m;
+  *m.mutable_evidence() = evidence;
+  return m;
+}
+
+// Evidence whose shape passes request validation (its contents are junk).
+v1::Evidence JunkEvidence(size_t event_log_bytes = 16) {
+  v1::Evidence e;
+  e.set_nonce(std::string(41, '\x01'));
+  v1::Quote* q = e.add_quotes();
+  q->set_attest("attest");
+  q->set_signature("signature");
+  e.set_event_log(std::string(event_log_bytes, '\0'));
+  return e;
+}
+
+std::string ReadText(const std::string& path) {
+  std::vector<uint8_t> b = ReadFileBytes(path);
+  return std::string(b.begin(), b.end());
+}
+
+class VerifierGrpcTest : public ::testing::Test {
+ protected:
+  // One swtpm for the suite: each test has its own verifier (and registry),
+  // so each enrols the device afresh.
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<AttestingDevice>> d =
+        AttestingDevice::Boot(kLinuxLog);
+    if (!d.ok()) {
+      boot_error_ = new std::string(d.status().ToString());
+      return;
+    }
+    device_ = d->release();
+  }
+  static void TearDownTestSuite() {
+    delete device_;
+    device_ = nullptr;
+    delete boot_error_;
+    boot_error_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(boot_error_, nullptr) << *boot_error_;
+    ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("vigil-grpc-test"));
+    dir_.emplace(std::move(dir));
+  }
+
+  void TearDown() override {
+    if (server_.has_value()) server_->Shutdown(absl::Seconds(2));
+  }
+
+  static service::ServiceOptions Options() {
+    service::ServiceOptions o;
+    o.hello_timeout = absl::Seconds(30);
+    o.step_timeout = absl::Seconds(30);
+    o.worker_threads = 2;
+    return o;
+  }
+
+  // Starts a verifier trusting the swtpm CA and serves it on a unix socket.
+  void Start(const service::ServiceOptions& options = Options()) {
+    ASSERT_OK_AND_ASSIGN(SwtpmCa * ca, SwtpmCa::ForProcess());
+    service::VerifierOptions o;
+    o.ek_trust_pem =
+        ReadText(ca->root_cert_path()) + ReadText(ca->intermediate_cert_path());
+    o.core.issuer = kIssuer;
+    ASSERT_OK_AND_ASSIGN(verifier_,
+                         service::Verifier::Create(o, &SystemClock::Get()));
+    service::ListenerOptions l;
+    l.address = "unix:" + dir_->Join("verifier.sock");
+    l.insecure = true;
+    ASSERT_OK_AND_ASSIGN(service::RunningServer s,
+                         service::StartServer(verifier_.get(), l, options));
+    server_.emplace(std::move(s));
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    channel_ = grpc::CreateCustomChannel(
+        server_->address, grpc::InsecureChannelCredentials(), args);
+    stub_ = v1::AttestationService::NewStub(channel_);
+  }
+
+  std::unique_ptr<Stream> Open(absl::Duration deadline = absl::Seconds(20)) {
+    auto s = std::make_unique<Stream>();
+    s->ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    s->call = stub_->Connect(&s->ctx);
+    return s;
+  }
+
+  // Polls until the service has `n` open streams (the server registers a
+  // stream when the call arrives, after the client returned).
+  bool AwaitOpenStreams(size_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      if (server_->service->open_streams() == n) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
+
+  // The unary Attest of a one-shot caller.
+  grpc::Status UnaryAttest(const std::string& device_id,
+                           const v1::Evidence& evidence) {
+    grpc::ClientContext ctx;
+    v1::AttestRequest req;
+    req.set_device_id(device_id);
+    *req.mutable_evidence() = evidence;
+    v1::AttestationResult out;
+    return stub_->Attest(&ctx, req, &out);
+  }
+
+  // Runs hello -> challenge -> activation -> Enrolled on `s` and returns the
+  // first AttestationRequest in `request`.
+  void Enrol(Stream& s, v1::AttestationRequest* request) {
+    ASSERT_TRUE(s.Send(HelloMessage(device_->Hello())));
+    v1::VerifierMessage m;
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_challenge()) << m.DebugString();
+    ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> secret,
+                         device_->Activate(m.challenge()));
+    v1::AgentMessage answer;
+    answer.mutable_credential()->set_secret(
+        std::string(secret.begin(), secret.end()));
+    ASSERT_TRUE(s.Send(answer));
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_enrolled()) << m.DebugString();
+    EXPECT_TRUE(m.enrolled().newly_enrolled());
+    EXPECT_TRUE(m.enrolled().aik_validated());
+    EXPECT_EQ(m.enrolled().device_id().size(), 64u);
+    device_id_ = m.enrolled().device_id();
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    *request = m.attestation_request();
+  }
+
+  // Answers `request` with a real quote and returns the verifier's result.
+  void Attest(Stream& s, const v1::AttestationRequest& request,
+              v1::Evidence* evidence, v1::AttestationResult* result) {
+    ASSERT_OK_AND_ASSIGN(*evidence,
+                         device_->Evidence(AsBytes(request.nonce())));
+    ASSERT_TRUE(s.Send(EvidenceMessage(*evidence)));
+    v1::VerifierMessage m;
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_result()) << m.DebugString();
+    *result = m.result();
+  }
+
+  static absl::Span<const uint8_t> AsBytes(const std::string& s) {
+    return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()),
+                               s.size());
+  }
+
+  static AttestingDevice* device_;
+  static std::string* boot_error_;
+  std::optional<TempDir> dir_;
+  std::unique_ptr<service::Verifier> verifier_;
+  std::optional<service::RunningServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AttestationService::Stub> stub_;
+  std::string device_id_;
+};
+
+AttestingDevice* VerifierGrpcTest::device_ = nullptr;
+std::string* VerifierGrpcTest::boot_error_ = nullptr;
+
+TEST_F(VerifierGrpcTest, FirstMessageThatIsNotAHelloIsOutOfTurn) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  struct Case {
+    std::function<void(v1::AgentMessage&)> fill;
+    std::string what;
+  };
+  for (const Case& c : std::vector<Case>{
+           {[](auto& m) { m.mutable_credential()->set_secret("x"); },
+            "credential"},
+           {[](auto& m) { *m.mutable_evidence() = JunkEvidence(); },
+            "evidence"},
+           {[](auto& m) { m.mutable_attestation_wanted()->set_reason("x"); },
+            "attestation_wanted"}}) {
+    auto s = Open();
+    v1::AgentMessage m;
+    c.fill(m);
+    s->Send(m);
+    grpc::Status st = s->End();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << c.what;
+    EXPECT_EQ(st.error_message(),
+              absl::StrCat("agent message ", c.what, " out of turn"));
+  }
+  // A message with nothing set.
+  auto s = Open();
+  s->Send(v1::AgentMessage());
+  grpc::Status st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("empty"));
+}
+
+TEST_F(VerifierGrpcTest, WrongProtocolVersionIsRefusedNamingTheVersions) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  v1::AgentHello hello = device_->Hello();
+  hello.set_protocol_version(2);
+  auto s = Open();
+  s->Send(HelloMessage(hello));
+  grpc::Status st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "hello.protocol_version: 2 is not spoken here; this verifier "
+            "speaks 1");
+  // The unary enrolment says the same.
+  grpc::ClientContext ctx;
+  v1::EnrollRequest req;
+  *req.mutable_hello() = hello;
+  v1::CredentialChallenge out;
+  st = stub_->Enroll(&ctx, req, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("this verifier speaks 1"));
+}
+
+TEST_F(VerifierGrpcTest, OversizedEventLogIsInvalidArgumentNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  grpc::Status st = UnaryAttest(std::string(64, 'a'),
+                                JunkEvidence(service::kMaxEventLogBytes + 1));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "evidence.event_log: 16777217 bytes, limit 16777216");
+}
+
+TEST_F(VerifierGrpcTest, MessageOverTheTransportLimitIsResourceExhausted) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  grpc::Status st = UnaryAttest(std::string(64, 'a'),
+                                JunkEvidence(service::kMaxMessageBytes + 1));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(st.error_message(), HasSubstr("larger than max"));
+  // The same on a stream.
+  auto s = Open();
+  s->Send(EvidenceMessage(JunkEvidence(service::kMaxMessageBytes + 1)));
+  st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(st.error_message(), HasSubstr("larger than max"));
+}
+
+TEST_F(VerifierGrpcTest, SlowLorisIsClosedAfterTheHelloTimeout) {
+  service::ServiceOptions o = Options();
+  o.hello_timeout = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  const absl::Time start = absl::Now();
+  auto s = Open(/*deadline=*/absl::Seconds(20));
+  grpc::Status st = s->End();
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The verifier's deadline, not the client's.
+  EXPECT_EQ(st.error_message(), "no AgentHello within the step deadline");
+  EXPECT_GE(took, absl::Seconds(1));
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_TRUE(AwaitOpenStreams(0));
+}
+
+TEST_F(VerifierGrpcTest, UnansweredChallengeIsClosedAfterTheStepTimeout) {
+  service::ServiceOptions o = Options();
+  o.step_timeout = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  auto s = Open();
+  ASSERT_TRUE(s->Send(HelloMessage(device_->Hello())));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_challenge());
+  grpc::Status st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(st.error_message(),
+            "no CredentialResponse within the step deadline");
+}
+
+TEST_F(VerifierGrpcTest, EnrolmentAnswerWithAWrongSecretIsUnauthenticated) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto s = Open();
+  ASSERT_TRUE(s->Send(HelloMessage(device_->Hello())));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_challenge()) << m.DebugString();
+  v1::AgentMessage answer;
+  answer.mutable_credential()->set_secret(std::string(32, '\x42'));
+  ASSERT_TRUE(s->Send(answer));
+  grpc::Status st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(st.error_message(),
+              StartsWith("enrolment: credential activation failed"));
+  // Nothing was enrolled.
+  ASSERT_OK_AND_ASSIGN(tpm::PublicArea ek,
+                       tpm::ParseTpm2bPublic(device_->ek->public_area));
+  ASSERT_OK_AND_ASSIGN(std::string id, service::DeviceIdForEk(ek));
+  grpc::ClientContext ctx;
+  v1::GetNonceRequest req;
+  req.set_device_id(id);
+  v1::AttestationRequest out;
+  st = stub_->GetNonce(&ctx, req, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(),
+            absl::StrCat("device ", id, " is not enrolled"));
+}
+
+TEST_F(VerifierGrpcTest, UnaryAttestForADeviceNeverEnrolledIsNotFound) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const std::string id(64, 'b');
+  grpc::Status st = UnaryAttest(id, JunkEvidence());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(),
+            absl::StrCat("device ", id, " is not enrolled"));
+  // A malformed device id is refused before any lookup.
+  st = UnaryAttest("B", JunkEvidence());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("device_id"));
+}
+
+TEST_F(VerifierGrpcTest, ReplayedEvidenceIsADenialNotAStreamError) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto s = Open();
+  v1::AttestationRequest request;
+  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
+  EXPECT_EQ(request.reason(), "enrolled");
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
+  ASSERT_TRUE(result.permitted())
+      << (result.reasons().empty() ? "" : result.reasons(0).message());
+
+  // The agent asks for another round and answers it with the old evidence.
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  ASSERT_TRUE(s->Send(wanted));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "agent:interval");
+  EXPECT_NE(m.attestation_request().nonce(), request.nonce());
+  ASSERT_TRUE(s->Send(EvidenceMessage(evidence)));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_FALSE(m.result().permitted());
+  EXPECT_TRUE(m.result().token().empty());
+  ASSERT_GT(m.result().reasons_size(), 0);
+  EXPECT_EQ(m.result().reasons(0).stage(), "nonce");
+  EXPECT_EQ(m.result().reasons(0).code(), "nonce_reused");
+
+  // The stream is still up: the next round works with fresh evidence.
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request());
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*s, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted());
+
+  // An oversized event log on the stream ends it, naming the field.
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request());
+  v1::Evidence big = evidence;
+  big.set_event_log(std::string(service::kMaxEventLogBytes + 1, '\0'));
+  ASSERT_TRUE(s->Send(EvidenceMessage(big)));
+  grpc::Status st = s->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "evidence.event_log: 16777217 bytes, limit 16777216");
+}
+
+TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
+  service::ServiceOptions o = Options();
+  o.hello_timeout = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  // Misbehaving agents: idle streams (slow loris), one out of turn, one
+  // over the transport limit.
+  std::vector<std::unique_ptr<Stream>> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(Open());
+  auto rude = Open();
+  v1::AgentMessage cred;
+  cred.mutable_credential()->set_secret("x");
+  rude->Send(cred);
+  auto huge = Open();
+  huge->Send(EvidenceMessage(JunkEvidence(service::kMaxMessageBytes + 1)));
+
+  // A well-behaved agent enrols and attests meanwhile; its token verifies
+  // against the keys a relying party fetches.
+  auto s = Open();
+  v1::AttestationRequest request;
+  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
+  EXPECT_EQ(request.pcr_mask(), 0xFFFFFFu);
+  EXPECT_EQ(request.nonce().size(), service::NonceIssuer::kNonceSize);
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
+  ASSERT_TRUE(result.permitted())
+      << (result.reasons().empty() ? "" : result.reasons(0).message());
+  EXPECT_EQ(result.device_id(), device_id_);
+  EXPECT_GT(result.expires_at(), absl::ToUnixSeconds(absl::Now()));
+
+  grpc::ClientContext kctx;
+  v1::SigningKeys keys;
+  ASSERT_TRUE(stub_->GetSigningKeys(&kctx, {}, &keys).ok());
+  ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(keys.jwks_json()));
+  ASSERT_OK_AND_ASSIGN(token::JwtVerifier rp,
+                       token::JwtVerifierBuilder()
+                           .SetJwks(std::move(jwks))
+                           .ExpectIssuer(kIssuer)
+                           .AllowAlgorithms({token::JwsAlgorithm::kEs256})
+                           .Build());
+  ASSERT_OK_AND_ASSIGN(token::VerifiedJwt t, rp.Verify(result.token()));
+  EXPECT_EQ(t.claims()["sub"], device_id_);
+  EXPECT_EQ(t.claims()["jti"], result.attestation_id());
+
+  // The misbehaving streams got their own answers.
+  grpc::Status st = rude->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // Refused by the transport limit, or (when moving 32 MiB takes longer
+  // than this test's 1 s hello timeout on a loaded machine) by the hello
+  // deadline; MessageOverTheTransportLimitIsResourceExhausted pins the code.
+  st = huge->End();
+  EXPECT_THAT(st.error_code(),
+              ::testing::AnyOf(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               grpc::StatusCode::DEADLINE_EXCEEDED));
+  for (auto& i : idle) {
+    st = i->End();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_EQ(st.error_message(), "no AgentHello within the step deadline");
+  }
+
+  // The enrolled agent reconnects (e.g. after a network loss): the known
+  // (EK, AK) pair is answered with Enrolled at once, then a request.
+  s->ctx.TryCancel();
+  s->End();
+  auto again = Open();
+  ASSERT_TRUE(again->Send(HelloMessage(device_->Hello())));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(again->call->Read(&m));
+  ASSERT_TRUE(m.has_enrolled()) << m.DebugString();
+  EXPECT_FALSE(m.enrolled().newly_enrolled());
+  EXPECT_EQ(m.enrolled().device_id(), device_id_);
+  ASSERT_TRUE(again->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request());
+  EXPECT_EQ(m.attestation_request().reason(), "enrolled");
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*again, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted());
+}
+
+TEST_F(VerifierGrpcTest, PolicyChangeAsksConnectedAgentsToReattest) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto s = Open();
+  v1::AttestationRequest request;
+  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
+  ASSERT_TRUE(result.permitted());
+
+  // A reload (SIGHUP) lands while the agent is connected: it is asked at
+  // once, and the new policy decides.
+  ASSERT_OK(verifier_->policies().Set(
+      "Tpm",
+      "version=1.0;\nauthorizationrules\n{\n    => deny();\n};\n"
+      "issuancerules\n{\n};\n",
+      "deny.policy", absl::Now()));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*s, m.attestation_request(), &evidence, &result));
+  EXPECT_FALSE(result.permitted());
+  ASSERT_GT(result.reasons_size(), 0);
+  EXPECT_EQ(result.reasons(0).stage(), "policy");
+}
+
+TEST_F(VerifierGrpcTest, GetSigningKeysReturnsAParsableJwksAndMetadata) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  grpc::ClientContext ctx;
+  v1::SigningKeys keys;
+  grpc::Status st = stub_->GetSigningKeys(&ctx, {}, &keys);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(keys.jwks_json()));
+  EXPECT_EQ(jwks.keys().size(), 1u);
+  EXPECT_TRUE(jwks.skipped().empty());
+  EXPECT_EQ(keys.jwks_json(), verifier_->Jwks());
+  EXPECT_THAT(keys.openid_configuration_json(),
+              HasSubstr(absl::StrCat("\"issuer\":\"", kIssuer, "\"")));
+  EXPECT_THAT(keys.openid_configuration_json(), HasSubstr("jwks_uri"));
+}
+
+TEST_F(VerifierGrpcTest, StreamsBeyondMaxStreamsAreResourceExhausted) {
+  service::ServiceOptions o = Options();
+  o.max_streams = 2;
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(AwaitOpenStreams(2));
+  auto refused = Open();
+  grpc::Status st = refused->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(st.error_message(), HasSubstr("too many agent streams"));
+  // Unary calls are not streams: still served.
+  grpc::ClientContext kctx;
+  v1::SigningKeys keys;
+  EXPECT_TRUE(stub_->GetSigningKeys(&kctx, {}, &keys).ok());
+  // A slot frees when a stream ends.
+  a->ctx.TryCancel();
+  a->End();
+  ASSERT_TRUE(AwaitOpenStreams(1));
+  auto c = Open();
+  c->Send(HelloMessage(v1::AgentHello()));  // version 0
+  st = c->End();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace vigil::testing
