@@ -733,7 +733,11 @@ class Agent final
     Send(std::move(m));
   }
 
-  void Stop() { context_.TryCancel(); }
+  // Ends the stream; its end is then not an error.
+  void Stop() {
+    stopping_ = true;
+    context_.TryCancel();
+  }
 
   void WaitDone() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -807,8 +811,6 @@ class Agent final
     cv_.notify_all();
   }
 
-  std::atomic<bool> stopping_{false};
-
  private:
   // Writes are one at a time on a stream; the verifier may answer (and we
   // may write again) before OnWriteDone of the previous write arrives.
@@ -834,6 +836,7 @@ class Agent final
   std::condition_variable cv_;
   std::deque<v1::AgentMessage> out_;
   bool done_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 void Controller::Idle(Agent* a) {
@@ -1262,10 +1265,7 @@ int Run(const Options& o) {
     }
   }
 
-  for (auto& a : agents) {
-    a->stopping_ = true;
-    a->Stop();
-  }
+  for (auto& a : agents) a->Stop();
   for (auto& a : agents) a->WaitDone();
   agents.clear();
   stubs.clear();
