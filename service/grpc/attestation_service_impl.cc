@@ -52,7 +52,10 @@ v1::AttestationResult ToProto(const AttestationOutcome& o) {
 namespace {
 
 void Log(absl::string_view peer, absl::string_view what) {
-  std::cerr << "vigil-verifier: " << peer << ": " << what << "\n";
+  // One write per line: std::cerr is unbuffered, so streaming the four
+  // pieces made four write(2) calls, and lines of concurrent streams
+  // interleaved ("vigil-verifier: vigil-verifier: unix:: ...").
+  std::cerr << absl::StrCat("vigil-verifier: ", peer, ": ", what, "\n");
 }
 
 std::string Summary(const AttestationOutcome& o) {

@@ -87,18 +87,20 @@ class SoftwareAk {
 };
 
 // A marshalled TPMS_ATTEST quote with the given fields (sha256 selection of
-// `pcrs`; clock fields fixed).
+// `pcrs`; resetCount 7, restartCount 3). `clock` is a parameter because the
+// verifier refuses a quote whose clock did not advance (the load generator
+// attests one device many times).
 inline std::vector<uint8_t> BuildQuoteAttest(
     uint32_t magic, uint16_t type, const std::vector<uint8_t>& nonce,
     const std::vector<uint32_t>& pcrs, const std::vector<uint8_t>& pcr_digest,
-    uint16_t bank = TPM2_ALG_SHA256) {
+    uint16_t bank = TPM2_ALG_SHA256, uint64_t clock = 123456) {
   TPMS_ATTEST a{};
   a.magic = magic;
   a.type = type;
   a.qualifiedSigner.size = 0;
   a.extraData.size = static_cast<UINT16>(nonce.size());
   std::memcpy(a.extraData.buffer, nonce.data(), nonce.size());
-  a.clockInfo.clock = 123456;
+  a.clockInfo.clock = clock;
   a.clockInfo.resetCount = 7;
   a.clockInfo.restartCount = 3;
   a.clockInfo.safe = 1;
