@@ -137,6 +137,19 @@ int main(int argc, char** argv) {
         Fail(absl::StrCat("reload failed, the policies in force stay:\n",
                           s.message()));
       }
+      if (!config->verifier.signing_key_file.empty()) {
+        absl::StatusOr<bool> rotated = (*verifier)->ReloadSigningKey();
+        if (!rotated.ok()) {
+          Fail(
+              absl::StrCat("signing key not reloaded, the key in force stays: ",
+                           rotated.status().message()));
+        } else if (*rotated) {
+          std::cerr << "vigil-verifier: signing key rotated to kid "
+                    << (*verifier)->key_ring().current_kid()
+                    << " (the previous key stays in the JWKS until its tokens "
+                       "expire)\n";
+        }
+      }
       sd_notify(0, "READY=1");
       continue;
     }

@@ -42,13 +42,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   if (!options.policy_path.empty()) {
     RETURN_IF_ERROR(v->policies_.Load(options.policy_path, clock->Now()));
   }
-  absl::StatusOr<token::SigningKey> key =
-      options.signing_key_file.empty()
-          ? token::SigningKey::Generate(options.token_algorithm)
-          : token::SigningKey::LoadPemFile(options.signing_key_file);
-  if (key.ok() && !options.signing_chain_file.empty()) {
-    key = key->WithCertificateChainPemFile(options.signing_chain_file);
-  }
+  absl::StatusOr<token::SigningKey> key = v->LoadSigningKey();
   if (!key.ok()) return key.status();
   v->token_algorithm_ = key->algorithm();
   token::KeyRingOptions ro;
@@ -69,6 +63,37 @@ absl::StatusOr<std::string> Verifier::OpenIdConfiguration() const {
   token::OpenIdMetadataOptions o;
   o.signing_algorithms = std::vector<token::JwsAlgorithm>{token_algorithm_};
   return token::RenderOpenIdConfiguration(options_.core.issuer, o);
+}
+
+absl::StatusOr<token::SigningKey> Verifier::LoadSigningKey() const {
+  absl::StatusOr<token::SigningKey> key =
+      options_.signing_key_file.empty()
+          ? token::SigningKey::Generate(options_.token_algorithm)
+          : token::SigningKey::LoadPemFile(options_.signing_key_file);
+  if (key.ok() && !options_.signing_chain_file.empty()) {
+    key = key->WithCertificateChainPemFile(options_.signing_chain_file);
+  }
+  return key;
+}
+
+absl::StatusOr<bool> Verifier::ReloadSigningKey() {
+  if (options_.signing_key_file.empty()) {
+    return absl::FailedPreconditionError(
+        "signing key was generated at start (no signing_key file to reload)");
+  }
+  ASSIGN_OR_RETURN(token::SigningKey key, LoadSigningKey());
+  if (key.kid() == key_ring_->current_kid()) return false;
+  if (key.algorithm() != token_algorithm_) {
+    // The metadata lists one algorithm; relying parties that pinned it would
+    // refuse the new tokens.
+    return absl::InvalidArgumentError(absl::StrCat(
+        options_.signing_key_file, ": the new key is ",
+        token::JwsAlgorithmName(key.algorithm()), ", the key in force ",
+        token::JwsAlgorithmName(token_algorithm_),
+        "; change algorithms with a restart"));
+  }
+  RETURN_IF_ERROR(key_ring_->Rotate(std::move(key)));
+  return true;
 }
 
 absl::Status Verifier::ReloadPolicies() {

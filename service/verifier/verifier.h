@@ -74,6 +74,14 @@ class Verifier {
   // policies in force stay and the error says which file and line.
   absl::Status ReloadPolicies();
 
+  // Re-reads options().signing_key_file (SIGHUP). A key with a new kid
+  // becomes the signing key; the previous one stays in the JWKS until every
+  // token it signed has expired (token::KeyRing::Rotate), so relying parties
+  // never see a valid token they cannot check. Returns whether the key
+  // changed. Fails (key in force unchanged) when the file cannot be loaded;
+  // kFailedPrecondition when the key was generated at start (no file).
+  absl::StatusOr<bool> ReloadSigningKey();
+
  private:
   explicit Verifier(VerifierOptions options, const Clock* clock)
       : options_(std::move(options)), clock_(clock) {}
@@ -90,6 +98,7 @@ class Verifier {
   PolicySet policies_;
   std::unique_ptr<token::KeyRing> key_ring_;
   token::JwsAlgorithm token_algorithm_ = token::JwsAlgorithm::kEs256;
+  absl::StatusOr<token::SigningKey> LoadSigningKey() const;
   std::unique_ptr<AttestationCore> core_;
 };
 

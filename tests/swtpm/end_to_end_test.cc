@@ -82,6 +82,12 @@ absl::Status MakeTls(const TempDir& dir) {
                   "2", "-extfile", dir.Join("san.ext")});
 }
 
+// A fresh P-256 token-signing key (PKCS#8 PEM) at `path`.
+absl::Status MakeTokenKey(const std::string& path) {
+  return Openssl({"genpkey", "-algorithm", "EC", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-out", path});
+}
+
 struct Case {
   std::string name;
   std::string log;
@@ -95,6 +101,7 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
     ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("vigil-e2e"));
     dir_.emplace(std::move(dir));
     ASSERT_OK(MakeTls(*dir_));
+    ASSERT_OK(MakeTokenKey(dir_->Join("token.key")));
     std::filesystem::create_directories(dir_->Join("policies"));
     // The device's boot.
     log_bytes_ =
@@ -128,7 +135,7 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
                      "http_listen = 127.0.0.1:", https_port_, "\n", "issuer = ",
                      issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
                      "\n", "policy = ", dir_->Join("policies"), "\n",
-                     "signing_key = ", dir_->Join("server.key"), "\n",
+                     "signing_key = ", dir_->Join("token.key"), "\n",
                      "reattest_interval = 1h\n")));
     ASSIGN_OR_RETURN(
         BackgroundProcess p,
@@ -154,12 +161,13 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
             "\n", "backoff_min = 200ms\nbackoff_max = 1s\n", "user = root\n"));
   }
 
-  absl::StatusOr<nlohmann::json> RelyingPartyCheck() {
+  absl::StatusOr<nlohmann::json> RelyingPartyCheck(
+      const std::string& token_file = "token") {
     ASSIGN_OR_RETURN(
         CommandResult r,
         RunCommand({"env", absl::StrCat("SSL_CERT_FILE=", dir_->Join("ca.pem")),
                     "/usr/bin/python3", SourcePath("tests/e2e/verify_token.py"),
-                    issuer_, dir_->Join("token")}));
+                    issuer_, dir_->Join(token_file)}));
     if (r.exit_code != 0) return absl::UnauthenticatedError(r.output);
     return nlohmann::json::parse(r.output);
   }
@@ -240,14 +248,21 @@ TEST_P(EndToEnd, AgentSurvivesAVerifierRestartAndReattestsOnPolicyReload) {
   const std::string first = WaitForNewToken("");
   ASSERT_FALSE(first.empty()) << agent.Log();
 
-  // Policy reload: connected agents are asked to re-attest; the new token
-  // carries the new policy's hash.
+  // Policy reload and signing-key rotation on one SIGHUP: connected agents
+  // are asked to re-attest; the new token carries the new policy's hash and
+  // the new key's kid, and the token signed with the old key still
+  // validates (the old key stays in the JWKS).
+  ASSERT_OK(WriteFile(dir_->Join("first.token"), first));
   WritePolicy(std::string(kPolicy) + "// reloaded\n");
+  ASSERT_OK(MakeTokenKey(dir_->Join("token.key")));
   verifier_->Signal(SIGHUP);
   ASSERT_OK(
       verifier_->WaitForLine("policies reloaded", absl::Seconds(20)).status());
+  ASSERT_OK(verifier_->WaitForLine("signing key rotated", absl::Seconds(20))
+                .status());
   const std::string second = WaitForNewToken(first);
   ASSERT_NE(second, first) << agent.Log();
+  ASSERT_OK(RelyingPartyCheck("first.token").status());
   ASSERT_OK_AND_ASSIGN(nlohmann::json claims, RelyingPartyCheck());
   const std::string hash_after_reload = claims["x-ms-policy-hash"];
 
