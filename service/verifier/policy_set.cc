@@ -173,6 +173,20 @@ absl::Status PolicySet::Load(const std::string& path, absl::Time now) {
               std::string(kBuiltIn), now);
     if (def.ok()) built.push_back(*def);
   }
+  // A policy whose text and source did not change stays as it is: no new
+  // generation, no re-attestation of every agent on a SIGHUP that changed
+  // something else (or nothing).
+  {
+    absl::MutexLock lock(&mu_);
+    std::erase_if(built, [this](const std::shared_ptr<const ActivePolicy>& b)
+                             ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                               auto it = policies_.find(b->attestation_type);
+                               return it != policies_.end() &&
+                                      it->second->text == b->text &&
+                                      it->second->source == b->source;
+                             });
+  }
+  if (built.empty() && removed.empty()) return absl::OkStatus();
   Install(std::move(built), std::move(removed), now);
   return absl::OkStatus();
 }

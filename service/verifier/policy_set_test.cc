@@ -187,6 +187,25 @@ TEST_F(PolicySetTest, LoadDirectoryIsAllOrNothing) {
   EXPECT_NE(set_.Get("VbsEnclave"), nullptr);
 }
 
+TEST_F(PolicySetTest, ReloadingUnchangedFilesChangesNothing) {
+  Write("Tpm.policy", kPcrMask);
+  Write("SgxEnclave.policy", kDenyAll);
+  ASSERT_OK(set_.Load(dir_, kT0));
+  std::vector<std::string> changed;
+  set_.OnChange([&](const std::string& type) { changed.push_back(type); });
+  const uint64_t generation = set_.generation();
+  std::shared_ptr<const ActivePolicy> tpm = set_.Get("Tpm");
+  ASSERT_OK(set_.Load(dir_, kT0));
+  EXPECT_TRUE(changed.empty());
+  EXPECT_EQ(set_.generation(), generation);
+  EXPECT_EQ(set_.Get("Tpm"), tpm);
+  // One file changed: only its type is re-installed and announced.
+  Write("SgxEnclave.policy", std::string(kDenyAll) + "// edited\n");
+  ASSERT_OK(set_.Load(dir_, kT0));
+  EXPECT_THAT(changed, ::testing::ElementsAre("SgxEnclave"));
+  EXPECT_EQ(set_.Get("Tpm"), tpm);
+}
+
 TEST_F(PolicySetTest, LoadMissingPathIsNotFound) {
   const std::string missing = dir_ + "/absent";
   EXPECT_THAT(set_.Load(missing, kT0),
