@@ -35,6 +35,39 @@ absl::StatusOr<std::vector<uint8_t>> Base64UrlDecode(absl::string_view text);
 // Unicode scalar value: <= 0x10FFFF and not a surrogate).
 void AppendUtf8(uint32_t cp, std::string* out);
 
+// DecodeUtf8Sequence(s, i, &len): the code point of the multi-byte UTF-8
+// sequence whose lead byte is s[i] (>= 0x80), and its length in *len — or -1
+// when s[i] is not a lead byte, the sequence runs past the end, or a
+// continuation byte is not 10xxxxxx (RFC 3629 §3). The structure only:
+// shortest form, surrogates and the U+10FFFF limit are the caller's policy
+// (a strict validator refuses them, a lenient decoder may not). Inline: it
+// sits in JMESPath's case-insensitive comparison loop.
+inline int32_t DecodeUtf8Sequence(absl::string_view s, size_t i, size_t* len) {
+  const uint8_t c = static_cast<uint8_t>(s[i]);
+  size_t n = 0;
+  int32_t cp = 0;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return -1;
+  }
+  if (s.size() - i < n) return -1;
+  for (size_t k = 1; k < n; ++k) {
+    const uint8_t cc = static_cast<uint8_t>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  *len = n;
+  return cp;
+}
+
 inline absl::Span<const uint8_t> AsBytes(absl::string_view s) {
   return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
                                    s.size());

@@ -60,21 +60,41 @@ TEST(Base64, DecodesWithAndWithoutPadding) {
 }
 
 TEST(Base64, RejectsWrongAlphabetBadLengthAndNonCanonicalBits) {
-  EXPECT_THAT(Base64UrlDecode("+/8B"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("position 0")));
-  EXPECT_THAT(Base64Decode("-_8B"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("position 0")));
+  EXPECT_THAT(
+      Base64UrlDecode("+/8B"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("position 0")));
+  EXPECT_THAT(Base64Decode("-_8B"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("position 0")));
   EXPECT_THAT(Base64Decode("Z"), StatusIs(absl::StatusCode::kInvalidArgument,
                                           HasSubstr("length")));
-  EXPECT_THAT(Base64UrlDecode("QR"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
+  EXPECT_THAT(
+      Base64UrlDecode("QR"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("padding")));
 }
 
 TEST(Utf8, EncodesOneToFourByteSequences) {
   std::string out;
   for (uint32_t cp : {0x41u, 0xE9u, 0x20ACu, 0x1F600u}) AppendUtf8(cp, &out);
   EXPECT_EQ(out, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+}
+
+TEST(DecodeUtf8Sequence, DecodesStructureAndLeavesPolicyToTheCaller) {
+  size_t len = 0;
+  EXPECT_EQ(DecodeUtf8Sequence("\xC3\xA9", 0, &len), 0xE9);  // é
+  EXPECT_EQ(len, 2u);
+  EXPECT_EQ(DecodeUtf8Sequence("a\xE2\x82\xAC", 1, &len), 0x20AC);  // €
+  EXPECT_EQ(len, 3u);
+  EXPECT_EQ(DecodeUtf8Sequence("\xF0\x9F\x98\x80", 0, &len), 0x1F600);
+  EXPECT_EQ(len, 4u);
+  // Overlong and surrogate forms decode: refusing them is the caller's call.
+  EXPECT_EQ(DecodeUtf8Sequence("\xC0\xAF", 0, &len), 0x2F);
+  EXPECT_EQ(DecodeUtf8Sequence("\xED\xA0\x80", 0, &len), 0xD800);
+  // Structural errors: continuation as lead, 5-byte lead, cut short, bad
+  // continuation byte.
+  EXPECT_EQ(DecodeUtf8Sequence("\x80", 0, &len), -1);
+  EXPECT_EQ(DecodeUtf8Sequence("\xF8\x88\x80\x80\x80", 0, &len), -1);
+  EXPECT_EQ(DecodeUtf8Sequence("\xE2\x82", 0, &len), -1);
+  EXPECT_EQ(DecodeUtf8Sequence("\xE2\x28\xA1", 0, &len), -1);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
 #include "policy/jmespath/ast.h"
 #include "policy/jmespath/error.h"
@@ -177,31 +178,13 @@ char32_t DecodeUtf8(absl::string_view s, size_t* i) {
     return c;
   }
   size_t len = 0;
-  char32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  }
-  if (len == 0 || *i + len > s.size()) {
+  const int32_t cp = DecodeUtf8Sequence(s, *i, &len);
+  if (cp < 0) {
     ++*i;
     return 0x110000 + c;
   }
-  for (size_t k = 1; k < len; ++k) {
-    const unsigned char cc = static_cast<unsigned char>(s[*i + k]);
-    if ((cc & 0xC0) != 0x80) {
-      ++*i;
-      return 0x110000 + c;
-    }
-    cp = (cp << 6) | (cc & 0x3F);
-  }
   *i += len;
-  return cp;
+  return static_cast<char32_t>(cp);
 }
 
 // Simple (1:1) case folding for ASCII, Latin-1, Latin Extended-A, Greek and

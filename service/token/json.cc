@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
 
 namespace vigil::token {
@@ -15,7 +16,7 @@ namespace {
 
 // RFC 3629 §4: shortest form only, no surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(absl::string_view s) {
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
   size_t i = 0;
   while (i < s.size()) {
     const uint8_t c = static_cast<uint8_t>(s[i]);
@@ -23,26 +24,9 @@ bool IsValidUtf8(absl::string_view s) {
       ++i;
       continue;
     }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const uint8_t cc = static_cast<uint8_t>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
+    size_t len = 0;
+    const int32_t cp = DecodeUtf8Sequence(s, i, &len);
+    if (cp < 0) return false;
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
