@@ -1,28 +1,19 @@
 #include "service/verifier/claims_builder.h"
 
-#include <openssl/sha.h>
-#include <openssl/x509.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/encoding.h"
 #include "eventlog/claims.h"
 #include "eventlog/maa_json.h"
+#include "service/verifier/ek_trust.h"
 
 namespace vigil::service {
 namespace {
 
 // base64(SHA-256(DER SPKI)); empty when the key cannot be encoded.
 std::string AikPubHash(const tpm::PublicArea& ak) {
-  absl::StatusOr<tpm::EvpPkeyPtr> key = tpm::PublicKeyFromArea(ak);
-  if (!key.ok()) return "";
-  unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(key->get(), &der);
-  if (len <= 0) return "";
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(der, static_cast<size_t>(len), digest);
-  OPENSSL_free(der);
-  return Base64Encode(absl::MakeConstSpan(digest, sizeof(digest)));
+  absl::StatusOr<std::vector<uint8_t>> digest = PublicKeySha256(ak);
+  return digest.ok() ? Base64Encode(*digest) : "";
 }
 
 policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {

@@ -42,16 +42,17 @@ std::string OneLineName(const X509_NAME* name) {
   return out;
 }
 
-absl::StatusOr<std::string> SpkiSha256Hex(EVP_PKEY* key) {
+absl::StatusOr<std::vector<uint8_t>> SpkiSha256(EVP_PKEY* key) {
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(key, &der);
   if (len <= 0) {
-    return absl::InvalidArgumentError("EK public key: cannot encode as DER");
+    ERR_clear_error();
+    return absl::InvalidArgumentError("public key: cannot encode as DER");
   }
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(der, static_cast<size_t>(len), digest);
+  std::vector<uint8_t> digest(SHA256_DIGEST_LENGTH);
+  SHA256(der, static_cast<size_t>(len), digest.data());
   OPENSSL_free(der);
-  return HexEncode(absl::MakeConstSpan(digest, sizeof(digest)));
+  return digest;
 }
 
 // Adds every certificate in `pem` to `store`; returns how many.
@@ -107,9 +108,15 @@ absl::StatusOr<X509Ptr> ParseDer(absl::Span<const uint8_t> der,
 
 }  // namespace
 
+absl::StatusOr<std::vector<uint8_t>> PublicKeySha256(
+    const tpm::PublicArea& area) {
+  ASSIGN_OR_RETURN(tpm::EvpPkeyPtr key, tpm::PublicKeyFromArea(area));
+  return SpkiSha256(key.get());
+}
+
 absl::StatusOr<std::string> DeviceIdForEk(const tpm::PublicArea& ek) {
-  ASSIGN_OR_RETURN(tpm::EvpPkeyPtr key, tpm::PublicKeyFromArea(ek));
-  return SpkiSha256Hex(key.get());
+  ASSIGN_OR_RETURN(std::vector<uint8_t> digest, PublicKeySha256(ek));
+  return HexEncode(digest);
 }
 
 absl::StatusOr<EkTrustStore> EkTrustStore::LoadDirectory(
@@ -198,7 +205,8 @@ absl::StatusOr<TrustedEk> EkTrustStore::Verify(
   ASSIGN_OR_RETURN(tpm::EvpPkeyPtr ek_key, tpm::PublicKeyFromArea(*ek));
   TrustedEk out;
   out.public_area = *std::move(ek);
-  ASSIGN_OR_RETURN(out.device_id, SpkiSha256Hex(ek_key.get()));
+  ASSIGN_OR_RETURN(std::vector<uint8_t> ek_digest, SpkiSha256(ek_key.get()));
+  out.device_id = HexEncode(ek_digest);
   if (certificates.empty()) {
     if (!options.allow_uncertified) {
       return absl::FailedPreconditionError(

@@ -50,6 +50,13 @@ struct EkVerifyOptions {
   bool allow_uncertified = false;
 };
 
+// SHA-256 of the DER SubjectPublicKeyInfo of the key in `area` (one
+// encoding for RSA and ECC keys): the device id of an EK, and the MAA claim
+// aikPubHash of an AK (maa-spec §3.1). Fails with kInvalidArgument when the
+// key cannot be converted or encoded.
+absl::StatusOr<std::vector<uint8_t>> PublicKeySha256(
+    const tpm::PublicArea& area);
+
 // Hex SHA-256 of the DER SubjectPublicKeyInfo of `ek`. Fails with
 // kInvalidArgument when the key cannot be converted.
 absl::StatusOr<std::string> DeviceIdForEk(const tpm::PublicArea& ek);
