@@ -32,11 +32,23 @@ Value Value::String(std::shared_ptr<const std::string> s) {
   return v;
 }
 
+void Value::JsonRep::MakeDocument() const {
+  absl::call_once(make_once_, [this] {
+    jmespath::Result made =
+        jmespath::Result::Of(std::make_shared<const jmespath::Json>(make_()));
+    document_ = made.CheckSerializable().ok()
+                    ? std::move(made)
+                    : jmespath::Result::Of(
+                          std::make_shared<const jmespath::Json>(nullptr));
+  });
+}
+
 const std::shared_ptr<const std::string>& Value::JsonRep::Text() const {
   absl::call_once(once_, [this] {
-    // The depth was checked when the value was made, so this cannot fail.
+    // The depth was checked when the value (or its lazy document) was made,
+    // so this cannot fail.
     if (text_ == nullptr) {
-      absl::StatusOr<std::string> text = document_.Serialize();
+      absl::StatusOr<std::string> text = document().Serialize();
       text_ = std::make_shared<const std::string>(text.ok() ? *std::move(text)
                                                             : std::string());
     }
@@ -73,6 +85,13 @@ Value Value::JsonText(std::shared_ptr<const std::string> text,
   v.kind_ = Kind::kString;
   v.json_ = std::make_shared<const JsonRep>(
       jmespath::Result::Of(std::move(document)), std::move(text));
+  return v;
+}
+
+Value Value::LazyJsonDocument(std::function<jmespath::Json()> make) {
+  Value v;
+  v.kind_ = Kind::kString;
+  v.json_ = std::make_shared<const JsonRep>(std::move(make));
   return v;
 }
 

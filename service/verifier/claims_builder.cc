@@ -2,19 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/encoding.h"
 #include "eventlog/claims.h"
 #include "eventlog/maa_json.h"
-#include "service/verifier/ek_trust.h"
 
 namespace vigil::service {
 namespace {
-
-// base64(SHA-256(DER SPKI)); empty when the key cannot be encoded.
-std::string AikPubHash(const tpm::PublicArea& ak) {
-  absl::StatusOr<std::vector<uint8_t>> digest = PublicKeySha256(ak);
-  return digest.ok() ? Base64Encode(*digest) : "";
-}
 
 policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {
   if (const bool* b = std::get_if<bool>(&v)) return policy::Value::Bool(*b);
@@ -35,7 +27,7 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   };
   add("aikValidated", policy::Value::Bool(evidence.device().aik_validated),
       evidence.device().aik_validated);
-  const std::string aik_hash = AikPubHash(evidence.device().ak);
+  const std::string& aik_hash = evidence.aik_pub_hash();
   if (!aik_hash.empty())
     add("aikPubHash", policy::Value::String(aik_hash), aik_hash);
   add("tpmVersion", policy::Value::Int(2), 2);
@@ -52,8 +44,13 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
         "claims", "underivable",
         absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
   }
-  out.claims.Add("events", policy::Value::JsonDocument(
-                               eventlog::RenderEventsJson(evidence.log())));
+  // Rendered only if the policy reads it (maa-spec.md §3.3: every event with
+  // its ProcessedData, ~1 ms for a Windows log's certificates); most
+  // policies never do, and it is not part of the token.
+  out.claims.Add("events",
+                 policy::Value::LazyJsonDocument([log = evidence.shared_log()] {
+                   return eventlog::RenderEventsJson(*log);
+                 }));
   out.claims.Add("pcrs", policy::Value::JsonDocument(
                              eventlog::RenderPcrsJson(evidence.pcrs()))
                              .set_read_only(true));

@@ -135,10 +135,9 @@ EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
   }
 
   // 2. Quotes: each signed by the enrolled AK over the nonce.
-  absl::StatusOr<tpm::QuoteVerifier> qv =
-      tpm::QuoteVerifier::Create(device.ak, ak_req_);
-  if (!qv.ok()) {
-    return std::move(refuse(FromStatus("quote", "ak_unusable", qv.status())));
+  absl::StatusOr<std::shared_ptr<const TrustedAk>> ak = aks_.Get(device);
+  if (!ak.ok()) {
+    return std::move(refuse(FromStatus("quote", "ak_unusable", ak.status())));
   }
   if (evidence.quotes_size() == 0) {
     return std::move(
@@ -156,8 +155,8 @@ EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
           absl::StrCat("quotes[", i, "].", supplied.status().message()))));
     }
     absl::StatusOr<tpm::VerifiedPcrs> v =
-        qv->Verify(AsBytes(q.attest()), AsBytes(q.signature()),
-                   AsBytes(evidence.nonce()), *supplied);
+        (*ak)->verifier.Verify(AsBytes(q.attest()), AsBytes(q.signature()),
+                               AsBytes(evidence.nonce()), *supplied);
     if (!v.ok()) {
       const bool bad_sig = absl::StrContains(v.status().message(), "signature");
       return std::move(refuse(
@@ -281,9 +280,9 @@ EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
     out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
     return out;
   }
-  out.evidence.emplace(VerifiedEvidence(device, std::move(pcrs), *clock,
-                                        *transition, *std::move(replayed),
-                                        warnings, required_pcr_mask));
+  out.evidence.emplace(VerifiedEvidence(
+      device, std::move(pcrs), *clock, *transition, (*ak)->pub_hash,
+      *std::move(replayed), warnings, required_pcr_mask));
   out.reasons = std::move(warnings);
   return out;
 }

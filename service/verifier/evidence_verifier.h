@@ -17,10 +17,12 @@
 #define VIGIL_SERVICE_VERIFIER_EVIDENCE_VERIFIER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "eventlog/replayed_log.h"
+#include "service/verifier/ak_cache.h"
 #include "service/verifier/device_registry.h"
 #include "service/verifier/enrollment.h"
 #include "service/verifier/nonce_issuer.h"
@@ -41,7 +43,15 @@ class VerifiedEvidence {
   const std::vector<tpm::PcrBank>& pcrs() const { return pcrs_; }
   const tpm::ClockInfo& clock() const { return clock_; }
   ClockTransition clock_transition() const { return transition_; }
-  const eventlog::ReplayedLog& log() const { return log_; }
+  // base64(SHA-256(DER SPKI)) of the AK: the aikPubHash claim; empty when
+  // the key has no SPKI encoding.
+  const std::string& aik_pub_hash() const { return aik_pub_hash_; }
+  const eventlog::ReplayedLog& log() const { return *log_; }
+  // The same log, shared: for values that may outlive this evidence (the
+  // lazily rendered `events` claim).
+  const std::shared_ptr<const eventlog::ReplayedLog>& shared_log() const {
+    return log_;
+  }
   // Non-fatal findings: replay quirks, unverified PCRs outside the mask,
   // events whose data does not match their digest.
   const std::vector<Reason>& warnings() const { return warnings_; }
@@ -51,13 +61,14 @@ class VerifiedEvidence {
   friend class EvidenceVerifier;
   VerifiedEvidence(EnrolledDevice device, std::vector<tpm::PcrBank> pcrs,
                    tpm::ClockInfo clock, ClockTransition transition,
-                   eventlog::ReplayedLog log, std::vector<Reason> warnings,
-                   uint32_t pcr_mask)
+                   std::string aik_pub_hash, eventlog::ReplayedLog log,
+                   std::vector<Reason> warnings, uint32_t pcr_mask)
       : device_(std::move(device)),
         pcrs_(std::move(pcrs)),
         clock_(clock),
         transition_(transition),
-        log_(std::move(log)),
+        aik_pub_hash_(std::move(aik_pub_hash)),
+        log_(std::make_shared<const eventlog::ReplayedLog>(std::move(log))),
         warnings_(std::move(warnings)),
         pcr_mask_(pcr_mask) {}
 
@@ -65,7 +76,8 @@ class VerifiedEvidence {
   std::vector<tpm::PcrBank> pcrs_;
   tpm::ClockInfo clock_;
   ClockTransition transition_;
-  eventlog::ReplayedLog log_;
+  std::string aik_pub_hash_;
+  std::shared_ptr<const eventlog::ReplayedLog> log_;  // never null
   std::vector<Reason> warnings_;
   uint32_t pcr_mask_;
 };
@@ -81,7 +93,7 @@ class EvidenceVerifier {
   // Pointers must outlive the verifier.
   EvidenceVerifier(NonceIssuer* nonces, DeviceRegistry* registry,
                    tpm::AkRequirements ak_requirements = {})
-      : nonces_(nonces), registry_(registry), ak_req_(ak_requirements) {}
+      : nonces_(nonces), registry_(registry), aks_(ak_requirements) {}
 
   // Verifies `evidence` from `device` against `required_pcr_mask` (bit i =
   // PCR i must be quoted and must replay). Never fails as a Status: every
@@ -95,7 +107,7 @@ class EvidenceVerifier {
  private:
   NonceIssuer* nonces_;
   DeviceRegistry* registry_;
-  tpm::AkRequirements ak_req_;
+  AkCache aks_;
 };
 
 // Converts wire PCR banks. Fails with kInvalidArgument naming the bank or
