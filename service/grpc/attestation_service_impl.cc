@@ -130,9 +130,13 @@ struct StreamGuard {
 
 class StreamRegistry {
  public:
-  void Add(std::shared_ptr<StreamGuard> g) {
+  // Registers `g` unless `limit` streams are open already. The check and the
+  // insert are one step, so a burst of connects cannot overshoot the limit.
+  bool TryAdd(std::shared_ptr<StreamGuard> g, size_t limit) {
     absl::MutexLock lock(&mu_);
+    if (streams_.size() >= limit) return false;
     streams_.insert(std::move(g));
+    return true;
   }
   void Remove(const std::shared_ptr<StreamGuard>& g) {
     absl::MutexLock lock(&mu_);
@@ -156,12 +160,15 @@ class StreamRegistry {
 class AgentStream final
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage> {
  public:
-  AgentStream(AttestationServiceImpl* svc, grpc::CallbackServerContext* ctx)
-      : svc_(svc), peer_(ctx->peer()), guard_(std::make_shared<StreamGuard>()) {
+  // `guard` is already in the service's StreamRegistry (Connect reserved
+  // the slot); until this constructor sets guard->stream, visitors of the
+  // registry see a null stream and skip it.
+  AgentStream(AttestationServiceImpl* svc, grpc::CallbackServerContext* ctx,
+              std::shared_ptr<StreamGuard> guard)
+      : svc_(svc), peer_(ctx->peer()), guard_(std::move(guard)) {
     absl::MutexLock lock(&guard_->mu);
     guard_->stream = this;
     deadline_ = Now() + svc_->options_.hello_timeout;
-    svc_->streams_->Add(guard_);
     StartRead(&in_);
   }
 
@@ -528,7 +535,8 @@ size_t AttestationServiceImpl::open_streams() const { return streams_->size(); }
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>*
 AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  if (streams_->size() >= options_.max_streams) {
+  auto guard = std::make_shared<StreamGuard>();
+  if (!streams_->TryAdd(guard, options_.max_streams)) {
     // A reactor that refuses at once.
     class Refuse final : public grpc::ServerBidiReactor<v1::AgentMessage,
                                                         v1::VerifierMessage> {
@@ -542,7 +550,7 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
     };
     return new Refuse();
   }
-  return new AgentStream(this, context);
+  return new AgentStream(this, context, std::move(guard));
 }
 
 namespace {
@@ -580,10 +588,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
     grpc::CallbackServerContext* context,
     const v1::ActivateEnrollmentRequest* request, v1::Enrolled* response) {
   return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateHello(request->hello()));
-    if (request->ticket().size() > 64 || request->secret().size() > 64) {
-      return absl::InvalidArgumentError("ticket/secret: limit 64 bytes");
-    }
+    RETURN_IF_ERROR(ValidateActivateEnrollment(*request));
     absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
         *verifier_, request->hello(), AsBytes(request->ticket()),
         AsBytes(request->secret()));
@@ -617,12 +622,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
   const std::string peer = context->peer();
   return RunUnary(context, *pool_,
                   [this, request, response, peer]() -> absl::Status {
-                    RETURN_IF_ERROR(ValidateDeviceId(request->device_id()));
-                    RETURN_IF_ERROR(ValidateEvidence(request->evidence()));
-                    if (request->relying_party_nonce().size() > 1024) {
-                      return absl::InvalidArgumentError(
-                          "relying_party_nonce: limit 1024 bytes");
-                    }
+                    RETURN_IF_ERROR(ValidateAttestRequest(*request));
                     absl::StatusOr<EnrolledDevice> d =
                         verifier_->registry().Find(request->device_id());
                     if (!d.ok()) return d.status();

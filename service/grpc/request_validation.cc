@@ -105,6 +105,22 @@ absl::Status ValidateAttestationWanted(const v1::AttestationWanted& w) {
   return Size("attestation_wanted.reason", w.reason().size(), 64);
 }
 
+absl::Status ValidateActivateEnrollment(
+    const v1::ActivateEnrollmentRequest& request) {
+  RETURN_IF_ERROR(ValidateHello(request.hello()));
+  RETURN_IF_ERROR(Required("ticket", request.ticket().size()));
+  RETURN_IF_ERROR(Size("ticket", request.ticket().size(), 64));
+  RETURN_IF_ERROR(Required("secret", request.secret().size()));
+  return Size("secret", request.secret().size(), 64);
+}
+
+absl::Status ValidateAttestRequest(const v1::AttestRequest& request) {
+  RETURN_IF_ERROR(ValidateDeviceId(request.device_id()));
+  RETURN_IF_ERROR(ValidateEvidence(request.evidence()));
+  return Size("relying_party_nonce", request.relying_party_nonce().size(),
+              1024);
+}
+
 absl::Status ValidateDeviceId(absl::string_view device_id) {
   if (device_id.size() != 64) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -25,6 +25,11 @@ absl::Status ValidateEvidence(const v1::Evidence& evidence);
 absl::Status ValidateCredentialResponse(const v1::CredentialResponse& r);
 absl::Status ValidateAttestationWanted(const v1::AttestationWanted& w);
 absl::Status ValidateDeviceId(absl::string_view device_id);
+// The unary requests: their fields as above, plus "ticket"/"secret"
+// (required, <= 64 bytes) and "relying_party_nonce" (<= 1024 bytes).
+absl::Status ValidateActivateEnrollment(
+    const v1::ActivateEnrollmentRequest& request);
+absl::Status ValidateAttestRequest(const v1::AttestRequest& request);
 
 }  // namespace vigil::service
 

@@ -188,6 +188,46 @@ TEST(ValidateCredentialResponse, SecretIsRequiredAndAtMost64Bytes) {
                        "credential.secret: 65 bytes, limit 64"));
 }
 
+TEST(ValidateActivateEnrollment, NamesTicketOrSecretAndTheLimit) {
+  v1::ActivateEnrollmentRequest r;
+  *r.mutable_hello() = FullHello();
+  r.set_ticket(Bytes(64));
+  r.set_secret(Bytes(64));
+  EXPECT_OK(ValidateActivateEnrollment(r));
+  r.set_ticket(Bytes(65));
+  EXPECT_THAT(ValidateActivateEnrollment(r),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "ticket: 65 bytes, limit 64"));
+  r.set_ticket(Bytes(64));
+  r.set_secret(Bytes(65));
+  EXPECT_THAT(ValidateActivateEnrollment(r),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "secret: 65 bytes, limit 64"));
+  r.clear_secret();
+  EXPECT_THAT(ValidateActivateEnrollment(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, "secret: missing"));
+}
+
+TEST(ValidateAttestRequest, NamesTheRelyingPartyNonceAndItsLimit) {
+  v1::AttestRequest r;
+  r.set_device_id(std::string(64, 'a'));
+  v1::Quote* q = r.mutable_evidence()->add_quotes();
+  q->set_attest("a");
+  q->set_signature("s");
+  r.mutable_evidence()->set_nonce(Bytes(41));
+  r.mutable_evidence()->set_event_log("log");
+  r.set_relying_party_nonce(Bytes(1024));
+  ASSERT_OK(ValidateAttestRequest(r));
+  r.set_relying_party_nonce(Bytes(1025));
+  EXPECT_THAT(ValidateAttestRequest(r),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "relying_party_nonce: 1025 bytes, limit 1024"));
+  r.set_device_id("short");
+  EXPECT_THAT(ValidateAttestRequest(r),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("device_id")));
+}
+
 TEST(ValidateAttestationWanted, ReasonIsAtMost64Bytes) {
   v1::AttestationWanted w;
   EXPECT_OK(ValidateAttestationWanted(w));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -579,6 +580,33 @@ TEST_F(VerifierGrpcTest, StreamsBeyondMaxStreamsAreResourceExhausted) {
   c->Send(HelloMessage(v1::AgentHello()));  // version 0
   st = c->End();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Connects arriving together must not overshoot the limit (the check and the
+// registration are one step).
+TEST_F(VerifierGrpcTest, ABurstOfConnectsNeverExceedsMaxStreams) {
+  service::ServiceOptions o = Options();
+  o.max_streams = 3;
+  o.hello_timeout = absl::Seconds(1);  // the accepted ones end by themselves
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  constexpr int kBurst = 16;
+  std::vector<std::unique_ptr<Stream>> streams(kBurst);
+  std::vector<std::thread> openers;
+  for (int i = 0; i < kBurst; ++i) {
+    openers.emplace_back([this, &streams, i] { streams[i] = Open(); });
+  }
+  for (std::thread& t : openers) t.join();
+  ASSERT_TRUE(AwaitOpenStreams(3));
+  EXPECT_EQ(server_->service->open_streams(), 3u);
+  // Every stream beyond the third was refused at once; the three accepted
+  // ones end when their hello deadline passes.
+  int exhausted = 0;
+  for (auto& st : streams) {
+    if (st->End().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++exhausted;
+    }
+  }
+  EXPECT_EQ(exhausted, kBurst - 3);
 }
 
 }  // namespace
