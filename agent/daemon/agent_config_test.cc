@@ -96,11 +96,15 @@ INSTANTIATE_TEST_SUITE_P(
     EveryError, AgentConfigError,
     ::testing::Values(
         BadCase{"verifier = v:1\ntls_ca = /c\njust words\n",
-                "agent.conf:3: want `key = value`"},
-        BadCase{"# c\nverifer = v:1\n", "agent.conf:2: verifer: unknown key"},
-        BadCase{"= x\n", "agent.conf:1: (empty): unknown key"},
+                "agent.conf:3: want `key = value`, got \"just words\""},
+        BadCase{"# c\nverifer = v:1\n",
+                "agent.conf:2: unknown key \"verifer\" (known: verifier, "
+                "tls_ca, tls_cert, tls_key, insecure, tcti, event_log, "
+                "ak_handle, ak_alg, ek, token_file, interval, backoff_min, "
+                "backoff_max, step_timeout, keepalive, user, group)"},
+        BadCase{"= x\n", "agent.conf:1: empty key"},
         BadCase{"verifier = a:1\nverifier = b:1\n",
-                "agent.conf:2: verifier: set again (first on line 1)"},
+                "agent.conf:2: verifier: given twice (first on line 1)"},
         BadCase{"tls_ca = ca.pem\n",
                 "agent.conf:1: tls_ca: want an absolute path, got \"ca.pem\""},
         BadCase{"insecure = maybe\n",
@@ -118,20 +122,23 @@ INSTANTIATE_TEST_SUITE_P(
                 "agent.conf:1: ak_handle: want a persistent handle "
                 "0x81000000-0x81ffffff, got \"81010002\""},
         BadCase{"ak_alg = rsa4096\n",
-                "agent.conf:1: ak_alg: want ecc-p256 or rsa2048, got "
+                "agent.conf:1: ak_alg: want one of ecc-p256, rsa2048, got "
                 "\"rsa4096\""},
         BadCase{"ek = ecc\n",
-                "agent.conf:1: ek: want rsa2048, ecc-p256 or ecc-p384, got "
-                "\"ecc\""},
+                "agent.conf:1: ek: want one of rsa2048, ecc-p256, ecc-p384, "
+                "got \"ecc\""},
         BadCase{"\ninterval = soon\n",
-                "agent.conf:2: interval: want a positive duration such as "
-                "30s, 5m or 1h, got \"soon\""},
+                "agent.conf:2: interval: want a duration such as 30s, 5m or "
+                "1h between 10s and 720h, got \"soon\""},
+        BadCase{"interval = 1s\n",
+                "agent.conf:1: interval: want a duration such as 30s, 5m or "
+                "1h between 10s and 720h, got \"1s\""},
         BadCase{"backoff_min = -1s\n",
-                "agent.conf:1: backoff_min: want a positive duration such as "
-                "30s, 5m or 1h, got \"-1s\""},
+                "agent.conf:1: backoff_min: want a duration such as 30s, 5m "
+                "or 1h between 100ms and 1h, got \"-1s\""},
         BadCase{"step_timeout = 0s\n",
-                "agent.conf:1: step_timeout: want a positive duration such "
-                "as 30s, 5m or 1h, got \"0s\""},
+                "agent.conf:1: step_timeout: want a duration such as 30s, 5m "
+                "or 1h between 1s and 1h, got \"0s\""},
         BadCase{"tls_ca = /c\n", "agent.conf: verifier: required (host:port)"},
         BadCase{"verifier = v:1\n",
                 "agent.conf: tls_ca: required unless insecure = true"},
