@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -117,6 +118,9 @@ int Main(int argc, char** argv) {
   client_options.client_cert_pem = tls->client_cert_pem;
   client_options.client_key_pem = tls->client_key_pem;
   client_options.keepalive_time = config->keepalive;
+  // Connecting (TCP + TLS handshake) is one step of the dialogue too.
+  client_options.connect_timeout =
+      std::min(client_options.connect_timeout, config->step_timeout);
   absl::StatusOr<std::unique_ptr<VerifierClient>> client =
       VerifierClient::Create(client_options);
   if (!client.ok()) {

@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   listener.address = config->listen;
   listener.tls_cert_file = config->tls_cert;
   listener.tls_key_file = config->tls_key;
+  listener.tls_client_ca_file = config->tls_client_ca;
   listener.insecure = config->insecure;
   absl::StatusOr<vigil::service::RunningServer> server =
       vigil::service::StartServer(verifier->get(), listener, config->service);

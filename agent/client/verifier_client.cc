@@ -9,8 +9,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
 
@@ -190,9 +190,18 @@ absl::StatusOr<std::unique_ptr<VerifierClient>> VerifierClient::Create(
 absl::StatusOr<std::unique_ptr<VerifierStream>> VerifierClient::Connect() {
   if (!impl_->channel->WaitForConnected(
           Deadline(impl_->options.connect_timeout))) {
+    // The channel does not say why; one fail-fast call does (refused
+    // connection, TLS handshake: unknown CA, no or rejected client
+    // certificate), so the operator sees the cause, not just the symptom.
+    grpc::ClientContext probe;
+    probe.set_deadline(Deadline(absl::Seconds(1)));
+    v1::SigningKeys ignored;
+    const grpc::Status why = impl_->stub->GetSigningKeys(
+        &probe, v1::GetSigningKeysRequest(), &ignored);
     return absl::UnavailableError(absl::StrCat(
         "verifier ", impl_->options.target, ": not reachable within ",
-        absl::FormatDuration(impl_->options.connect_timeout)));
+        absl::FormatDuration(impl_->options.connect_timeout),
+        why.ok() ? "" : absl::StrCat(" (", why.error_message(), ")")));
   }
   return std::make_unique<GrpcVerifierStream>(*impl_->stub);
 }

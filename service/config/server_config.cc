@@ -16,6 +16,7 @@ const std::vector<std::string>& Keys() {
   static const auto* keys = new std::vector<std::string>{"listen",
                                                          "tls_cert",
                                                          "tls_key",
+                                                         "tls_client_ca",
                                                          "insecure",
                                                          "http_listen",
                                                          "issuer",
@@ -47,8 +48,13 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
     return c.Error("listen", "required (host:port or unix:/path)");
   RETURN_IF_ERROR(c.GetString("tls_cert", &s.tls_cert));
   RETURN_IF_ERROR(c.GetString("tls_key", &s.tls_key));
+  RETURN_IF_ERROR(c.GetString("tls_client_ca", &s.tls_client_ca));
   RETURN_IF_ERROR(c.GetBool("insecure", &s.insecure));
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
+  if (!s.tls_client_ca.empty() && s.insecure) {
+    return c.Error("tls_client_ca",
+                   "client certificates need TLS (insecure = true is set)");
+  }
   if (s.tls_cert.empty() != s.tls_key.empty()) {
     // Name the key that is set: it has the line to point at.
     return c.Error(s.tls_cert.empty() ? "tls_key" : "tls_cert",

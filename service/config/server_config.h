@@ -21,6 +21,10 @@ struct ServerConfig {
   // TLS for gRPC and HTTPS (PEM). Required unless `insecure`.
   std::string tls_cert;
   std::string tls_key;
+  // Mutual TLS on the gRPC listener: when set, every agent must present a
+  // client certificate that chains to one of these CAs (PEM bundle), or the
+  // handshake fails. Empty: server-authenticated TLS only.
+  std::string tls_client_ca;
   // Plaintext, only for unix: and loopback listeners (tests, demos).
   bool insecure = false;
   // HTTPS endpoint for relying parties (OpenID metadata, JWKS, health);

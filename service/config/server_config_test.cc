@@ -31,6 +31,7 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   const std::string text =
       absl::StrCat(kBase,
                    "http_listen = 0.0.0.0:8444\n"
+                   "tls_client_ca = /etc/vigil/agent-ca.pem\n"
                    "allow_uncertified_ek = yes\n"
                    "hmac_key_file = /etc/vigil/hmac.key\n"
                    "policy = /etc/vigil/policies\n"
@@ -54,6 +55,7 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.tls_key, "/etc/vigil/tls.key");
   EXPECT_FALSE(c.insecure);
   EXPECT_EQ(c.http_listen, "0.0.0.0:8444");
+  EXPECT_EQ(c.tls_client_ca, "/etc/vigil/agent-ca.pem");
   const VerifierOptions& v = c.verifier;
   EXPECT_EQ(v.core.issuer, "https://verifier.example:8443");
   EXPECT_EQ(v.ek_trust_dir, "/etc/vigil/ek-roots");
@@ -136,6 +138,15 @@ TEST(ServerConfig, TlsCertAndKeyGoTogether) {
       Parse("listen = 0.0.0.0:1\nissuer = https://v\nek_trust_dir = /r\n"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                StartsWith("verifier.conf: tls_cert: required")));
+}
+
+TEST(ServerConfig, ClientCertificatesNeedTls) {
+  EXPECT_THAT(
+      Parse("listen = 127.0.0.1:1\ninsecure = true\nissuer = https://v\n"
+            "ek_trust_dir = /r\ntls_client_ca = /ca.pem\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "verifier.conf:5: tls_client_ca: client certificates need TLS "
+               "(insecure = true is set)"));
 }
 
 TEST(ServerConfig, CertificateHeaderNeedsASigningChain) {

@@ -49,6 +49,14 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
     if (!key.ok()) return key.status();
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    if (!listener.tls_client_ca_file.empty()) {
+      absl::StatusOr<std::string> ca =
+          ReadFile(listener.tls_client_ca_file, "tls_client_ca");
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *ca;
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
     creds = grpc::SslServerCredentials(ssl);
   }
   RunningServer out;

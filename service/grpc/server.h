@@ -19,6 +19,9 @@ struct ListenerOptions {
   std::string address;  // host:port (port 0: any free port) or unix:/path
   std::string tls_cert_file;
   std::string tls_key_file;
+  // PEM CA bundle; when set, clients must present a certificate chaining to
+  // it (mutual TLS).
+  std::string tls_client_ca_file;
   bool insecure = false;
 };
 

@@ -6,8 +6,10 @@
 // JWKS URL. Then the faults: verifier restarted under a running agent, and a
 // policy reload that makes connected agents re-attest.
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
@@ -82,6 +86,76 @@ absl::Status MakeTls(const TempDir& dir) {
                   "2", "-extfile", dir.Join("san.ext")});
 }
 
+// A P-256 client certificate `name`.pem/.key for mutual TLS, issued by the
+// CA `ca` (ca.pem/ca.key in `dir`, or another made with MakeCa).
+absl::Status MakeClientCert(const TempDir& dir, const std::string& ca,
+                            const std::string& name) {
+  RETURN_IF_ERROR(
+      Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+               "-nodes", "-keyout", dir.Join(name + ".key"), "-out",
+               dir.Join(name + ".csr"), "-subj", "/CN=" + name}));
+  return Openssl({"x509", "-req", "-in", dir.Join(name + ".csr"), "-CA",
+                  dir.Join(ca + ".pem"), "-CAkey", dir.Join(ca + ".key"),
+                  "-CAcreateserial", "-out", dir.Join(name + ".pem"), "-days",
+                  "2"});
+}
+
+// A unix datagram socket standing in for systemd's NOTIFY_SOCKET
+// (sd_notify(3)): collects what a daemon reports.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::string path) : path_(std::move(path)) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path_.copy(a.sun_path, sizeof(a.sun_path) - 1);
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~NotifySocket() { close(fd_); }
+  bool bound() const { return bound_; }
+  std::string env() const { return "NOTIFY_SOCKET=" + path_; }
+
+  // Reads datagrams until one contains `needle` (returned) or `timeout`
+  // passes (kDeadlineExceeded listing everything received).
+  absl::StatusOr<std::string> WaitFor(const std::string& needle,
+                                      absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (size_t i = seen_; i < received_.size(); ++i) {
+      if (absl::StrContains(received_[i], needle)) {
+        seen_ = i + 1;
+        return received_[i];
+      }
+    }
+    seen_ = received_.size();
+    while (absl::Now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) != 1) continue;
+      char buf[4096];
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) continue;
+      received_.emplace_back(buf, static_cast<size_t>(n));
+      seen_ = received_.size();
+      if (absl::StrContains(received_.back(), needle)) return received_.back();
+    }
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no \"", needle, "\" in: ", absl::StrJoin(received_, " | ")));
+  }
+
+  // How many datagrams so far contained `needle`.
+  int Count(const std::string& needle) const {
+    int n = 0;
+    for (const std::string& r : received_) n += absl::StrContains(r, needle);
+    return n;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+  std::vector<std::string> received_;
+  size_t seen_ = 0;
+};
+
 // A fresh P-256 token-signing key (PKCS#8 PEM) at `path`.
 absl::Status MakeTokenKey(const std::string& path) {
   return Openssl({"genpkey", "-algorithm", "EC", "-pkeyopt",
@@ -93,6 +167,9 @@ struct Case {
   std::string log;
   bool secure_boot;
 };
+
+// gtest prints the case by name, not as bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class EndToEnd : public ::testing::TestWithParam<Case> {
  protected:
@@ -136,12 +213,13 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
                      issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
                      "\n", "policy = ", dir_->Join("policies"), "\n",
                      "signing_key = ", dir_->Join("token.key"), "\n",
-                     "reattest_interval = 1h\n")));
+                     "reattest_interval = 1h\n", extra_verifier_conf_)));
     ASSIGN_OR_RETURN(
         BackgroundProcess p,
         BackgroundProcess::Start(
             {Bin("vigil-verifier"), "--config", dir_->Join("verifier.conf")},
-            dir_->Join(absl::StrCat("verifier-", ++starts_, ".log"))));
+            dir_->Join(absl::StrCat("verifier-", ++starts_, ".log")),
+            verifier_env_));
     verifier_.emplace(std::move(p));
     ASSIGN_OR_RETURN(std::string line,
                      verifier_->WaitForLine("listening on", absl::Seconds(20)));
@@ -151,14 +229,16 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
     return host_port;
   }
 
-  absl::Status WriteAgentConfig(const std::string& verifier) {
-    return WriteFile(
-        dir_->Join("agent.conf"),
-        absl::StrCat(
-            "verifier = ", verifier, "\n", "tls_ca = ", dir_->Join("ca.pem"),
-            "\n", "tcti = ", swtpm_->tcti(), "\n", "event_log = ",
-            dir_->Join("boot.log"), "\n", "token_file = ", dir_->Join("token"),
-            "\n", "backoff_min = 200ms\nbackoff_max = 1s\n", "user = root\n"));
+  absl::Status WriteAgentConfig(const std::string& verifier,
+                                const std::string& extra = "") {
+    return WriteFile(dir_->Join("agent.conf"),
+                     absl::StrCat("verifier = ", verifier, "\n",
+                                  "tls_ca = ", dir_->Join("ca.pem"), "\n",
+                                  "tcti = ", swtpm_->tcti(), "\n",
+                                  "event_log = ", dir_->Join("boot.log"), "\n",
+                                  "token_file = ", dir_->Join("token"), "\n",
+                                  "backoff_min = 200ms\nbackoff_max = 1s\n",
+                                  "user = root\n", extra));
   }
 
   absl::StatusOr<nlohmann::json> RelyingPartyCheck(
@@ -189,7 +269,9 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
   std::vector<uint8_t> log_bytes_;
   std::unique_ptr<SwtpmInstance> swtpm_;
   std::optional<BackgroundProcess> verifier_;
-  int starts_ = 0;  // one log file per verifier process
+  std::string extra_verifier_conf_;        // appended to verifier.conf
+  std::vector<std::string> verifier_env_;  // KEY=VALUE for vigil-verifier
+  int starts_ = 0;                         // one log file per verifier process
   int https_port_ = 0;
   int grpc_port_ = 0;
   std::string issuer_;
@@ -321,6 +403,104 @@ TEST_P(EndToEnd, AgentBacksOffWhileTheTpmIsDownAndRecoversAfterReboot) {
   ASSERT_OK_AND_ASSIGN(int agent_code, agent.Wait(absl::Seconds(20)));
   EXPECT_EQ(agent_code, 0) << agent.Log();
 }
+
+// The daemon-integration tests need one boot, not every one.
+class EndToEndDaemons : public EndToEnd {};
+
+// Under systemd (Type=notify): both daemons report readiness and status on
+// NOTIFY_SOCKET, the agent pings the watchdog at half of WATCHDOG_USEC, a
+// SIGHUP shows as RELOADING=1 then READY=1, SIGTERM as STOPPING=1.
+TEST_P(EndToEndDaemons, DaemonsReportToTheServiceManager) {
+  WritePolicy(kPolicy);
+  NotifySocket verifier_notify(dir_->Join("verifier.notify"));
+  NotifySocket agent_notify(dir_->Join("agent.notify"));
+  ASSERT_TRUE(verifier_notify.bound() && agent_notify.bound());
+  verifier_env_ = {verifier_notify.env()};
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK_AND_ASSIGN(std::string ready,
+                       verifier_notify.WaitFor("READY=1", absl::Seconds(10)));
+  EXPECT_THAT(ready, HasSubstr("STATUS=serving on " + addr));
+
+  ASSERT_OK(WriteAgentConfig(addr));
+  ASSERT_OK_AND_ASSIGN(
+      BackgroundProcess agent,
+      BackgroundProcess::Start(
+          {Bin("vigil-agent"), "--config", dir_->Join("agent.conf")},
+          dir_->Join("agent.log"),
+          {agent_notify.env(), "WATCHDOG_USEC=1000000"}));
+  ASSERT_OK(agent_notify.WaitFor("READY=1", absl::Seconds(60)).status())
+      << agent.Log();
+  ASSERT_OK(
+      agent_notify.WaitFor("STATUS=attesting", absl::Seconds(60)).status())
+      << agent.Log();
+  // WatchdogSec=1s: a ping at least every 500 ms while the loop runs.
+  ASSERT_OK(agent_notify.WaitFor("WATCHDOG=1", absl::Seconds(2)).status());
+  ASSERT_OK(agent_notify.WaitFor("WATCHDOG=1", absl::Seconds(2)).status());
+  EXPECT_GE(agent_notify.Count("WATCHDOG=1"), 2);
+
+  verifier_->Signal(SIGHUP);
+  ASSERT_OK(verifier_notify.WaitFor("RELOADING=1", absl::Seconds(10)).status());
+  ASSERT_OK(verifier_notify.WaitFor("READY=1", absl::Seconds(10)).status());
+
+  agent.Signal(SIGTERM);
+  ASSERT_OK(agent_notify.WaitFor("STOPPING=1", absl::Seconds(20)).status());
+  ASSERT_OK_AND_ASSIGN(int agent_code, agent.Wait(absl::Seconds(20)));
+  EXPECT_EQ(agent_code, 0) << agent.Log();
+  verifier_->Signal(SIGTERM);
+  ASSERT_OK(verifier_notify.WaitFor("STOPPING=1", absl::Seconds(20)).status());
+  ASSERT_OK_AND_ASSIGN(int code, verifier_->Wait(absl::Seconds(20)));
+  EXPECT_EQ(code, 0);
+}
+
+// Mutual TLS (tls_client_ca): an agent with a certificate from the
+// configured CA attests; one without a certificate, or with one from
+// another CA, fails the handshake and never reaches the verifier's core.
+TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
+  WritePolicy(kPolicy);
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "agent"));
+  ASSERT_OK(Openssl(
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", dir_->Join("other-ca.key"), "-out",
+       dir_->Join("other-ca.pem"), "-subj", "/CN=Other CA", "-days", "2"}));
+  ASSERT_OK(MakeClientCert(*dir_, "other-ca", "stranger"));
+  extra_verifier_conf_ =
+      absl::StrCat("tls_client_ca = ", dir_->Join("ca.pem"), "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  auto run_once = [&]() -> absl::StatusOr<CommandResult> {
+    return RunCommand(
+        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
+        absl::Seconds(120));
+  };
+
+  // Refused handshakes: the agent gives up after step_timeout.
+  ASSERT_OK(WriteAgentConfig(addr, "step_timeout = 3s\n"));  // no client cert
+  ASSERT_OK_AND_ASSIGN(CommandResult none, run_once());
+  EXPECT_EQ(none.exit_code, 75) << none.output;  // EX_TEMPFAIL
+  // The cause is named, not only the symptom.
+  EXPECT_THAT(none.output, HasSubstr("not reachable within 3s ("));
+  ASSERT_OK(WriteAgentConfig(
+      addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
+                         "\ntls_key = ", dir_->Join("stranger.key"),
+                         "\nstep_timeout = 3s\n")));
+  ASSERT_OK_AND_ASSIGN(CommandResult stranger, run_once());
+  EXPECT_EQ(stranger.exit_code, 75) << stranger.output;
+  EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("attested")));
+
+  ASSERT_OK(WriteAgentConfig(
+      addr, absl::StrCat("tls_cert = ", dir_->Join("agent.pem"),
+                         "\ntls_key = ", dir_->Join("agent.key"), "\n")));
+  ASSERT_OK_AND_ASSIGN(CommandResult admitted, run_once());
+  ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
+                                   << verifier_->Log();
+  EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
+  ASSERT_OK(RelyingPartyCheck().status());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LinuxBoot, EndToEndDaemons,
+    ::testing::Values(Case{
+        "Linux", "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin", false}),
+    [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
     RealBoots, EndToEnd,

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -22,12 +23,31 @@ namespace vigil::testing {
 
 namespace {
 
+// This process's environment with `extra` ("KEY=VALUE") added, replacing
+// variables of the same name.
+std::vector<std::string> EnvironmentWith(
+    const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const absl::string_view var(*e);
+    const absl::string_view name = var.substr(0, var.find('='));
+    bool replaced = false;
+    for (const std::string& x : extra) {
+      replaced |= absl::StartsWith(x, absl::StrCat(name, "="));
+    }
+    if (!replaced) env.emplace_back(var);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
 // posix_spawnp of argv with stdin from `stdin_path` and stdout+stderr to
-// `out_path` (truncated, or appended to with `append`). The pid, or
-// kInternal naming the program.
+// `out_path` (truncated, or appended to with `append`), in this process's
+// environment plus `extra_env`. The pid, or kInternal naming the program.
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
                             const std::string& stdin_path,
-                            const std::string& out_path, bool append) {
+                            const std::string& out_path, bool append,
+                            const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(
@@ -42,9 +62,15 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
+  const std::vector<std::string> env_strings = EnvironmentWith(extra_env);
+  std::vector<char*> env;
+  for (const std::string& e : env_strings) {
+    env.push_back(const_cast<char*>(e.c_str()));
+  }
+  env.push_back(nullptr);
   pid_t pid = 0;
   const int err = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
-                               args.data(), environ);
+                               args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
     return absl::InternalError(
@@ -136,10 +162,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 }
 
 absl::StatusOr<BackgroundProcess> BackgroundProcess::Start(
-    const std::vector<std::string>& argv, const std::string& log_path) {
+    const std::vector<std::string>& argv, const std::string& log_path,
+    const std::vector<std::string>& extra_env) {
   if (argv.empty())
     return absl::InvalidArgumentError("BackgroundProcess: empty argv");
-  absl::StatusOr<pid_t> pid = Spawn(argv, "", log_path, true);
+  absl::StatusOr<pid_t> pid = Spawn(argv, "", log_path, true, extra_env);
   if (!pid.ok()) return pid.status();
   return BackgroundProcess(*pid, log_path);
 }

@@ -54,9 +54,12 @@ class TempDir {
 // when destroyed if still running. Move-only.
 class BackgroundProcess {
  public:
-  // Fails with kInternal when it cannot be started.
+  // Runs argv in this process's environment plus `extra_env` ("KEY=VALUE",
+  // replacing a variable of the same name). Fails with kInternal when it
+  // cannot be started.
   static absl::StatusOr<BackgroundProcess> Start(
-      const std::vector<std::string>& argv, const std::string& log_path);
+      const std::vector<std::string>& argv, const std::string& log_path,
+      const std::vector<std::string>& extra_env = {});
   BackgroundProcess(BackgroundProcess&& o) noexcept
       : pid_(o.pid_), log_(std::move(o.log_)) {
     o.pid_ = -1;
