@@ -1,19 +1,23 @@
 #include "eventlog/extract/uefi/efi_signature_list.h"
 
-#include <algorithm>
-#include <climits>
-#include <memory>
-#include <utility>
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <climits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/byte_reader.h"
 #include "common/encoding.h"
 
@@ -23,7 +27,8 @@ namespace {
 constexpr size_t kGuidSize = 16;
 
 absl::Status Error(size_t offset, absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat("offset ", offset, ": ", reason));
+  return absl::InvalidArgumentError(
+      absl::StrCat("offset ", offset, ": ", reason));
 }
 
 const EfiGuid& Guid(const char* text) {
@@ -109,10 +114,10 @@ std::optional<absl::string_view> SignatureTypeName(const EfiGuid& type) {
   return std::nullopt;
 }
 
-absl::StatusOr<X509Summary> DecodeX509(absl::Span<const uint8_t> der) {
-  if (der.empty() || der.size() > static_cast<size_t>(LONG_MAX)) {
-    return absl::InvalidArgumentError("x509: empty or oversized certificate");
-  }
+namespace {
+
+absl::StatusOr<X509Summary> DecodeX509Uncached(absl::Span<const uint8_t> der,
+                                               std::string sha256_fingerprint) {
   const unsigned char* p = der.data();
   std::unique_ptr<X509, X509Deleter> cert(
       d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -136,6 +141,50 @@ absl::StatusOr<X509Summary> DecodeX509(absl::Span<const uint8_t> der) {
       OPENSSL_free(hex);
     }
   }
+  out.sha256_fingerprint = std::move(sha256_fingerprint);
+  return out;
+}
+
+// Summaries by SHA-256 of the DER. d2i_X509 costs ~100 us under OpenSSL 3
+// (the key type is resolved through the provider decoders), and a fleet's
+// logs carry the same few Microsoft and OEM certificates in db, KEK, PK and
+// every EV_EFI_VARIABLE_AUTHORITY event; the verifier renders them on every
+// attestation whose policy reads the `events` claim. Bounded: when full it
+// starts afresh (a log of unique junk certificates can only churn it).
+// Outcomes are pure functions of the bytes, so failures are kept too.
+class X509SummaryCache {
+ public:
+  static X509SummaryCache& Get() {
+    static auto* cache = new X509SummaryCache();
+    return *cache;
+  }
+
+  std::optional<absl::StatusOr<X509Summary>> Find(const std::string& key) {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Put(const std::string& key, const absl::StatusOr<X509Summary>& value) {
+    absl::MutexLock lock(&mu_);
+    if (entries_.size() >= kCapacity) entries_.clear();
+    entries_.try_emplace(key, value);
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4096;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::StatusOr<X509Summary>> entries_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<X509Summary> DecodeX509(absl::Span<const uint8_t> der) {
+  if (der.empty() || der.size() > static_cast<size_t>(LONG_MAX)) {
+    return absl::InvalidArgumentError("x509: empty or oversized certificate");
+  }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   // Fingerprint of the bytes as measured, not of OpenSSL's re-encoding.
@@ -143,8 +192,15 @@ absl::StatusOr<X509Summary> DecodeX509(absl::Span<const uint8_t> der) {
       1) {
     return absl::InternalError("x509: SHA-256 unavailable");
   }
-  out.sha256_fingerprint = HexEncode(absl::MakeConstSpan(md, md_len));
-  return out;
+  std::string fingerprint = HexEncode(absl::MakeConstSpan(md, md_len));
+  X509SummaryCache& cache = X509SummaryCache::Get();
+  if (std::optional<absl::StatusOr<X509Summary>> hit =
+          cache.Find(fingerprint)) {
+    return *std::move(hit);
+  }
+  absl::StatusOr<X509Summary> decoded = DecodeX509Uncached(der, fingerprint);
+  cache.Put(fingerprint, decoded);
+  return decoded;
 }
 
 absl::StatusOr<std::vector<EfiSignatureList>> ParseEfiSignatureLists(
@@ -169,23 +225,23 @@ absl::StatusOr<std::vector<EfiSignatureList>> ParseEfiSignatureLists(
     }
     ByteReader body;
     if (!r.ReadSub(list.signature_list_size, &body)) {
-      return Error(list.offset,
-                   absl::StrCat("SignatureListSize ", list.signature_list_size,
-                                " runs past the end (", r.remaining(),
-                                " bytes left)"));
+      return Error(
+          list.offset,
+          absl::StrCat("SignatureListSize ", list.signature_list_size,
+                       " runs past the end (", r.remaining(), " bytes left)"));
     }
     body.Skip(kEfiSignatureListHeaderSize);  // cannot fail: size checked
     if (!body.ReadBytes(list.signature_header_size, &list.signature_header)) {
-      return Error(list.offset,
-                   absl::StrCat("SignatureHeaderSize ",
-                                list.signature_header_size,
-                                " does not fit in SignatureListSize ",
-                                list.signature_list_size));
+      return Error(
+          list.offset,
+          absl::StrCat("SignatureHeaderSize ", list.signature_header_size,
+                       " does not fit in SignatureListSize ",
+                       list.signature_list_size));
     }
     if (list.signature_size < kGuidSize) {
-      return Error(list.offset, absl::StrCat("SignatureSize ",
-                                             list.signature_size,
-                                             " is smaller than 16"));
+      return Error(list.offset,
+                   absl::StrCat("SignatureSize ", list.signature_size,
+                                " is smaller than 16"));
     }
     if (body.remaining() % list.signature_size != 0) {
       return Error(list.offset,
@@ -214,7 +270,7 @@ absl::StatusOr<std::vector<EfiSignatureList>> ParseEfiSignatureLists(
       entry.offset = body.offset();
       ByteReader one;
       body.ReadSub(list.signature_size, &one);  // multiple checked above
-      ReadEfiGuid(one, &entry.owner);              // size >= 16 checked above
+      ReadEfiGuid(one, &entry.owner);           // size >= 16 checked above
       entry.data = one.Rest();
       if (x509) DecodeIfX509(&entry);
       list.signatures.push_back(std::move(entry));

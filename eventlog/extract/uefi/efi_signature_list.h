@@ -69,7 +69,9 @@ struct X509Summary {
 
 // DecodeX509(der): the summary of one DER certificate.
 // Fails with kInvalidArgument when OpenSSL cannot parse `der` or bytes follow
-// the certificate. Untrusted input is safe.
+// the certificate. Untrusted input is safe. Outcomes are kept in a bounded
+// process-wide cache keyed by SHA-256(der) (thread-safe), since the same
+// certificates recur in every log of a fleet.
 absl::StatusOr<X509Summary> DecodeX509(absl::Span<const uint8_t> der);
 
 struct EfiSignatureData {
