@@ -309,12 +309,36 @@ TEST_P(EndToEnd, AgentEnrolsAttestsAndARelyingPartyValidatesTheToken) {
   EXPECT_EQ(claims["x-vigil-device"]["aik_validated"], true);
   EXPECT_EQ(claims["sub"].get<std::string>().size(), 64u);
 
+  // vigilctl token verify agrees, through the same metadata and JWKS.
+  auto vigilctl_verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        Bin("vigilctl"), "token", "verify",   "@" + dir_->Join("token"),
+        "--issuer",      issuer_, "--format", "json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  ASSERT_OK_AND_ASSIGN(CommandResult ctl,
+                       vigilctl_verify({"--ca", dir_->Join("ca.pem")}));
+  ASSERT_EQ(ctl.exit_code, 0) << ctl.output;
+  const nlohmann::json ctl_out =
+      nlohmann::json::parse(ctl.output.substr(ctl.output.find('{')));
+  EXPECT_EQ(ctl_out["claims"]["jti"], claims["jti"]);
+  EXPECT_EQ(ctl_out["claims"]["x-ms-attestation-type"], "tpm");
+  // Without the CA that signed the endpoint's certificate: not trusted.
+  ASSERT_OK_AND_ASSIGN(CommandResult untrusted, vigilctl_verify({}));
+  EXPECT_EQ(untrusted.exit_code, 69) << untrusted.output;
+  EXPECT_THAT(untrusted.output, HasSubstr("server certificate"));
+
   // A token altered after signing is refused by the same relying party.
   std::string token = ReadAll(dir_->Join("token"));
   token[token.size() / 2] = token[token.size() / 2] == 'A' ? 'B' : 'A';
   ASSERT_OK(WriteFile(dir_->Join("token"), token));
   EXPECT_THAT(RelyingPartyCheck(), StatusIs(absl::StatusCode::kUnauthenticated,
                                             HasSubstr("token rejected")));
+  ASSERT_OK_AND_ASSIGN(CommandResult tampered,
+                       vigilctl_verify({"--ca", dir_->Join("ca.pem")}));
+  EXPECT_EQ(tampered.exit_code, 3) << tampered.output;
+  EXPECT_THAT(tampered.output, HasSubstr("token refused"));
 }
 
 TEST_P(EndToEnd, AgentSurvivesAVerifierRestartAndReattestsOnPolicyReload) {

@@ -18,10 +18,16 @@ constexpr char kUsage[] =
     "usage: vigilctl <group> <command> [args]\n"
     "\n"
     "groups:\n"
-    "  eventlog   show | replay | claims | events-json | summary   (TCG boot event logs)\n"
-    "  tpm        info | ek-cert | ak | pcrs | quote | activate   (this machine's TPM)\n"
-    "  policy     check | eval | hash   (Azure Attestation policy language 1.0-1.2)\n"
-    "  jmespath   EXPRESSION [JSONFILE|-]   (evaluate a JMESPath query as policies do)\n"
+    "  eventlog   show | replay | claims | events-json | summary   (TCG boot "
+    "event logs)\n"
+    "  tpm        info | ek-cert | ak | pcrs | quote | activate   (this "
+    "machine's TPM)\n"
+    "  policy     check | eval | hash   (Azure Attestation policy language "
+    "1.0-1.2)\n"
+    "  jmespath   EXPRESSION [JSONFILE|-]   (evaluate a JMESPath query as "
+    "policies do)\n"
+    "  token      verify   (check a PlatformAttested token as a relying party "
+    "does)\n"
     "\n"
     "Run `vigilctl <group> --help` for a group's commands.\n";
 
@@ -67,6 +73,8 @@ int main(int argc, char** argv) {
   if (group == "jmespath") return vigil::vigilctl::RunJmespathCommand(rest);
   if (group == "policy") return vigil::vigilctl::RunPolicyCommand(rest);
   if (group == "tpm") return ExecSibling("vigilctl-tpm", rest);
-  std::cerr << "vigilctl: unknown command group \"" << group << "\"\n" << kUsage;
+  if (group == "token") return ExecSibling("vigilctl-admin", args);
+  std::cerr << "vigilctl: unknown command group \"" << group << "\"\n"
+            << kUsage;
   return vigil::vigilctl::kExitBadInput;
 }

@@ -1,0 +1,48 @@
+// File: tools/vigilctl/https_fetch.h
+// -----------------------------------------------------------------------------
+// GET of a small JSON document over HTTPS for vigilctl's relying-party and
+// admin commands (OpenID metadata, JWKS). The server certificate is always
+// verified: against `ca_file` when given, else the system trust store.
+// Plain http:// is refused unless the host is loopback and the caller allows
+// it (test setups).
+#ifndef VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
+#define VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace vigil::vigilctl {
+
+struct FetchOptions {
+  std::string ca_file;  // PEM bundle; empty: the system store
+  bool allow_plain_loopback = false;
+  absl::Duration timeout = absl::Seconds(10);
+  size_t max_bytes = 1 << 20;
+};
+
+// A URL split for an HTTP client: "https://host:port" and "/path?query".
+struct SplitUrl {
+  std::string scheme;  // "https" or "http"
+  std::string host;
+  int port = 0;
+  std::string path;  // "/" when the URL has none
+};
+
+// Splits an absolute http(s) URL. Fails with kInvalidArgument naming the
+// URL and what is wrong (scheme, empty host, bad port, userinfo).
+absl::StatusOr<SplitUrl> ParseUrl(absl::string_view url);
+
+// The body of a 200 response to GET `url`. Fails with:
+//   kInvalidArgument    a malformed URL, http:// where not allowed;
+//   kUnavailable        connection, TLS (certificate verification included)
+//                       or timeout failures, naming the URL and the cause;
+//   kFailedPrecondition a non-200 status or a body over max_bytes.
+absl::StatusOr<std::string> HttpsGet(absl::string_view url,
+                                     const FetchOptions& options);
+
+}  // namespace vigil::vigilctl
+
+#endif  // VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
