@@ -157,7 +157,10 @@ struct AuditEvent {
 };
 
 // A stored audit event. `id` grows in the order events were appended (across
-// every replica of a shared store) and is the paging cursor.
+// every replica of a shared store) and is the paging cursor. On PostgreSQL an
+// id is taken when the insert starts, so of two events being appended at the
+// same moment the lower id may become visible a moment later: a reader
+// tailing oldest-first should stay a few seconds behind the newest event.
 struct AuditEntry {
   int64_t id = 0;
   AuditEvent event;
