@@ -15,6 +15,11 @@ pkg_check_modules(TSS2 REQUIRED IMPORTED_TARGET GLOBAL tss2-esys tss2-mu tss2-tc
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET GLOBAL libsystemd)
+# The control plane's store (service/store): SQLite embedded, libpq for a
+# PostgreSQL shared by several replicas (pkg-config: CMake's FindPostgreSQL
+# also wants the server headers, which libpq-dev does not ship).
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET GLOBAL libpq)
 # The relying-party HTTPS endpoint (its .pc adds -DCPPHTTPLIB_OPENSSL_SUPPORT).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
 if(VIGIL_BUILD_TESTS)

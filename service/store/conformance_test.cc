@@ -1,0 +1,832 @@
+// The store conformance suite: every Store implementation must pass it. Each
+// backend's test binary compiles this file and instantiates the suite
+// (sqlite_store_test.cc, postgres_store_test.cc).
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/store/store_device_registry.h"
+#include "service/store/testing/store_backend.h"
+#include "tpm/verify/testing/software_ak.h"
+
+namespace vigil::service::store::testing {
+
+void StoreConformanceTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> db = GetParam().create();
+  ASSERT_OK(db.status());
+  db_ = std::move(*db);
+  store_ = OpenAnother();
+  ASSERT_NE(store_, nullptr);
+}
+
+std::unique_ptr<Store> StoreConformanceTest::OpenAnother() {
+  absl::StatusOr<std::unique_ptr<Store>> store = db_->Open();
+  EXPECT_OK(store.status());
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using ::vigil::testing::StatusIs;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
+
+PolicyChange Change(const std::string& type, const std::string& text,
+                    absl::Time time = kT0) {
+  PolicyChange c;
+  c.attestation_type = type;
+  c.policy_text = text;
+  c.jws = "eyJhbGciOiJub25lIn0." + text + ".";
+  c.policy_hash = "ph-" + text;
+  c.token_hash = "th-" + text;
+  c.actor = {"cn=operator", Role::kContributor};
+  c.time = time;
+  return c;
+}
+
+AuditEvent Audit(AuditAction action, const std::string& actor,
+                 absl::Time time = kT0,
+                 AuditResult result = AuditResult::kSuccess,
+                 const std::string& type = "Tpm") {
+  AuditEvent e;
+  e.time = time;
+  e.actor = {actor, Role::kContributor};
+  e.source_address = "10.0.0.7:41000";
+  e.action = action;
+  e.attestation_type = type;
+  e.policy_hash = "ph";
+  e.result = result;
+  e.detail_json = R"({"note":"x"})";
+  return e;
+}
+
+std::vector<uint8_t> Der(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// A fresh P-256 attestation-key public area (any well-formed TPMT_PUBLIC
+// will do: the store keeps its bytes).
+tpm::PublicArea Area() { return tpm::testing::SoftwareAk().public_area(); }
+
+EnrolledDevice Device(const std::string& id) {
+  EnrolledDevice d;
+  d.device_id = id;
+  d.ek = Area();
+  d.ak = Area();
+  d.ak_name = {0x00, 0x0b, 0xaa, 0xbb};
+  d.aik_validated = true;
+  d.ek_issuer = "CN=swtpm-localca";
+  d.hostname = "host-" + id;
+  d.enrolled_at = kT0 + absl::Microseconds(123456);
+  return d;
+}
+
+tpm::ClockInfo Clock(uint64_t clock, uint32_t reset, uint32_t restart = 0) {
+  tpm::ClockInfo c;
+  c.clock = clock;
+  c.reset_count = reset;
+  c.restart_count = restart;
+  c.safe = true;
+  return c;
+}
+
+MATCHER_P(Holds, value, "is OK and holds the value") {
+  if (!arg.ok()) *result_listener << "status is " << arg.status();
+  return arg.ok() && *arg == value;
+}
+
+std::vector<int64_t> Versions(const std::vector<PolicyVersion>& history) {
+  std::vector<int64_t> out;
+  for (const PolicyVersion& p : history) out.push_back(p.version);
+  return out;
+}
+
+std::vector<int64_t> Ids(const std::vector<AuditEntry>& entries) {
+  std::vector<int64_t> out;
+  for (const AuditEntry& e : entries) out.push_back(e.id);
+  return out;
+}
+
+// --- policies ---------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, NewStoreIsEmptyAtGenerationZero) {
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{0}));
+  EXPECT_THAT(store_->CurrentPolicy("Tpm"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("Tpm")));
+  ASSERT_OK_AND_ASSIGN(auto all, store_->CurrentPolicies());
+  EXPECT_TRUE(all.empty());
+  ASSERT_OK_AND_ASSIGN(auto history, store_->PolicyHistory("Tpm", 10, {}));
+  EXPECT_TRUE(history.empty());
+}
+
+TEST_P(StoreConformanceTest, VersionsArePerTypeAndGenerationIsStoreWide) {
+  ASSERT_OK_AND_ASSIGN(PolicyVersion a,
+                       store_->AppendPolicy(Change("Tpm", "a"), {}, {}));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion b,
+                       store_->AppendPolicy(Change("VbsEnclave", "b"), {}, {}));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion c,
+                       store_->AppendPolicy(Change("Tpm", "c"), {}, {}));
+  EXPECT_EQ(a.version, 1);
+  EXPECT_EQ(b.version, 1);
+  EXPECT_EQ(c.version, 2);
+  EXPECT_EQ(a.generation, 1);
+  EXPECT_EQ(b.generation, 2);
+  EXPECT_EQ(c.generation, 3);
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{3}));
+}
+
+TEST_P(StoreConformanceTest, CurrentPolicyRoundTripsEveryField) {
+  PolicyChange change = Change("Tpm", "version=1.0; authorizationrules{};");
+  change.signer_thumbprint = "A9993E364706816ABA3E25717850C26C9CD0D89D";
+  change.actor = {"CN=admin,O=Example \"quoted\" ñ", Role::kSystem};
+  change.time = kT0 + absl::Microseconds(987654);
+  ASSERT_OK(store_->AppendPolicy(change, {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(PolicyVersion got, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(got.version, 1);
+  EXPECT_EQ(got.change.attestation_type, "Tpm");
+  EXPECT_EQ(got.change.policy_text, change.policy_text);
+  EXPECT_EQ(got.change.jws, change.jws);
+  EXPECT_EQ(got.change.policy_hash, change.policy_hash);
+  EXPECT_EQ(got.change.token_hash, change.token_hash);
+  EXPECT_EQ(got.change.signer_thumbprint, change.signer_thumbprint);
+  EXPECT_EQ(got.change.actor.identity, change.actor.identity);
+  EXPECT_EQ(got.change.actor.role, Role::kSystem);
+  EXPECT_EQ(got.change.time, change.time);
+  EXPECT_FALSE(got.change.is_reset());
+}
+
+TEST_P(StoreConformanceTest, ResetIsAVersionWithoutText) {
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "custom"), {}, {}).status());
+  PolicyChange reset = Change("Tpm", "");
+  reset.policy_text.reset();
+  reset.jws.clear();
+  ASSERT_OK(store_->AppendPolicy(reset, {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(PolicyVersion got, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(got.version, 2);
+  EXPECT_TRUE(got.change.is_reset());
+  EXPECT_FALSE(got.change.signer_thumbprint.has_value());
+  // An empty policy text is a policy, not a reset.
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", ""), {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(got, store_->CurrentPolicy("Tpm"));
+  EXPECT_FALSE(got.change.is_reset());
+}
+
+TEST_P(StoreConformanceTest, HistoryIsNewestFirstWithLimitAndPaging) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_OK(store_
+                  ->AppendPolicy(Change("Tpm", absl::StrCat("p", i),
+                                        kT0 + absl::Seconds(i)),
+                                 {}, {})
+                  .status());
+  }
+  ASSERT_OK(store_->AppendPolicy(Change("Other", "o"), {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(auto all, store_->PolicyHistory("Tpm", 100, {}));
+  EXPECT_THAT(Versions(all), ElementsAre(5, 4, 3, 2, 1));
+  EXPECT_EQ(all[0].change.policy_text, "p5");
+  EXPECT_EQ(all[4].change.time, kT0 + absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(auto page1, store_->PolicyHistory("Tpm", 2, {}));
+  EXPECT_THAT(Versions(page1), ElementsAre(5, 4));
+  ASSERT_OK_AND_ASSIGN(auto page2, store_->PolicyHistory("Tpm", 2, 4));
+  EXPECT_THAT(Versions(page2), ElementsAre(3, 2));
+  ASSERT_OK_AND_ASSIGN(auto page3, store_->PolicyHistory("Tpm", 2, 2));
+  EXPECT_THAT(Versions(page3), ElementsAre(1));
+  EXPECT_THAT(store_->PolicyHistory("Tpm", 0, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
+}
+
+TEST_P(StoreConformanceTest, CurrentPoliciesListsEachTypesLatest) {
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "t1"), {}, {}).status());
+  ASSERT_OK(store_->AppendPolicy(Change("VbsEnclave", "v1"), {}, {}).status());
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "t2"), {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(auto all, store_->CurrentPolicies());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].change.attestation_type, "Tpm");
+  EXPECT_EQ(all[0].change.policy_text, "t2");
+  EXPECT_EQ(all[0].version, 2);
+  EXPECT_EQ(all[1].change.attestation_type, "VbsEnclave");
+  EXPECT_EQ(all[1].change.policy_text, "v1");
+}
+
+TEST_P(StoreConformanceTest, AttestationTypeMustMatchThePattern) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "1Tpm", "Tpm Policy", "Tpm;DROP TABLE policies", "Tpm/..",
+           std::string(65, 'A'), std::string("Tpm\0x", 5)}) {
+    EXPECT_THAT(store_->AppendPolicy(Change(bad, "x"), {}, {}),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("invalid attestation type")))
+        << bad;
+  }
+  for (const std::string& good : std::vector<std::string>{
+           "Tpm", "VbsEnclave", "SevSnpVm", "a.b-c_d9", std::string(64, 'A')}) {
+    EXPECT_OK(store_->AppendPolicy(Change(good, "x"), {}, {}).status()) << good;
+  }
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{5}));
+}
+
+TEST_P(StoreConformanceTest, ExpectedVersionGuardsTheAppend) {
+  // 0: "no policy yet".
+  ASSERT_OK_AND_ASSIGN(PolicyVersion v1,
+                       store_->AppendPolicy(Change("Tpm", "a"), 0, {}));
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_THAT(store_->AppendPolicy(Change("Tpm", "b"), 0, {}),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("policy Tpm: expected version 0, but the "
+                                 "current version is 1")));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion v2,
+                       store_->AppendPolicy(Change("Tpm", "b"), 1, {}));
+  EXPECT_EQ(v2.version, 2);
+  // A stale writer loses, and leaves no trace: no version, no generation, no
+  // audit event.
+  EXPECT_THAT(
+      store_->AppendPolicy(Change("Tpm", "stale"), 1,
+                           Audit(AuditAction::kPolicySet, "stale-writer")),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("expected version 1")));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion current, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(current.change.policy_text, "b");
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{2}));
+  ASSERT_OK_AND_ASSIGN(auto audit, store_->QueryAudit({}));
+  EXPECT_TRUE(audit.empty());
+}
+
+TEST_P(StoreConformanceTest, PolicyAndItsAuditEventLandTogether) {
+  AuditEvent event = Audit(AuditAction::kPolicySet, "cn=operator");
+  event.policy_hash = "ph-a";
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "a"), {}, event).status());
+  ASSERT_OK_AND_ASSIGN(auto audit, store_->QueryAudit({}));
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].event.action, AuditAction::kPolicySet);
+  EXPECT_EQ(audit[0].event.policy_hash, "ph-a");
+  // A failing audit insert (the table is gone) rolls the policy back too.
+  ASSERT_OK(db_->Exec("DROP TABLE audit_events"));
+  EXPECT_THAT(store_->AppendPolicy(Change("Tpm", "b"), {}, event),
+              ::testing::Not(vigil::testing::IsOk()));
+  EXPECT_THAT(std::string(store_->AppendPolicy(Change("Tpm", "b"), {}, event)
+                              .status()
+                              .message()),
+              StartsWith(GetParam().error_prefix));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion current, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(current.version, 1);
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{1}));
+}
+
+TEST_P(StoreConformanceTest, ErrorsNameBackendAndStep) {
+  ASSERT_OK(db_->Exec("DROP TABLE audit_events"));
+  absl::StatusOr<int64_t> id =
+      store_->AppendAudit(Audit(AuditAction::kAttestation, "a"));
+  ASSERT_FALSE(id.ok());
+  EXPECT_THAT(std::string(id.status().message()),
+              StartsWith(GetParam().error_prefix));
+  EXPECT_THAT(std::string(id.status().message()),
+              HasSubstr(": append audit event: "));
+  EXPECT_THAT(std::string(id.status().message()),
+              ::testing::Not(HasSubstr("\n")));
+}
+
+TEST_P(StoreConformanceTest, ConcurrentAppendsGetUniqueContiguousVersions) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 8;
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int t = 0; t < kThreads; ++t) replicas.push_back(OpenAnother());
+  absl::Notification go;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      go.WaitForNotification();
+      for (int i = 0; i < kEach; ++i) {
+        if (!replicas[t]
+                 ->AppendPolicy(Change("Tpm", absl::StrCat("t", t, "-", i)), {},
+                                {})
+                 .ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  go.Notify();
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_OK_AND_ASSIGN(auto history, store_->PolicyHistory("Tpm", 1000, {}));
+  ASSERT_EQ(history.size(), size_t{kThreads * kEach});
+  std::set<std::string> texts;
+  for (size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].version, int64_t(history.size() - i));
+    texts.insert(*history[i].change.policy_text);
+  }
+  EXPECT_EQ(texts.size(), history.size());  // nothing lost or duplicated
+  ASSERT_OK_AND_ASSIGN(PolicyVersion current, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(current.version, kThreads * kEach);
+  EXPECT_EQ(current.change.policy_text, history[0].change.policy_text);
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{kThreads * kEach}));
+}
+
+TEST_P(StoreConformanceTest, ConcurrentConditionedAppendsAdmitExactlyOne) {
+  for (int round = 0; round < 5; ++round) {
+    constexpr int kThreads = 4;
+    std::vector<std::unique_ptr<Store>> replicas;
+    for (int t = 0; t < kThreads; ++t) replicas.push_back(OpenAnother());
+    absl::Notification go;
+    std::atomic<int> won{0};
+    std::atomic<int> aborted{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        go.WaitForNotification();
+        auto r = replicas[t]->AppendPolicy(
+            Change("Tpm", absl::StrCat("r", round, "t", t)), round, {});
+        if (r.ok()) ++won;
+        if (r.status().code() == absl::StatusCode::kAborted) ++aborted;
+      });
+    }
+    go.Notify();
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(won.load(), 1) << "round " << round;
+    ASSERT_EQ(aborted.load(), kThreads - 1) << "round " << round;
+  }
+}
+
+// --- change feed / replicas ------------------------------------------------
+
+TEST_P(StoreConformanceTest, AnotherInstanceSeesChangesAndGeneration) {
+  std::unique_ptr<Store> replica = OpenAnother();
+  ASSERT_NE(replica, nullptr);
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "from-a"), {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(PolicyVersion seen, replica->CurrentPolicy("Tpm"));
+  EXPECT_EQ(seen.change.policy_text, "from-a");
+  EXPECT_THAT(replica->Generation(), Holds(int64_t{1}));
+  ASSERT_OK(
+      replica->AddCertificate(Der("c1"), {"b", Role::kContributor}, kT0, {})
+          .status());
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{2}));
+}
+
+TEST_P(StoreConformanceTest, WaitForGenerationWakesOnAnotherInstancesChange) {
+  std::unique_ptr<Store> replica = OpenAnother();
+  ASSERT_NE(replica, nullptr);
+  // Nothing happens: it times out with the generation it was given.
+  const absl::Time t0 = absl::Now();
+  EXPECT_THAT(replica->WaitForGeneration(0, absl::Milliseconds(150)),
+              Holds(int64_t{0}));
+  EXPECT_GE(absl::Now() - t0, absl::Milliseconds(150));
+
+  absl::StatusOr<int64_t> woke;
+  absl::Duration waited;
+  std::thread waiter([&] {
+    const absl::Time start = absl::Now();
+    woke = replica->WaitForGeneration(0, absl::Seconds(30));
+    waited = absl::Now() - start;
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time changed = absl::Now();
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "x"), {}, {}).status());
+  waiter.join();
+  EXPECT_THAT(woke, Holds(int64_t{1}));
+  EXPECT_LT(absl::Now() - changed, GetParam().change_bound)
+      << "waited " << waited;
+  // Already newer: returns at once.
+  EXPECT_THAT(replica->WaitForGeneration(0, absl::Seconds(30)),
+              Holds(int64_t{1}));
+}
+
+// --- certificates ------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, CertificatesAddListRemove) {
+  const Actor admin{"cn=admin", Role::kContributor};
+  // SHA-1("abc"), FIPS 180-2 appendix A.1.
+  const std::string abc = "A9993E364706816ABA3E25717850C26C9CD0D89D";
+  EXPECT_EQ(CertificateThumbprint(Der("abc")), abc);
+  EXPECT_THAT(store_->AddCertificate(Der("abc"), admin, kT0, {}),
+              Holds(CertificateChange::kAdded));
+  EXPECT_THAT(store_->AddCertificate(Der("other"), admin, kT0, {}),
+              Holds(CertificateChange::kAdded));
+  ASSERT_OK_AND_ASSIGN(auto certs, store_->ListCertificates());
+  ASSERT_EQ(certs.size(), 2u);
+  const PolicyCertificate& c = certs[0].thumbprint == abc ? certs[0] : certs[1];
+  EXPECT_EQ(c.der, Der("abc"));
+  EXPECT_EQ(c.added_by.identity, "cn=admin");
+  EXPECT_EQ(c.added_by.role, Role::kContributor);
+  EXPECT_EQ(c.added_at, kT0);
+  EXPECT_LT(certs[0].thumbprint, certs[1].thumbprint);
+  // Removal by thumbprint in either case.
+  EXPECT_THAT(store_->RemoveCertificate(absl::AsciiStrToLower(abc), {}),
+              Holds(CertificateChange::kRemoved));
+  ASSERT_OK_AND_ASSIGN(certs, store_->ListCertificates());
+  ASSERT_EQ(certs.size(), 1u);
+  EXPECT_EQ(certs[0].der, Der("other"));
+  EXPECT_THAT(store_->AddCertificate({}, admin, kT0, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+}
+
+TEST_P(StoreConformanceTest, CertificateNoOpsReportAndDoNotBump) {
+  const Actor admin{"cn=admin", Role::kContributor};
+  ASSERT_OK(store_->AddCertificate(Der("c1"), admin, kT0, {}).status());
+  ASSERT_OK(store_->AddCertificate(Der("c2"), admin, kT0, {}).status());
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{2}));
+  EXPECT_THAT(store_->AddCertificate(Der("c1"), admin, kT0,
+                                     Audit(AuditAction::kCertAdd, "x")),
+              Holds(CertificateChange::kAlreadyPresent));
+  EXPECT_THAT(store_->RemoveCertificate(CertificateThumbprint(Der("nope")), {}),
+              Holds(CertificateChange::kAlreadyAbsent));
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{2}));
+  ASSERT_OK_AND_ASSIGN(auto audit, store_->QueryAudit({}));
+  EXPECT_TRUE(audit.empty());
+  // A real removal bumps and records its event.
+  EXPECT_THAT(store_->RemoveCertificate(CertificateThumbprint(Der("c1")),
+                                        Audit(AuditAction::kCertRemove, "x")),
+              Holds(CertificateChange::kRemoved));
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{3}));
+  ASSERT_OK_AND_ASSIGN(audit, store_->QueryAudit({}));
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].event.action, AuditAction::kCertRemove);
+}
+
+TEST_P(StoreConformanceTest, LastCertificateCannotBeRemoved) {
+  const Actor admin{"cn=admin", Role::kContributor};
+  ASSERT_OK(store_->AddCertificate(Der("only"), admin, kT0, {}).status());
+  EXPECT_THAT(store_->RemoveCertificate(CertificateThumbprint(Der("only")), {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("cannot remove the last policy-management "
+                                 "certificate")));
+  ASSERT_OK_AND_ASSIGN(auto certs, store_->ListCertificates());
+  EXPECT_EQ(certs.size(), 1u);
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{1}));
+}
+
+TEST_P(StoreConformanceTest, ConcurrentRemovalOfTheLastTwoLeavesOne) {
+  const Actor admin{"cn=admin", Role::kContributor};
+  std::unique_ptr<Store> a = OpenAnother();
+  std::unique_ptr<Store> b = OpenAnother();
+  for (int round = 0; round < 10; ++round) {
+    // Exactly two certificates, x and y, then both removed at once.
+    const std::string x = CertificateThumbprint(Der(absl::StrCat("x", round)));
+    const std::string y = CertificateThumbprint(Der(absl::StrCat("y", round)));
+    ASSERT_OK(
+        store_->AddCertificate(Der(absl::StrCat("x", round)), admin, kT0, {})
+            .status());
+    ASSERT_OK(
+        store_->AddCertificate(Der(absl::StrCat("y", round)), admin, kT0, {})
+            .status());
+    ASSERT_OK_AND_ASSIGN(auto before, store_->ListCertificates());
+    for (const PolicyCertificate& c : before) {
+      if (c.thumbprint != x && c.thumbprint != y) {
+        ASSERT_OK(store_->RemoveCertificate(c.thumbprint, {}).status());
+      }
+    }
+    absl::Notification go;
+    absl::StatusOr<CertificateChange> ra, rb;
+    std::thread ta([&] {
+      go.WaitForNotification();
+      ra = a->RemoveCertificate(x, {});
+    });
+    std::thread tb([&] {
+      go.WaitForNotification();
+      rb = b->RemoveCertificate(y, {});
+    });
+    go.Notify();
+    ta.join();
+    tb.join();
+    ASSERT_NE(ra.ok(), rb.ok()) << ra.status() << " / " << rb.status();
+    EXPECT_THAT(
+        ra.ok() ? rb : ra,
+        StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("last")));
+    ASSERT_OK_AND_ASSIGN(auto after, store_->ListCertificates());
+    ASSERT_EQ(after.size(), 1u) << "round " << round;
+    EXPECT_EQ(after[0].thumbprint, ra.ok() ? y : x);
+  }
+}
+
+// --- devices
+// -------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, UnknownDeviceIsNotFound) {
+  EXPECT_THAT(store_->FindDevice("abc"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("device abc is not enrolled")));
+  EXPECT_THAT(store_->RecordDeviceClock("abc", Clock(1, 1)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("abc")));
+  EXPECT_THAT(store_->FindDevice(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+}
+
+TEST_P(StoreConformanceTest, EnrolledDeviceRoundTrips) {
+  const EnrolledDevice d = Device("d1");
+  ASSERT_OK(store_->EnrollDevice(d));
+  ASSERT_OK_AND_ASSIGN(EnrolledDevice got, store_->FindDevice("d1"));
+  EXPECT_EQ(got.device_id, "d1");
+  EXPECT_EQ(got.ek.marshalled, d.ek.marshalled);
+  EXPECT_EQ(got.ak.marshalled, d.ak.marshalled);
+  EXPECT_EQ(got.ak.tpmt.type, TPM2_ALG_ECC);  // parsed again, not just bytes
+  EXPECT_NE(got.ak.marshalled, got.ek.marshalled);
+  EXPECT_EQ(got.ak_name, d.ak_name);
+  EXPECT_TRUE(got.aik_validated);
+  EXPECT_EQ(got.ek_issuer, d.ek_issuer);
+  EXPECT_EQ(got.hostname, "host-d1");
+  EXPECT_EQ(got.enrolled_at, d.enrolled_at);
+}
+
+// RecordDeviceClock applies CheckClockAdvance (device_registry_test.cc) to
+// the stored clock, and remembers only what it accepts.
+TEST_P(StoreConformanceTest, RecordClockFollowsCheckClockAdvance) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(5000, 3)),
+              Holds(ClockTransition::kFirst));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(5001, 3)),
+              Holds(ClockTransition::kSameBoot));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(9000, 3, 1)),
+              Holds(ClockTransition::kSameBoot));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(9000, 3, 1)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("TPM clock did not advance: 9000 ms <= 9000 "
+                                 "ms at resetCount 3")));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(8000, 3)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("8000 ms <= 9000 ms")));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(100, 4)),
+              Holds(ClockTransition::kNewBoot));
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(900000, 3)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("TPM resetCount went backwards: 3 < 4")));
+  // Refusals were not remembered: 100 at resetCount 4 is still the last.
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(101, 4)),
+              Holds(ClockTransition::kSameBoot));
+  // Large values survive the round trip (64-bit clock, 32-bit counters).
+  EXPECT_THAT(
+      store_->RecordDeviceClock("d1", Clock(uint64_t{1} << 40, 0xfffffff0u)),
+      Holds(ClockTransition::kNewBoot));
+  EXPECT_THAT(
+      store_->RecordDeviceClock("d1", Clock(uint64_t{1} << 40, 0xfffffff0u)),
+      StatusIs(absl::StatusCode::kUnauthenticated,
+               HasSubstr("1099511627776 ms <= 1099511627776 ms")));
+}
+
+TEST_P(StoreConformanceTest, ReEnrolmentKeepsTheClockHistory) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  ASSERT_OK(store_->RecordDeviceClock("d1", Clock(500, 2)).status());
+  EnrolledDevice again = Device("d1");
+  again.hostname = "renamed";
+  again.ak = Area();
+  ASSERT_OK(store_->EnrollDevice(again));
+  ASSERT_OK_AND_ASSIGN(EnrolledDevice got, store_->FindDevice("d1"));
+  EXPECT_EQ(got.hostname, "renamed");
+  EXPECT_EQ(got.ak.marshalled, again.ak.marshalled);
+  EXPECT_THAT(store_->RecordDeviceClock("d1", Clock(500, 2)),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("clock")));
+}
+
+TEST_P(StoreConformanceTest,
+       ConcurrentRecordClockWithOneClockAdmitsExactlyOne) {
+  constexpr int kThreads = 4;
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int t = 0; t < kThreads; ++t) replicas.push_back(OpenAnother());
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  for (int round = 0; round < 10; ++round) {
+    absl::Notification go;
+    std::atomic<int> accepted{0};
+    std::atomic<int> refused{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        go.WaitForNotification();
+        auto r = replicas[t]->RecordDeviceClock(
+            "d1", Clock(1000 + static_cast<uint64_t>(round), 1));
+        if (r.ok()) ++accepted;
+        if (r.status().code() == absl::StatusCode::kUnauthenticated) ++refused;
+      });
+    }
+    go.Notify();
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(accepted.load(), 1) << "round " << round;
+    ASSERT_EQ(refused.load(), kThreads - 1) << "round " << round;
+  }
+}
+
+TEST_P(StoreConformanceTest, AdapterServesAsTheVerifiersDeviceRegistry) {
+  StoreDeviceRegistry adapter(store_.get());
+  DeviceRegistry& registry = adapter;
+  ASSERT_OK(registry.Enroll(Device("d9")));
+  ASSERT_OK_AND_ASSIGN(EnrolledDevice d, registry.Find("d9"));
+  EXPECT_EQ(d.hostname, "host-d9");
+  EXPECT_THAT(registry.RecordClock("d9", Clock(10, 1)),
+              Holds(ClockTransition::kFirst));
+  // Another replica's registry sees the same clock: a replayed quote sent to
+  // it is refused.
+  std::unique_ptr<Store> replica = OpenAnother();
+  StoreDeviceRegistry other(replica.get());
+  EXPECT_THAT(other.RecordClock("d9", Clock(10, 1)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("did not advance")));
+  EXPECT_THAT(registry.Find("zz"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("not enrolled")));
+}
+
+// --- latest attestation ------------------------------------------------------
+
+TEST_P(StoreConformanceTest, LatestAttestationUpserts) {
+  EXPECT_THAT(store_->LatestAttestation("d1"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("d1")));
+  AttestationRecord r{"d1", kT0, true, "Tpm", "ph1", "jti-1", R"(["ok"])"};
+  EXPECT_THAT(store_->PutLatestAttestation(r),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("device d1 is not enrolled")));
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  ASSERT_OK(store_->PutLatestAttestation(r));
+  ASSERT_OK_AND_ASSIGN(AttestationRecord got, store_->LatestAttestation("d1"));
+  EXPECT_EQ(got.time, kT0);
+  EXPECT_TRUE(got.permitted);
+  EXPECT_EQ(got.attestation_type, "Tpm");
+  EXPECT_EQ(got.policy_hash, "ph1");
+  EXPECT_EQ(got.token_id, "jti-1");
+  EXPECT_EQ(got.reasons_json, R"(["ok"])");
+  AttestationRecord later{
+      "d1", kT0 + absl::Minutes(1),           false, "Tpm", "ph2",
+      "",   R"([{"reason":"pcr7 mismatch"}])"};
+  ASSERT_OK(store_->PutLatestAttestation(later));
+  ASSERT_OK_AND_ASSIGN(got, store_->LatestAttestation("d1"));
+  EXPECT_FALSE(got.permitted);
+  EXPECT_EQ(got.time, later.time);
+  EXPECT_EQ(got.policy_hash, "ph2");
+  EXPECT_EQ(got.token_id, "");
+  EXPECT_EQ(got.reasons_json, later.reasons_json);
+}
+
+// --- audit -------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, AuditEventRoundTripsEveryField) {
+  AuditEvent e =
+      Audit(AuditAction::kAuthDenied, "CN=mallory",
+            kT0 + absl::Microseconds(42), AuditResult::kDenied, "VbsEnclave");
+  e.actor.role = Role::kNone;
+  e.source_address = "[::1]:5000";
+  e.policy_hash = "";
+  e.detail_json = R"({"reason":"no client certificate","n":1})";
+  ASSERT_OK_AND_ASSIGN(int64_t id, store_->AppendAudit(e));
+  ASSERT_OK_AND_ASSIGN(auto got, store_->QueryAudit({}));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, id);
+  const AuditEvent& g = got[0].event;
+  EXPECT_EQ(g.time, e.time);
+  EXPECT_EQ(g.actor.identity, "CN=mallory");
+  EXPECT_EQ(g.actor.role, Role::kNone);
+  EXPECT_EQ(g.source_address, "[::1]:5000");
+  EXPECT_EQ(g.action, AuditAction::kAuthDenied);
+  EXPECT_EQ(g.attestation_type, "VbsEnclave");
+  EXPECT_EQ(g.policy_hash, "");
+  EXPECT_EQ(g.result, AuditResult::kDenied);
+  EXPECT_EQ(g.detail_json, e.detail_json);
+}
+
+class AuditFilterTest : public StoreConformanceTest {
+ protected:
+  void SetUp() override {
+    StoreConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
+    // id order = time order here: 10 events, one second apart.
+    for (int i = 0; i < 10; ++i) {
+      AuditEvent e = Audit(
+          i % 2 == 0 ? AuditAction::kAttestation : AuditAction::kPolicySet,
+          i < 5 ? "alice" : "bob", kT0 + absl::Seconds(i),
+          i % 3 == 0 ? AuditResult::kDenied : AuditResult::kSuccess,
+          i == 9 ? "VbsEnclave" : "Tpm");
+      ASSERT_OK_AND_ASSIGN(int64_t id, store_->AppendAudit(e));
+      ids_.push_back(id);
+    }
+  }
+  std::vector<int64_t> IdsAt(std::initializer_list<int> indices) {
+    std::vector<int64_t> out;
+    for (int i : indices) out.push_back(ids_[i]);
+    return out;
+  }
+  std::vector<int64_t> ids_;
+};
+
+TEST_P(AuditFilterTest, IdsIncrease) {
+  for (size_t i = 1; i < ids_.size(); ++i) EXPECT_GT(ids_[i], ids_[i - 1]);
+}
+
+TEST_P(AuditFilterTest, EachFilterAndTheirCombination) {
+  AuditQuery q;
+  q.order = AuditOrder::kOldestFirst;
+  q.since = kT0 + absl::Seconds(3);
+  q.until = kT0 + absl::Seconds(6);  // exclusive
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::Eq(IdsAt({3, 4, 5})));
+  q = {};
+  q.order = AuditOrder::kOldestFirst;
+  q.actor_identity = "bob";
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)),
+              ::testing::Eq(IdsAt({5, 6, 7, 8, 9})));
+  q.actor_identity.reset();
+  q.action = AuditAction::kPolicySet;
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)),
+              ::testing::Eq(IdsAt({1, 3, 5, 7, 9})));
+  q.action.reset();
+  q.result = AuditResult::kDenied;
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::Eq(IdsAt({0, 3, 6, 9})));
+  q.result.reset();
+  q.attestation_type = "VbsEnclave";
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::Eq(IdsAt({9})));
+  // All together.
+  q = {};
+  q.order = AuditOrder::kOldestFirst;
+  q.since = kT0 + absl::Seconds(1);
+  q.actor_identity = "bob";
+  q.action = AuditAction::kPolicySet;
+  q.result = AuditResult::kDenied;
+  q.attestation_type = "VbsEnclave";
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::Eq(IdsAt({9})));
+  q.attestation_type = "Tpm";  // bob's one denied policy_set is VbsEnclave
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::IsEmpty());
+}
+
+TEST_P(AuditFilterTest, PagingInBothOrdersVisitsEveryEventOnce) {
+  for (AuditOrder order :
+       {AuditOrder::kNewestFirst, AuditOrder::kOldestFirst}) {
+    AuditQuery q;
+    q.order = order;
+    q.limit = 3;
+    std::vector<int64_t> seen;
+    for (int page = 0; page < 10; ++page) {
+      ASSERT_OK_AND_ASSIGN(auto entries, store_->QueryAudit(q));
+      if (entries.empty()) break;
+      EXPECT_LE(entries.size(), 3u);
+      for (const AuditEntry& e : entries) seen.push_back(e.id);
+      q.after_id = entries.back().id;
+    }
+    std::vector<int64_t> want = ids_;
+    if (order == AuditOrder::kNewestFirst)
+      std::reverse(want.begin(), want.end());
+    EXPECT_EQ(seen, want);
+  }
+}
+
+TEST_P(AuditFilterTest, LimitMustBeInRange) {
+  AuditQuery q;
+  q.limit = 0;
+  EXPECT_THAT(store_->QueryAudit(q),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
+  q.limit = kMaxAuditLimit + 1;
+  EXPECT_THAT(store_->QueryAudit(q),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
+  q.limit = 1;
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)), ::testing::Eq(IdsAt({9})));
+}
+
+TEST_P(AuditFilterTest, PruneDeletesOlderThanTheCutoffOnly) {
+  EXPECT_THAT(store_->PruneAudit(kT0 + absl::Seconds(4)), Holds(int64_t{4}));
+  AuditQuery q;
+  q.order = AuditOrder::kOldestFirst;
+  EXPECT_THAT(Ids(*store_->QueryAudit(q)),
+              ::testing::Eq(IdsAt({4, 5, 6, 7, 8, 9})));
+  EXPECT_THAT(store_->PruneAudit(kT0 + absl::Seconds(4)), Holds(int64_t{0}));
+  // Ids are never reused, even after the newest were pruned.
+  EXPECT_THAT(store_->PruneAudit(kT0 + absl::Hours(1)), Holds(int64_t{6}));
+  ASSERT_OK_AND_ASSIGN(int64_t next,
+                       store_->AppendAudit(Audit(AuditAction::kEnroll, "c")));
+  EXPECT_GT(next, ids_.back());
+}
+
+// --- schema ----------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ReopeningKeepsEverything) {
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "kept"), {}, {}).status());
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  store_.reset();
+  store_ = OpenAnother();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_OK_AND_ASSIGN(PolicyVersion p, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(p.change.policy_text, "kept");
+  EXPECT_OK(store_->FindDevice("d1").status());
+  EXPECT_THAT(store_->Generation(), Holds(int64_t{1}));
+}
+
+TEST_P(StoreConformanceTest, NewerSchemaIsRefused) {
+  ASSERT_OK(
+      db_->Exec("INSERT INTO schema_version (version, description, applied_us) "
+                "VALUES (999, 'from the future', 0)"));
+  absl::StatusOr<std::unique_ptr<Store>> opened = db_->Open();
+  EXPECT_THAT(opened, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               HasSubstr("store schema version 999 is newer "
+                                         "than this vigil-verifier knows")));
+  EXPECT_THAT(std::string(opened.status().message()),
+              StartsWith(GetParam().error_prefix));
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, StoreConformanceTest,
+                         ::testing::Values(TestedBackend()), StoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Store, AuditFilterTest,
+                         ::testing::Values(TestedBackend()), StoreBackendName);
+
+}  // namespace
+}  // namespace vigil::service::store::testing

@@ -1,0 +1,645 @@
+#include "service/store/internal/sql_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "tpm/wire/public_area.h"
+
+namespace vigil::service::store::internal {
+namespace {
+
+constexpr absl::string_view kPolicyColumns =
+    "attestation_type, version, generation, policy_text, jws, policy_hash, "
+    "token_hash, signer_thumbprint, actor_identity, actor_role, time_us";
+constexpr absl::string_view kDeviceColumns =
+    "device_id, ek_public, ak_public, ak_name, aik_validated, ek_issuer, "
+    "hostname, enrolled_us";
+constexpr absl::string_view kAttestationColumns =
+    "device_id, time_us, permitted, attestation_type, policy_hash, token_id, "
+    "reasons_json";
+constexpr absl::string_view kAuditColumns =
+    "id, time_us, actor_identity, actor_role, source_address, action, "
+    "attestation_type, policy_hash, result, detail_json";
+constexpr absl::string_view kAuditInsertColumns =  // all but the id
+    "time_us, actor_identity, actor_role, source_address, action, "
+    "attestation_type, policy_hash, result, detail_json";
+
+// INSERT of every column in `columns` (the first is the key) that replaces
+// all the others when the key exists.
+std::string UpsertSql(absl::string_view table, absl::string_view columns) {
+  const std::vector<absl::string_view> names = absl::StrSplit(columns, ", ");
+  std::vector<std::string> placeholders;
+  std::vector<std::string> updates;
+  for (size_t i = 0; i < names.size(); ++i) {
+    placeholders.push_back(absl::StrCat("$", i + 1));
+    if (i > 0)
+      updates.push_back(absl::StrCat(names[i], " = excluded.", names[i]));
+  }
+  return absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES (",
+                      absl::StrJoin(placeholders, ", "), ") ON CONFLICT (",
+                      names[0], ") DO UPDATE SET ",
+                      absl::StrJoin(updates, ", "));
+}
+
+SqlValue Text(absl::string_view s) { return SqlValue(std::string(s)); }
+SqlValue Int(int64_t v) { return SqlValue(v); }
+SqlValue OptionalText(const std::optional<std::string>& s) {
+  return s.has_value() ? SqlValue(*s) : SqlValue();
+}
+
+absl::Status CheckType(absl::string_view type) {
+  if (IsValidAttestationType(type)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid attestation type \"", absl::CHexEscape(type),
+                   "\": want 1-64 characters [A-Za-z0-9_.-], starting with a "
+                   "letter"));
+}
+
+absl::Status CheckLimit(int64_t limit) {
+  if (limit >= 1 && limit <= kMaxAuditLimit) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("limit ", limit, " is outside 1..", kMaxAuditLimit));
+}
+
+absl::Status CheckDeviceId(absl::string_view device_id) {
+  if (!device_id.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError("empty device id");
+}
+
+absl::Status DeviceNotFound(absl::string_view device_id) {
+  return absl::NotFoundError(
+      absl::StrCat("device ", device_id, " is not enrolled"));
+}
+
+absl::StatusOr<PolicyVersion> ReadPolicy(const std::vector<SqlValue>& row) {
+  PolicyVersion p;
+  ASSIGN_OR_RETURN(p.change.attestation_type, ColumnText(row, 0));
+  ASSIGN_OR_RETURN(p.version, ColumnInt(row, 1));
+  ASSIGN_OR_RETURN(p.generation, ColumnInt(row, 2));
+  if (!ColumnIsNull(row, 3)) {
+    ASSIGN_OR_RETURN(p.change.policy_text, ColumnText(row, 3));
+  }
+  ASSIGN_OR_RETURN(p.change.jws, ColumnText(row, 4));
+  ASSIGN_OR_RETURN(p.change.policy_hash, ColumnText(row, 5));
+  ASSIGN_OR_RETURN(p.change.token_hash, ColumnText(row, 6));
+  if (!ColumnIsNull(row, 7)) {
+    ASSIGN_OR_RETURN(p.change.signer_thumbprint, ColumnText(row, 7));
+  }
+  ASSIGN_OR_RETURN(p.change.actor.identity, ColumnText(row, 8));
+  ASSIGN_OR_RETURN(std::string role, ColumnText(row, 9));
+  ASSIGN_OR_RETURN(p.change.actor.role, ParseRole(role));
+  ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 10));
+  p.change.time = FromMicros(us);
+  return p;
+}
+
+absl::StatusOr<std::vector<PolicyVersion>> ReadPolicies(const SqlRows& rows) {
+  std::vector<PolicyVersion> out;
+  out.reserve(rows.rows.size());
+  for (const auto& row : rows.rows) {
+    ASSIGN_OR_RETURN(PolicyVersion p, ReadPolicy(row));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<AuditEntry> ReadAudit(const std::vector<SqlValue>& row) {
+  AuditEntry e;
+  ASSIGN_OR_RETURN(e.id, ColumnInt(row, 0));
+  ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 1));
+  e.event.time = FromMicros(us);
+  ASSIGN_OR_RETURN(e.event.actor.identity, ColumnText(row, 2));
+  ASSIGN_OR_RETURN(std::string role, ColumnText(row, 3));
+  ASSIGN_OR_RETURN(e.event.actor.role, ParseRole(role));
+  ASSIGN_OR_RETURN(e.event.source_address, ColumnText(row, 4));
+  ASSIGN_OR_RETURN(std::string action, ColumnText(row, 5));
+  ASSIGN_OR_RETURN(e.event.action, ParseAuditAction(action));
+  ASSIGN_OR_RETURN(e.event.attestation_type, ColumnText(row, 6));
+  ASSIGN_OR_RETURN(e.event.policy_hash, ColumnText(row, 7));
+  ASSIGN_OR_RETURN(std::string result, ColumnText(row, 8));
+  ASSIGN_OR_RETURN(e.event.result, ParseAuditResult(result));
+  ASSIGN_OR_RETURN(e.event.detail_json, ColumnText(row, 9));
+  return e;
+}
+
+absl::StatusOr<int64_t> InsertAudit(SqlSession& s, const AuditEvent& e) {
+  ASSIGN_OR_RETURN(
+      SqlRows rows,
+      s.Query(absl::StrCat("INSERT INTO audit_events (", kAuditInsertColumns,
+                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                           "RETURNING id"),
+              {Int(ToMicros(e.time)), Text(e.actor.identity),
+               Text(RoleName(e.actor.role)), Text(e.source_address),
+               Text(AuditActionName(e.action)), Text(e.attestation_type),
+               Text(e.policy_hash), Text(AuditResultName(e.result)),
+               Text(e.detail_json)}));
+  if (rows.rows.size() != 1) {
+    return absl::InternalError("insert audit event returned no id");
+  }
+  return ColumnInt(rows.rows[0], 0);
+}
+
+absl::Status MaybeInsertAudit(SqlSession& s,
+                              const std::optional<AuditEvent>& audit) {
+  if (!audit.has_value()) return absl::OkStatus();
+  return InsertAudit(s, *audit).status();
+}
+
+// Takes the store-wide change lock (see sql_store.h); returns the generation.
+absl::StatusOr<int64_t> LockState(SqlSession& s, const Dialect& d) {
+  ASSIGN_OR_RETURN(
+      SqlRows rows,
+      s.Query(absl::StrCat("SELECT generation FROM store_state WHERE id = 1",
+                           d.for_update),
+              {}));
+  if (rows.rows.size() != 1) {
+    return absl::InternalError("store_state has no row");
+  }
+  return ColumnInt(rows.rows[0], 0);
+}
+
+// Bumps the generation under the lock LockState took; returns the new one.
+absl::StatusOr<int64_t> BumpGeneration(SqlSession& s, const Dialect& d) {
+  ASSIGN_OR_RETURN(SqlRows rows,
+                   s.Query("UPDATE store_state SET generation = generation + 1 "
+                           "WHERE id = 1 RETURNING generation",
+                           {}));
+  if (rows.rows.size() != 1) {
+    return absl::InternalError("store_state has no row");
+  }
+  ASSIGN_OR_RETURN(int64_t generation, ColumnInt(rows.rows[0], 0));
+  if (!d.notify_sql.empty()) {
+    RETURN_IF_ERROR(s.Query(d.notify_sql, {Int(generation)}).status());
+  }
+  return generation;
+}
+
+absl::StatusOr<std::optional<tpm::ClockInfo>> ReadClock(
+    const std::vector<SqlValue>& row) {
+  if (ColumnIsNull(row, 0)) return std::optional<tpm::ClockInfo>();
+  tpm::ClockInfo c;
+  ASSIGN_OR_RETURN(int64_t clock, ColumnInt(row, 0));
+  ASSIGN_OR_RETURN(int64_t reset, ColumnInt(row, 1));
+  ASSIGN_OR_RETURN(int64_t restart, ColumnInt(row, 2));
+  ASSIGN_OR_RETURN(int64_t safe, ColumnInt(row, 3));
+  c.clock = static_cast<uint64_t>(clock);
+  c.reset_count = static_cast<uint32_t>(reset);
+  c.restart_count = static_cast<uint32_t>(restart);
+  c.safe = safe != 0;
+  return std::optional<tpm::ClockInfo>(c);
+}
+
+absl::StatusOr<tpm::PublicArea> ReadPublicArea(const std::vector<SqlValue>& row,
+                                               size_t i,
+                                               absl::string_view what) {
+  ASSIGN_OR_RETURN(Bytes bytes, ColumnBytes(row, i));
+  absl::StatusOr<tpm::PublicArea> area = tpm::ParseTpmtPublic(bytes);
+  if (!area.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "stored ", what, " public area: ", area.status().message()));
+  }
+  return area;
+}
+
+absl::StatusOr<EnrolledDevice> ReadDevice(const std::vector<SqlValue>& row) {
+  EnrolledDevice d;
+  ASSIGN_OR_RETURN(d.device_id, ColumnText(row, 0));
+  // A device enrolled without public areas (tests, imports) keeps them empty.
+  ASSIGN_OR_RETURN(Bytes ek, ColumnBytes(row, 1));
+  if (!ek.empty()) {
+    ASSIGN_OR_RETURN(d.ek, ReadPublicArea(row, 1, "EK"));
+  }
+  ASSIGN_OR_RETURN(Bytes ak, ColumnBytes(row, 2));
+  if (!ak.empty()) {
+    ASSIGN_OR_RETURN(d.ak, ReadPublicArea(row, 2, "AK"));
+  }
+  ASSIGN_OR_RETURN(d.ak_name, ColumnBytes(row, 3));
+  ASSIGN_OR_RETURN(int64_t validated, ColumnInt(row, 4));
+  d.aik_validated = validated != 0;
+  ASSIGN_OR_RETURN(d.ek_issuer, ColumnText(row, 5));
+  ASSIGN_OR_RETURN(d.hostname, ColumnText(row, 6));
+  ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 7));
+  d.enrolled_at = FromMicros(us);
+  return d;
+}
+
+absl::StatusOr<AttestationRecord> ReadAttestation(
+    const std::vector<SqlValue>& row) {
+  AttestationRecord r;
+  ASSIGN_OR_RETURN(r.device_id, ColumnText(row, 0));
+  ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 1));
+  r.time = FromMicros(us);
+  ASSIGN_OR_RETURN(int64_t permitted, ColumnInt(row, 2));
+  r.permitted = permitted != 0;
+  ASSIGN_OR_RETURN(r.attestation_type, ColumnText(row, 3));
+  ASSIGN_OR_RETURN(r.policy_hash, ColumnText(row, 4));
+  ASSIGN_OR_RETURN(r.token_id, ColumnText(row, 5));
+  ASSIGN_OR_RETURN(r.reasons_json, ColumnText(row, 6));
+  return r;
+}
+
+// The row `sql` returns for `key` ($1), decoded by `read`; `missing` when
+// there is none.
+template <typename T>
+absl::StatusOr<T> ReadRow(
+    SqlDatabase& db, absl::string_view step, const std::string& sql,
+    absl::string_view key, absl::Status missing,
+    absl::StatusOr<T> (*read)(const std::vector<SqlValue>&)) {
+  T out;
+  const absl::Status status =
+      db.Transact(TxMode::kRead, step, [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(SqlRows rows, s.Query(sql, {Text(key)}));
+        if (rows.rows.empty()) return missing;
+        ASSIGN_OR_RETURN(out, read(rows.rows[0]));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace
+
+SqlStore::SqlStore(std::unique_ptr<SqlDatabase> db,
+                   absl::Duration poll_interval)
+    : db_(std::move(db)), poll_interval_(poll_interval) {}
+
+absl::StatusOr<int64_t> SqlStore::Generation() {
+  int64_t generation = 0;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "read generation", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query("SELECT generation FROM store_state WHERE id = 1", {}));
+        if (rows.rows.size() != 1) {
+          return absl::InternalError("store_state has no row");
+        }
+        ASSIGN_OR_RETURN(generation, ColumnInt(rows.rows[0], 0));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return generation;
+}
+
+absl::StatusOr<int64_t> SqlStore::WaitForGeneration(int64_t seen,
+                                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  // Drain notifications that predate this read (and start listening).
+  RETURN_IF_ERROR(db_->WaitForNotification(absl::ZeroDuration()).status());
+  while (true) {
+    ASSIGN_OR_RETURN(int64_t generation, Generation());
+    const absl::Duration left = deadline - absl::Now();
+    if (generation > seen || left <= absl::ZeroDuration()) return generation;
+    RETURN_IF_ERROR(
+        db_->WaitForNotification(std::min(left, poll_interval_)).status());
+  }
+}
+
+absl::StatusOr<PolicyVersion> SqlStore::AppendPolicy(
+    const PolicyChange& change, std::optional<int64_t> expected_current_version,
+    const std::optional<AuditEvent>& audit) {
+  RETURN_IF_ERROR(CheckType(change.attestation_type));
+  PolicyVersion out;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "append policy", [&](SqlSession& s) -> absl::Status {
+        RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
+        ASSIGN_OR_RETURN(SqlRows rows,
+                         s.Query("SELECT COALESCE(MAX(version), 0) FROM "
+                                 "policies WHERE attestation_type = $1",
+                                 {Text(change.attestation_type)}));
+        if (rows.rows.size() != 1) return absl::InternalError("no MAX row");
+        ASSIGN_OR_RETURN(int64_t current, ColumnInt(rows.rows[0], 0));
+        if (expected_current_version.has_value() &&
+            *expected_current_version != current) {
+          return absl::AbortedError(absl::StrCat(
+              "policy ", change.attestation_type, ": expected version ",
+              *expected_current_version, ", but the current version is ",
+              current, " (changed concurrently: re-read and retry)"));
+        }
+        ASSIGN_OR_RETURN(int64_t generation, BumpGeneration(s, db_->dialect()));
+        out.version = current + 1;
+        out.generation = generation;
+        out.change = change;
+        out.change.time = FromMicros(ToMicros(change.time));
+        RETURN_IF_ERROR(
+            s.Query(absl::StrCat("INSERT INTO policies (", kPolicyColumns,
+                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                                 "$9, $10, $11)"),
+                    {Text(change.attestation_type), Int(out.version),
+                     Int(generation), OptionalText(change.policy_text),
+                     Text(change.jws), Text(change.policy_hash),
+                     Text(change.token_hash),
+                     OptionalText(change.signer_thumbprint),
+                     Text(change.actor.identity),
+                     Text(RoleName(change.actor.role)),
+                     Int(ToMicros(change.time))})
+                .status());
+        return MaybeInsertAudit(s, audit);
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<PolicyVersion> SqlStore::CurrentPolicy(
+    absl::string_view attestation_type) {
+  ASSIGN_OR_RETURN(std::vector<PolicyVersion> latest,
+                   PolicyHistory(attestation_type, 1, std::nullopt));
+  if (latest.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no policy stored for ", attestation_type));
+  }
+  return std::move(latest[0]);
+}
+
+absl::StatusOr<std::vector<PolicyVersion>> SqlStore::CurrentPolicies() {
+  std::vector<PolicyVersion> out;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "read current policies",
+      [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query(absl::StrCat("SELECT ", kPolicyColumns,
+                                 " FROM policies p WHERE version = (SELECT "
+                                 "MAX(version) FROM policies q WHERE "
+                                 "q.attestation_type = p.attestation_type) "
+                                 "ORDER BY attestation_type"),
+                    {}));
+        ASSIGN_OR_RETURN(out, ReadPolicies(rows));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<std::vector<PolicyVersion>> SqlStore::PolicyHistory(
+    absl::string_view attestation_type, int64_t limit,
+    std::optional<int64_t> before_version) {
+  RETURN_IF_ERROR(CheckType(attestation_type));
+  RETURN_IF_ERROR(CheckLimit(limit));
+  std::vector<PolicyVersion> out;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "read policy history", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query(absl::StrCat("SELECT ", kPolicyColumns,
+                                 " FROM policies WHERE attestation_type = $1 "
+                                 "AND version < $2 ORDER BY version DESC "
+                                 "LIMIT $3"),
+                    {Text(attestation_type),
+                     Int(before_version.value_or(INT64_MAX)), Int(limit)}));
+        ASSIGN_OR_RETURN(out, ReadPolicies(rows));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<std::vector<PolicyCertificate>> SqlStore::ListCertificates() {
+  std::vector<PolicyCertificate> out;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "list certificates", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query("SELECT thumbprint, der, added_by, added_by_role, "
+                    "added_us FROM certificates ORDER BY thumbprint",
+                    {}));
+        for (const auto& row : rows.rows) {
+          PolicyCertificate c;
+          ASSIGN_OR_RETURN(c.thumbprint, ColumnText(row, 0));
+          ASSIGN_OR_RETURN(c.der, ColumnBytes(row, 1));
+          ASSIGN_OR_RETURN(c.added_by.identity, ColumnText(row, 2));
+          ASSIGN_OR_RETURN(std::string role, ColumnText(row, 3));
+          ASSIGN_OR_RETURN(c.added_by.role, ParseRole(role));
+          ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 4));
+          c.added_at = FromMicros(us);
+          out.push_back(std::move(c));
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<CertificateChange> SqlStore::AddCertificate(
+    absl::Span<const uint8_t> der, const Actor& actor, absl::Time time,
+    const std::optional<AuditEvent>& audit) {
+  if (der.empty()) return absl::InvalidArgumentError("empty certificate");
+  const std::string thumbprint = CertificateThumbprint(der);
+  CertificateChange result = CertificateChange::kAdded;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "add certificate", [&](SqlSession& s) -> absl::Status {
+        RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
+        ASSIGN_OR_RETURN(
+            SqlRows present,
+            s.Query("SELECT 1 FROM certificates WHERE thumbprint = $1",
+                    {Text(thumbprint)}));
+        if (!present.rows.empty()) {
+          result = CertificateChange::kAlreadyPresent;
+          return absl::OkStatus();
+        }
+        result = CertificateChange::kAdded;
+        RETURN_IF_ERROR(BumpGeneration(s, db_->dialect()).status());
+        RETURN_IF_ERROR(
+            s.Query("INSERT INTO certificates (thumbprint, der, added_by, "
+                    "added_by_role, added_us) VALUES ($1, $2, $3, $4, $5)",
+                    {Text(thumbprint), SqlValue(Bytes(der.begin(), der.end())),
+                     Text(actor.identity), Text(RoleName(actor.role)),
+                     Int(ToMicros(time))})
+                .status());
+        return MaybeInsertAudit(s, audit);
+      });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<CertificateChange> SqlStore::RemoveCertificate(
+    absl::string_view thumbprint, const std::optional<AuditEvent>& audit) {
+  const std::string key = absl::AsciiStrToUpper(thumbprint);
+  CertificateChange result = CertificateChange::kRemoved;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "remove certificate", [&](SqlSession& s) -> absl::Status {
+        RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN thumbprint = $1 "
+                    "THEN 1 ELSE 0 END), 0) FROM certificates",
+                    {Text(key)}));
+        if (rows.rows.size() != 1) return absl::InternalError("no COUNT row");
+        ASSIGN_OR_RETURN(int64_t count, ColumnInt(rows.rows[0], 0));
+        ASSIGN_OR_RETURN(int64_t present, ColumnInt(rows.rows[0], 1));
+        if (present == 0) {
+          result = CertificateChange::kAlreadyAbsent;
+          return absl::OkStatus();
+        }
+        if (count <= 1) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "cannot remove the last policy-management certificate (", key,
+              "): add another first"));
+        }
+        result = CertificateChange::kRemoved;
+        RETURN_IF_ERROR(BumpGeneration(s, db_->dialect()).status());
+        RETURN_IF_ERROR(
+            s.Query("DELETE FROM certificates WHERE thumbprint = $1",
+                    {Text(key)})
+                .status());
+        return MaybeInsertAudit(s, audit);
+      });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::Status SqlStore::EnrollDevice(const EnrolledDevice& device) {
+  RETURN_IF_ERROR(CheckDeviceId(device.device_id));
+  return db_->Transact(
+      TxMode::kWrite, "enroll device", [&](SqlSession& s) -> absl::Status {
+        return s
+            .Query(UpsertSql("devices", kDeviceColumns),
+                   {Text(device.device_id), SqlValue(device.ek.marshalled),
+                    SqlValue(device.ak.marshalled), SqlValue(device.ak_name),
+                    Int(device.aik_validated ? 1 : 0), Text(device.ek_issuer),
+                    Text(device.hostname), Int(ToMicros(device.enrolled_at))})
+            .status();
+      });
+}
+
+absl::StatusOr<EnrolledDevice> SqlStore::FindDevice(
+    absl::string_view device_id) {
+  RETURN_IF_ERROR(CheckDeviceId(device_id));
+  return ReadRow<EnrolledDevice>(
+      *db_, "find device",
+      absl::StrCat("SELECT ", kDeviceColumns,
+                   " FROM devices WHERE device_id = $1"),
+      device_id, DeviceNotFound(device_id), &ReadDevice);
+}
+
+absl::StatusOr<ClockTransition> SqlStore::RecordDeviceClock(
+    absl::string_view device_id, const tpm::ClockInfo& clock) {
+  RETURN_IF_ERROR(CheckDeviceId(device_id));
+  ClockTransition out = ClockTransition::kFirst;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "record clock", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            SqlRows rows,
+            s.Query(absl::StrCat("SELECT clock_ms, reset_count, "
+                                 "restart_count, clock_safe FROM devices "
+                                 "WHERE device_id = $1",
+                                 db_->dialect().for_update),
+                    {Text(device_id)}));
+        if (rows.rows.empty()) return DeviceNotFound(device_id);
+        ASSIGN_OR_RETURN(std::optional<tpm::ClockInfo> previous,
+                         ReadClock(rows.rows[0]));
+        ASSIGN_OR_RETURN(out, CheckClockAdvance(previous, clock));
+        return s
+            .Query(
+                "UPDATE devices SET clock_ms = $2, reset_count = $3, "
+                "restart_count = $4, clock_safe = $5 WHERE device_id = $1",
+                {Text(device_id), Int(static_cast<int64_t>(clock.clock)),
+                 Int(clock.reset_count), Int(clock.restart_count),
+                 Int(clock.safe ? 1 : 0)})
+            .status();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status SqlStore::PutLatestAttestation(const AttestationRecord& record) {
+  RETURN_IF_ERROR(CheckDeviceId(record.device_id));
+  return db_->Transact(
+      TxMode::kWrite, "put latest attestation",
+      [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(SqlRows device,
+                         s.Query("SELECT 1 FROM devices WHERE device_id = $1",
+                                 {Text(record.device_id)}));
+        if (device.rows.empty()) return DeviceNotFound(record.device_id);
+        return s
+            .Query(UpsertSql("latest_attestations", kAttestationColumns),
+                   {Text(record.device_id), Int(ToMicros(record.time)),
+                    Int(record.permitted ? 1 : 0),
+                    Text(record.attestation_type), Text(record.policy_hash),
+                    Text(record.token_id), Text(record.reasons_json)})
+            .status();
+      });
+}
+
+absl::StatusOr<AttestationRecord> SqlStore::LatestAttestation(
+    absl::string_view device_id) {
+  RETURN_IF_ERROR(CheckDeviceId(device_id));
+  return ReadRow<AttestationRecord>(
+      *db_, "read latest attestation",
+      absl::StrCat("SELECT ", kAttestationColumns,
+                   " FROM latest_attestations WHERE device_id = $1"),
+      device_id,
+      absl::NotFoundError(
+          absl::StrCat("no attestation recorded for device ", device_id)),
+      &ReadAttestation);
+}
+
+absl::StatusOr<int64_t> SqlStore::AppendAudit(const AuditEvent& event) {
+  int64_t id = 0;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "append audit event", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(id, InsertAudit(s, event));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return id;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> SqlStore::QueryAudit(
+    const AuditQuery& query) {
+  RETURN_IF_ERROR(CheckLimit(query.limit));
+  const bool newest_first = query.order == AuditOrder::kNewestFirst;
+  std::string sql =
+      absl::StrCat("SELECT ", kAuditColumns, " FROM audit_events WHERE 1 = 1");
+  std::vector<SqlValue> params;
+  auto where = [&](absl::string_view condition, SqlValue value) {
+    params.push_back(std::move(value));
+    absl::StrAppend(&sql, " AND ", condition, " $", params.size());
+  };
+  if (query.since) where("time_us >=", Int(ToMicros(*query.since)));
+  if (query.until) where("time_us <", Int(ToMicros(*query.until)));
+  if (query.actor_identity) where("actor_identity =", *query.actor_identity);
+  if (query.action) where("action =", Text(AuditActionName(*query.action)));
+  if (query.attestation_type) {
+    where("attestation_type =", *query.attestation_type);
+  }
+  if (query.result) where("result =", Text(AuditResultName(*query.result)));
+  if (query.after_id) where(newest_first ? "id <" : "id >", *query.after_id);
+  params.push_back(Int(query.limit));
+  absl::StrAppend(&sql, " ORDER BY id ", newest_first ? "DESC" : "ASC",
+                  " LIMIT $", params.size());
+
+  std::vector<AuditEntry> out;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "query audit events", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(SqlRows rows, s.Query(sql, params));
+        for (const auto& row : rows.rows) {
+          ASSIGN_OR_RETURN(AuditEntry e, ReadAudit(row));
+          out.push_back(std::move(e));
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<int64_t> SqlStore::PruneAudit(absl::Time cutoff) {
+  int64_t pruned = 0;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "prune audit events", [&](SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(SqlRows rows,
+                         s.Query("DELETE FROM audit_events WHERE time_us < $1",
+                                 {Int(ToMicros(cutoff))}));
+        pruned = rows.affected;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return pruned;
+}
+
+}  // namespace vigil::service::store::internal
