@@ -98,27 +98,28 @@ std::string NormaliseSan(absl::string_view san) {
   return absl::StrCat(kind, san.substr(colon));
 }
 
-}  // namespace
-
-absl::string_view RoleName(Role role) {
+// The control-plane roles in order of what they include; 0 for none.
+int AdminRank(Role role) {
   switch (role) {
-    case Role::kNone:
-      return "none";
-    case Role::kAgent:
-      return "agent";
     case Role::kReader:
-      return "reader";
+      return 1;
     case Role::kContributor:
-      return "contributor";
+      return 2;
+    case Role::kSystem:
+      return 3;
+    case Role::kNone:
+    case Role::kAgent:
+      return 0;
   }
-  return "none";
+  return 0;
 }
+
+}  // namespace
 
 bool RoleSatisfies(Role have, Role need) {
   if (need == Role::kNone) return true;
   if (need == Role::kAgent) return have == Role::kAgent;
-  if (have == Role::kAgent || have == Role::kNone) return false;
-  return static_cast<int>(have) >= static_cast<int>(need);
+  return AdminRank(have) >= AdminRank(need) && AdminRank(have) > 0;
 }
 
 absl::StatusOr<CertificateIdentity> IdentityFromPem(absl::string_view pem) {
@@ -230,8 +231,7 @@ Role RoleMap::RoleFor(const CertificateIdentity& identity) const {
     // Agent is not "less than" reader: it is a different grant. A
     // certificate matching both an agent rule and an admin rule gets the
     // admin role; one matching only agent rules is an agent.
-    if (match && (best == Role::kNone ||
-                  static_cast<int>(r.role) > static_cast<int>(best))) {
+    if (match && (best == Role::kNone || AdminRank(r.role) > AdminRank(best))) {
       best = r.role;
     }
   }

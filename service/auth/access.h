@@ -20,16 +20,18 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/store/records.h"
 
 namespace vigil::service::auth {
 
-enum class Role : uint8_t { kNone = 0, kAgent, kReader, kContributor };
-
-// "none", "agent", "reader", "contributor".
-absl::string_view RoleName(Role role);
+// The roles are the store's (audit records carry them): kNone, kReader,
+// kContributor, kAgent and kSystem (the verifier itself).
+using ::vigil::service::store::Role;
+using ::vigil::service::store::RoleName;
 
 // Whether a caller with `have` may do what needs `need`: contributor
-// includes reader; agent and none include nothing of the control plane.
+// includes reader, system includes both; agent and none include nothing of
+// the control plane, and only an agent is an agent.
 bool RoleSatisfies(Role have, Role need);
 
 // An authenticated caller.

@@ -63,6 +63,7 @@ TEST(RoleSatisfies, ContributorIncludesReaderAndAgentIsApart) {
   EXPECT_FALSE(RoleSatisfies(Role::kContributor, Role::kAgent));
   EXPECT_FALSE(RoleSatisfies(Role::kNone, Role::kReader));
   EXPECT_TRUE(RoleSatisfies(Role::kAgent, Role::kAgent));
+  EXPECT_TRUE(RoleSatisfies(Role::kSystem, Role::kContributor));
 }
 
 TEST(IdentityFromPem, ReadsSubjectIssuerSansAndFingerprint) {
