@@ -1,5 +1,6 @@
 #include "service/verifier/policy_set.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,13 +33,16 @@ absl::StatusOr<std::string> ReadText(const std::filesystem::path& path) {
 
 PolicySet::PolicySet() {
   absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
-      Build(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
-            std::string(kBuiltIn), absl::UnixEpoch());
+      Compile(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
+              std::string(kBuiltIn), absl::UnixEpoch());
   // The built-in text is a constant that the tests compile; it cannot fail.
-  if (def.ok()) policies_[std::string(kAttestationTypeTpm)] = *def;
+  if (def.ok()) {
+    defaults_[std::string(kAttestationTypeTpm)] = *def;
+    policies_[std::string(kAttestationTypeTpm)] = *def;
+  }
 }
 
-absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Build(
+absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Compile(
     absl::string_view type, std::string text, std::string source,
     absl::Time now) const {
   policy::CompileOptions options;
@@ -68,24 +72,41 @@ absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Build(
   return p;
 }
 
-void PolicySet::Install(
-    std::vector<std::shared_ptr<const ActivePolicy>> policies,
-    std::vector<std::string> removed, absl::Time now) {
+void PolicySet::Update(const std::function<void()>& change,
+                       const std::vector<std::string>& types, absl::Time now) {
   std::vector<std::string> changed;
   std::vector<std::function<void(const std::string&)>> callbacks;
   {
     absl::MutexLock lock(&mu_);
-    ++generation_;
-    for (auto& p : policies) {
-      auto copy = std::make_shared<ActivePolicy>(*p);
-      copy->generation = generation_;
-      copy->loaded_at = now;
-      changed.push_back(copy->attestation_type);
-      policies_[copy->attestation_type] = std::move(copy);
-    }
-    for (const std::string& t : removed) {
-      policies_.erase(t);
-      changed.push_back(t);
+    change();
+    bool bumped = false;
+    for (const std::string& type : types) {
+      std::shared_ptr<const ActivePolicy> want;
+      if (auto m = managed_.find(type); m != managed_.end()) {
+        want = m->second;
+      } else if (auto d = defaults_.find(type); d != defaults_.end()) {
+        want = d->second;
+      }
+      auto cur = policies_.find(type);
+      const bool same = cur == policies_.end()
+                            ? want == nullptr
+                            : want != nullptr &&
+                                  cur->second->text == want->text &&
+                                  cur->second->source == want->source;
+      if (same) continue;
+      if (!bumped) {
+        ++generation_;
+        bumped = true;
+      }
+      if (want == nullptr) {
+        policies_.erase(type);
+      } else {
+        auto copy = std::make_shared<ActivePolicy>(*want);
+        copy->generation = generation_;
+        copy->loaded_at = now;
+        policies_[type] = std::move(copy);
+      }
+      changed.push_back(type);
     }
     callbacks = callbacks_;
   }
@@ -97,19 +118,29 @@ void PolicySet::Install(
 absl::Status PolicySet::Set(absl::string_view type, std::string text,
                             std::string source, absl::Time now) {
   ASSIGN_OR_RETURN(auto p,
-                   Build(type, std::move(text), std::move(source), now));
-  Install({std::move(p)}, {}, now);
+                   Compile(type, std::move(text), std::move(source), now));
+  const std::string key(type);
+  Update([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { managed_[key] = p; }, {key},
+         now);
   return absl::OkStatus();
 }
 
 void PolicySet::Reset(absl::string_view type, absl::Time now) {
-  if (type == kAttestationTypeTpm) {
-    absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
-        Build(type, std::string(kDefaultTpmPolicy), std::string(kBuiltIn), now);
-    if (def.ok()) Install({*def}, {}, now);
-    return;
-  }
-  Install({}, {std::string(type)}, now);
+  const std::string key(type);
+  Update([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { managed_.erase(key); }, {key},
+         now);
+}
+
+std::shared_ptr<const ActivePolicy> PolicySet::Default(
+    absl::string_view type) const {
+  absl::MutexLock lock(&mu_);
+  auto it = defaults_.find(type);
+  return it == defaults_.end() ? nullptr : it->second;
+}
+
+bool PolicySet::IsManaged(absl::string_view type) const {
+  absl::MutexLock lock(&mu_);
+  return managed_.find(type) != managed_.end();
 }
 
 absl::Status PolicySet::Load(const std::string& path, absl::Time now) {
@@ -141,7 +172,7 @@ absl::Status PolicySet::Load(const std::string& path, absl::Time now) {
       continue;
     }
     absl::StatusOr<std::shared_ptr<const ActivePolicy>> p =
-        Build(type, *std::move(text), file.string(), now);
+        Compile(type, *std::move(text), file.string(), now);
     if (!p.ok()) {
       errors.emplace_back(p.status().message());
       continue;
@@ -153,41 +184,27 @@ absl::Status PolicySet::Load(const std::string& path, absl::Time now) {
         absl::StrCat("policies not loaded (the ones in force stay):\n",
                      absl::StrJoin(errors, "\n")));
   }
-  // Types whose file disappeared go back to their default.
-  std::vector<std::string> removed;
-  bool have_tpm = false;
-  for (const auto& p : built)
-    have_tpm |= p->attestation_type == kAttestationTypeTpm;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [type, p] : policies_) {
-      if (p->source == kBuiltIn) continue;
-      bool kept = false;
-      for (const auto& b : built) kept |= b->attestation_type == type;
-      if (!kept && type != kAttestationTypeTpm) removed.push_back(type);
-    }
-  }
-  if (!have_tpm) {
+  PolicyMap next;
+  for (auto& p : built) next[p->attestation_type] = std::move(p);
+  if (next.find(kAttestationTypeTpm) == next.end()) {
     absl::StatusOr<std::shared_ptr<const ActivePolicy>> def =
-        Build(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
-              std::string(kBuiltIn), now);
-    if (def.ok()) built.push_back(*def);
+        Compile(kAttestationTypeTpm, std::string(kDefaultTpmPolicy),
+                std::string(kBuiltIn), now);
+    if (def.ok()) next[std::string(kAttestationTypeTpm)] = *def;
   }
-  // A policy whose text and source did not change stays as it is: no new
-  // generation, no re-attestation of every agent on a SIGHUP that changed
-  // something else (or nothing).
+  // Every type the old or new defaults name; Update leaves a type whose
+  // policy in force keeps its text and source as it is (no new generation,
+  // no re-attestation of every agent on a SIGHUP that changed nothing).
+  std::vector<std::string> types;
   {
     absl::MutexLock lock(&mu_);
-    std::erase_if(built, [this](const std::shared_ptr<const ActivePolicy>& b)
-                             ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                               auto it = policies_.find(b->attestation_type);
-                               return it != policies_.end() &&
-                                      it->second->text == b->text &&
-                                      it->second->source == b->source;
-                             });
+    for (const auto& [type, p] : defaults_) types.push_back(type);
   }
-  if (built.empty() && removed.empty()) return absl::OkStatus();
-  Install(std::move(built), std::move(removed), now);
+  for (const auto& [type, p] : next) types.push_back(type);
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  Update([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { defaults_ = std::move(next); },
+         types, now);
   return absl::OkStatus();
 }
 

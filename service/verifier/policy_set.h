@@ -5,13 +5,16 @@
 // and on reload). Readers take a shared_ptr snapshot, so an attestation that
 // started under one policy finishes under it even if a reload lands midway.
 //
-// Where policies come from (for now; the control plane of issue #6 adds
-// management APIs): a directory holding `<Type>.policy` files (e.g.
-// `Tpm.policy`), or one file for `Tpm`. A type with no file runs the
-// built-in default, the one Azure Attestation's shared instances use for TPM
-// (`authorizationrules { => permit(); }`, maa-spec §0): admit any device
-// whose evidence verifies, with an AIK the trust bundle vouches for
-// (require_valid_aik_cert defaults to true).
+// Two layers per type. The defaults come from the configuration (Load): a
+// directory holding `<Type>.policy` files (e.g. `Tpm.policy`), or one file
+// for `Tpm`; a type with no file runs the built-in default, the one Azure
+// Attestation's shared instances use for TPM (`authorizationrules {
+// => permit(); }`, maa-spec §0): admit any device whose evidence verifies,
+// with an AIK the trust bundle vouches for (require_valid_aik_cert defaults
+// to true). Over them, the managed policies the control plane sets (Set)
+// and removes (Reset: back to the default), issue #6 §1. The policy in force
+// is the managed one when there is one, else the default; reloading the
+// defaults never disturbs a managed policy.
 #ifndef VIGIL_SERVICE_VERIFIER_POLICY_SET_H_
 #define VIGIL_SERVICE_VERIFIER_POLICY_SET_H_
 
@@ -61,20 +64,34 @@ class PolicySet {
  public:
   PolicySet();
 
-  // Compiles `text` (strict mode) and, when it compiles, puts it in force for
-  // `type`. Fails with kInvalidArgument holding the compiler's
-  // "SOURCE:LINE:COL: error: ..." lines; the policy in force stays.
+  // Compiles `text` (strict mode) into a policy for `type` without putting
+  // it in force (the control plane checks a policy before storing it; dry
+  // runs evaluate it). Fails with kInvalidArgument holding the compiler's
+  // "SOURCE:LINE:COL: error: ..." lines.
+  absl::StatusOr<std::shared_ptr<const ActivePolicy>> Compile(
+      absl::string_view type, std::string text, std::string source,
+      absl::Time now) const;
+
+  // Compiles `text` and, when it compiles, puts it in force for `type` as
+  // the managed policy. Fails as Compile; the policy in force then stays.
   absl::Status Set(absl::string_view type, std::string text, std::string source,
                    absl::Time now);
 
-  // Back to the built-in default (Tpm) or no policy (other types).
+  // Drops the managed policy of `type`: back to its default (the file, the
+  // built-in Tpm policy, or none for other types). No-op without one.
   void Reset(absl::string_view type, absl::Time now);
 
-  // Loads `path`: a directory of <Type>.policy files, or a single file for
-  // Tpm. All or nothing: every file must compile, else nothing changes and
-  // the error names each failing file. Types that lost their file return to
-  // the default. Fails with kNotFound when `path` is missing.
+  // Loads the defaults from `path`: a directory of <Type>.policy files, or a
+  // single file for Tpm. All or nothing: every file must compile, else
+  // nothing changes and the error names each failing file. Types that lost
+  // their file fall back to the built-in default (Tpm) or none. Managed
+  // policies stay in force. Fails with kNotFound when `path` is missing.
   absl::Status Load(const std::string& path, absl::Time now);
+
+  // The default of `type` (what Reset returns to), or nullptr.
+  std::shared_ptr<const ActivePolicy> Default(absl::string_view type) const;
+  // Whether `type` runs a managed policy.
+  bool IsManaged(absl::string_view type) const;
 
   // The policy in force for `type`, or nullptr when none (non-Tpm types
   // without a file).
@@ -87,15 +104,18 @@ class PolicySet {
   uint64_t generation() const;
 
  private:
-  absl::StatusOr<std::shared_ptr<const ActivePolicy>> Build(
-      absl::string_view type, std::string text, std::string source,
-      absl::Time now) const;
-  void Install(std::vector<std::shared_ptr<const ActivePolicy>> policies,
-               std::vector<std::string> removed, absl::Time now);
+  using PolicyMap =
+      std::map<std::string, std::shared_ptr<const ActivePolicy>, std::less<>>;
+  // Runs `change` on the layers under the lock, then recomputes the policy
+  // in force for `types`; each that changed gets a new generation, and the
+  // callbacks run for it outside the lock.
+  void Update(const std::function<void()>& change,
+              const std::vector<std::string>& types, absl::Time now);
 
   mutable absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<const ActivePolicy>, std::less<>>
-      policies_ ABSL_GUARDED_BY(mu_);
+  PolicyMap defaults_ ABSL_GUARDED_BY(mu_);
+  PolicyMap managed_ ABSL_GUARDED_BY(mu_);
+  PolicyMap policies_ ABSL_GUARDED_BY(mu_);  // in force
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::function<void(const std::string&)>> callbacks_
       ABSL_GUARDED_BY(mu_);

@@ -245,5 +245,49 @@ TEST_F(PolicySetTest, ConcurrentGetDuringSetSeesWholePolicies) {
   EXPECT_EQ(set_.generation(), 200u);
 }
 
+// The control plane's managed policies sit over the configuration's
+// defaults: a reload of the defaults never disturbs them, and a reset
+// returns to whatever the default is then.
+TEST_F(PolicySetTest, ManagedPoliciesOverrideDefaultsAcrossReloads) {
+  Write("Tpm.policy", kPcrMask);
+  ASSERT_OK(set_.Load(dir_, kT0));
+  EXPECT_FALSE(set_.IsManaged("Tpm"));
+  ASSERT_OK(set_.Set("Tpm", kDenyAll, "store v1", kT0));
+  EXPECT_TRUE(set_.IsManaged("Tpm"));
+  EXPECT_EQ(set_.Get("Tpm")->text, kDenyAll);
+  EXPECT_EQ(set_.Default("Tpm")->text, kPcrMask);
+
+  // New defaults (the file removed): the managed policy stays in force,
+  // without a new generation.
+  const uint64_t before = set_.generation();
+  std::filesystem::remove(dir_ + "/Tpm.policy");
+  Write("VbsEnclave.policy", kDenyAll);
+  ASSERT_OK(set_.Load(dir_, kT0));
+  EXPECT_EQ(set_.Get("Tpm")->text, kDenyAll);
+  EXPECT_EQ(set_.Get("Tpm")->source, "store v1");
+  EXPECT_EQ(set_.Default("Tpm")->text, kDefaultTpmPolicy);
+  EXPECT_EQ(set_.Get("VbsEnclave")->text, kDenyAll);
+  EXPECT_EQ(set_.generation(), before + 1);  // for VbsEnclave only
+
+  // Reset: back to the default in force now (the built-in one).
+  set_.Reset("Tpm", kT0);
+  EXPECT_FALSE(set_.IsManaged("Tpm"));
+  EXPECT_EQ(set_.Get("Tpm")->text, kDefaultTpmPolicy);
+  // A reset without a managed policy changes nothing.
+  const uint64_t after = set_.generation();
+  set_.Reset("Tpm", kT0);
+  EXPECT_EQ(set_.generation(), after);
+}
+
+TEST_F(PolicySetTest, CompileChecksWithoutPuttingInForce) {
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const ActivePolicy> p,
+                       set_.Compile("Tpm", kDenyAll, "candidate", kT0));
+  EXPECT_EQ(p->text, kDenyAll);
+  EXPECT_EQ(set_.Get("Tpm")->text, kDefaultTpmPolicy);
+  EXPECT_THAT(
+      set_.Compile("Tpm", kSyntaxError, "bad.policy", kT0),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad.policy:4:")));
+}
+
 }  // namespace
 }  // namespace vigil::service
