@@ -120,7 +120,8 @@ inline std::string IndependentVerify(const std::string& token, EVP_PKEY* key) {
 // CN=`cn`, signed by `issuer_key` under `issuer_der`'s subject (both null:
 // self-signed), valid [not_before, not_after] in Unix seconds (0/0: the next
 // hour), with basicConstraints CA:TRUE or CA:FALSE (critical) as `ca` says,
-// or none at all when `basic_constraints` is false.
+// or none at all when `basic_constraints` is false, and keyUsage `key_usage`
+// (OpenSSL config syntax, e.g. "critical,keyCertSign") when not empty.
 struct RawCertSpec {
   EVP_PKEY* subject_key = nullptr;
   std::string cn = "test";
@@ -128,6 +129,7 @@ struct RawCertSpec {
   std::string issuer_der;
   bool basic_constraints = true;
   bool ca = false;
+  std::string key_usage;
   long serial = 1;
   int64_t not_before = 0;
   int64_t not_after = 0;
@@ -160,17 +162,20 @@ inline std::string RawCertificateDer(const RawCertSpec& spec) {
   }
   X509_set_issuer_name(
       cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
-  if (spec.basic_constraints) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert, cert, nullptr,
-                   nullptr, 0);
-    X509_EXTENSION* ext =
-        X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints,
-                            spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert, cert, nullptr,
+                 nullptr, 0);
+  auto add = [&](int nid, const char* value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
     X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);
+  };
+  if (spec.basic_constraints) {
+    add(NID_basic_constraints,
+        spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
   }
+  if (!spec.key_usage.empty()) add(NID_key_usage, spec.key_usage.c_str());
   X509_sign(cert,
             spec.issuer_key != nullptr ? spec.issuer_key : spec.subject_key,
             EVP_sha256());
