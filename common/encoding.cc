@@ -153,4 +153,23 @@ absl::StatusOr<std::vector<uint8_t>> Base64UrlDecode(absl::string_view text) {
   return Decode64(text, kUrl, "base64url");
 }
 
+size_t FindInvalidUtf8(absl::string_view s) {
+  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<uint8_t>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    const int32_t cp = DecodeUtf8Sequence(s, i, &len);
+    if (cp < 0 || cp < kMin[len] || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += len;
+  }
+  return absl::string_view::npos;
+}
+
 }  // namespace vigil

@@ -6,6 +6,7 @@
 #ifndef VIGIL_COMMON_ENCODING_H_
 #define VIGIL_COMMON_ENCODING_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ inline int32_t DecodeUtf8Sequence(absl::string_view s, size_t i, size_t* len) {
   *len = n;
   return cp;
 }
+
+// FindInvalidUtf8: the offset of the first byte of `s` that does not begin a
+// well-formed UTF-8 sequence by RFC 3629 §4 (shortest form only, no
+// surrogates, nothing above U+10FFFF), or absl::string_view::npos when all of
+// `s` is well-formed. The strict policy for text that is signed, hashed or
+// compared byte for byte (JWT claims, policy documents).
+size_t FindInvalidUtf8(absl::string_view s);
 
 inline absl::Span<const uint8_t> AsBytes(absl::string_view s) {
   return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),

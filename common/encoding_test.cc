@@ -97,5 +97,16 @@ TEST(DecodeUtf8Sequence, DecodesStructureAndLeavesPolicyToTheCaller) {
   EXPECT_EQ(DecodeUtf8Sequence("\xE2\x28\xA1", 0, &len), -1);
 }
 
+TEST(FindInvalidUtf8, ReportsTheFirstIllFormedByte) {
+  constexpr size_t kOk = absl::string_view::npos;
+  EXPECT_EQ(FindInvalidUtf8(""), kOk);
+  EXPECT_EQ(FindInvalidUtf8("version=1.0; \xC3\xA9 \xF0\x9F\x98\x80"), kOk);
+  EXPECT_EQ(FindInvalidUtf8("ab\x80"), 2u);            // stray continuation
+  EXPECT_EQ(FindInvalidUtf8("a\xC0\xAF"), 1u);         // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("ab\xED\xA0\x80"), 2u);    // surrogate U+D800
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("abc\xE2\x82"), 3u);       // truncated
+}
+
 }  // namespace
 }  // namespace vigil

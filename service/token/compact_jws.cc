@@ -77,8 +77,9 @@ absl::StatusOr<std::optional<absl::Time>> NumericDate(const Json& claims,
 
 }  // namespace
 
-absl::StatusOr<CompactJwsSegments> SplitCompactJws(absl::string_view token,
-                                                   const JwsLimits& limits) {
+absl::StatusOr<CompactJwsSegments> SplitCompactJws(
+    absl::string_view token, const JwsLimits& limits,
+    JwsEmptySegments allow_empty) {
   if (token.empty()) return Invalid("token", "empty");
   if (token.size() > limits.max_token_size) {
     return Invalid("token", absl::StrCat(token.size(), " bytes, at most ",
@@ -100,10 +101,15 @@ absl::StatusOr<CompactJwsSegments> SplitCompactJws(absl::string_view token,
   s.payload = token.substr(first + 1, second - first - 1);
   s.signature = token.substr(second + 1);
   s.signing_input = token.substr(0, second);
-  const std::pair<absl::string_view, absl::string_view> named[] = {
-      {"header", s.header}, {"payload", s.payload}, {"signature", s.signature}};
-  for (const auto& [name, segment] : named) {
-    if (segment.empty()) {
+  const struct {
+    absl::string_view name;
+    absl::string_view segment;
+    bool may_be_empty;
+  } named[] = {{"header", s.header, false},
+               {"payload", s.payload, allow_empty.payload},
+               {"signature", s.signature, allow_empty.signature}};
+  for (const auto& [name, segment, may_be_empty] : named) {
+    if (segment.empty() && !may_be_empty) {
       return Invalid(
           name, name == "signature"
                     ? "empty (unsecured JWS, RFC 7518 §3.6, is not accepted)"

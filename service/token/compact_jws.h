@@ -43,10 +43,22 @@ struct CompactJwsSegments {
   absl::string_view signing_input;  // header '.' payload, what is signed
 };
 
-// SplitCompactJws: exactly three non-empty segments of the base64url
-// alphabet without '=' padding (RFC 7515 §2), within `limits`.
+// Segments that may be empty. A JWT never has an empty payload or signature,
+// so both are refused by default. Azure Attestation's policy-management
+// documents have both (maa-spec §5.1-5.2): an unsecured JWS ("alg":"none",
+// RFC 7515 Appendix A.5) ends with an empty signature, and a reset request
+// carries an empty payload. The header is never empty.
+struct JwsEmptySegments {
+  bool payload = false;
+  bool signature = false;
+};
+
+// SplitCompactJws: exactly three segments of the base64url alphabet without
+// '=' padding (RFC 7515 §2), within `limits`; none empty except as
+// `allow_empty` says.
 absl::StatusOr<CompactJwsSegments> SplitCompactJws(
-    absl::string_view token, const JwsLimits& limits = {});
+    absl::string_view token, const JwsLimits& limits = {},
+    JwsEmptySegments allow_empty = {});
 
 // The JOSE Header members this library reads (RFC 7515 §4.1). Untrusted
 // until the signature is verified.

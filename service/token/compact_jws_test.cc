@@ -53,6 +53,25 @@ TEST(SplitCompactJws, NamesTheSegmentThatIsWrong) {
               StatusIs(k, "header: 20000 bytes, at most 16384"));
 }
 
+TEST(SplitCompactJws, EmptyPayloadAndSignatureOnlyWhenAllowed) {
+  const auto k = absl::StatusCode::kInvalidArgument;
+  // Azure Attestation's unsigned reset document (maa-spec §5.2).
+  const std::string reset = "eyJhbGciOiJub25lIn0..";
+  EXPECT_THAT(SplitCompactJws(reset), StatusIs(k, "payload: empty"));
+  EXPECT_THAT(SplitCompactJws(reset, {}, {.payload = true}),
+              StatusIs(k, HasSubstr("signature: empty")));
+  ASSERT_OK_AND_ASSIGN(
+      CompactJwsSegments s,
+      SplitCompactJws(reset, {}, {.payload = true, .signature = true}));
+  EXPECT_EQ(s.header, "eyJhbGciOiJub25lIn0");
+  EXPECT_EQ(s.payload, "");
+  EXPECT_EQ(s.signature, "");
+  EXPECT_EQ(s.signing_input, "eyJhbGciOiJub25lIn0.");
+  // The header stays required.
+  EXPECT_THAT(SplitCompactJws("..", {}, {.payload = true, .signature = true}),
+              StatusIs(k, "header: empty"));
+}
+
 TEST(DecodeJwsHeader, ReportsFieldProblems) {
   const auto k = absl::StatusCode::kInvalidArgument;
   EXPECT_THAT(DecodeJwsHeader("a*b"), StatusIs(k, HasSubstr("header: ")));

@@ -14,25 +14,8 @@
 namespace vigil::token {
 namespace {
 
-// RFC 3629 §4: shortest form only, no surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(absl::string_view s) {
-  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    const int32_t cp = DecodeUtf8Sequence(s, i, &len);
-    if (cp < 0) return false;
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
+  return FindInvalidUtf8(s) == absl::string_view::npos;
 }
 
 absl::Status Invalid(const std::string& path, absl::string_view what) {

@@ -13,6 +13,7 @@
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "service/token/internal/openssl_util.h"
+#include "service/token/x509_certificate.h"
 
 namespace vigil::token {
 namespace {
@@ -162,13 +163,11 @@ absl::StatusOr<EvpPkeyPtr> X5cLeafKey(const Json& x5c) {
   absl::StatusOr<std::vector<uint8_t>> der =
       Base64Decode(x5c.front().get_ref<const std::string&>());
   if (!der.ok()) return ::vigil::internal::Annotate(der.status(), "x5c[0]");
-  const unsigned char* p = der->data();
-  internal::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
-  if (cert == nullptr || p != der->data() + der->size()) {
-    return OpenSslError(absl::StatusCode::kInvalidArgument,
-                        "x5c[0] is not a DER X.509 certificate");
-  }
-  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  absl::StatusOr<X509Certificate> cert =
+      X509Certificate::ParseDer(absl::string_view(
+          reinterpret_cast<const char*>(der->data()), der->size()));
+  if (!cert.ok()) return ::vigil::internal::Annotate(cert.status(), "x5c[0]");
+  EVP_PKEY* key = cert->public_key();
   if (key == nullptr || EVP_PKEY_up_ref(key) != 1) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         "x5c[0] has no usable public key");

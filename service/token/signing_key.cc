@@ -16,12 +16,12 @@
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "service/token/internal/openssl_util.h"
+#include "service/token/x509_certificate.h"
 
 namespace vigil::token {
 
 using internal::EvpPkeyPtr;
 using internal::OpenSslError;
-using internal::X509Ptr;
 
 struct SigningKey::State {
   EvpPkeyPtr key;
@@ -129,20 +129,13 @@ absl::StatusOr<SigningKey> SigningKey::WithCertificateChain(
     return absl::InvalidArgumentError("certificate chain is empty");
   }
   for (size_t i = 0; i < der_chain.size(); ++i) {
-    const std::string& der = der_chain[i];
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    X509Ptr cert(der.size() >
-                         static_cast<size_t>(std::numeric_limits<long>::max())
-                     ? nullptr
-                     : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (cert == nullptr ||
-        p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
-      return OpenSslError(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("certificate ", i, ": not a DER X.509 certificate"));
+    absl::StatusOr<X509Certificate> cert =
+        X509Certificate::ParseDer(der_chain[i]);
+    if (!cert.ok()) {
+      return ::vigil::internal::Annotate(cert.status(),
+                                         absl::StrCat("certificate ", i));
     }
-    if (i == 0 &&
-        EVP_PKEY_eq(X509_get0_pubkey(cert.get()), state_->key.get()) != 1) {
+    if (i == 0 && EVP_PKEY_eq(cert->public_key(), state_->key.get()) != 1) {
       return OpenSslError(absl::StatusCode::kInvalidArgument,
                           "certificate 0 (the leaf) is not for this key");
     }
@@ -160,25 +153,19 @@ absl::StatusOr<SigningKey> SigningKey::WithCertificateChain(
   return SigningKey(std::move(state));
 }
 
+absl::StatusOr<SigningKey> SigningKey::WithCertificateChainPem(
+    absl::string_view pem) const {
+  ASSIGN_OR_RETURN(std::vector<X509Certificate> certs,
+                   X509Certificate::ParsePem(pem));
+  std::vector<std::string> chain;
+  for (const X509Certificate& cert : certs) chain.push_back(cert.der());
+  return WithCertificateChain(std::move(chain));
+}
+
 absl::StatusOr<SigningKey> SigningKey::WithCertificateChainPemFile(
     const std::string& path) const {
   ASSIGN_OR_RETURN(const std::string pem, ReadSmallFile(path));
-  BioPtr bio = MemBio(pem);
-  std::vector<std::string> chain;
-  while (bio != nullptr) {
-    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, &NoPassphrase, nullptr));
-    if (cert == nullptr) break;
-    absl::StatusOr<std::string> der =
-        internal::ToDer(&i2d_X509, cert.get(), "a certificate");
-    if (!der.ok()) return ::vigil::internal::Annotate(der.status(), path);
-    chain.push_back(*std::move(der));
-  }
-  ERR_clear_error();  // PEM_read_bio_X509 reports the end of the file as one
-  if (chain.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": no PEM \"CERTIFICATE\" block"));
-  }
-  absl::StatusOr<SigningKey> key = WithCertificateChain(std::move(chain));
+  absl::StatusOr<SigningKey> key = WithCertificateChainPem(pem);
   if (!key.ok()) return ::vigil::internal::Annotate(key.status(), path);
   return key;
 }

@@ -62,8 +62,12 @@ class SigningKey {
   // validated against any trust anchor here: that is the relying party's job.
   absl::StatusOr<SigningKey> WithCertificateChain(
       std::vector<std::string> der_chain) const;
-  // The same with the certificates of a PEM file ("CERTIFICATE" blocks,
-  // leaf first).
+  // The same with the certificates of PEM text ("CERTIFICATE" blocks, leaf
+  // first); kInvalidArgument also when there is no such block.
+  absl::StatusOr<SigningKey> WithCertificateChainPem(
+      absl::string_view pem) const;
+  // WithCertificateChainPem on a file's contents, errors prefixed with the
+  // path.
   absl::StatusOr<SigningKey> WithCertificateChainPemFile(
       const std::string& path) const;
 

@@ -15,7 +15,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,26 +116,86 @@ inline std::string IndependentVerify(const std::string& token, EVP_PKEY* key) {
   return ok == 1 ? "" : "signature does not verify";
 }
 
-// A self-signed X.509 certificate for `key` (DER), made with raw calls.
-inline std::string RawSelfSignedCertDer(EVP_PKEY* key, const char* cn) {
+// What RawCertificateDer makes: a v3 certificate for `subject_key` named
+// CN=`cn`, signed by `issuer_key` under `issuer_der`'s subject (both null:
+// self-signed), valid [not_before, not_after] in Unix seconds (0/0: the next
+// hour), with basicConstraints CA:TRUE or CA:FALSE (critical) as `ca` says,
+// or none at all when `basic_constraints` is false, and keyUsage `key_usage`
+// (OpenSSL config syntax, e.g. "critical,keyCertSign") when not empty.
+struct RawCertSpec {
+  EVP_PKEY* subject_key = nullptr;
+  std::string cn = "test";
+  EVP_PKEY* issuer_key = nullptr;
+  std::string issuer_der;
+  bool basic_constraints = true;
+  bool ca = false;
+  std::string key_usage;
+  long serial = 1;
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+
+// The DER certificate of `spec`, made with raw OpenSSL calls; "" on failure.
+inline std::string RawCertificateDer(const RawCertSpec& spec) {
   X509* cert = X509_new();
   X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), spec.serial);
+  if (spec.not_before == 0 && spec.not_after == 0) {
+    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  } else {
+    ASN1_TIME_set(X509_getm_notBefore(cert),
+                  static_cast<time_t>(spec.not_before));
+    ASN1_TIME_set(X509_getm_notAfter(cert),
+                  static_cast<time_t>(spec.not_after));
+  }
+  X509_set_pubkey(cert, spec.subject_key);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1, -1,
-                             0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
+  X509_NAME_add_entry_by_txt(
+      name, "CN", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
+  X509* issuer = nullptr;
+  if (!spec.issuer_der.empty()) {
+    const unsigned char* p =
+        reinterpret_cast<const unsigned char*>(spec.issuer_der.data());
+    issuer = d2i_X509(nullptr, &p, static_cast<long>(spec.issuer_der.size()));
+  }
+  X509_set_issuer_name(
+      cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert, cert, nullptr,
+                 nullptr, 0);
+  auto add = [&](int nid, const char* value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  };
+  if (spec.basic_constraints) {
+    add(NID_basic_constraints,
+        spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  }
+  if (!spec.key_usage.empty()) add(NID_key_usage, spec.key_usage.c_str());
+  X509_sign(cert,
+            spec.issuer_key != nullptr ? spec.issuer_key : spec.subject_key,
+            EVP_sha256());
   unsigned char* der = nullptr;
   const int len = i2d_X509(cert, &der);
-  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  std::string out(reinterpret_cast<const char*>(der),
+                  len > 0 ? static_cast<size_t>(len) : 0);
   OPENSSL_free(der);
+  X509_free(issuer);
   X509_free(cert);
   return out;
+}
+
+// A self-signed X.509 certificate for `key` (DER), valid for the next hour.
+inline std::string RawSelfSignedCertDer(EVP_PKEY* key, const char* cn) {
+  RawCertSpec spec;
+  spec.subject_key = key;
+  spec.cn = cn;
+  spec.basic_constraints = false;
+  return RawCertificateDer(spec);
 }
 
 // DER SubjectPublicKeyInfo of `key`, by raw i2d_PUBKEY.
