@@ -122,6 +122,24 @@ bool RoleSatisfies(Role have, Role need) {
   return AdminRank(have) >= AdminRank(need) && AdminRank(have) > 0;
 }
 
+namespace {
+
+absl::StatusOr<CertificateIdentity> IdentityOf(X509* cert) {
+  CertificateIdentity id;
+  id.subject = NameRfc2253(X509_get_subject_name(cert));
+  id.issuer = NameRfc2253(X509_get_issuer_name(cert));
+  id.sans = SubjectAltNames(cert);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &md_len) != 1) {
+    return absl::InternalError("client certificate: SHA-256 unavailable");
+  }
+  id.sha256_fingerprint = HexEncode(absl::MakeConstSpan(md, md_len));
+  return id;
+}
+
+}  // namespace
+
 absl::StatusOr<CertificateIdentity> IdentityFromPem(absl::string_view pem) {
   std::unique_ptr<BIO, BioFree> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -132,17 +150,19 @@ absl::StatusOr<CertificateIdentity> IdentityFromPem(absl::string_view pem) {
     return absl::InvalidArgumentError(
         "client certificate: not a PEM X.509 certificate");
   }
-  CertificateIdentity id;
-  id.subject = NameRfc2253(X509_get_subject_name(cert.get()));
-  id.issuer = NameRfc2253(X509_get_issuer_name(cert.get()));
-  id.sans = SubjectAltNames(cert.get());
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (X509_digest(cert.get(), EVP_sha256(), md, &md_len) != 1) {
-    return absl::InternalError("client certificate: SHA-256 unavailable");
+  return IdentityOf(cert.get());
+}
+
+absl::StatusOr<CertificateIdentity> IdentityFromDer(
+    absl::Span<const uint8_t> der) {
+  const unsigned char* p = der.data();
+  std::unique_ptr<X509, X509Free> cert(
+      d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (cert == nullptr || p != der.data() + der.size()) {
+    return absl::InvalidArgumentError(
+        "certificate: not a DER X.509 certificate");
   }
-  id.sha256_fingerprint = HexEncode(absl::MakeConstSpan(md, md_len));
-  return id;
+  return IdentityOf(cert.get());
 }
 
 absl::Status RoleMap::AddRules(absl::string_view list_name,

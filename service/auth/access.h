@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "service/store/records.h"
 
 namespace vigil::service::auth {
@@ -56,6 +57,9 @@ struct CertificateIdentity {
 // Parses a PEM certificate (as gRPC's auth context hands it over). Fails
 // with kInvalidArgument when it is not one.
 absl::StatusOr<CertificateIdentity> IdentityFromPem(absl::string_view pem);
+// The same for a DER certificate.
+absl::StatusOr<CertificateIdentity> IdentityFromDer(
+    absl::Span<const uint8_t> der);
 
 // Rules mapping certificate identities to roles, from configuration:
 //   admin_readers      = subject:CN=auditor,O=Example; issuer:CN=Audit CA

@@ -1,0 +1,253 @@
+// File: service/admin/policy_manager.h
+// -----------------------------------------------------------------------------
+// The control plane's core (issue #6 §1, §2, §4): get/set/reset of the
+// policy per attestation type, policy-management certificates, dry runs and
+// the audit trail, with Azure Attestation's rules (maa-spec.md §5) and its
+// three modes:
+//
+//   open           like Azure's shared instances: every type runs its
+//                  default policy (the configuration's files or the built-in
+//                  one); set, reset and certificate changes are refused.
+//   authenticated  like an AAD-mode provider: contributors may set and
+//                  reset, unsigned or signed by any certificate (reported as
+//                  x-ms-policy-signer); certificate changes still need a
+//                  trusted signer.
+//   isolated       every policy change and certificate change must be a JWS
+//                  signed by a trusted policy-management certificate (those
+//                  configured at creation, then as added and removed);
+//                  unsigned requests are refused.
+//
+// Every decision is audited: a change lands in the store together with its
+// audit event (one transaction), and every refusal (role, mode, signer,
+// invalid document) is appended as its own event. No gRPC here: service/grpc
+// authenticates the caller, converts, calls this, and maps the status.
+//
+// Replicas: several verifiers may share one store (PostgreSQL). The manager
+// that makes a change puts it in force at once; the others pick it up in
+// Sync(), which the binary runs whenever the store's generation moves
+// (store.h: polling or NOTIFY), so a change is in force everywhere within
+// that bound.
+#ifndef VIGIL_SERVICE_ADMIN_POLICY_MANAGER_H_
+#define VIGIL_SERVICE_ADMIN_POLICY_MANAGER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "policy/claim.h"
+#include "service/auth/access.h"
+#include "service/control/responses.h"
+#include "service/control/signer_trust.h"
+#include "service/store/store.h"
+#include "service/token/jwt_signer.h"
+#include "service/token/x509_certificate.h"
+#include "service/verifier/policy_set.h"
+
+namespace vigil::service::admin {
+
+enum class Mode { kOpen, kAuthenticated, kIsolated };
+
+// "open", "authenticated", "isolated".
+absl::string_view ModeName(Mode mode);
+// The inverse; kInvalidArgument naming the accepted names otherwise.
+absl::StatusOr<Mode> ParseMode(absl::string_view name);
+
+struct ManagerOptions {
+  Mode mode = Mode::kAuthenticated;
+  // "iss" of the response tokens (the verifier's issuer URL).
+  std::string issuer;
+  // Lifetime of response tokens (Azure's are short-lived receipts).
+  absl::Duration response_token_lifetime = absl::Hours(1);
+};
+
+// GetPolicy's answer.
+struct PolicyView {
+  std::string attestation_type;
+  std::string jws;   // as set; the unsigned JWS of the text for a default
+  std::string text;  // in force
+  std::string policy_hash;
+  bool is_default = true;
+  int64_t version = 0;  // 0 for a default
+  std::string signer_thumbprint;
+  std::string token;  // {"x-ms-policy": jws}
+};
+
+// SetPolicy's and ResetPolicy's answer.
+struct PolicyChangeView {
+  std::string attestation_type;
+  control::PolicyModification result = control::PolicyModification::kUpdated;
+  std::string token_hash;
+  std::string signer_jwk_json;  // empty for an unsigned request
+  int64_t version = 0;
+  std::string policy_hash;  // of the policy now in force
+  std::string token;        // the PolicyResult JWT
+};
+
+struct CertificateView {
+  std::string thumbprint;
+  std::string subject;  // RFC 2253
+  std::vector<uint8_t> der;
+  std::string added_by;
+  absl::Time added_at;
+};
+
+struct CertificateListView {
+  std::vector<CertificateView> certificates;
+  std::string token;  // {"x-ms-policy-certificates": {"keys": [...]}}
+};
+
+struct CertificateChangeView {
+  std::string thumbprint;
+  control::CertificateModification result =
+      control::CertificateModification::kIsPresent;
+  std::string token;
+};
+
+struct DryRunView {
+  bool permitted = false;
+  std::string reason;
+  std::string issued_json;
+  std::string trace_json;
+  // The policy in force, over the same claims: what would change.
+  bool current_permitted = false;
+  std::string current_reason;
+};
+
+// Thread-safe.
+class PolicyManager {
+ public:
+  // `store`, `policies`, `signer` and `clock` must outlive the manager.
+  // `configured_signers` are the policy-management certificates of the
+  // configuration: added to the store (as the system) when it has none, so
+  // they seed isolated mode once and later changes are the store's. Then
+  // Sync() puts the stored policies in force.
+  // Fails with kFailedPrecondition for isolated mode without any
+  // policy-management certificate, kInvalidArgument for an unusable
+  // certificate or an empty issuer, and as the store.
+  static absl::StatusOr<std::unique_ptr<PolicyManager>> Create(
+      ManagerOptions options, store::Store* store, PolicySet* policies,
+      token::JwtSigner* signer, const Clock& clock,
+      std::vector<token::X509Certificate> configured_signers);
+
+  // Every method below fails with kPermissionDenied when the caller's role
+  // is not enough ("reader role required; caller cert:CN=x has none"), and
+  // as the store (kUnavailable: retry).
+
+  // The policy in force for `type` (reader). kNotFound for a type with
+  // neither a managed nor a default policy.
+  absl::StatusOr<PolicyView> GetPolicy(const auth::Caller& caller,
+                                       absl::string_view type);
+
+  // Sets the managed policy of `type` from a policy JWS (contributor).
+  // Fails with kPermissionDenied (open mode; isolated mode and the JWS is
+  // unsigned or its signer is not trusted), kInvalidArgument (malformed
+  // JWS, empty payload: "use reset", policy text that does not compile:
+  // the compiler's LINE:COL lines), kAborted (`expected_version` is not the
+  // current version).
+  absl::StatusOr<PolicyChangeView> SetPolicy(
+      const auth::Caller& caller, absl::string_view type, absl::string_view jws,
+      std::optional<int64_t> expected_version = std::nullopt);
+
+  // Back to the default policy (contributor); `jws` is the reset request (an
+  // empty payload; signed in isolated mode). Fails as SetPolicy, and with
+  // kInvalidArgument for a JWS that carries a policy.
+  absl::StatusOr<PolicyChangeView> ResetPolicy(const auth::Caller& caller,
+                                               absl::string_view type,
+                                               absl::string_view jws);
+
+  // Up to `limit` stored versions of `type`, newest first (reader).
+  absl::StatusOr<std::vector<store::PolicyVersion>> PolicyHistory(
+      const auth::Caller& caller, absl::string_view type, int64_t limit);
+
+  // The policy-management certificates (reader).
+  absl::StatusOr<CertificateListView> ListCertificates(
+      const auth::Caller& caller);
+
+  // Adds / removes the certificate a certificate-change JWS names
+  // (contributor). The JWS must be signed by a trusted policy-management
+  // certificate in every mode but open (where changes are refused), as
+  // Azure requires. Fails with kPermissionDenied (untrusted or unsigned),
+  // kInvalidArgument (malformed), kFailedPrecondition (removing the last).
+  absl::StatusOr<CertificateChangeView> AddCertificate(
+      const auth::Caller& caller, absl::string_view jws);
+  absl::StatusOr<CertificateChangeView> RemoveCertificate(
+      const auth::Caller& caller, absl::string_view jws);
+
+  // Evaluates `candidate_text` over `claims` without installing it
+  // (reader: nothing changes), beside the policy in force. Fails with
+  // kInvalidArgument for a candidate that does not compile.
+  absl::StatusOr<DryRunView> DryRun(const auth::Caller& caller,
+                                    absl::string_view type,
+                                    absl::string_view candidate_text,
+                                    const policy::ClaimSet& claims);
+
+  // Audit events matching `query` (reader). Reading is audited too.
+  absl::StatusOr<std::vector<store::AuditEntry>> QueryAudit(
+      const auth::Caller& caller, const store::AuditQuery& query);
+
+  // Records a refused call the caller never got to make (authentication
+  // failed, no role): for service/grpc, which authenticates.
+  void AuditAuthDenied(const auth::Caller& caller, absl::string_view what,
+                       absl::string_view why);
+
+  // Puts the store's current policies in force in the PolicySet: managed
+  // policies set, resets dropped. Cheap when nothing changed. Fails as the
+  // store; a stored policy that no longer compiles (a newer replica's
+  // language) leaves that type as it was and is reported.
+  absl::Status Sync();
+
+  Mode mode() const { return options_.mode; }
+
+ private:
+  PolicyManager(ManagerOptions options, store::Store* store,
+                PolicySet* policies, token::JwtSigner* signer,
+                const Clock& clock)
+      : options_(std::move(options)),
+        store_(store),
+        policies_(policies),
+        signer_(signer),
+        clock_(clock) {}
+
+  // kPermissionDenied (audited) unless the caller has `need`.
+  absl::Status Require(const auth::Caller& caller, auth::Role need,
+                       store::AuditAction action, absl::string_view type);
+  // Audits a refusal and returns `status` unchanged.
+  absl::Status Refuse(const auth::Caller& caller, store::AuditAction action,
+                      absl::string_view type, absl::Status status);
+  absl::StatusOr<control::TrustedSigners> CurrentSigners();
+  // The change's signer is trusted (isolated mode, certificate changes).
+  absl::Status RequireTrustedSigner(const control::PolicySigner* signer,
+                                    absl::string_view what);
+  absl::StatusOr<std::string> SignResponse(const token::Json& claims);
+  store::AuditEvent Event(const auth::Caller& caller, store::AuditAction action,
+                          absl::string_view type, store::AuditResult result,
+                          std::string detail_json) const;
+  absl::StatusOr<CertificateChangeView> ChangeCertificate(
+      const auth::Caller& caller, absl::string_view jws, bool add);
+  absl::StatusOr<PolicyChangeView> Change(const auth::Caller& caller,
+                                          absl::string_view type,
+                                          absl::string_view jws, bool reset,
+                                          std::optional<int64_t> expected);
+
+  const ManagerOptions options_;
+  store::Store* const store_;
+  PolicySet* const policies_;
+  token::JwtSigner* const signer_;
+  const Clock& clock_;
+
+  absl::Mutex sync_mu_;
+  // Per type, the last store version put in force (a set or a reset).
+  std::map<std::string, int64_t, std::less<>> synced_ ABSL_GUARDED_BY(sync_mu_);
+};
+
+}  // namespace vigil::service::admin
+
+#endif  // VIGIL_SERVICE_ADMIN_POLICY_MANAGER_H_
