@@ -16,6 +16,7 @@
 //   69  EX_UNAVAILABLE  a listener could not be bound
 //   78  EX_CONFIG    bad configuration or a file it names
 #include <signal.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
 
@@ -26,6 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/config/server_config.h"
+#include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
 #include "service/http/relying_party_endpoint.h"
 #include "service/verifier/verifier.h"
@@ -81,12 +83,37 @@ int main(int argc, char** argv) {
     Fail(config.status().message());
     return EX_CONFIG;
   }
+  // Files the verifier creates (the store, the admin socket) are its own.
+  umask(0077);
+  std::unique_ptr<vigil::service::ControlPlane> control;
+  if (!config->control.store.empty()) {
+    absl::StatusOr<std::unique_ptr<vigil::service::ControlPlane>> cp =
+        vigil::service::ControlPlane::Open(config->control,
+                                           vigil::SystemClock::Get());
+    if (!cp.ok()) {
+      Fail(cp.status().message());
+      return cp.status().code() == absl::StatusCode::kUnavailable
+                 ? EX_UNAVAILABLE
+                 : EX_CONFIG;
+    }
+    control = *std::move(cp);
+    config->verifier.device_registry = control->registry();
+  }
   absl::StatusOr<std::unique_ptr<vigil::service::Verifier>> verifier =
       vigil::service::Verifier::Create(config->verifier,
                                        &vigil::SystemClock::Get());
   if (!verifier.ok()) {
     Fail(absl::StrCat(config_path, ": ", verifier.status().message()));
     return EX_CONFIG;
+  }
+  if (control != nullptr) {
+    if (absl::Status s =
+            control->Start(verifier->get(), config->tls_cert, config->tls_key);
+        !s.ok()) {
+      Fail(absl::StrCat(config_path, ": control plane: ", s.message()));
+      return s.code() == absl::StatusCode::kUnavailable ? EX_UNAVAILABLE
+                                                        : EX_CONFIG;
+    }
   }
   std::unique_ptr<vigil::service::RelyingPartyEndpoint> http;
   if (!config->http_listen.empty()) {
@@ -122,6 +149,11 @@ int main(int argc, char** argv) {
             << (config->insecure ? " (plaintext, loopback)" : " (TLS)") << "\n";
   if (http != nullptr)
     std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";
+  if (control != nullptr) {
+    std::cout << "vigil-verifier: control plane ("
+              << vigil::service::admin::ModeName(config->control.mode)
+              << " mode): " << control->admin_address() << "\n";
+  }
   std::cout << std::flush;
   sd_notifyf(0, "READY=1\nSTATUS=serving on %s", server->address.c_str());
 
@@ -158,6 +190,7 @@ int main(int argc, char** argv) {
     sd_notify(0, "STOPPING=1");
     if (http != nullptr) http->SetReady(false);
     server->Shutdown(absl::Seconds(5));
+    if (control != nullptr) control->Shutdown();
     return 0;
   }
 }

@@ -37,8 +37,67 @@ const std::vector<std::string>& Keys() {
                                                          "step_timeout",
                                                          "reattest_interval",
                                                          "max_streams",
-                                                         "workers"};
+                                                         "workers",
+                                                         "store",
+                                                         "mode",
+                                                         "admin_listen",
+                                                         "admin_client_ca",
+                                                         "admin_readers",
+                                                         "admin_contributors",
+                                                         "policy_signers",
+                                                         "audit_retention"};
   return *keys;
+}
+
+absl::Status ControlPlaneFromKv(const KvConfig& c, ServerConfig& s) {
+  ControlPlaneConfig& cp = s.control;
+  RETURN_IF_ERROR(c.GetString("store", &cp.store));
+  const bool on = !cp.store.empty();
+  if (on && !absl::StartsWith(cp.store, "sqlite:/") &&
+      !absl::StartsWith(cp.store, "postgres:")) {
+    return c.Error("store",
+                   "want sqlite:/absolute/path.db or postgres:<conninfo>");
+  }
+  // Every other control-plane key needs the store: refuse them without
+  // one, rather than ignore a mode or a listener the operator asked for.
+  for (const char* key :
+       {"mode", "admin_listen", "admin_client_ca", "admin_readers",
+        "admin_contributors", "policy_signers", "audit_retention"}) {
+    if (!on && c.Has(key)) {
+      return c.Error(key, "needs store (the control plane is off without it)");
+    }
+  }
+  std::string mode = std::string(admin::ModeName(cp.mode));
+  RETURN_IF_ERROR(
+      c.GetChoice("mode", {"open", "authenticated", "isolated"}, &mode));
+  cp.mode = *admin::ParseMode(mode);
+  RETURN_IF_ERROR(c.GetString("admin_listen", &cp.admin_listen));
+  if (!absl::StartsWith(cp.admin_listen, "unix:/") && s.insecure) {
+    return c.Error("admin_listen",
+                   "a TCP admin listener needs TLS (insecure = true is set); "
+                   "use unix:/path");
+  }
+  RETURN_IF_ERROR(c.GetString("admin_client_ca", &cp.admin_client_ca));
+  RETURN_IF_ERROR(c.GetString("admin_readers", &cp.admin_readers));
+  RETURN_IF_ERROR(c.GetString("admin_contributors", &cp.admin_contributors));
+  if (absl::Status rules =
+          auth::RoleMap::Parse(cp.admin_readers, cp.admin_contributors)
+              .status();
+      !rules.ok()) {
+    return c.Error(absl::StartsWith(rules.message(), "admin_readers")
+                       ? "admin_readers"
+                       : "admin_contributors",
+                   rules.message().substr(rules.message().find(':') + 2));
+  }
+  RETURN_IF_ERROR(c.GetString("policy_signers", &cp.policy_signers));
+  if (cp.mode == admin::Mode::kIsolated && cp.policy_signers.empty()) {
+    return c.Error("mode",
+                   "isolated needs policy_signers (a PEM file of the "
+                   "policy-management certificates)");
+  }
+  RETURN_IF_ERROR(c.GetDuration("audit_retention", absl::ZeroDuration(),
+                                absl::Hours(24 * 3660), &cp.audit_retention));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
@@ -143,6 +202,7 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   n = static_cast<int64_t>(o.worker_threads);
   RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
   o.worker_threads = static_cast<size_t>(n);
+  RETURN_IF_ERROR(ControlPlaneFromKv(c, s));
   return s;
 }
 

@@ -10,10 +10,32 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/admin/policy_manager.h"
 #include "service/grpc/service_options.h"
 #include "service/verifier/verifier.h"
 
 namespace vigil::service {
+
+// The control plane (issue #6; docs/VERIFIER.md "Control plane"). Off
+// unless `store` is set.
+struct ControlPlaneConfig {
+  // "sqlite:/var/lib/vigil-verifier/store.db" or "postgres:<libpq conninfo>"
+  // (several replicas share one PostgreSQL database).
+  std::string store;
+  admin::Mode mode = admin::Mode::kAuthenticated;
+  // The admin API: unix:/path (mode 0600: local administrators) or
+  // host:port (TLS with the gRPC certificate; callers by client
+  // certificate, mapped to roles below).
+  std::string admin_listen = "unix:/run/vigil-verifier/admin.sock";
+  std::string admin_client_ca;  // PEM bundle for admin client certs
+  std::string admin_readers;    // role rules (service/auth/access.h)
+  std::string admin_contributors;
+  // PEM file of policy-management certificates: seeds the store's set when
+  // it has none (required for isolated mode).
+  std::string policy_signers;
+  // Audit events older than this are pruned (hourly); zero keeps them all.
+  absl::Duration audit_retention = absl::Hours(24 * 365);
+};
 
 struct ServerConfig {
   // gRPC listener: host:port (port 0 picks one) or unix:/path.
@@ -32,6 +54,7 @@ struct ServerConfig {
   std::string http_listen;
   VerifierOptions verifier;
   ServiceOptions service;
+  ControlPlaneConfig control;
 };
 
 // Parses and validates. Fails with kInvalidArgument "FILE:LINE: key: why"

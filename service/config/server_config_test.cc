@@ -149,6 +149,43 @@ TEST(ServerConfig, ClientCertificatesNeedTls) {
                "(insecure = true is set)"));
 }
 
+TEST(ServerConfig, ControlPlaneKeys) {
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig c,
+      Parse(absl::StrCat(kBase,
+                         "store = sqlite:/var/lib/vigil/store.db\n"
+                         "mode = isolated\n"
+                         "policy_signers = /etc/vigil/signers.pem\n"
+                         "admin_listen = 10.0.0.1:8445\n"
+                         "admin_readers = subject:CN=auditor\n"
+                         "admin_contributors = san:email:ops@example.com\n"
+                         "audit_retention = 720h\n")));
+  EXPECT_EQ(c.control.store, "sqlite:/var/lib/vigil/store.db");
+  EXPECT_EQ(c.control.mode, admin::Mode::kIsolated);
+  EXPECT_EQ(c.control.admin_listen, "10.0.0.1:8445");
+  EXPECT_EQ(c.control.audit_retention, absl::Hours(720));
+  // Off by default; its keys without a store are refused, not ignored.
+  ASSERT_OK_AND_ASSIGN(c, Parse(kBase));
+  EXPECT_TRUE(c.control.store.empty());
+  EXPECT_THAT(Parse(absl::StrCat(kBase, "mode = open\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:7: mode: needs store (the control plane "
+                       "is off without it)"));
+  EXPECT_THAT(Parse(absl::StrCat(kBase, "store = /tmp/x.db\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("store: want sqlite:/absolute/path.db")));
+  EXPECT_THAT(
+      Parse(absl::StrCat(kBase, "store = sqlite:/s.db\nmode = isolated\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("isolated needs policy_signers")));
+  EXPECT_THAT(
+      Parse(absl::StrCat(kBase,
+                         "store = sqlite:/s.db\n"
+                         "admin_contributors = subjct:CN=x\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("verifier.conf:8: admin_contributors: rule 1")));
+}
+
 TEST(ServerConfig, CertificateHeaderNeedsASigningChain) {
   for (const char* header : {"x5c", "x5t"}) {
     EXPECT_THAT(Parse(absl::StrCat(kBase, "token_header = ", header, "\n")),

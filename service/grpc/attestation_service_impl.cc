@@ -82,12 +82,15 @@ std::string Summary(const AttestationOutcome& o) {
 }
 
 absl::StatusOr<v1::Enrolled> CompleteEnrollment(
-    Verifier& v, const v1::AgentHello& hello, absl::Span<const uint8_t> ticket,
-    absl::Span<const uint8_t> secret) {
+    Verifier& v, absl::string_view peer, const v1::AgentHello& hello,
+    absl::Span<const uint8_t> ticket, absl::Span<const uint8_t> secret) {
   absl::StatusOr<EnrolledDevice> d =
       v.enroller().Complete(hello, ticket, secret);
   if (!d.ok()) return d.status();
   if (absl::Status s = v.registry().Enroll(*d); !s.ok()) return s;
+  Log(peer, absl::StrCat("device ", d->device_id.substr(0, 16),
+                         " enrolled (credential activated, aikValidated=",
+                         d->aik_validated ? "true" : "false", ")"));
   v1::Enrolled out;
   out.set_device_id(d->device_id);
   out.set_newly_enrolled(true);
@@ -266,9 +269,10 @@ class AgentStream final
       case v1::AgentMessage::kCredential:
         if (state_ != State::kAwaitCredential) return OutOfTurn("credential");
         RETURN_IF_ERROR(ValidateCredentialResponse(msg.credential()));
-        return RunLocked([&v = verifier(), hello = hello_, ticket = ticket_,
+        return RunLocked([&v = verifier(), peer = peer_, hello = hello_,
+                          ticket = ticket_,
                           secret = msg.credential().secret()]() {
-          return HandleCredential(v, hello, ticket, secret);
+          return HandleCredential(v, peer, hello, ticket, secret);
         });
       case v1::AgentMessage::kEvidence: {
         if (state_ != State::kAwaitEvidence) return OutOfTurn("evidence");
@@ -375,12 +379,13 @@ class AgentStream final
     return step;
   }
 
-  static Step HandleCredential(Verifier& verifier, const v1::AgentHello& hello,
+  static Step HandleCredential(Verifier& verifier, const std::string& peer,
+                               const v1::AgentHello& hello,
                                const std::vector<uint8_t>& ticket,
                                const std::string& secret) {
     Step step;
     absl::StatusOr<v1::Enrolled> e =
-        CompleteEnrollment(verifier, hello, ticket, AsBytes(secret));
+        CompleteEnrollment(verifier, peer, hello, ticket, AsBytes(secret));
     if (!e.ok()) {
       step.status = e.status();
       return step;
@@ -587,15 +592,17 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
 grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
     grpc::CallbackServerContext* context,
     const v1::ActivateEnrollmentRequest* request, v1::Enrolled* response) {
-  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateActivateEnrollment(*request));
-    absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
-        *verifier_, request->hello(), AsBytes(request->ticket()),
-        AsBytes(request->secret()));
-    if (!e.ok()) return e.status();
-    *response = *std::move(e);
-    return absl::OkStatus();
-  });
+  const std::string peer = context->peer();
+  return RunUnary(context, *pool_,
+                  [this, request, response, peer]() -> absl::Status {
+                    RETURN_IF_ERROR(ValidateActivateEnrollment(*request));
+                    absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
+                        *verifier_, peer, request->hello(),
+                        AsBytes(request->ticket()), AsBytes(request->secret()));
+                    if (!e.ok()) return e.status();
+                    *response = *std::move(e);
+                    return absl::OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(

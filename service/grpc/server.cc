@@ -34,6 +34,27 @@ void RunningServer::Shutdown(absl::Duration grace) {
   }
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
+    const std::string& cert_file, const std::string& key_file,
+    const std::string& client_ca_file, bool require_client_certificate) {
+  absl::StatusOr<std::string> cert = ReadFile(cert_file, "tls_cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(key_file, "tls_key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadFile(client_ca_file, "client CA");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request =
+        require_client_certificate
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
 absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
                                           const ListenerOptions& listener,
                                           const ServiceOptions& options) {
@@ -41,23 +62,12 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   if (listener.insecure) {
     creds = grpc::InsecureServerCredentials();
   } else {
-    absl::StatusOr<std::string> cert =
-        ReadFile(listener.tls_cert_file, "tls_cert");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key =
-        ReadFile(listener.tls_key_file, "tls_key");
-    if (!key.ok()) return key.status();
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    if (!listener.tls_client_ca_file.empty()) {
-      absl::StatusOr<std::string> ca =
-          ReadFile(listener.tls_client_ca_file, "tls_client_ca");
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *ca;
-      ssl.client_certificate_request =
-          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
-    }
-    creds = grpc::SslServerCredentials(ssl);
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls =
+        ServerTlsCredentials(listener.tls_cert_file, listener.tls_key_file,
+                             listener.tls_client_ca_file,
+                             /*require_client_certificate=*/true);
+    if (!tls.ok()) return tls.status();
+    creds = *std::move(tls);
   }
   RunningServer out;
   out.service = std::make_unique<AttestationServiceImpl>(verifier, options);

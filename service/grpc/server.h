@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "service/grpc/attestation_service_impl.h"
 
@@ -38,6 +39,14 @@ struct RunningServer {
 // Starts serving `verifier` (which must outlive the result). Fails with
 // kInvalidArgument when TLS files cannot be read (naming them) or the
 // address is malformed, kUnavailable when it cannot bind.
+// TLS credentials for a listener from PEM files: the certificate chain and
+// key, and when `client_ca_file` is set, client certificates verified
+// against it — required (`require_client_certificate`) or verified only when
+// sent. Fails with kInvalidArgument naming the unreadable file.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
+    const std::string& cert_file, const std::string& key_file,
+    const std::string& client_ca_file, bool require_client_certificate);
+
 absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
                                           const ListenerOptions& listener,
                                           const ServiceOptions& options);

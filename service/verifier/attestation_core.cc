@@ -33,6 +33,14 @@ uint32_t AttestationCore::RequiredPcrMask() const {
 AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
                                            const v1::Evidence& evidence,
                                            const AttestOptions& options) const {
+  AttestationOutcome out = Decide(device, evidence, options);
+  if (observer_) observer_(out);
+  return out;
+}
+
+AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
+                                           const v1::Evidence& evidence,
+                                           const AttestOptions& options) const {
   AttestationOutcome out;
   out.device_id = device.device_id;
   uint8_t jti[20];

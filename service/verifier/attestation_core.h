@@ -18,6 +18,7 @@
 #ifndef VIGIL_SERVICE_VERIFIER_ATTESTATION_CORE_H_
 #define VIGIL_SERVICE_VERIFIER_ATTESTATION_CORE_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -95,13 +96,26 @@ class AttestationCore {
 
   const AttestationCoreOptions& options() const { return options_; }
 
+  // Called with every outcome (permitted or not) after Attest decided it:
+  // the control plane records it as an audit event and as the device's
+  // latest attestation. Set before the core serves (not synchronised);
+  // runs on the attesting thread, so it must be quick (queue, not write).
+  void SetObserver(std::function<void(const AttestationOutcome&)> observer) {
+    observer_ = std::move(observer);
+  }
+
  private:
+  AttestationOutcome Decide(const EnrolledDevice& device,
+                            const v1::Evidence& evidence,
+                            const AttestOptions& options) const;
+
   EvidenceVerifier* evidence_;
   PolicySet* policies_;
   const token::JwtSigner* signer_;
   const Clock* clock_;
   tpm::RandomSource* rng_;
   AttestationCoreOptions options_;
+  std::function<void(const AttestationOutcome&)> observer_;
 };
 
 }  // namespace vigil::service

@@ -31,14 +31,19 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   }
   v->nonces_ = std::make_unique<NonceIssuer>(&*v->hmac_, clock, &v->rng_,
                                              options.nonce_lifetime);
-  v->registry_ = std::make_unique<InMemoryDeviceRegistry>();
+  if (options.device_registry != nullptr) {
+    v->registry_ = options.device_registry;
+  } else {
+    v->own_registry_ = std::make_unique<InMemoryDeviceRegistry>();
+    v->registry_ = v->own_registry_.get();
+  }
   EnrollmentOptions eo;
   eo.ek.allow_uncertified = options.allow_uncertified_ek;
   eo.challenge_lifetime = options.enrolment_lifetime;
   v->enroller_ =
       std::make_unique<Enroller>(&*v->trust_, &*v->hmac_, clock, &v->rng_, eo);
   v->evidence_ =
-      std::make_unique<EvidenceVerifier>(v->nonces_.get(), v->registry_.get());
+      std::make_unique<EvidenceVerifier>(v->nonces_.get(), v->registry_);
   if (!options.policy_path.empty()) {
     RETURN_IF_ERROR(v->policies_.Load(options.policy_path, clock->Now()));
   }

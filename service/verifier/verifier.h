@@ -48,6 +48,10 @@ struct VerifierOptions {
   AttestationCoreOptions core;  // issuer, lifetimes, claim placement
   absl::Duration nonce_lifetime = absl::Minutes(2);
   absl::Duration enrolment_lifetime = absl::Minutes(5);
+  // Where enrolled devices and their TPM clocks are kept: the control
+  // plane's store (shared by replicas; must outlive the verifier), or null
+  // for an in-memory registry of this process.
+  DeviceRegistry* device_registry = nullptr;
 };
 
 class Verifier {
@@ -92,7 +96,8 @@ class Verifier {
   std::optional<EkTrustStore> trust_;
   std::optional<HmacKey> hmac_;
   std::unique_ptr<NonceIssuer> nonces_;
-  std::unique_ptr<InMemoryDeviceRegistry> registry_;
+  std::unique_ptr<InMemoryDeviceRegistry> own_registry_;
+  DeviceRegistry* registry_ = nullptr;
   std::unique_ptr<Enroller> enroller_;
   std::unique_ptr<EvidenceVerifier> evidence_;
   PolicySet policies_;

@@ -25,12 +25,16 @@
 #include "common/testing/testdata.h"
 #include "eventlog/parser.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "service/control/jws_writer.h"
 #include "tests/swtpm/boot_reenactment.h"
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
 #include "tests/swtpm/swtpm_instance.h"
+#include "vigil/v1/admin_service.grpc.pb.h"
 
 namespace vigil::testing {
 namespace {
@@ -60,12 +64,9 @@ std::string ReadAll(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
-absl::Status Openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"openssl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ASSIGN_OR_RETURN(CommandResult r, RunCommand(argv));
-  if (r.exit_code != 0) return absl::InternalError(r.output);
-  return absl::OkStatus();
+absl::Status Openssl(std::vector<std::string> args) {
+  args.insert(args.begin(), "openssl");
+  return RunCommandOk(args);
 }
 
 // A test CA and a P-256 server certificate for 127.0.0.1.
@@ -518,6 +519,92 @@ TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
                                    << verifier_->Log();
   EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
   ASSERT_OK(RelyingPartyCheck().status());
+}
+
+// The control plane (issue #6): the verifier keeps its state in SQLite and
+// serves the admin API on a Unix socket. A policy set there reaches the
+// connected agent at once (re-attestation, now denied with the rule named),
+// the audit trail has both the change and the attestations, and a restarted
+// verifier still knows the policy and the device (no re-enrolment).
+TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
+  WritePolicy(kPolicy);
+  const std::string socket = dir_->Join("admin.sock");
+  extra_verifier_conf_ =
+      absl::StrCat("store = sqlite:", dir_->Join("store.db"), "\n",
+                   "admin_listen = unix:", socket, "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK(
+      verifier_
+          ->WaitForLine("control plane (authenticated mode)", absl::Seconds(5))
+          .status());
+  ASSERT_OK(WriteAgentConfig(addr));
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess agent,
+                       BackgroundProcess::Start({Bin("vigil-agent"), "--config",
+                                                 dir_->Join("agent.conf")},
+                                                dir_->Join("agent.log")));
+  ASSERT_OK(verifier_->WaitForLine(" attested", absl::Seconds(60)).status())
+      << agent.Log();
+  EXPECT_THAT(verifier_->Log(), HasSubstr("enrolled (credential activated"));
+
+  auto admin = v1::PolicyAdmin::NewStub(grpc::CreateChannel(
+      "unix:" + socket, grpc::InsecureChannelCredentials()));
+  constexpr char kSecureBootOnly[] =
+      "version=1.0; authorizationrules { "
+      "c:[type==\"secureBootEnabled\", value==true] => permit(); }; "
+      "issuancerules {};";
+  v1::SetPolicyRequest set;
+  set.set_attestation_type("Tpm");
+  ASSERT_OK_AND_ASSIGN(std::string jws,
+                       control::MakeUnsignedPolicyJws(kSecureBootOnly));
+  set.set_policy_jws(jws);
+  v1::PolicyChange change;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = admin->SetPolicy(&ctx, set, &change);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(change.result(), "Updated");
+  // The Linux boot has Secure Boot off: the re-attestation is denied.
+  ASSERT_OK(verifier_->WaitForLine(" denied", absl::Seconds(30)).status())
+      << verifier_->Log();
+
+  // The audit trail: the policy change by the local administrator, and the
+  // attestations (written in the background).
+  v1::AuditEvents events;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int attestations = 0;
+  while (absl::Now() < deadline && attestations < 2) {
+    grpc::ClientContext ctx;
+    v1::AuditQuery q;
+    q.set_action("attestation");
+    ASSERT_TRUE(admin->QueryAudit(&ctx, q, &events).ok());
+    attestations = events.events_size();
+    if (attestations < 2) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_GE(attestations, 2);
+  EXPECT_EQ(events.events(0).result(), "denied");
+  {
+    grpc::ClientContext ctx;
+    v1::AuditQuery q;
+    q.set_action("policy_set");
+    ASSERT_TRUE(admin->QueryAudit(&ctx, q, &events).ok());
+    ASSERT_EQ(events.events_size(), 1);
+    EXPECT_EQ(events.events(0).actor(), "unix:local-administrator");
+    EXPECT_EQ(events.events(0).result(), "success");
+  }
+
+  // Restart: the stored policy is in force again and the device is known
+  // (the agent reconnects and attests without enrolling again).
+  verifier_->Signal(SIGTERM);
+  ASSERT_OK(verifier_->Wait(absl::Seconds(20)).status());
+  verifier_.reset();
+  ASSERT_OK(StartVerifier().status());
+  ASSERT_OK(verifier_->WaitForLine(" denied", absl::Seconds(60)).status())
+      << verifier_->Log() << "\n--- agent:\n"
+      << agent.Log();
+  EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
+  agent.Signal(SIGTERM);
+  ASSERT_OK(agent.Wait(absl::Seconds(20)).status());
 }
 
 INSTANTIATE_TEST_SUITE_P(

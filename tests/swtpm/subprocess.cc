@@ -112,6 +112,17 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+absl::Status RunCommandOk(const std::vector<std::string>& argv) {
+  absl::StatusOr<CommandResult> r = RunCommand(argv);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::InternalError(absl::StrCat(argv.empty() ? "" : argv[0],
+                                            " exited ", r->exit_code, ": ",
+                                            r->output));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -87,6 +87,10 @@ class BackgroundProcess {
   std::string log_;
 };
 
+// RunCommand, and any exit code but 0 is an error: kInternal holding the
+// command's output (for setup steps such as `openssl req ...`).
+absl::Status RunCommandOk(const std::vector<std::string>& argv);
+
 // Writes `bytes` to `path`, replacing it. Fails with kInternal.
 absl::Status WriteFile(const std::string& path, const std::string& bytes);
 

@@ -1,0 +1,402 @@
+#include "service/grpc/admin_service_impl.h"
+
+#include <sys/stat.h>
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "policy/claim.h"
+#include "service/control/policy_document.h"
+#include "service/grpc/server.h"
+#include "service/grpc/status_mapping.h"
+
+namespace vigil::service {
+namespace {
+
+absl::Status CheckType(absl::string_view type) {
+  if (type.empty()) {
+    return absl::InvalidArgumentError("attestation_type: missing");
+  }
+  if (type.size() > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attestation_type: ", type.size(), " bytes, limit 64"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckJws(absl::string_view field, absl::string_view jws) {
+  if (jws.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": missing"));
+  if (jws.size() > kMaxAdminJwsBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", jws.size(), " bytes, limit ", kMaxAdminJwsBytes));
+  }
+  return absl::OkStatus();
+}
+
+void ToProto(const admin::PolicyChangeView& v, v1::PolicyChange* out) {
+  out->set_attestation_type(v.attestation_type);
+  out->set_result(v.result == control::PolicyModification::kUpdated
+                      ? "Updated"
+                      : "Removed");
+  out->set_token_hash(v.token_hash);
+  out->set_signer_jwk_json(v.signer_jwk_json);
+  out->set_version(v.version);
+  out->set_policy_hash(v.policy_hash);
+  out->set_token(v.token);
+}
+
+void ToProto(const admin::CertificateChangeView& v,
+             v1::PolicyCertificateChange* out) {
+  out->set_thumbprint(v.thumbprint);
+  out->set_result(v.result == control::CertificateModification::kIsPresent
+                      ? "IsPresent"
+                      : "IsAbsent");
+  out->set_token(v.token);
+}
+
+}  // namespace
+
+absl::StatusOr<auth::Caller> AdminAuthenticator::Authenticate(
+    const grpc::ServerContext& context) const {
+  const std::string peer = context.peer();
+  // The Unix socket is 0600: whoever opened it is its owner.
+  if (absl::StartsWith(peer, "unix:")) {
+    return auth::Caller{"unix:local-administrator", auth::Role::kContributor,
+                        "unix", peer};
+  }
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    if (oidc_ == nullptr) {
+      return absl::UnauthenticatedError(
+          "bearer tokens are not accepted here (no oidc_issuer configured); "
+          "use a client certificate");
+    }
+    return oidc_->Authenticate(
+        absl::string_view(it->second.data(), it->second.size()), peer);
+  }
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr) {
+    const std::vector<grpc::string_ref> certs =
+        auth->FindPropertyValues("x509_pem_cert");
+    if (!certs.empty()) {
+      absl::StatusOr<auth::CertificateIdentity> id = auth::IdentityFromPem(
+          absl::string_view(certs[0].data(), certs[0].size()));
+      if (!id.ok()) return absl::UnauthenticatedError(id.status().message());
+      return auth::Caller{absl::StrCat("cert:", id->subject),
+                          roles_.RoleFor(*id), "mtls", peer};
+    }
+  }
+  return absl::UnauthenticatedError(
+      "no credential: present a client certificate (mutual TLS) or an OIDC "
+      "bearer token");
+}
+
+absl::StatusOr<auth::Caller> AdminServiceImpl::CallerOf(
+    grpc::ServerContext* context, absl::string_view call) {
+  absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
+  if (!caller.ok()) {
+    manager_->AuditAuthDenied(
+        auth::Caller{"(unauthenticated)", auth::Role::kNone, "",
+                     context->peer()},
+        call, caller.status().message());
+  }
+  return caller;
+}
+
+#define VIGIL_ADMIN_CALLER(var, call)                              \
+  absl::StatusOr<auth::Caller> var##_or = CallerOf(context, call); \
+  if (!var##_or.ok()) return ToGrpcStatus(var##_or.status());      \
+  const auth::Caller& var = *var##_or
+
+grpc::Status AdminServiceImpl::GetPolicy(grpc::ServerContext* context,
+                                         const v1::GetPolicyRequest* request,
+                                         v1::PolicyDocument* response) {
+  VIGIL_ADMIN_CALLER(caller, "GetPolicy");
+  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<admin::PolicyView> v =
+      manager_->GetPolicy(caller, request->attestation_type());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  response->set_attestation_type(v->attestation_type);
+  response->set_policy_jws(v->jws);
+  response->set_policy_text(v->text);
+  response->set_policy_hash(v->policy_hash);
+  response->set_is_default(v->is_default);
+  response->set_version(v->version);
+  response->set_signer_thumbprint(v->signer_thumbprint);
+  response->set_token(v->token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::SetPolicy(grpc::ServerContext* context,
+                                         const v1::SetPolicyRequest* request,
+                                         v1::PolicyChange* response) {
+  VIGIL_ADMIN_CALLER(caller, "SetPolicy");
+  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = CheckJws("policy_jws", request->policy_jws()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  std::optional<int64_t> expected;
+  if (request->has_expected_version()) expected = request->expected_version();
+  absl::StatusOr<admin::PolicyChangeView> v = manager_->SetPolicy(
+      caller, request->attestation_type(), request->policy_jws(), expected);
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ResetPolicy(
+    grpc::ServerContext* context, const v1::ResetPolicyRequest* request,
+    v1::PolicyChange* response) {
+  VIGIL_ADMIN_CALLER(caller, "ResetPolicy");
+  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = CheckJws("policy_jws", request->policy_jws()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<admin::PolicyChangeView> v = manager_->ResetPolicy(
+      caller, request->attestation_type(), request->policy_jws());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::GetPolicyHistory(
+    grpc::ServerContext* context, const v1::GetPolicyHistoryRequest* request,
+    v1::PolicyHistory* response) {
+  VIGIL_ADMIN_CALLER(caller, "GetPolicyHistory");
+  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const int64_t limit = request->limit() == 0 ? 50 : request->limit();
+  absl::StatusOr<std::vector<store::PolicyVersion>> h =
+      manager_->PolicyHistory(caller, request->attestation_type(), limit);
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  for (const store::PolicyVersion& v : *h) {
+    v1::PolicyHistoryEntry* e = response->add_entries();
+    e->set_version(v.version);
+    e->set_is_reset(v.change.is_reset());
+    e->set_policy_hash(v.change.policy_hash);
+    e->set_token_hash(v.change.token_hash);
+    e->set_signer_thumbprint(v.change.signer_thumbprint.value_or(""));
+    e->set_actor(v.change.actor.identity);
+    e->set_role(std::string(auth::RoleName(v.change.actor.role)));
+    e->set_time_unix(absl::ToUnixSeconds(v.change.time));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
+                                            const v1::DryRunRequest* request,
+                                            v1::DryRunResult* response) {
+  VIGIL_ADMIN_CALLER(caller, "DryRunPolicy");
+  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  std::string text;
+  switch (request->candidate_case()) {
+    case v1::DryRunRequest::kPolicyText:
+      text = request->policy_text();
+      if (text.empty() || text.size() > kMaxAdminJwsBytes) {
+        return ToGrpcStatus(absl::InvalidArgumentError(
+            absl::StrCat("policy_text: ", text.size(), " bytes, want 1 to ",
+                         kMaxAdminJwsBytes)));
+      }
+      break;
+    case v1::DryRunRequest::kPolicyJws: {
+      if (absl::Status s = CheckJws("policy_jws", request->policy_jws());
+          !s.ok()) {
+        return ToGrpcStatus(s);
+      }
+      absl::StatusOr<control::PolicyDocument> doc =
+          control::DecodePolicyDocument(request->policy_jws());
+      if (!doc.ok()) return ToGrpcStatus(doc.status());
+      text = doc->policy_text();
+      break;
+    }
+    case v1::DryRunRequest::CANDIDATE_NOT_SET:
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          "candidate: missing (policy_text or policy_jws)"));
+  }
+  if (request->claims_json().size() > kMaxAdminJwsBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("claims_json: ", request->claims_json().size(),
+                     " bytes, limit ", kMaxAdminJwsBytes)));
+  }
+  absl::StatusOr<policy::ClaimSet> claims =
+      policy::ParseClaimsJson(request->claims_json());
+  if (!claims.ok()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("claims_json: ", claims.status().message())));
+  }
+  absl::StatusOr<admin::DryRunView> d =
+      manager_->DryRun(caller, request->attestation_type(), text, *claims);
+  if (!d.ok()) return ToGrpcStatus(d.status());
+  response->set_permitted(d->permitted);
+  response->set_reason(d->reason);
+  response->set_issued_json(d->issued_json);
+  response->set_trace_json(d->trace_json);
+  token::Json compared = token::Json::object();
+  compared["permitted"] = d->current_permitted;
+  compared["reason"] = d->current_reason;
+  response->set_compared_json(compared.dump());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ListPolicyCertificates(
+    grpc::ServerContext* context, const v1::ListPolicyCertificatesRequest*,
+    v1::PolicyCertificates* response) {
+  VIGIL_ADMIN_CALLER(caller, "ListPolicyCertificates");
+  absl::StatusOr<admin::CertificateListView> list =
+      manager_->ListCertificates(caller);
+  if (!list.ok()) return ToGrpcStatus(list.status());
+  for (const admin::CertificateView& c : list->certificates) {
+    v1::PolicyCertificate* p = response->add_certificates();
+    p->set_thumbprint(c.thumbprint);
+    p->set_subject(c.subject);
+    p->set_der(std::string(c.der.begin(), c.der.end()));
+    p->set_added_by(c.added_by);
+    p->set_added_unix(absl::ToUnixSeconds(c.added_at));
+  }
+  response->set_token(list->token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::AddPolicyCertificate(
+    grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
+    v1::PolicyCertificateChange* response) {
+  VIGIL_ADMIN_CALLER(caller, "AddPolicyCertificate");
+  if (absl::Status s = CheckJws("jws", request->jws()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<admin::CertificateChangeView> v =
+      manager_->AddCertificate(caller, request->jws());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::RemovePolicyCertificate(
+    grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
+    v1::PolicyCertificateChange* response) {
+  VIGIL_ADMIN_CALLER(caller, "RemovePolicyCertificate");
+  if (absl::Status s = CheckJws("jws", request->jws()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<admin::CertificateChangeView> v =
+      manager_->RemoveCertificate(caller, request->jws());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::QueryAudit(grpc::ServerContext* context,
+                                          const v1::AuditQuery* request,
+                                          v1::AuditEvents* response) {
+  VIGIL_ADMIN_CALLER(caller, "QueryAudit");
+  store::AuditQuery q;
+  if (request->since_unix() != 0) {
+    q.since = absl::FromUnixSeconds(request->since_unix());
+  }
+  if (request->until_unix() != 0) {
+    q.until = absl::FromUnixSeconds(request->until_unix());
+  }
+  if (!request->actor().empty()) q.actor_identity = request->actor();
+  if (!request->action().empty()) {
+    absl::StatusOr<store::AuditAction> a =
+        store::ParseAuditAction(request->action());
+    if (!a.ok()) return ToGrpcStatus(a.status());
+    q.action = *a;
+  }
+  if (!request->attestation_type().empty()) {
+    q.attestation_type = request->attestation_type();
+  }
+  if (!request->result().empty()) {
+    absl::StatusOr<store::AuditResult> r =
+        store::ParseAuditResult(request->result());
+    if (!r.ok()) return ToGrpcStatus(r.status());
+    q.result = *r;
+  }
+  q.limit = request->limit() == 0 ? 100 : request->limit();
+  if (q.limit > store::kMaxAuditLimit) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("limit: ", q.limit, ", at most ", store::kMaxAuditLimit)));
+  }
+  if (request->after_id() != 0) q.after_id = request->after_id();
+  q.order = request->oldest_first() ? store::AuditOrder::kOldestFirst
+                                    : store::AuditOrder::kNewestFirst;
+  absl::StatusOr<std::vector<store::AuditEntry>> found =
+      manager_->QueryAudit(caller, q);
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  for (const store::AuditEntry& e : *found) {
+    v1::AuditEvent* p = response->add_events();
+    p->set_id(e.id);
+    p->set_time_unix(absl::ToUnixSeconds(e.event.time));
+    p->set_actor(e.event.actor.identity);
+    p->set_role(std::string(auth::RoleName(e.event.actor.role)));
+    p->set_source(e.event.source_address);
+    p->set_action(std::string(store::AuditActionName(e.event.action)));
+    p->set_attestation_type(e.event.attestation_type);
+    p->set_policy_hash(e.event.policy_hash);
+    p->set_result(std::string(store::AuditResultName(e.event.result)));
+    p->set_detail_json(e.event.detail_json);
+  }
+  // A full page may have a next one.
+  if (!found->empty() && static_cast<int64_t>(found->size()) == q.limit) {
+    response->set_next_after_id(found->back().id);
+  }
+  return grpc::Status::OK;
+}
+
+#undef VIGIL_ADMIN_CALLER
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    AdminServiceImpl* service, const AdminListenerOptions& listener) {
+  const bool unix_socket = absl::StartsWith(listener.address, "unix:");
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (unix_socket) {
+    creds = grpc::InsecureServerCredentials();
+  } else {
+    if (listener.tls_cert_file.empty() || listener.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("admin listener ", listener.address,
+                       ": TLS is required on TCP (tls_cert, tls_key)"));
+    }
+    // Client certificates verified when sent; bearer-token callers send none.
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls =
+        ServerTlsCredentials(listener.tls_cert_file, listener.tls_key_file,
+                             listener.tls_client_ca_file,
+                             /*require_client_certificate=*/false);
+    if (!tls.ok()) return tls.status();
+    creds = *std::move(tls);
+  }
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listener.address, creds, &port);
+  builder.RegisterService(service);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(2 * kMaxAdminJwsBytes));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || (!unix_socket && port == 0)) {
+    return absl::UnavailableError(
+        absl::StrCat("admin listener ", listener.address, ": cannot bind"));
+  }
+  if (unix_socket) {
+    const std::string path = listener.address.substr(5);
+    if (chmod(path.c_str(), 0600) != 0) {
+      server->Shutdown();
+      return absl::UnavailableError(absl::StrCat(
+          "admin listener ", path, ": cannot restrict it to its owner"));
+    }
+  }
+  return server;
+}
+
+}  // namespace vigil::service

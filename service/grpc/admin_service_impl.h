@@ -1,0 +1,116 @@
+// File: service/grpc/admin_service_impl.h
+// -----------------------------------------------------------------------------
+// vigil.v1.PolicyAdmin on the admin listener (issue #6): authenticates the
+// caller (AdminAuthenticator), checks the request's shape, calls the
+// control plane's core (service/admin/policy_manager.h), converts back and
+// maps the status. Unauthenticated calls are refused with UNAUTHENTICATED
+// and audited; role and mode decisions are the core's (PERMISSION_DENIED).
+//
+// Who the caller is:
+//   * on a Unix socket: the local administrator (contributor). The socket
+//     is created mode 0600, so only its owner (the service user; root) can
+//     connect — the default admin listener;
+//   * on TCP (TLS required): an OIDC bearer token in the "authorization"
+//     metadata when OIDC is configured, else the client certificate of the
+//     mutual-TLS handshake, mapped to a role by the configured rules.
+#ifndef VIGIL_SERVICE_GRPC_ADMIN_SERVICE_IMPL_H_
+#define VIGIL_SERVICE_GRPC_ADMIN_SERVICE_IMPL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_context.h"
+#include "service/admin/policy_manager.h"
+#include "service/auth/access.h"
+#include "service/auth/oidc_authenticator.h"
+#include "vigil/v1/admin_service.grpc.pb.h"
+
+namespace vigil::service {
+
+// Largest policy or certificate-change JWS accepted (a policy of ~750 KiB).
+inline constexpr size_t kMaxAdminJwsBytes = 1u << 20;
+
+class AdminAuthenticator {
+ public:
+  // `oidc` may be null (bearer tokens refused); it must outlive this.
+  AdminAuthenticator(auth::RoleMap roles, const auth::OidcAuthenticator* oidc)
+      : roles_(std::move(roles)), oidc_(oidc) {}
+
+  // The caller of `context`, or kUnauthenticated naming what is missing or
+  // wrong ("no credential: present a client certificate (mutual TLS) or an
+  // OIDC bearer token", "bearer token: expired ..."). A caller the rules give
+  // no role comes back with Role::kNone (the core refuses and audits).
+  absl::StatusOr<auth::Caller> Authenticate(
+      const grpc::ServerContext& context) const;
+
+ private:
+  auth::RoleMap roles_;
+  const auth::OidcAuthenticator* oidc_;
+};
+
+class AdminServiceImpl final : public v1::PolicyAdmin::Service {
+ public:
+  // Both must outlive the service.
+  AdminServiceImpl(admin::PolicyManager* manager,
+                   const AdminAuthenticator* authenticator)
+      : manager_(manager), authenticator_(authenticator) {}
+
+  grpc::Status GetPolicy(grpc::ServerContext* context,
+                         const v1::GetPolicyRequest* request,
+                         v1::PolicyDocument* response) override;
+  grpc::Status SetPolicy(grpc::ServerContext* context,
+                         const v1::SetPolicyRequest* request,
+                         v1::PolicyChange* response) override;
+  grpc::Status ResetPolicy(grpc::ServerContext* context,
+                           const v1::ResetPolicyRequest* request,
+                           v1::PolicyChange* response) override;
+  grpc::Status GetPolicyHistory(grpc::ServerContext* context,
+                                const v1::GetPolicyHistoryRequest* request,
+                                v1::PolicyHistory* response) override;
+  grpc::Status DryRunPolicy(grpc::ServerContext* context,
+                            const v1::DryRunRequest* request,
+                            v1::DryRunResult* response) override;
+  grpc::Status ListPolicyCertificates(
+      grpc::ServerContext* context,
+      const v1::ListPolicyCertificatesRequest* request,
+      v1::PolicyCertificates* response) override;
+  grpc::Status AddPolicyCertificate(
+      grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
+      v1::PolicyCertificateChange* response) override;
+  grpc::Status RemovePolicyCertificate(
+      grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
+      v1::PolicyCertificateChange* response) override;
+  grpc::Status QueryAudit(grpc::ServerContext* context,
+                          const v1::AuditQuery* request,
+                          v1::AuditEvents* response) override;
+
+ private:
+  // The caller, or the UNAUTHENTICATED status (audited).
+  absl::StatusOr<auth::Caller> CallerOf(grpc::ServerContext* context,
+                                        absl::string_view call);
+
+  admin::PolicyManager* manager_;
+  const AdminAuthenticator* authenticator_;
+};
+
+struct AdminListenerOptions {
+  // unix:/path (default: local administrators only) or host:port (TLS).
+  std::string address;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle: client certificates are requested and, when sent,
+  // verified against it (bearer-token callers need none).
+  std::string tls_client_ca_file;
+};
+
+// Starts a gRPC server for `service` on `listener`. A unix: socket is made
+// mode 0600 once bound. Fails with kInvalidArgument (TLS files, a TCP
+// listener without TLS) or kUnavailable (cannot bind).
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    AdminServiceImpl* service, const AdminListenerOptions& listener);
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_ADMIN_SERVICE_IMPL_H_

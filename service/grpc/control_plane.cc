@@ -1,0 +1,222 @@
+#include "service/grpc/control_plane.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "service/store/postgres_store.h"
+#include "service/store/sqlite_store.h"
+#include "service/token/x509_certificate.h"
+
+namespace vigil::service {
+namespace {
+
+// At most this many attestation records wait for the database.
+constexpr size_t kMaxQueuedRecords = 10000;
+
+absl::StatusOr<std::vector<token::X509Certificate>> LoadSigners(
+    const std::string& path) {
+  if (path.empty()) return std::vector<token::X509Certificate>{};
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy_signers ", path, ": cannot read"));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  absl::StatusOr<std::vector<token::X509Certificate>> certs =
+      token::X509Certificate::ParsePem(buf.str());
+  if (!certs.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy_signers ", path, ": ", certs.status().message()));
+  }
+  return certs;
+}
+
+std::string ReasonsJson(const std::vector<Reason>& reasons) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Reason& r : reasons) {
+    nlohmann::json j = {
+        {"stage", r.stage}, {"code", r.code}, {"message", r.message}};
+    if (!r.rule.empty()) j["rule"] = r.rule;
+    if (r.pcr >= 0) j["pcr"] = r.pcr;
+    out.push_back(std::move(j));
+  }
+  return out.dump();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
+    const ControlPlaneConfig& config, const Clock& clock) {
+  std::unique_ptr<store::Store> store;
+  if (absl::StartsWith(config.store, "sqlite:")) {
+    store::SqliteStoreOptions o;
+    o.path = config.store.substr(7);
+    ASSIGN_OR_RETURN(store, store::SqliteStore::Open(o));
+  } else if (absl::StartsWith(config.store, "postgres:")) {
+    store::PostgresStoreOptions o;
+    o.conninfo = config.store.substr(9);
+    ASSIGN_OR_RETURN(store, store::PostgresStore::Open(o));
+  } else {
+    return absl::InvalidArgumentError(
+        "store: want sqlite:/path.db or postgres:<conninfo>");
+  }
+  return std::unique_ptr<ControlPlane>(
+      new ControlPlane(config, clock, std::move(store)));
+}
+
+ControlPlane::~ControlPlane() { Shutdown(); }
+
+absl::Status ControlPlane::Start(Verifier* verifier,
+                                 const std::string& tls_cert,
+                                 const std::string& tls_key) {
+  ASSIGN_OR_RETURN(std::vector<token::X509Certificate> signers,
+                   LoadSigners(config_.policy_signers));
+  admin::ManagerOptions mo;
+  mo.mode = config_.mode;
+  mo.issuer = verifier->options().core.issuer;
+  ASSIGN_OR_RETURN(manager_,
+                   admin::PolicyManager::Create(
+                       mo, store_.get(), &verifier->policies(),
+                       &verifier->key_ring(), clock_, std::move(signers)));
+  ASSIGN_OR_RETURN(
+      auth::RoleMap roles,
+      auth::RoleMap::Parse(config_.admin_readers, config_.admin_contributors));
+  authenticator_ =
+      std::make_unique<AdminAuthenticator>(std::move(roles), nullptr);
+  service_ =
+      std::make_unique<AdminServiceImpl>(manager_.get(), authenticator_.get());
+  AdminListenerOptions lo;
+  lo.address = config_.admin_listen;
+  lo.tls_cert_file = tls_cert;
+  lo.tls_key_file = tls_key;
+  lo.tls_client_ca_file = config_.admin_client_ca;
+  ASSIGN_OR_RETURN(server_, StartAdminServer(service_.get(), lo));
+  verifier->core().SetObserver(
+      [this](const AttestationOutcome& o) { Record(o); });
+  sync_ = std::thread([this] { RunSync(); });
+  recorder_ = std::thread([this] { RunRecorder(); });
+  return absl::OkStatus();
+}
+
+void ControlPlane::Record(const AttestationOutcome& outcome) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  if (queue_.size() >= kMaxQueuedRecords) {
+    ++dropped_;
+    return;
+  }
+  queue_.push_back(outcome);
+}
+
+void ControlPlane::RunRecorder() {
+  absl::Time last_drop_report = absl::InfinitePast();
+  absl::Time last_prune = absl::InfinitePast();
+  while (true) {
+    AttestationOutcome o;
+    int64_t dropped = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](ControlPlane* cp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cp->mu_) {
+                return cp->stopping_ || !cp->queue_.empty();
+              },
+              this),
+          absl::Seconds(60));
+      if (queue_.empty() && stopping_) return;
+      if (dropped_ > 0 && clock_.Now() - last_drop_report > absl::Minutes(1)) {
+        dropped = std::exchange(dropped_, 0);
+      }
+      if (!queue_.empty()) {
+        o = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    const absl::Time now = clock_.Now();
+    if (dropped > 0) {
+      last_drop_report = now;
+      std::cerr << "vigil-verifier: store too slow: " << dropped
+                << " attestation records dropped (audit and latest "
+                   "attestation)\n";
+    }
+    if (config_.audit_retention > absl::ZeroDuration() &&
+        now - last_prune > absl::Hours(1)) {
+      last_prune = now;
+      absl::StatusOr<int64_t> pruned =
+          store_->PruneAudit(now - config_.audit_retention);
+      if (!pruned.ok()) {
+        std::cerr << "vigil-verifier: audit retention: "
+                  << pruned.status().message() << "\n";
+      }
+    }
+    if (o.device_id.empty()) continue;
+    store::AttestationRecord r;
+    r.device_id = o.device_id;
+    r.time = now;
+    r.permitted = o.permitted;
+    r.attestation_type = std::string(kAttestationTypeTpm);
+    r.policy_hash = o.policy_hash;
+    r.token_id = o.permitted ? o.jti : "";
+    r.reasons_json = ReasonsJson(o.reasons);
+    store::AuditEvent e;
+    e.time = now;
+    e.actor = {absl::StrCat("device:", o.device_id), auth::Role::kAgent};
+    e.action = store::AuditAction::kAttestation;
+    e.attestation_type = r.attestation_type;
+    e.policy_hash = o.policy_hash;
+    e.result = o.permitted ? store::AuditResult::kSuccess
+                           : store::AuditResult::kDenied;
+    nlohmann::json detail = {{"jti", o.jti}};
+    if (!o.permitted) detail["reasons"] = nlohmann::json::parse(r.reasons_json);
+    e.detail_json = detail.dump();
+    absl::Status s = store_->PutLatestAttestation(r);
+    if (s.ok()) s = store_->AppendAudit(e).status();
+    if (!s.ok()) {
+      std::cerr << "vigil-verifier: attestation record not stored: "
+                << s.message() << "\n";
+    }
+  }
+}
+
+void ControlPlane::RunSync() {
+  absl::StatusOr<int64_t> seen = store_->Generation();
+  int64_t generation = seen.ok() ? *seen : 0;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<int64_t> next =
+        store_->WaitForGeneration(generation, absl::Seconds(1));
+    if (!next.ok()) {
+      std::cerr << "vigil-verifier: store: " << next.status().message() << "\n";
+      absl::SleepFor(absl::Seconds(1));
+      continue;
+    }
+    if (*next == generation) continue;
+    generation = *next;
+    if (absl::Status s = manager_->Sync(); !s.ok()) {
+      std::cerr << "vigil-verifier: " << s.message() << "\n";
+    }
+  }
+}
+
+void ControlPlane::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (server_ != nullptr) server_->Shutdown();
+  if (sync_.joinable()) sync_.join();
+  if (recorder_.joinable()) recorder_.join();
+}
+
+}  // namespace vigil::service

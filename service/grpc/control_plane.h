@@ -1,0 +1,91 @@
+// File: service/grpc/control_plane.h
+// -----------------------------------------------------------------------------
+// The control plane as vigil-verifier runs it (issue #6): the store
+// (SQLite or PostgreSQL), the policy manager over the verifier's policies,
+// the admin gRPC listener, and three background jobs:
+//   * sync: waits for the store's generation to move (a change made by any
+//     replica; PostgreSQL wakes within milliseconds through NOTIFY, SQLite
+//     polls every 200 ms) and puts the stored policies in force;
+//   * attestation records: every attestation outcome becomes an audit event
+//     and the device's latest attestation, written by one thread from a
+//     bounded queue so a slow database never slows attestation (when the
+//     queue is full, records are dropped and counted in the log);
+//   * retention: audit events older than audit_retention are pruned hourly.
+#ifndef VIGIL_SERVICE_GRPC_CONTROL_PLANE_H_
+#define VIGIL_SERVICE_GRPC_CONTROL_PLANE_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "grpcpp/server.h"
+#include "service/admin/policy_manager.h"
+#include "service/config/server_config.h"
+#include "service/grpc/admin_service_impl.h"
+#include "service/store/store.h"
+#include "service/store/store_device_registry.h"
+#include "service/verifier/verifier.h"
+
+namespace vigil::service {
+
+class ControlPlane {
+ public:
+  // Opens the store config.store names (migrating its schema). Fails with
+  // kInvalidArgument (malformed store URL), or as the store.
+  static absl::StatusOr<std::unique_ptr<ControlPlane>> Open(
+      const ControlPlaneConfig& config, const Clock& clock);
+  ~ControlPlane();
+
+  // For VerifierOptions::device_registry: enrolled devices live in the store.
+  DeviceRegistry* registry() { return &registry_; }
+
+  // Builds the policy manager over `verifier` (its policies, token key
+  // ring), starts the admin listener and the background jobs, and records
+  // every attestation. `tls_cert`/`tls_key` serve a TCP admin listener.
+  // Fails as PolicyManager::Create (isolated without signers, unusable
+  // certificates), kInvalidArgument (policy_signers unreadable, role rules)
+  // or kUnavailable (cannot bind the admin listener).
+  absl::Status Start(Verifier* verifier, const std::string& tls_cert,
+                     const std::string& tls_key);
+
+  const std::string& admin_address() const { return config_.admin_listen; }
+
+  // Stops the listener and the jobs, flushing queued attestation records.
+  void Shutdown();
+
+ private:
+  ControlPlane(ControlPlaneConfig config, const Clock& clock,
+               std::unique_ptr<store::Store> store)
+      : config_(std::move(config)),
+        clock_(clock),
+        store_(std::move(store)),
+        registry_(store_.get()) {}
+
+  void Record(const AttestationOutcome& outcome);
+  void RunSync();
+  void RunRecorder();
+
+  const ControlPlaneConfig config_;
+  const Clock& clock_;
+  std::unique_ptr<store::Store> store_;
+  store::StoreDeviceRegistry registry_;
+  std::unique_ptr<admin::PolicyManager> manager_;
+  std::unique_ptr<AdminAuthenticator> authenticator_;
+  std::unique_ptr<AdminServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread sync_;
+  std::thread recorder_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<AttestationOutcome> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_CONTROL_PLANE_H_
