@@ -13,39 +13,48 @@ namespace vigil::service {
 namespace {
 
 const std::vector<std::string>& Keys() {
-  static const auto* keys = new std::vector<std::string>{"listen",
-                                                         "tls_cert",
-                                                         "tls_key",
-                                                         "tls_client_ca",
-                                                         "insecure",
-                                                         "http_listen",
-                                                         "issuer",
-                                                         "ek_trust_dir",
-                                                         "allow_uncertified_ek",
-                                                         "hmac_key_file",
-                                                         "policy",
-                                                         "signing_key",
-                                                         "signing_chain",
-                                                         "token_alg",
-                                                         "token_header",
-                                                         "token_lifetime",
-                                                         "max_token_lifetime",
-                                                         "issued_claims",
-                                                         "nonce_lifetime",
-                                                         "enrolment_lifetime",
-                                                         "hello_timeout",
-                                                         "step_timeout",
-                                                         "reattest_interval",
-                                                         "max_streams",
-                                                         "workers",
-                                                         "store",
-                                                         "mode",
-                                                         "admin_listen",
-                                                         "admin_client_ca",
-                                                         "admin_readers",
-                                                         "admin_contributors",
-                                                         "policy_signers",
-                                                         "audit_retention"};
+  static const auto* keys =
+      new std::vector<std::string>{"listen",
+                                   "tls_cert",
+                                   "tls_key",
+                                   "tls_client_ca",
+                                   "insecure",
+                                   "http_listen",
+                                   "issuer",
+                                   "ek_trust_dir",
+                                   "allow_uncertified_ek",
+                                   "hmac_key_file",
+                                   "policy",
+                                   "signing_key",
+                                   "signing_chain",
+                                   "token_alg",
+                                   "token_header",
+                                   "token_lifetime",
+                                   "max_token_lifetime",
+                                   "issued_claims",
+                                   "nonce_lifetime",
+                                   "enrolment_lifetime",
+                                   "hello_timeout",
+                                   "step_timeout",
+                                   "reattest_interval",
+                                   "max_streams",
+                                   "workers",
+                                   "store",
+                                   "mode",
+                                   "admin_listen",
+                                   "admin_client_ca",
+                                   "admin_readers",
+                                   "admin_contributors",
+                                   "policy_signers",
+                                   "audit_retention",
+                                   "oidc_issuer",
+                                   "oidc_audience",
+                                   "oidc_jwks_url",
+                                   "oidc_ca",
+                                   "oidc_role_claim",
+                                   "oidc_reader_role",
+                                   "oidc_contributor_role",
+                                   "oidc_identity_claim"};
   return *keys;
 }
 
@@ -62,7 +71,10 @@ absl::Status ControlPlaneFromKv(const KvConfig& c, ServerConfig& s) {
   // one, rather than ignore a mode or a listener the operator asked for.
   for (const char* key :
        {"mode", "admin_listen", "admin_client_ca", "admin_readers",
-        "admin_contributors", "policy_signers", "audit_retention"}) {
+        "admin_contributors", "policy_signers", "audit_retention",
+        "oidc_issuer", "oidc_audience", "oidc_jwks_url", "oidc_ca",
+        "oidc_role_claim", "oidc_reader_role", "oidc_contributor_role",
+        "oidc_identity_claim"}) {
     if (!on && c.Has(key)) {
       return c.Error(key, "needs store (the control plane is off without it)");
     }
@@ -97,6 +109,36 @@ absl::Status ControlPlaneFromKv(const KvConfig& c, ServerConfig& s) {
   }
   RETURN_IF_ERROR(c.GetDuration("audit_retention", absl::ZeroDuration(),
                                 absl::Hours(24 * 3660), &cp.audit_retention));
+  auth::OidcOptions& o = cp.oidc;
+  RETURN_IF_ERROR(c.GetString("oidc_issuer", &o.issuer));
+  RETURN_IF_ERROR(c.GetString("oidc_audience", &o.audience));
+  RETURN_IF_ERROR(c.GetString("oidc_jwks_url", &cp.oidc_jwks_url));
+  RETURN_IF_ERROR(c.GetString("oidc_ca", &cp.oidc_ca));
+  RETURN_IF_ERROR(c.GetString("oidc_role_claim", &o.role_claim));
+  RETURN_IF_ERROR(c.GetString("oidc_reader_role", &o.reader_value));
+  RETURN_IF_ERROR(c.GetString("oidc_contributor_role", &o.contributor_value));
+  RETURN_IF_ERROR(c.GetString("oidc_identity_claim", &o.identity_claim));
+  if (o.issuer.empty()) {
+    for (const char* key :
+         {"oidc_audience", "oidc_jwks_url", "oidc_ca", "oidc_role_claim",
+          "oidc_reader_role", "oidc_contributor_role", "oidc_identity_claim"}) {
+      if (c.Has(key)) return c.Error(key, "needs oidc_issuer");
+    }
+  } else {
+    if (!absl::StartsWith(o.issuer, "https://")) {
+      return c.Error("oidc_issuer", "want an https:// URL");
+    }
+    if (o.audience.empty()) {
+      // Without it, any token the provider issues for any application would
+      // open the control plane.
+      return c.Error("oidc_issuer", "needs oidc_audience");
+    }
+    if (absl::StartsWith(cp.admin_listen, "unix:")) {
+      return c.Error("oidc_issuer",
+                     "bearer tokens need a TCP admin_listen (the Unix socket "
+                     "already means the local administrator)");
+    }
+  }
   return absl::OkStatus();
 }
 

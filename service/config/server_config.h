@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "service/admin/policy_manager.h"
+#include "service/auth/oidc_authenticator.h"
 #include "service/grpc/service_options.h"
 #include "service/verifier/verifier.h"
 
@@ -33,6 +34,14 @@ struct ControlPlaneConfig {
   // PEM file of policy-management certificates: seeds the store's set when
   // it has none (required for isolated mode).
   std::string policy_signers;
+  // OIDC bearer tokens on the admin listener (service/auth/
+  // oidc_authenticator.h): off unless oidc_issuer is set. The provider's
+  // keys come from oidc_jwks_url, or from the jwks_uri of its
+  // /.well-known/openid-configuration; oidc_ca is the CA bundle for its
+  // HTTPS (empty: the system's).
+  auth::OidcOptions oidc;
+  std::string oidc_jwks_url;
+  std::string oidc_ca;
   // Audit events older than this are pruned (hourly); zero keeps them all.
   absl::Duration audit_retention = absl::Hours(24 * 365);
 };

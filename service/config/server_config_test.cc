@@ -186,6 +186,39 @@ TEST(ServerConfig, ControlPlaneKeys) {
                HasSubstr("verifier.conf:8: admin_contributors: rule 1")));
 }
 
+TEST(ServerConfig, OidcKeys) {
+  const std::string base = absl::StrCat(
+      kBase, "store = sqlite:/s.db\nadmin_listen = 0.0.0.0:8445\n");
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig c,
+      Parse(absl::StrCat(base,
+                         "oidc_issuer = https://login.example/t\n"
+                         "oidc_audience = api://vigil\n"
+                         "oidc_role_claim = groups\n"
+                         "oidc_contributor_role = attestation-admins\n")));
+  EXPECT_EQ(c.control.oidc.issuer, "https://login.example/t");
+  EXPECT_EQ(c.control.oidc.role_claim, "groups");
+  EXPECT_EQ(c.control.oidc.contributor_value, "attestation-admins");
+  EXPECT_EQ(c.control.oidc.reader_value, "vigil.reader");
+  EXPECT_THAT(Parse(absl::StrCat(base, "oidc_issuer = https://l.example\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("oidc_issuer: needs oidc_audience")));
+  EXPECT_THAT(Parse(absl::StrCat(base, "oidc_audience = x\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("oidc_audience: needs oidc_issuer")));
+  EXPECT_THAT(Parse(absl::StrCat(base,
+                                 "oidc_issuer = http://l.example\n"
+                                 "oidc_audience = x\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("want an https:// URL")));
+  EXPECT_THAT(Parse(absl::StrCat(kBase,
+                                 "store = sqlite:/s.db\n"
+                                 "oidc_issuer = https://l.example\n"
+                                 "oidc_audience = x\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("bearer tokens need a TCP admin_listen")));
+}
+
 TEST(ServerConfig, CertificateHeaderNeedsASigningChain) {
   for (const char* header : {"x5c", "x5t"}) {
     EXPECT_THAT(Parse(absl::StrCat(kBase, "token_header = ", header, "\n")),

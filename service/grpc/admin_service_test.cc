@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@
 #include "service/control/jws_writer.h"
 #include "service/grpc/admin_service_impl.h"
 #include "service/store/sqlite_store.h"
+#include "service/token/jwks.h"
 #include "service/token/key_ring.h"
+#include "service/token/raw_jwt.h"
 #include "service/token/signing_key.h"
 #include "tests/swtpm/subprocess.h"
 
@@ -254,6 +257,76 @@ TEST_F(AdminServiceTest, OverTlsEveryRoleBoundaryHolds) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].event.actor.identity, "cert:CN=ops,O=Example");
   EXPECT_EQ(done[0].event.actor.role, auth::Role::kContributor);
+}
+
+// OIDC bearer tokens (the identity provider's keys installed directly; the
+// daemon fetches them over HTTPS): the role comes from the token's "roles".
+TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
+  ASSERT_OK(MakeCa(*dir_, "ca"));
+  ASSERT_OK(Issue(*dir_, "ca", "server", "subjectAltName=IP:127.0.0.1\n"));
+  ASSERT_OK_AND_ASSIGN(token::SigningKey idp_key,
+                       token::SigningKey::Generate());
+  ASSERT_OK_AND_ASSIGN(
+      auto idp, token::KeyRing::Create(std::move(idp_key), SystemClock::Get()));
+  auth::OidcOptions oo;
+  oo.issuer = "https://login.example";
+  oo.audience = "api://vigil-admin";
+  ASSERT_OK_AND_ASSIGN(auto oidc, auth::OidcAuthenticator::Create(oo));
+  ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(idp->JwksJson()));
+  ASSERT_OK(oidc->SetJwks(std::move(jwks)));
+  authn_ = std::make_unique<AdminAuthenticator>(auth::RoleMap(), oidc.get());
+  service_ = std::make_unique<AdminServiceImpl>(manager_.get(), authn_.get());
+  auto bearer = [&](const std::string& role, absl::Duration lifetime) {
+    const absl::Time now = absl::Now();
+    absl::StatusOr<token::RawJwt> jwt =
+        token::RawJwtBuilder()
+            .SetIssuer(oo.issuer)
+            .SetIssuedAt(std::min(now, now + lifetime) - absl::Minutes(1))
+            .SetExpiration(now + lifetime)
+            .AddClaim("aud", oo.audience)
+            .AddClaim("sub", "alice")
+            .AddClaim("roles", token::Json::array({role}))
+            .Build();
+    EXPECT_TRUE(jwt.ok()) << jwt.status();
+    absl::StatusOr<std::string> signed_jwt = idp->SignAndEncode(*jwt);
+    EXPECT_TRUE(signed_jwt.ok()) << signed_jwt.status();
+    return "Bearer " + signed_jwt.value_or("");
+  };
+
+  ASSERT_OK_AND_ASSIGN(CommandResult port_r,
+                       RunCommand({"python3", "-c",
+                                   "import socket;s=socket.socket();"
+                                   "s.bind(('127.0.0.1',0));"
+                                   "print(s.getsockname()[1])"}));
+  const std::string addr = absl::StrCat("127.0.0.1:", std::stoi(port_r.output));
+  AdminListenerOptions o;
+  o.address = addr;
+  o.tls_cert_file = dir_->Join("server.pem");
+  o.tls_key_file = dir_->Join("server.key");
+  grpc::SslCredentialsOptions c;
+  c.pem_root_certs = *Read(dir_->Join("ca.pem"));
+  auto stub = Start(o, grpc::SslCredentials(c), addr);
+  ASSERT_NE(stub, nullptr);
+  auto set_with = [&](const std::string& authorization) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", authorization);
+    v1::SetPolicyRequest req;
+    req.set_attestation_type("Tpm");
+    req.set_policy_jws(*control::MakeUnsignedPolicyJws(kDenyAll));
+    v1::PolicyChange out;
+    return stub->SetPolicy(&ctx, req, &out);
+  };
+  grpc::Status s = set_with(bearer("vigil.reader", absl::Hours(1)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("oidc:alice has reader"));
+  s = set_with(bearer("vigil.contributor", absl::Seconds(-120)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("expired"));
+  s = set_with("Bearer not.a.token");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  s = set_with(bearer("vigil.contributor", absl::Hours(1)));
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(policies_.Get("Tpm")->text, kDenyAll);
 }
 
 TEST(StartAdminServer, RefusesTcpWithoutTls) {

@@ -7,8 +7,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "service/http/https_fetch.h"
 #include "service/store/postgres_store.h"
 #include "service/store/sqlite_store.h"
 #include "service/token/x509_certificate.h"
@@ -88,8 +90,12 @@ absl::Status ControlPlane::Start(Verifier* verifier,
   ASSIGN_OR_RETURN(
       auth::RoleMap roles,
       auth::RoleMap::Parse(config_.admin_readers, config_.admin_contributors));
+  if (!config_.oidc.issuer.empty()) {
+    ASSIGN_OR_RETURN(oidc_,
+                     auth::OidcAuthenticator::Create(config_.oidc, clock_));
+  }
   authenticator_ =
-      std::make_unique<AdminAuthenticator>(std::move(roles), nullptr);
+      std::make_unique<AdminAuthenticator>(std::move(roles), oidc_.get());
   service_ =
       std::make_unique<AdminServiceImpl>(manager_.get(), authenticator_.get());
   AdminListenerOptions lo;
@@ -102,6 +108,7 @@ absl::Status ControlPlane::Start(Verifier* verifier,
       [this](const AttestationOutcome& o) { Record(o); });
   sync_ = std::thread([this] { RunSync(); });
   recorder_ = std::thread([this] { RunRecorder(); });
+  if (oidc_ != nullptr) oidc_keys_ = std::thread([this] { RunOidcKeys(); });
   return absl::OkStatus();
 }
 
@@ -208,6 +215,47 @@ void ControlPlane::RunSync() {
   }
 }
 
+absl::Status ControlPlane::RefreshOidcKeys() {
+  http::FetchOptions fetch;
+  fetch.ca_file = config_.oidc_ca;
+  std::string url = config_.oidc_jwks_url;
+  if (url.empty()) {
+    // OpenID Connect Discovery 1.0 §4.
+    const std::string metadata_url =
+        absl::StrCat(absl::StripSuffix(config_.oidc.issuer, "/"),
+                     "/.well-known/openid-configuration");
+    ASSIGN_OR_RETURN(std::string text, http::HttpsGet(metadata_url, fetch));
+    const nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
+    if (!m.is_object() || !m.contains("jwks_uri") ||
+        !m["jwks_uri"].is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(metadata_url, ": no jwks_uri"));
+    }
+    url = m["jwks_uri"].get<std::string>();
+  }
+  ASSIGN_OR_RETURN(std::string jwks_text, http::HttpsGet(url, fetch));
+  absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(jwks_text);
+  if (!jwks.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(url, ": ", jwks.status().message()));
+  }
+  return oidc_->SetJwks(*std::move(jwks));
+}
+
+void ControlPlane::RunOidcKeys() {
+  while (true) {
+    const absl::Status s = RefreshOidcKeys();
+    if (!s.ok()) {
+      std::cerr << "vigil-verifier: OIDC keys not refreshed: " << s.message()
+                << "\n";
+    }
+    const absl::Duration wait =
+        oidc_->has_keys() ? absl::Minutes(10) : absl::Seconds(30);
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
+  }
+}
+
 void ControlPlane::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
@@ -217,6 +265,7 @@ void ControlPlane::Shutdown() {
   if (server_ != nullptr) server_->Shutdown();
   if (sync_.joinable()) sync_.join();
   if (recorder_.joinable()) recorder_.join();
+  if (oidc_keys_.joinable()) oidc_keys_.join();
 }
 
 }  // namespace vigil::service

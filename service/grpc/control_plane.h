@@ -10,7 +10,11 @@
 //     and the device's latest attestation, written by one thread from a
 //     bounded queue so a slow database never slows attestation (when the
 //     queue is full, records are dropped and counted in the log);
-//   * retention: audit events older than audit_retention are pruned hourly.
+//   * retention: audit events older than audit_retention are pruned hourly;
+//   * OIDC keys (when oidc_issuer is set): the identity provider's JWKS,
+//     fetched over verified HTTPS at start and every 10 minutes (every 30 s
+//     until the first success; bearer calls until then are refused with
+//     "no keys from the identity provider yet").
 #ifndef VIGIL_SERVICE_GRPC_CONTROL_PLANE_H_
 #define VIGIL_SERVICE_GRPC_CONTROL_PLANE_H_
 
@@ -68,17 +72,23 @@ class ControlPlane {
   void Record(const AttestationOutcome& outcome);
   void RunSync();
   void RunRecorder();
+  void RunOidcKeys();
+  // Fetches the provider's JWKS (discovering its URL when not configured)
+  // and installs it.
+  absl::Status RefreshOidcKeys();
 
   const ControlPlaneConfig config_;
   const Clock& clock_;
   std::unique_ptr<store::Store> store_;
   store::StoreDeviceRegistry registry_;
   std::unique_ptr<admin::PolicyManager> manager_;
+  std::unique_ptr<auth::OidcAuthenticator> oidc_;
   std::unique_ptr<AdminAuthenticator> authenticator_;
   std::unique_ptr<AdminServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread sync_;
   std::thread recorder_;
+  std::thread oidc_keys_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

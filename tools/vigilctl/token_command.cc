@@ -10,11 +10,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "service/http/https_fetch.h"
 #include "service/token/jwks.h"
 #include "service/token/jwt_verifier.h"
 #include "tools/vigilctl/args.h"
 #include "tools/vigilctl/eventlog_command.h"
-#include "tools/vigilctl/https_fetch.h"
 #include "tools/vigilctl/output.h"
 
 namespace vigil::vigilctl {
@@ -75,14 +75,15 @@ int RunVerify(const ParsedArgs& args) {
   if (format != "json" && format != "yaml") {
     return Fail(kExitBadInput, "--format: want json or yaml");
   }
-  FetchOptions fetch;
+  http::FetchOptions fetch;
   fetch.ca_file = args.Value("ca").value_or("");
 
   // OpenID Connect Discovery 1.0 §4: metadata at ISSUER/.well-known/...,
   // whose "issuer" must be exactly the issuer asked for (§4.3).
   const std::string metadata_url = absl::StrCat(
       absl::StripSuffix(issuer, "/"), "/.well-known/openid-configuration");
-  absl::StatusOr<std::string> metadata_text = HttpsGet(metadata_url, fetch);
+  absl::StatusOr<std::string> metadata_text =
+      http::HttpsGet(metadata_url, fetch);
   if (!metadata_text.ok()) {
     return Fail(
         metadata_text.status().code() == absl::StatusCode::kInvalidArgument
@@ -107,7 +108,7 @@ int RunVerify(const ParsedArgs& args) {
                              "\", not \"", issuer, "\""));
   }
   const std::string jwks_uri = metadata["jwks_uri"].get<std::string>();
-  absl::StatusOr<std::string> jwks_text = HttpsGet(jwks_uri, fetch);
+  absl::StatusOr<std::string> jwks_text = http::HttpsGet(jwks_uri, fetch);
   if (!jwks_text.ok()) {
     return Fail(kExitIssuerUnavailable, jwks_text.status().message());
   }

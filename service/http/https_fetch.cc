@@ -1,4 +1,4 @@
-#include "tools/vigilctl/https_fetch.h"
+#include "service/http/https_fetch.h"
 
 #include <memory>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "httplib.h"
 
-namespace vigil::vigilctl {
+namespace vigil::http {
 namespace {
 
 bool IsLoopbackHost(absl::string_view host) {
@@ -118,4 +118,4 @@ absl::StatusOr<std::string> HttpsGet(absl::string_view url,
   return body;
 }
 
-}  // namespace vigil::vigilctl
+}  // namespace vigil::http

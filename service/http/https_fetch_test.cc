@@ -1,10 +1,10 @@
-#include "tools/vigilctl/https_fetch.h"
+#include "service/http/https_fetch.h"
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace vigil::vigilctl {
+namespace vigil::http {
 namespace {
 
 using ::testing::HasSubstr;
@@ -60,4 +60,4 @@ TEST(HttpsGet, RefusesPlainHttpExceptToAllowedLoopback) {
 }
 
 }  // namespace
-}  // namespace vigil::vigilctl
+}  // namespace vigil::http

@@ -1,12 +1,13 @@
-// File: tools/vigilctl/https_fetch.h
+// File: service/http/https_fetch.h
 // -----------------------------------------------------------------------------
-// GET of a small JSON document over HTTPS for vigilctl's relying-party and
-// admin commands (OpenID metadata, JWKS). The server certificate is always
+// GET of a small JSON document over HTTPS (OpenID metadata, JWKS): for
+// `vigilctl token verify` and for the verifier fetching its OIDC identity
+// provider's keys (cpp-httplib client). The server certificate is always
 // verified: against `ca_file` when given, else the system trust store.
 // Plain http:// is refused unless the host is loopback and the caller allows
 // it (test setups).
-#ifndef VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
-#define VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
+#ifndef VIGIL_SERVICE_HTTP_HTTPS_FETCH_H_
+#define VIGIL_SERVICE_HTTP_HTTPS_FETCH_H_
 
 #include <string>
 
@@ -14,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace vigil::vigilctl {
+namespace vigil::http {
 
 struct FetchOptions {
   std::string ca_file;  // PEM bundle; empty: the system store
@@ -43,6 +44,6 @@ absl::StatusOr<SplitUrl> ParseUrl(absl::string_view url);
 absl::StatusOr<std::string> HttpsGet(absl::string_view url,
                                      const FetchOptions& options);
 
-}  // namespace vigil::vigilctl
+}  // namespace vigil::http
 
-#endif  // VIGIL_TOOLS_VIGILCTL_HTTPS_FETCH_H_
+#endif  // VIGIL_SERVICE_HTTP_HTTPS_FETCH_H_
