@@ -30,11 +30,6 @@ constexpr char kUsage[] =
     "       vigilctl eventlog events-json LOG [--expect FILE]\n"
     "       vigilctl eventlog summary LOG [--expect FILE]\n";
 
-int Fail(int code, const std::string& message) {
-  std::cerr << "vigilctl: " << message << "\n";
-  return code;
-}
-
 // Reads the whole file into memory first: sysfs event logs report size 0 and
 // may not be re-readable in place (tpm2-tools#1975).
 absl::StatusOr<std::vector<uint8_t>> ReadAll(const std::string& path) {
@@ -55,35 +50,36 @@ struct Loaded {
 // nullopt with *exit_code set on failure.
 std::optional<Loaded> Load(const ParsedArgs& args, int* exit_code) {
   if (args.positional.size() != 1) {
-    *exit_code = Fail(kExitBadInput, "expected exactly one LOG argument");
+    *exit_code = FailWith(kExitBadInput, "expected exactly one LOG argument");
     std::cerr << kUsage;
     return std::nullopt;
   }
   const std::string& path = args.positional[0];
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadAll(path);
   if (!bytes.ok()) {
-    *exit_code = Fail(kExitBadInput, std::string(bytes.status().message()));
+    *exit_code = FailWith(kExitBadInput, std::string(bytes.status().message()));
     return std::nullopt;
   }
   absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(*bytes);
   if (!log.ok()) {
-    *exit_code =
-        Fail(kExitBadInput, absl::StrCat(path, ": ", log.status().message()));
+    *exit_code = FailWith(kExitBadInput,
+                          absl::StrCat(path, ": ", log.status().message()));
     return std::nullopt;
   }
   Loaded out{*std::move(log), {}};
   if (std::optional<std::string> expect = args.Value("expect")) {
     absl::StatusOr<std::vector<uint8_t>> text = ReadAll(*expect);
     if (!text.ok()) {
-      *exit_code = Fail(kExitBadInput, std::string(text.status().message()));
+      *exit_code =
+          FailWith(kExitBadInput, std::string(text.status().message()));
       return std::nullopt;
     }
-    absl::StatusOr<std::vector<tpm::PcrBank>> banks = ParsePcrExpectations(
-        absl::string_view(reinterpret_cast<const char*>(text->data()),
-                          text->size()));
+    absl::StatusOr<std::vector<tpm::PcrBank>> banks =
+        ParsePcrExpectations(absl::string_view(
+            reinterpret_cast<const char*>(text->data()), text->size()));
     if (!banks.ok()) {
-      *exit_code = Fail(kExitBadInput,
-                        absl::StrCat(*expect, ": ", banks.status().message()));
+      *exit_code = FailWith(
+          kExitBadInput, absl::StrCat(*expect, ": ", banks.status().message()));
       return std::nullopt;
     }
     out.expected = *std::move(banks);
@@ -96,8 +92,8 @@ std::optional<std::string> Format(const ParsedArgs& args,
                                   int* exit_code) {
   std::string f = args.Value("format").value_or(default_format);
   if (f != "json" && f != "yaml") {
-    *exit_code = Fail(kExitBadInput,
-                      absl::StrCat("--format: got \"", f, "\", want json or yaml"));
+    *exit_code = FailWith(kExitBadInput, absl::StrCat("--format: got \"", f,
+                                                      "\", want json or yaml"));
     return std::nullopt;
   }
   return f;
@@ -139,13 +135,14 @@ int RunReplay(const ParsedArgs& args) {
   if (!format) return code;
   absl::StatusOr<std::vector<eventlog::BankReplay>> banks =
       eventlog::ReplayDigests(in->log);
-  if (!banks.ok()) return Fail(kExitInternal, std::string(banks.status().message()));
+  if (!banks.ok())
+    return FailWith(kExitInternal, std::string(banks.status().message()));
   // Without --expect there is nothing to compare: the banks are the answer.
   std::vector<eventlog::ReplayedLog> none;
   absl::StatusOr<std::vector<eventlog::ReplayedLog>> replayed =
       in->expected.empty() ? std::move(none) : ReplayAll(*in);
   if (!replayed.ok()) {
-    return Fail(kExitBadInput, std::string(replayed.status().message()));
+    return FailWith(kExitBadInput, std::string(replayed.status().message()));
   }
 
   json out;
@@ -153,7 +150,8 @@ int RunReplay(const ParsedArgs& args) {
   for (const eventlog::BankReplay& b : *banks) {
     json pcrs = json::object();
     for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
-      if (b.event_count[p] > 0) pcrs[std::to_string(p)] = HexEncode(b.values[p]);
+      if (b.event_count[p] > 0)
+        pcrs[std::to_string(p)] = HexEncode(b.values[p]);
     }
     jbanks[std::string(tpm::HashAlgName(b.alg))] = std::move(pcrs);
   }
@@ -163,7 +161,8 @@ int RunReplay(const ParsedArgs& args) {
   for (size_t i = 0; i < replayed->size(); ++i) {
     const eventlog::ReplayedLog& r = (*replayed)[i];
     for (const eventlog::AppliedQuirk& q : r.quirks()) {
-      std::string key = absl::StrCat(q.id, "/", tpm::HashAlgName(q.alg), "/", q.pcr);
+      std::string key =
+          absl::StrCat(q.id, "/", tpm::HashAlgName(q.alg), "/", q.pcr);
       if (!seen_quirks.insert(key).second) continue;
       quirks.push_back({{"id", q.id},
                         {"alg", std::string(tpm::HashAlgName(q.alg))},
@@ -194,14 +193,13 @@ int RunReplay(const ParsedArgs& args) {
 // The replay used for facts: against --expect when given, else the log
 // itself, with a note on stderr when `note_unverified` (the summary says it
 // in its own text instead).
-std::optional<eventlog::ReplayedLog> ReplayForFacts(const Loaded& in,
-                                                    int* exit_code,
-                                                    bool note_unverified = true) {
+std::optional<eventlog::ReplayedLog> ReplayForFacts(
+    const Loaded& in, int* exit_code, bool note_unverified = true) {
   absl::StatusOr<eventlog::ReplayedLog> r =
       in.expected.empty() ? eventlog::InsecureReplayWithoutQuote(in.log)
                           : eventlog::Replay(in.log, in.expected);
   if (!r.ok()) {
-    *exit_code = Fail(kExitBadInput, std::string(r.status().message()));
+    *exit_code = FailWith(kExitBadInput, std::string(r.status().message()));
     return std::nullopt;
   }
   if (in.expected.empty() && note_unverified) {
@@ -241,6 +239,10 @@ int RunClaims(const ParsedArgs& args) {
 }
 
 int RunSummary(const ParsedArgs& args) {
+  if (args.Value("format")) {
+    return FailWith(kExitBadInput,
+                    "summary is text for people; use claims/replay for JSON");
+  }
   int code = kExitOk;
   std::optional<Loaded> in = Load(args, &code);
   if (!in) return code;
@@ -252,6 +254,10 @@ int RunSummary(const ParsedArgs& args) {
 }
 
 int RunEventsJson(const ParsedArgs& args) {
+  if (args.Value("format")) {
+    return FailWith(kExitBadInput,
+                    "events-json always prints JSON; drop --format");
+  }
   int code = kExitOk;
   std::optional<Loaded> in = Load(args, &code);
   if (!in) return code;
@@ -266,35 +272,15 @@ int RunEventsJson(const ParsedArgs& args) {
 }  // namespace
 
 int RunEventlogCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "help") {
-    std::cerr << kUsage;
-    return args.empty() ? kExitBadInput : kExitOk;
-  }
-  const std::string& sub = args[0];
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, {"format", "expect"}, {});
-  if (!parsed.ok()) {
-    std::cerr << "vigilctl: " << parsed.status().message() << "\n" << kUsage;
-    return kExitBadInput;
-  }
-  if (sub == "replay") return RunReplay(*parsed);
-  if (sub == "show") return RunShow(*parsed);
-  if (sub == "claims") return RunClaims(*parsed);
-  if (sub == "summary") {
-    if (parsed->Value("format")) {
-      return Fail(kExitBadInput, "summary is text for people; use claims/replay for JSON");
-    }
-    return RunSummary(*parsed);
-  }
-  if (sub == "events-json") {
-    if (parsed->Value("format")) {
-      return Fail(kExitBadInput, "events-json always prints JSON; drop --format");
-    }
-    return RunEventsJson(*parsed);
-  }
-  std::cerr << "vigilctl: unknown eventlog subcommand \"" << sub << "\"\n"
-            << kUsage;
-  return kExitBadInput;
+  static const Subcommand kSubcommands[] = {
+      {"show", {"format"}, {}, RunShow},
+      {"replay", {"format", "expect"}, {}, RunReplay},
+      {"claims", {"format", "expect"}, {}, RunClaims},
+      // --format is accepted only to say why it is not wanted.
+      {"events-json", {"format", "expect"}, {}, RunEventsJson},
+      {"summary", {"format", "expect"}, {}, RunSummary},
+  };
+  return RunSubcommand("eventlog", kUsage, kSubcommands, args);
 }
 
 }  // namespace vigil::vigilctl

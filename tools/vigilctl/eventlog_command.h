@@ -18,12 +18,9 @@
 #include <string>
 #include <vector>
 
-namespace vigil::vigilctl {
+#include "tools/vigilctl/exit_codes.h"
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitInternal = 1;
-inline constexpr int kExitBadInput = 2;
-inline constexpr int kExitMismatch = 3;
+namespace vigil::vigilctl {
 
 // Runs the subcommand in args[0] with the remaining arguments; writes results
 // to stdout and diagnostics to stderr; returns the exit code.

@@ -13,7 +13,9 @@ namespace vigil::vigilctl {
 
 std::string ToJson(const nlohmann::ordered_json& value);
 // YAML 1.2 block style. Strings are double-quoted whenever a plain scalar
-// could be misread (numbers, booleans, null, special characters).
+// could be misread (numbers, booleans, null, special characters); a
+// multi-line string of printable text is a literal block ("|"), so a policy
+// reads as itself.
 std::string ToYaml(const nlohmann::ordered_json& value);
 
 }  // namespace vigil::vigilctl

@@ -1,8 +1,6 @@
 #include "tools/vigilctl/token_command.h"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -29,26 +27,15 @@ constexpr char kUsage[] =
     "  issuer and audience, and prints its claims.\n"
     "  exit: 0 valid, 2 usage, 3 token refused, 69 issuer unreachable\n";
 
-int Fail(int code, absl::string_view message) {
-  std::cerr << "vigilctl: " << message << "\n";
-  return code;
-}
-
 // TOKEN, @FILE or - (stdin), whitespace trimmed.
 std::optional<std::string> ReadToken(const std::string& arg) {
-  std::string text;
-  if (arg == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin),
-                std::istreambuf_iterator<char>());
-  } else if (absl::StartsWith(arg, "@")) {
-    std::ifstream in(arg.substr(1), std::ios::binary);
-    if (!in) return std::nullopt;
-    text.assign(std::istreambuf_iterator<char>(in),
-                std::istreambuf_iterator<char>());
-  } else {
-    text = arg;
+  if (arg != "-" && !absl::StartsWith(arg, "@")) {
+    return std::string(absl::StripAsciiWhitespace(arg));
   }
-  return std::string(absl::StripAsciiWhitespace(text));
+  absl::StatusOr<std::string> text =
+      ReadInputFile(arg == "-" ? arg : arg.substr(1));
+  if (!text.ok()) return std::nullopt;
+  return std::string(absl::StripAsciiWhitespace(*text));
 }
 
 int RunVerify(const ParsedArgs& args) {
@@ -58,22 +45,22 @@ int RunVerify(const ParsedArgs& args) {
   }
   std::optional<std::string> token = ReadToken(args.positional[0]);
   if (!token.has_value()) {
-    return Fail(kExitBadInput,
-                absl::StrCat(args.positional[0].substr(1), ": cannot read"));
+    return FailWith(kExitBadInput, absl::StrCat(args.positional[0].substr(1),
+                                                ": cannot read"));
   }
   const std::string issuer = *args.Value("issuer");
   absl::Duration skew = absl::Minutes(5);
   if (std::optional<std::string> s = args.Value("skew")) {
     if (!absl::ParseDuration(*s, &skew)) {
-      return Fail(kExitBadInput,
-                  absl::StrCat("--skew: want a duration such as 30s or 5m, "
-                               "got \"",
-                               *s, "\""));
+      return FailWith(kExitBadInput,
+                      absl::StrCat("--skew: want a duration such as 30s or 5m, "
+                                   "got \"",
+                                   *s, "\""));
     }
   }
   const std::string format = args.Value("format").value_or("yaml");
   if (format != "json" && format != "yaml") {
-    return Fail(kExitBadInput, "--format: want json or yaml");
+    return FailWith(kExitBadInput, "--format: want json or yaml");
   }
   http::FetchOptions fetch;
   fetch.ca_file = args.Value("ca").value_or("");
@@ -85,10 +72,10 @@ int RunVerify(const ParsedArgs& args) {
   absl::StatusOr<std::string> metadata_text =
       http::HttpsGet(metadata_url, fetch);
   if (!metadata_text.ok()) {
-    return Fail(
+    return FailWith(
         metadata_text.status().code() == absl::StatusCode::kInvalidArgument
             ? kExitBadInput
-            : kExitIssuerUnavailable,
+            : kExitUnavailable,
         metadata_text.status().message());
   }
   const nlohmann::json metadata = nlohmann::json::parse(
@@ -96,26 +83,27 @@ int RunVerify(const ParsedArgs& args) {
   if (!metadata.is_object() || !metadata.contains("issuer") ||
       !metadata["issuer"].is_string() || !metadata.contains("jwks_uri") ||
       !metadata["jwks_uri"].is_string()) {
-    return Fail(kExitIssuerUnavailable,
-                absl::StrCat(metadata_url,
-                             ": not OpenID metadata (want a JSON object with "
-                             "string \"issuer\" and \"jwks_uri\")"));
+    return FailWith(
+        kExitUnavailable,
+        absl::StrCat(metadata_url,
+                     ": not OpenID metadata (want a JSON object with "
+                     "string \"issuer\" and \"jwks_uri\")"));
   }
   if (metadata["issuer"].get<std::string>() != issuer) {
-    return Fail(kExitIssuerUnavailable,
-                absl::StrCat(metadata_url, ": metadata names issuer \"",
-                             metadata["issuer"].get<std::string>(),
-                             "\", not \"", issuer, "\""));
+    return FailWith(kExitUnavailable,
+                    absl::StrCat(metadata_url, ": metadata names issuer \"",
+                                 metadata["issuer"].get<std::string>(),
+                                 "\", not \"", issuer, "\""));
   }
   const std::string jwks_uri = metadata["jwks_uri"].get<std::string>();
   absl::StatusOr<std::string> jwks_text = http::HttpsGet(jwks_uri, fetch);
   if (!jwks_text.ok()) {
-    return Fail(kExitIssuerUnavailable, jwks_text.status().message());
+    return FailWith(kExitUnavailable, jwks_text.status().message());
   }
   absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(*jwks_text);
   if (!jwks.ok()) {
-    return Fail(kExitIssuerUnavailable,
-                absl::StrCat(jwks_uri, ": ", jwks.status().message()));
+    return FailWith(kExitUnavailable,
+                    absl::StrCat(jwks_uri, ": ", jwks.status().message()));
   }
 
   token::JwtVerifierBuilder builder;
@@ -126,15 +114,15 @@ int RunVerify(const ParsedArgs& args) {
   absl::StatusOr<token::JwtVerifier> verifier = builder.Build();
   if (!verifier.ok()) {
     // Only the JWKS (no usable key) or --skew can be wrong here.
-    return Fail(verifier.status().message().rfind("jwks", 0) == 0
-                    ? kExitIssuerUnavailable
-                    : kExitBadInput,
-                verifier.status().message());
+    return FailWith(verifier.status().message().rfind("jwks", 0) == 0
+                        ? kExitUnavailable
+                        : kExitBadInput,
+                    verifier.status().message());
   }
   absl::StatusOr<token::VerifiedJwt> verified = verifier->Verify(*token);
   if (!verified.ok()) {
-    return Fail(kExitTokenRefused,
-                absl::StrCat("token refused: ", verified.status().message()));
+    return FailWith(kExitRefused, absl::StrCat("token refused: ",
+                                               verified.status().message()));
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   out["valid"] = true;
@@ -151,22 +139,10 @@ int RunVerify(const ParsedArgs& args) {
 }  // namespace
 
 int RunTokenCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "help") {
-    std::cerr << kUsage;
-    return args.empty() ? kExitBadInput : kExitOk;
-  }
-  const std::string& sub = args[0];
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  absl::StatusOr<ParsedArgs> parsed =
-      ParseArgs(rest, {"issuer", "ca", "audience", "skew", "format"}, {});
-  if (!parsed.ok()) {
-    std::cerr << "vigilctl: " << parsed.status().message() << "\n" << kUsage;
-    return kExitBadInput;
-  }
-  if (sub == "verify") return RunVerify(*parsed);
-  std::cerr << "vigilctl: unknown token subcommand \"" << sub << "\"\n"
-            << kUsage;
-  return kExitBadInput;
+  static const Subcommand kSubcommands[] = {
+      {"verify", {"issuer", "ca", "audience", "skew", "format"}, {}, RunVerify},
+  };
+  return RunSubcommand("token", kUsage, kSubcommands, args);
 }
 
 }  // namespace vigil::vigilctl

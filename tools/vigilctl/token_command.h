@@ -18,10 +18,9 @@
 #include <string>
 #include <vector>
 
-namespace vigil::vigilctl {
+#include "tools/vigilctl/exit_codes.h"
 
-inline constexpr int kExitTokenRefused = 3;
-inline constexpr int kExitIssuerUnavailable = 69;  // EX_UNAVAILABLE
+namespace vigil::vigilctl {
 
 int RunTokenCommand(const std::vector<std::string>& args);
 

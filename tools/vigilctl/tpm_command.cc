@@ -28,12 +28,16 @@ using json = nlohmann::ordered_json;
 
 constexpr char kUsage[] =
     "usage: vigilctl tpm info [--format json|yaml]\n"
-    "       vigilctl tpm ek-cert [--kind rsa2048|ecc-p256|ecc-p384] [--out FILE] [--check-key]\n"
-    "       vigilctl tpm ak create [--alg ecc-p256|rsa2048] [--handle H] [--replace]\n"
+    "       vigilctl tpm ek-cert [--kind rsa2048|ecc-p256|ecc-p384] [--out "
+    "FILE] [--check-key]\n"
+    "       vigilctl tpm ak create [--alg ecc-p256|rsa2048] [--handle H] "
+    "[--replace]\n"
     "       vigilctl tpm ak show [--handle H] [--format json|yaml]\n"
     "       vigilctl tpm pcrs [--banks sha1,sha256] [--format json|yaml]\n"
-    "       vigilctl tpm quote --nonce HEX --out DIR [--pcrs 0,1,7] [--banks sha256] [--handle H]\n"
-    "       vigilctl tpm activate --in FILE [--handle H] [--ek rsa2048|ecc-p256|ecc-p384]\n"
+    "       vigilctl tpm quote --nonce HEX --out DIR [--pcrs 0,1,7] [--banks "
+    "sha256] [--handle H]\n"
+    "       vigilctl tpm activate --in FILE [--handle H] [--ek "
+    "rsa2048|ecc-p256|ecc-p384]\n"
     "every command takes --tcti device:/dev/tpmrm0 (default) | tabrmd | "
     "swtpm:path=SOCKET | swtpm:host=H,port=P\n";
 
@@ -52,18 +56,14 @@ int ExitCodeFor(const absl::Status& s) {
       return kExitBadInput;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-      return kExitTpmUnavailable;
+      return kExitUnavailable;
     default:
       return kExitInternal;
   }
 }
 
-int FailStatus(const absl::Status& s) { return Fail(ExitCodeFor(s), std::string(s.message())); }
-
-// Flags every subcommand accepts.
-std::set<std::string> WithCommon(std::set<std::string> flags) {
-  flags.insert("tcti");
-  return flags;
+int FailStatus(const absl::Status& s) {
+  return Fail(ExitCodeFor(s), std::string(s.message()));
 }
 
 absl::StatusOr<tpm::EsysContext> Open(const ParsedArgs& args) {
@@ -93,16 +93,17 @@ absl::StatusOr<uint32_t> Handle(const ParsedArgs& args) {
   absl::string_view text = *h;
   if (!absl::ConsumePrefix(&text, "0x") || !absl::SimpleHexAtoi(text, &v) ||
       (v >> 24) != 0x81) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--handle: got \"", *h, "\", want a persistent handle 0x81xxxxxx"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--handle: got \"", *h, "\", want a persistent handle 0x81xxxxxx"));
   }
   return v;
 }
 
-absl::StatusOr<tpm::EkKind> EkKindFlag(const ParsedArgs& args, const std::string& flag) {
+absl::StatusOr<tpm::EkKind> EkKindFlag(const ParsedArgs& args,
+                                       const std::string& flag) {
   std::string k = args.Value(flag).value_or("rsa2048");
-  for (tpm::EkKind kind :
-       {tpm::EkKind::kRsa2048, tpm::EkKind::kEccNistP256, tpm::EkKind::kEccNistP384}) {
+  for (tpm::EkKind kind : {tpm::EkKind::kRsa2048, tpm::EkKind::kEccNistP256,
+                           tpm::EkKind::kEccNistP384}) {
     if (k == tpm::EkKindName(kind)) return kind;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -116,7 +117,8 @@ absl::StatusOr<std::vector<tpm::HashAlg>> Banks(const ParsedArgs& args) {
   for (absl::string_view name : absl::StrSplit(*v, ',')) {
     std::optional<tpm::HashAlg> alg = tpm::HashAlgFromName(name);
     if (!alg.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat("--banks: unknown bank \"", name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--banks: unknown bank \"", name, "\""));
     }
     out.push_back(*alg);
   }
@@ -130,19 +132,22 @@ absl::StatusOr<std::vector<uint32_t>> Pcrs(const ParsedArgs& args) {
   for (absl::string_view p : absl::StrSplit(*v, ',')) {
     uint32_t i = 0;
     if (!absl::SimpleAtoi(p, &i) || i >= tpm::kNumPcrs) {
-      return absl::InvalidArgumentError(absl::StrCat("--pcrs: got \"", p, "\", want 0-23"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pcrs: got \"", p, "\", want 0-23"));
     }
     out.push_back(i);
   }
   return out;
 }
 
-absl::Status WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+absl::Status WriteBytes(const std::string& path,
+                        const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
             static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write"));
+  if (!out)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write"));
   return absl::OkStatus();
 }
 
@@ -151,13 +156,15 @@ json PcrsJson(const std::vector<tpm::PcrBank>& banks) {
   for (const tpm::PcrBank& b : banks) {
     json pcrs = json::object();
     for (const auto& [i, v] : b.values) pcrs[absl::StrCat(i)] = HexEncode(v);
-    list.push_back(json{{"alg", std::string(tpm::HashAlgName(b.alg))}, {"pcrs", pcrs}});
+    list.push_back(
+        json{{"alg", std::string(tpm::HashAlgName(b.alg))}, {"pcrs", pcrs}});
   }
   return list;
 }
 
 json AkJson(const tpm::AttestationKey& ak) {
-  return json{{"handle", absl::StrCat("0x", absl::Hex(ak.persistent_handle, absl::kZeroPad8))},
+  return json{{"handle", absl::StrCat("0x", absl::Hex(ak.persistent_handle,
+                                                      absl::kZeroPad8))},
               {"alg", std::string(tpm::AkAlgName(ak.alg))},
               {"name", HexEncode(ak.name)},
               {"public", HexEncode(ak.public_area)}};
@@ -180,10 +187,12 @@ int Info(const ParsedArgs& args) {
   absl::StatusOr<tpm::TpmTime> clock = tpm::ReadClock(*ctx);
   if (!clock.ok()) return FailStatus(clock.status());
   json banks = json::array();
-  for (tpm::HashAlg b : info->pcr_banks) banks.push_back(std::string(tpm::HashAlgName(b)));
+  for (tpm::HashAlg b : info->pcr_banks)
+    banks.push_back(std::string(tpm::HashAlgName(b)));
   json j{{"tcti", ctx->config().ToString()},
          {"manufacturer", info->manufacturer},
-         {"manufacturer_id", absl::StrCat("0x", absl::Hex(info->manufacturer_id, absl::kZeroPad8))},
+         {"manufacturer_id", absl::StrCat("0x", absl::Hex(info->manufacturer_id,
+                                                          absl::kZeroPad8))},
          {"vendor", info->vendor},
          {"firmware_version", info->firmware_version},
          {"family", info->family},
@@ -207,7 +216,8 @@ int EkCert(const ParsedArgs& args) {
   if (!kind.ok()) return FailStatus(kind.status());
   absl::StatusOr<tpm::EsysContext> ctx = Open(args);
   if (!ctx.ok()) return FailStatus(ctx.status());
-  absl::StatusOr<std::vector<uint8_t>> cert = tpm::ReadEkCertificate(*ctx, *kind);
+  absl::StatusOr<std::vector<uint8_t>> cert =
+      tpm::ReadEkCertificate(*ctx, *kind);
   if (!cert.ok()) return FailStatus(cert.status());
   if (args.Has("check-key")) {
     absl::StatusOr<tpm::EndorsementKey> ek = tpm::CreateEk(*ctx, *kind);
@@ -241,7 +251,8 @@ int Ak(const ParsedArgs& args) {
     if (*a == "rsa2048") {
       alg = tpm::AkAlg::kRsa2048;
     } else if (*a != "ecc-p256") {
-      return Fail(kExitBadInput, absl::StrCat("--alg: got \"", *a, "\", want ecc-p256 or rsa2048"));
+      return Fail(kExitBadInput, absl::StrCat("--alg: got \"", *a,
+                                              "\", want ecc-p256 or rsa2048"));
     }
   }
   absl::StatusOr<tpm::EkKind> ek_kind = EkKindFlag(args, "ek");
@@ -252,9 +263,10 @@ int Ak(const ParsedArgs& args) {
   if (args.positional[0] == "create") {
     absl::StatusOr<tpm::EndorsementKey> ek = tpm::CreateEk(*ctx, *ek_kind);
     if (!ek.ok()) return FailStatus(ek.status());
-    ak = tpm::CreateAk(*ctx, *ek, tpm::AkOptions{.alg = alg,
-                                                 .persistent_handle = *handle,
-                                                 .replace = args.Has("replace")});
+    ak = tpm::CreateAk(*ctx, *ek,
+                       tpm::AkOptions{.alg = alg,
+                                      .persistent_handle = *handle,
+                                      .replace = args.Has("replace")});
   } else {
     ak = tpm::LoadAk(*ctx, *handle);
   }
@@ -283,7 +295,9 @@ int QuoteCommand(const ParsedArgs& args) {
     return Fail(kExitBadInput, "quote: --nonce HEX and --out DIR are required");
   }
   absl::StatusOr<std::vector<uint8_t>> nonce = HexDecode(*nonce_hex);
-  if (!nonce.ok()) return Fail(kExitBadInput, absl::StrCat("--nonce: ", nonce.status().message()));
+  if (!nonce.ok())
+    return Fail(kExitBadInput,
+                absl::StrCat("--nonce: ", nonce.status().message()));
   absl::StatusOr<uint32_t> handle = Handle(args);
   if (!handle.ok()) return FailStatus(handle.status());
   absl::StatusOr<std::vector<tpm::HashAlg>> banks = Banks(args);
@@ -297,15 +311,16 @@ int QuoteCommand(const ParsedArgs& args) {
   if (!ctx.ok()) return FailStatus(ctx.status());
   absl::StatusOr<tpm::AttestationKey> ak = tpm::LoadAk(*ctx, *handle);
   if (!ak.ok()) return FailStatus(ak.status());
-  absl::StatusOr<tpm::QuoteResult> q =
-      tpm::Quote(*ctx, *ak, *nonce, tpm::QuoteOptions{.pcrs = *pcrs, .banks = *banks});
+  absl::StatusOr<tpm::QuoteResult> q = tpm::Quote(
+      *ctx, *ak, *nonce, tpm::QuoteOptions{.pcrs = *pcrs, .banks = *banks});
   if (!q.ok()) return FailStatus(q.status());
   const std::string pcrs_json = ToJson(PcrsJson(q->pcrs));
-  for (absl::Status s : {WriteBytes(*out + "/attest", q->attest),
-                         WriteBytes(*out + "/signature", q->signature),
-                         WriteBytes(*out + "/ak.pub", ak->public_area),
-                         WriteBytes(*out + "/pcrs.json",
-                                    std::vector<uint8_t>(pcrs_json.begin(), pcrs_json.end()))}) {
+  for (absl::Status s :
+       {WriteBytes(*out + "/attest", q->attest),
+        WriteBytes(*out + "/signature", q->signature),
+        WriteBytes(*out + "/ak.pub", ak->public_area),
+        WriteBytes(*out + "/pcrs.json",
+                   std::vector<uint8_t>(pcrs_json.begin(), pcrs_json.end()))}) {
     if (!s.ok()) return FailStatus(s);
   }
   Print(json{{"out", *out},
@@ -320,12 +335,17 @@ int QuoteCommand(const ParsedArgs& args) {
 
 int Activate(const ParsedArgs& args) {
   std::optional<std::string> in = args.Value("in");
-  if (!in.has_value()) return Fail(kExitBadInput, "activate: --in FILE is required");
+  if (!in.has_value())
+    return Fail(kExitBadInput, "activate: --in FILE is required");
   std::ifstream f(*in, std::ios::binary);
   if (!f) return Fail(kExitBadInput, absl::StrCat(*in, ": cannot open"));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  absl::StatusOr<tpm::CredentialBlob> blob = tpm::ParseTpm2ToolsCredential(bytes);
-  if (!blob.ok()) return Fail(kExitBadInput, absl::StrCat(*in, ": ", blob.status().message()));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                             std::istreambuf_iterator<char>());
+  absl::StatusOr<tpm::CredentialBlob> blob =
+      tpm::ParseTpm2ToolsCredential(bytes);
+  if (!blob.ok())
+    return Fail(kExitBadInput,
+                absl::StrCat(*in, ": ", blob.status().message()));
   absl::StatusOr<uint32_t> handle = Handle(args);
   if (!handle.ok()) return FailStatus(handle.status());
   absl::StatusOr<tpm::EkKind> ek_kind = EkKindFlag(args, "ek");
@@ -336,7 +356,8 @@ int Activate(const ParsedArgs& args) {
   if (!ak.ok()) return FailStatus(ak.status());
   absl::StatusOr<tpm::EndorsementKey> ek = tpm::CreateEk(*ctx, *ek_kind);
   if (!ek.ok()) return FailStatus(ek.status());
-  absl::StatusOr<std::vector<uint8_t>> secret = tpm::ActivateCredential(*ctx, *ek, *ak, *blob);
+  absl::StatusOr<std::vector<uint8_t>> secret =
+      tpm::ActivateCredential(*ctx, *ek, *ak, *blob);
   if (!secret.ok()) return FailStatus(secret.status());
   std::cout << HexEncode(*secret) << "\n";
   return kExitOk;
@@ -345,43 +366,20 @@ int Activate(const ParsedArgs& args) {
 }  // namespace
 
 int RunTpmCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return args.empty() ? kExitBadInput : kExitOk;
-  }
-  const std::string cmd = args[0];
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  std::set<std::string> values;
-  std::set<std::string> bools;
-  int (*run)(const ParsedArgs&) = nullptr;
-  bool takes_positional = false;
-  if (cmd == "info") {
-    values = {"format"}, run = Info;
-  } else if (cmd == "ek-cert") {
-    values = {"kind", "out"}, bools = {"check-key"}, run = EkCert;
-  } else if (cmd == "ak") {
-    values = {"alg", "handle", "ek", "format"}, bools = {"replace"}, run = Ak;
-    takes_positional = true;
-  } else if (cmd == "pcrs") {
-    values = {"banks", "format"}, run = PcrsCommand;
-  } else if (cmd == "quote") {
-    values = {"nonce", "out", "pcrs", "banks", "handle"}, run = QuoteCommand;
-  } else if (cmd == "activate") {
-    values = {"in", "handle", "ek"}, run = Activate;
-  } else {
-    std::cerr << kUsage;
-    return Fail(kExitBadInput, absl::StrCat("unknown command \"", cmd, "\""));
-  }
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, WithCommon(values), bools);
-  if (!parsed.ok()) {
-    std::cerr << kUsage;
-    return Fail(kExitBadInput, std::string(parsed.status().message()));
-  }
-  if (!takes_positional && !parsed->positional.empty()) {
-    return Fail(kExitBadInput, absl::StrCat(cmd, ": unexpected argument \"",
-                                            parsed->positional[0], "\""));
-  }
-  return run(*parsed);
+  // Every subcommand also takes --tcti.
+  static const Subcommand kSubcommands[] = {
+      {"info", {"format", "tcti"}, {}, Info, false},
+      {"ek-cert", {"kind", "out", "tcti"}, {"check-key"}, EkCert, false},
+      {"ak", {"alg", "handle", "ek", "format", "tcti"}, {"replace"}, Ak, true},
+      {"pcrs", {"banks", "format", "tcti"}, {}, PcrsCommand, false},
+      {"quote",
+       {"nonce", "out", "pcrs", "banks", "handle", "tcti"},
+       {},
+       QuoteCommand,
+       false},
+      {"activate", {"in", "handle", "ek", "tcti"}, {}, Activate, false},
+  };
+  return RunSubcommand("tpm", kUsage, kSubcommands, args);
 }
 
 }  // namespace vigil::vigilctl

@@ -2,12 +2,13 @@
 // `vigilctl tpm ...`: operator commands on a machine's TPM (issue #4 §4).
 //
 //   vigilctl tpm info [--format json|yaml]
-//   vigilctl tpm ek-cert [--kind rsa2048|ecc-p256|ecc-p384] [--out FILE] [--check-key]
-//   vigilctl tpm ak create [--alg ecc-p256|rsa2048] [--handle 0x81010002] [--replace]
-//   vigilctl tpm ak show [--handle 0x81010002] [--format json|yaml]
-//   vigilctl tpm pcrs [--banks sha1,sha256] [--format json|yaml]
-//   vigilctl tpm quote --nonce HEX --out DIR [--pcrs 0,1,7] [--banks sha256] [--handle H]
-//   vigilctl tpm activate --in FILE [--handle H] [--ek rsa2048|ecc-p256|ecc-p384]
+//   vigilctl tpm ek-cert [--kind rsa2048|ecc-p256|ecc-p384] [--out FILE]
+//   [--check-key] vigilctl tpm ak create [--alg ecc-p256|rsa2048] [--handle
+//   0x81010002] [--replace] vigilctl tpm ak show [--handle 0x81010002]
+//   [--format json|yaml] vigilctl tpm pcrs [--banks sha1,sha256] [--format
+//   json|yaml] vigilctl tpm quote --nonce HEX --out DIR [--pcrs 0,1,7] [--banks
+//   sha256] [--handle H] vigilctl tpm activate --in FILE [--handle H] [--ek
+//   rsa2048|ecc-p256|ecc-p384]
 // Every subcommand takes --tcti (default device:/dev/tpmrm0; also tabrmd,
 // swtpm:path=SOCKET, swtpm:host=H,port=P).
 //
@@ -22,9 +23,9 @@
 #include <string>
 #include <vector>
 
-namespace vigil::vigilctl {
+#include "tools/vigilctl/exit_codes.h"
 
-inline constexpr int kExitTpmUnavailable = 69;  // EX_UNAVAILABLE
+namespace vigil::vigilctl {
 
 // Runs the subcommand in args[0] with the remaining arguments; returns the
 // exit code.
