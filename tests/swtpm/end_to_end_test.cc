@@ -593,6 +593,15 @@ TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
     EXPECT_EQ(events.events(0).result(), "success");
   }
 
+  // The operator's view through vigilctl (the real binaries).
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult got,
+      RunCommand({Bin("vigilctl"), "policy", "get", "--type", "Tpm", "--admin",
+                  "unix:" + socket, "--format", "json"}));
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_THAT(got.output, HasSubstr("secureBootEnabled"));
+  EXPECT_THAT(got.output, HasSubstr("\"version\": 1"));
+
   // Restart: the stored policy is in force again and the device is known
   // (the agent reconnects and attests without enrolling again).
   verifier_->Signal(SIGTERM);
@@ -603,6 +612,16 @@ TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
       << verifier_->Log() << "\n--- agent:\n"
       << agent.Log();
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
+
+  // vigilctl policy set from a policy file: permitted again.
+  ASSERT_OK(WriteFile(dir_->Join("permit.policy"), kPolicy));
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult set_by_ctl,
+      RunCommand({Bin("vigilctl"), "policy", "set", dir_->Join("permit.policy"),
+                  "--type", "Tpm", "--admin", "unix:" + socket}));
+  ASSERT_EQ(set_by_ctl.exit_code, 0) << set_by_ctl.output;
+  ASSERT_OK(verifier_->WaitForLine(" attested", absl::Seconds(30)).status())
+      << verifier_->Log();
   agent.Signal(SIGTERM);
   ASSERT_OK(agent.Wait(absl::Seconds(20)).status());
 }
