@@ -12,9 +12,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -624,6 +626,64 @@ TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
       << verifier_->Log();
   agent.Signal(SIGTERM);
   ASSERT_OK(agent.Wait(absl::Seconds(20)).status());
+}
+
+// kill -9 of the verifier while policies are being set (issue #6 §7): after
+// the restart the policy in force is one whole version the store holds —
+// the last one it acknowledged or a later one — never a mix.
+TEST_P(EndToEndDaemons, KillDuringPolicySetLeavesOneWholePolicy) {
+  WritePolicy(kPolicy);
+  const std::string socket = dir_->Join("admin.sock");
+  extra_verifier_conf_ =
+      absl::StrCat("store = sqlite:", dir_->Join("store.db"), "\n",
+                   "admin_listen = unix:", socket, "\n");
+  ASSERT_OK(StartVerifier().status());
+  // Two large policies (the same rules, padded differently) set in turns
+  // by a writer thread until the verifier dies under it.
+  std::vector<std::string> texts;
+  for (char pad : {'a', 'b'}) {
+    texts.push_back(
+        absl::StrCat(kPolicy, "// ", std::string(200000, pad), "\n"));
+  }
+  std::atomic<int> acknowledged = 0;
+  std::atomic<bool> stop = false;
+  std::thread writer([&] {
+    auto admin = v1::PolicyAdmin::NewStub(grpc::CreateChannel(
+        "unix:" + socket, grpc::InsecureChannelCredentials()));
+    for (int i = 0; !stop; ++i) {
+      v1::SetPolicyRequest req;
+      req.set_attestation_type("Tpm");
+      req.set_policy_jws(*control::MakeUnsignedPolicyJws(texts[i % 2]));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+      v1::PolicyChange out;
+      if (admin->SetPolicy(&ctx, req, &out).ok()) {
+        acknowledged = static_cast<int>(out.version());
+      } else {
+        break;  // the verifier is gone
+      }
+    }
+  });
+  while (acknowledged < 5) absl::SleepFor(absl::Milliseconds(5));
+  verifier_->Signal(SIGKILL);
+  ASSERT_OK(verifier_->Wait(absl::Seconds(10)).status());
+  stop = true;
+  writer.join();
+  verifier_.reset();
+
+  ASSERT_OK(StartVerifier().status());
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult got,
+      RunCommand({Bin("vigilctl"), "policy", "get", "--type", "Tpm", "--admin",
+                  "unix:" + socket, "--format", "json"}));
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  const nlohmann::json view =
+      nlohmann::json::parse(got.output.substr(got.output.find('{')));
+  EXPECT_GE(view["version"].get<int>(), acknowledged.load());
+  const std::string text = view["policy"];
+  EXPECT_TRUE(text == texts[0] || text == texts[1])
+      << "a torn or unknown policy of " << text.size() << " bytes";
 }
 
 INSTANTIATE_TEST_SUITE_P(
