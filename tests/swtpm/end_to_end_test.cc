@@ -33,6 +33,7 @@
 #include "nlohmann/json.hpp"
 #include "service/control/jws_writer.h"
 #include "tests/swtpm/boot_reenactment.h"
+#include "tests/swtpm/postgres_server.h"
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
 #include "tests/swtpm/swtpm_instance.h"
@@ -684,6 +685,88 @@ TEST_P(EndToEndDaemons, KillDuringPolicySetLeavesOneWholePolicy) {
   const std::string text = view["policy"];
   EXPECT_TRUE(text == texts[0] || text == texts[1])
       << "a torn or unknown policy of " << text.size() << " bytes";
+}
+
+// Two verifier replicas on one PostgreSQL database (issue #6 §3): a policy
+// set on one is in force on the other within the store's notification bound
+// (NOTIFY; polling every second as the fallback), and a device enrolled
+// through one attests through the other without enrolling again (shared
+// registry and TPM clock; nonces from a shared HMAC key).
+TEST_P(EndToEndDaemons, TwoReplicasShareOnePostgresStore) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresServer> pg,
+                       PostgresServer::Start({}));
+  ASSERT_OK(Openssl({"rand", "-hex", "-out", dir_->Join("hmac.key"), "32"}));
+  const std::string shared =
+      absl::StrCat("store = postgres:", pg->ConnInfo("postgres"), "\n",
+                   "hmac_key_file = ", dir_->Join("hmac.key"), "\n");
+  WritePolicy(kPolicy);
+  extra_verifier_conf_ =
+      absl::StrCat(shared, "admin_listen = unix:", dir_->Join("a.sock"), "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr_a, StartVerifier());
+
+  // Replica B: same store, key, policies and token key; its own ports.
+  ASSERT_OK(WriteFile(
+      dir_->Join("verifier-b.conf"),
+      absl::StrCat(
+          "listen = 127.0.0.1:0\n", "tls_cert = ", dir_->Join("server.pem"),
+          "\n", "tls_key = ", dir_->Join("server.key"), "\n",
+          "issuer = ", issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
+          "\n", "policy = ", dir_->Join("policies"), "\n",
+          "signing_key = ", dir_->Join("token.key"), "\n", shared,
+          "admin_listen = unix:", dir_->Join("b.sock"), "\n")));
+  ASSERT_OK_AND_ASSIGN(
+      BackgroundProcess replica_b,
+      BackgroundProcess::Start(
+          {Bin("vigil-verifier"), "--config", dir_->Join("verifier-b.conf")},
+          dir_->Join("verifier-b.log")));
+  ASSERT_OK_AND_ASSIGN(
+      std::string line_b,
+      replica_b.WaitForLine("listening on", absl::Seconds(20)));
+  std::string addr_b = line_b.substr(line_b.find("listening on ") + 13);
+  addr_b = addr_b.substr(0, addr_b.find(' '));
+
+  // The device enrols and attests through A.
+  auto attest_once = [&](const std::string& addr) {
+    EXPECT_OK(WriteAgentConfig(addr));
+    return RunCommand(
+        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
+        absl::Seconds(120));
+  };
+  ASSERT_OK_AND_ASSIGN(CommandResult via_a, attest_once(addr_a));
+  ASSERT_EQ(via_a.exit_code, 0) << via_a.output;
+
+  // A policy set on A is in force on B.
+  constexpr char kSecureBootOnly[] =
+      "version=1.0; authorizationrules { "
+      "c:[type==\"secureBootEnabled\", value==true] => permit(); }; "
+      "issuancerules {};";
+  ASSERT_OK(WriteFile(dir_->Join("sb.policy"), kSecureBootOnly));
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult set,
+      RunCommand({Bin("vigilctl"), "policy", "set", dir_->Join("sb.policy"),
+                  "--type", "Tpm", "--admin", "unix:" + dir_->Join("a.sock")}));
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  std::string on_b;
+  while (absl::Now() < deadline) {
+    ASSERT_OK_AND_ASSIGN(
+        CommandResult got,
+        RunCommand({Bin("vigilctl"), "policy", "get", "--type", "Tpm",
+                    "--admin", "unix:" + dir_->Join("b.sock"), "--format",
+                    "json"}));
+    on_b = got.output;
+    if (absl::StrContains(on_b, "secureBootEnabled")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(on_b, HasSubstr("secureBootEnabled")) << replica_b.Log();
+
+  // The same device through B: known (no enrolment), and denied by the
+  // policy set on A (the Linux boot has Secure Boot off).
+  ASSERT_OK_AND_ASSIGN(CommandResult via_b, attest_once(addr_b));
+  EXPECT_EQ(via_b.exit_code, 1) << via_b.output;
+  EXPECT_THAT(via_b.output, HasSubstr("permitted: false"));
+  EXPECT_THAT(replica_b.Log(), ::testing::Not(HasSubstr("enrolled (")));
+  EXPECT_THAT(replica_b.Log(), HasSubstr(" denied"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
