@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/grpc_target.h"
 #include "vigil/v1/attestation_service.pb.h"
 
 namespace vigil::agent {
@@ -85,10 +86,9 @@ struct VerifierClientOptions {
   absl::Duration keepalive_timeout = absl::Seconds(20);
 };
 
-// IsLoopbackTarget(target): true for unix: / unix-abstract: targets,
-// localhost, 127.0.0.0/8 and [::1] (with or without a port or a dns:///,
-// ipv4:, ipv6: scheme).
-bool IsLoopbackTarget(absl::string_view target);
+// IsLoopbackTarget lives in common/grpc_target.h (vigilctl-admin uses it
+// too); named here for the agent's callers.
+using ::vigil::IsLoopbackTarget;
 
 // The gRPC implementation of VerifierConnector.
 class VerifierClient final : public VerifierConnector {

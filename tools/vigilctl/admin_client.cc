@@ -9,7 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "agent/client/verifier_client.h"
+#include "common/grpc_target.h"
 #include "tools/vigilctl/args.h"
 #include "vigil/v1/admin_service.grpc.pb.h"
 
@@ -63,7 +63,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
       return absl::InvalidArgumentError(
           "--client-cert needs --ca (mutual TLS is TLS)");
     }
-    if (!agent::IsLoopbackTarget(options.target)) {
+    if (!IsLoopbackTarget(options.target)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--admin ", options.target,
           ": not a unix: socket or a loopback address, so TLS is required: "
