@@ -218,26 +218,13 @@ void ControlPlane::RunSync() {
 absl::Status ControlPlane::RefreshOidcKeys() {
   http::FetchOptions fetch;
   fetch.ca_file = config_.oidc_ca;
-  std::string url = config_.oidc_jwks_url;
-  if (url.empty()) {
-    // OpenID Connect Discovery 1.0 §4.
-    const std::string metadata_url =
-        absl::StrCat(absl::StripSuffix(config_.oidc.issuer, "/"),
-                     "/.well-known/openid-configuration");
-    ASSIGN_OR_RETURN(std::string text, http::HttpsGet(metadata_url, fetch));
-    const nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
-    if (!m.is_object() || !m.contains("jwks_uri") ||
-        !m["jwks_uri"].is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(metadata_url, ": no jwks_uri"));
-    }
-    url = m["jwks_uri"].get<std::string>();
-  }
-  ASSIGN_OR_RETURN(std::string jwks_text, http::HttpsGet(url, fetch));
-  absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(jwks_text);
+  ASSIGN_OR_RETURN(http::ProviderJwks keys,
+                   http::FetchProviderJwks(config_.oidc.issuer,
+                                           config_.oidc_jwks_url, fetch));
+  absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(keys.json);
   if (!jwks.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(url, ": ", jwks.status().message()));
+        absl::StrCat(keys.uri, ": ", jwks.status().message()));
   }
   return oidc_->SetJwks(*std::move(jwks));
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 
 namespace vigil::http {
 namespace {
@@ -116,6 +117,39 @@ absl::StatusOr<std::string> HttpsGet(absl::string_view url,
         absl::StrCat(url, ": HTTP ", r->status));
   }
   return body;
+}
+
+absl::StatusOr<ProviderJwks> FetchProviderJwks(absl::string_view issuer,
+                                               absl::string_view jwks_url,
+                                               const FetchOptions& options) {
+  ProviderJwks out;
+  out.uri = std::string(jwks_url);
+  if (out.uri.empty()) {
+    const std::string metadata_url = absl::StrCat(
+        absl::StripSuffix(issuer, "/"), "/.well-known/openid-configuration");
+    absl::StatusOr<std::string> text = HttpsGet(metadata_url, options);
+    if (!text.ok()) return text.status();
+    const nlohmann::json metadata =
+        nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!metadata.is_object() || !metadata.contains("issuer") ||
+        !metadata["issuer"].is_string() || !metadata.contains("jwks_uri") ||
+        !metadata["jwks_uri"].is_string()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(metadata_url,
+                       ": not OpenID metadata (want a JSON object with "
+                       "string \"issuer\" and \"jwks_uri\")"));
+    }
+    if (metadata["issuer"].get<std::string>() != issuer) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          metadata_url, ": metadata names issuer \"",
+          metadata["issuer"].get<std::string>(), "\", not \"", issuer, "\""));
+    }
+    out.uri = metadata["jwks_uri"].get<std::string>();
+  }
+  absl::StatusOr<std::string> jwks = HttpsGet(out.uri, options);
+  if (!jwks.ok()) return jwks.status();
+  out.json = *std::move(jwks);
+  return out;
 }
 
 }  // namespace vigil::http

@@ -44,6 +44,23 @@ absl::StatusOr<SplitUrl> ParseUrl(absl::string_view url);
 absl::StatusOr<std::string> HttpsGet(absl::string_view url,
                                      const FetchOptions& options);
 
+// An OpenID provider's key set and where it came from.
+struct ProviderJwks {
+  std::string uri;   // the jwks_uri fetched
+  std::string json;  // its body, to be parsed with token::Jwks::Parse
+};
+
+// FetchProviderJwks: the signing keys of `issuer` as OpenID Connect
+// Discovery 1.0 §4 finds them: ISSUER/.well-known/openid-configuration,
+// whose "issuer" must be exactly `issuer` (§4.3), then its "jwks_uri" — or
+// `jwks_url` directly when it is not empty. Fails as HttpsGet for either
+// fetch, and with kFailedPrecondition naming the metadata URL when the
+// metadata is not a JSON object with string "issuer" and "jwks_uri" or
+// names another issuer.
+absl::StatusOr<ProviderJwks> FetchProviderJwks(absl::string_view issuer,
+                                               absl::string_view jwks_url,
+                                               const FetchOptions& options);
+
 }  // namespace vigil::http
 
 #endif  // VIGIL_SERVICE_HTTP_HTTPS_FETCH_H_

@@ -67,43 +67,18 @@ int RunVerify(const ParsedArgs& args) {
 
   // OpenID Connect Discovery 1.0 §4: metadata at ISSUER/.well-known/...,
   // whose "issuer" must be exactly the issuer asked for (§4.3).
-  const std::string metadata_url = absl::StrCat(
-      absl::StripSuffix(issuer, "/"), "/.well-known/openid-configuration");
-  absl::StatusOr<std::string> metadata_text =
-      http::HttpsGet(metadata_url, fetch);
-  if (!metadata_text.ok()) {
-    return FailWith(
-        metadata_text.status().code() == absl::StatusCode::kInvalidArgument
-            ? kExitBadInput
-            : kExitUnavailable,
-        metadata_text.status().message());
+  absl::StatusOr<http::ProviderJwks> keys =
+      http::FetchProviderJwks(issuer, "", fetch);
+  if (!keys.ok()) {
+    return FailWith(keys.status().code() == absl::StatusCode::kInvalidArgument
+                        ? kExitBadInput
+                        : kExitUnavailable,
+                    keys.status().message());
   }
-  const nlohmann::json metadata = nlohmann::json::parse(
-      *metadata_text, nullptr, /*allow_exceptions=*/false);
-  if (!metadata.is_object() || !metadata.contains("issuer") ||
-      !metadata["issuer"].is_string() || !metadata.contains("jwks_uri") ||
-      !metadata["jwks_uri"].is_string()) {
-    return FailWith(
-        kExitUnavailable,
-        absl::StrCat(metadata_url,
-                     ": not OpenID metadata (want a JSON object with "
-                     "string \"issuer\" and \"jwks_uri\")"));
-  }
-  if (metadata["issuer"].get<std::string>() != issuer) {
-    return FailWith(kExitUnavailable,
-                    absl::StrCat(metadata_url, ": metadata names issuer \"",
-                                 metadata["issuer"].get<std::string>(),
-                                 "\", not \"", issuer, "\""));
-  }
-  const std::string jwks_uri = metadata["jwks_uri"].get<std::string>();
-  absl::StatusOr<std::string> jwks_text = http::HttpsGet(jwks_uri, fetch);
-  if (!jwks_text.ok()) {
-    return FailWith(kExitUnavailable, jwks_text.status().message());
-  }
-  absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(*jwks_text);
+  absl::StatusOr<token::Jwks> jwks = token::Jwks::Parse(keys->json);
   if (!jwks.ok()) {
     return FailWith(kExitUnavailable,
-                    absl::StrCat(jwks_uri, ": ", jwks.status().message()));
+                    absl::StrCat(keys->uri, ": ", jwks.status().message()));
   }
 
   token::JwtVerifierBuilder builder;
