@@ -113,20 +113,23 @@ absl::Status ControlPlane::Start(Verifier* verifier,
 }
 
 void ControlPlane::Record(const AttestationOutcome& outcome) {
+  if (outcome.device_id.empty()) return;
+  Pending p{outcome.device_id, outcome.permitted, outcome.policy_hash,
+            outcome.jti, ReasonsJson(outcome.reasons)};
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
   if (queue_.size() >= kMaxQueuedRecords) {
     ++dropped_;
     return;
   }
-  queue_.push_back(outcome);
+  queue_.push_back(std::move(p));
 }
 
 void ControlPlane::RunRecorder() {
   absl::Time last_drop_report = absl::InfinitePast();
   absl::Time last_prune = absl::InfinitePast();
   while (true) {
-    AttestationOutcome o;
+    Pending o;
     int64_t dropped = 0;
     {
       absl::MutexLock lock(&mu_);
@@ -171,7 +174,7 @@ void ControlPlane::RunRecorder() {
     r.attestation_type = std::string(kAttestationTypeTpm);
     r.policy_hash = o.policy_hash;
     r.token_id = o.permitted ? o.jti : "";
-    r.reasons_json = ReasonsJson(o.reasons);
+    r.reasons_json = o.reasons_json;
     store::AuditEvent e;
     e.time = now;
     e.actor = {absl::StrCat("device:", o.device_id), auth::Role::kAgent};

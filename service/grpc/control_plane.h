@@ -69,6 +69,16 @@ class ControlPlane {
         store_(std::move(store)),
         registry_(store_.get()) {}
 
+  // What an attestation leaves for the store: the fields the audit event
+  // and the latest-attestation record need, not the whole outcome (its
+  // claims, trace and token are copied on the attesting thread otherwise).
+  struct Pending {
+    std::string device_id;
+    bool permitted = false;
+    std::string policy_hash;
+    std::string jti;
+    std::string reasons_json;
+  };
   void Record(const AttestationOutcome& outcome);
   void RunSync();
   void RunRecorder();
@@ -92,7 +102,7 @@ class ControlPlane {
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<AttestationOutcome> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
