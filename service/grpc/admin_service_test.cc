@@ -188,14 +188,8 @@ TEST_F(AdminServiceTest, OverTlsEveryRoleBoundaryHolds) {
   ASSERT_OK(Issue(*dir_, "ca", "auditor"));
   ASSERT_OK(Issue(*dir_, "ca", "nobody"));
   ASSERT_OK(Issue(*dir_, "other-ca", "ops-elsewhere"));
-  // A free port: bind to 0 through gRPC is not exposed for this helper, so
-  // pick one the kernel just gave out.
-  ASSERT_OK_AND_ASSIGN(CommandResult port_r,
-                       RunCommand({"python3", "-c",
-                                   "import socket;s=socket.socket();"
-                                   "s.bind(('127.0.0.1',0));"
-                                   "print(s.getsockname()[1])"}));
-  const std::string addr = absl::StrCat("127.0.0.1:", std::stoi(port_r.output));
+  const std::string addr =
+      absl::StrCat("127.0.0.1:", ::vigil::testing::FreePort());
   AdminListenerOptions o;
   o.address = addr;
   o.tls_cert_file = dir_->Join("server.pem");
@@ -293,12 +287,8 @@ TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
     return "Bearer " + signed_jwt.value_or("");
   };
 
-  ASSERT_OK_AND_ASSIGN(CommandResult port_r,
-                       RunCommand({"python3", "-c",
-                                   "import socket;s=socket.socket();"
-                                   "s.bind(('127.0.0.1',0));"
-                                   "print(s.getsockname()[1])"}));
-  const std::string addr = absl::StrCat("127.0.0.1:", std::stoi(port_r.output));
+  const std::string addr =
+      absl::StrCat("127.0.0.1:", ::vigil::testing::FreePort());
   AdminListenerOptions o;
   o.address = addr;
   o.tls_cert_file = dir_->Join("server.pem");

@@ -91,6 +91,10 @@ class BackgroundProcess {
 // command's output (for setup steps such as `openssl req ...`).
 absl::Status RunCommandOk(const std::vector<std::string>& argv);
 
+// A free TCP port on 127.0.0.1 (bound and released; the server under test
+// binds it next).
+int FreePort();
+
 // Writes `bytes` to `path`, replacing it. Fails with kInternal.
 absl::Status WriteFile(const std::string& path, const std::string& bytes);
 
