@@ -245,6 +245,17 @@ absl::StatusOr<v1::Evidence> EvidenceCollector::Collect(
   *evidence.mutable_tpm_info() = *info_;
   if (log_ != nullptr) {
     ASSIGN_OR_RETURN(std::vector<uint8_t> log, log_->Read());
+    // The verifier holds the log it last accepted from us: when ours is
+    // still that one (same boot, nothing appended), name it instead of
+    // sending it again (attestation_service.proto, known_event_log_sha256).
+    if (request.known_event_log_sha256().size() == 32) {
+      ASSIGN_OR_RETURN(tpm::Digest digest,
+                       tpm::Hash(tpm::HashAlg::kSha256, log));
+      if (Bytes(digest) == request.known_event_log_sha256()) {
+        evidence.set_event_log_sha256(Bytes(digest));
+        return evidence;
+      }
+    }
     evidence.set_event_log(Bytes(log));
   }
   return evidence;

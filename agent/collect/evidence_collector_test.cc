@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/swtpm/boot_reenactment.h"
 #include "tests/swtpm/swtpm_instance.h"
+#include "tpm/types/hash_alg.h"
 #include "tpm/verify/make_credential.h"
 #include "tpm/verify/quote_verifier.h"
 #include "tpm/wire/public_area.h"
@@ -165,6 +166,33 @@ TEST_F(EvidenceCollectorTest, RequestedPcrsOnlyAndBadRequestsRefused) {
   EXPECT_THAT(collector->Collect(request),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::HasSubstr("nonce")));
+}
+
+// known_event_log_sha256: the log is named only when the verifier holds
+// exactly this log; any other digest (a new boot, a log that grew) sends it.
+TEST_F(EvidenceCollectorTest, NamesTheLogByDigestOnlyWhenTheVerifierHoldsIt) {
+  auto collector = NewCollector({});
+  const std::string log(log_bytes_->begin(), log_bytes_->end());
+  ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
+                       tpm::Hash(tpm::HashAlg::kSha256, *log_bytes_));
+  const std::string digest(sha.begin(), sha.end());
+  v1::AttestationRequest request;
+  request.set_nonce("n");
+  request.set_pcr_mask(1);
+  request.set_known_event_log_sha256(digest);
+  ASSERT_OK_AND_ASSIGN(v1::Evidence held, collector->Collect(request));
+  EXPECT_TRUE(held.event_log().empty());
+  EXPECT_EQ(held.event_log_sha256(), digest);
+  EXPECT_EQ(held.quotes_size(), 1);
+
+  std::string other = digest;
+  other[0] ^= 1;
+  for (const std::string& known : {other, std::string(), digest.substr(1)}) {
+    request.set_known_event_log_sha256(known);
+    ASSERT_OK_AND_ASSIGN(v1::Evidence sent, collector->Collect(request));
+    EXPECT_EQ(sent.event_log(), log);
+    EXPECT_TRUE(sent.event_log_sha256().empty());
+  }
 }
 
 TEST_F(EvidenceCollectorTest, AnswersASoftwareMakeCredentialChallenge) {

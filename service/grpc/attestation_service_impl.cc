@@ -279,10 +279,10 @@ class AgentStream final
         RETURN_IF_ERROR(ValidateEvidence(msg.evidence()));
         auto evidence =
             std::make_shared<v1::Evidence>(std::move(*msg.mutable_evidence()));
-        return RunLocked(
-            [&v = verifier(), peer = peer_, device = *device_, evidence]() {
-              return HandleEvidence(v, peer, device, *evidence);
-            });
+        return RunLocked([&v = verifier(), peer = peer_, device = *device_,
+                          evidence, known = std::move(round_log_)]() {
+          return HandleEvidence(v, peer, device, *evidence, known);
+        });
       }
       case v1::AgentMessage::kAttestationWanted:
         RETURN_IF_ERROR(ValidateAttestationWanted(msg.attestation_wanted()));
@@ -313,6 +313,7 @@ class AgentStream final
     std::optional<EnrolledDevice> device;
     std::vector<uint8_t> ticket;
     bool attest_now = false;
+    std::optional<LogDigest> log_digest;  // the evidence's log, accepted
   };
 
   absl::Status RunLocked(std::function<Step()> work)
@@ -341,6 +342,7 @@ class AgentStream final
     }
     if (step.device.has_value()) device_ = std::move(step.device);
     if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
+    if (step.log_digest.has_value()) last_log_ = *std::move(step.log_digest);
     state_ = step.next;
     deadline_ =
         (state_ == State::kAwaitCredential || state_ == State::kAwaitEvidence)
@@ -405,9 +407,13 @@ class AgentStream final
 
   static Step HandleEvidence(Verifier& verifier, const std::string& peer,
                              const EnrolledDevice& device,
-                             const v1::Evidence& evidence) {
+                             const v1::Evidence& evidence,
+                             std::shared_ptr<const CachedReplay> known) {
     Step step;
-    AttestationOutcome o = verifier.core().Attest(device, evidence);
+    AttestOptions options;
+    options.known_log = std::move(known);
+    AttestationOutcome o = verifier.core().Attest(device, evidence, options);
+    if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
     Log(peer, Summary(o));
     v1::VerifierMessage m;
     *m.mutable_result() = ToProto(o);
@@ -430,6 +436,9 @@ class AgentStream final
     r->set_pcr_mask(verifier().core().RequiredPcrMask());
     r->set_reason(reason);
     r->set_expires_at(absl::ToUnixSeconds(n->expires_at));
+    round_log_ =
+        last_log_.empty() ? nullptr : verifier().core().FindLog(last_log_);
+    if (round_log_ != nullptr) r->set_known_event_log_sha256(last_log_);
     state_ = State::kAwaitEvidence;
     deadline_ = Now() + svc_->options_.step_timeout;
     next_attest_ = Now() + svc_->options_.reattest_interval;
@@ -481,6 +490,11 @@ class AgentStream final
   v1::AgentHello hello_ ABSL_GUARDED_BY(guard_->mu);
   std::vector<uint8_t> ticket_ ABSL_GUARDED_BY(guard_->mu);
   std::optional<EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);
+  // The digest of the log this agent's last accepted evidence replayed
+  // (32 bytes kept per stream), and — only while a round that named it as
+  // known is open — the held log itself, so eviction cannot race the round.
+  LogDigest last_log_ ABSL_GUARDED_BY(guard_->mu);
+  std::shared_ptr<const CachedReplay> round_log_ ABSL_GUARDED_BY(guard_->mu);
 };
 
 // ---------------------------------------------------------------------------

@@ -90,7 +90,21 @@ absl::Status ValidateEvidence(const v1::Evidence& evidence) {
         Size(absl::StrCat(p, ".signature"), q.signature().size(), 1024));
     RETURN_IF_ERROR(ValidateBanks(p, q.pcrs()));
   }
-  RETURN_IF_ERROR(Required("evidence.event_log", evidence.event_log().size()));
+  // The log itself, or the SHA-256 of one the verifier named as known.
+  if (!evidence.event_log_sha256().empty()) {
+    if (!evidence.event_log().empty()) {
+      return absl::InvalidArgumentError(
+          "evidence: event_log and event_log_sha256 both set; send one");
+    }
+    if (evidence.event_log_sha256().size() != 32) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "evidence.event_log_sha256: ", evidence.event_log_sha256().size(),
+          " bytes, want 32"));
+    }
+  } else {
+    RETURN_IF_ERROR(
+        Required("evidence.event_log", evidence.event_log().size()));
+  }
   RETURN_IF_ERROR(Size("evidence.event_log", evidence.event_log().size(),
                        kMaxEventLogBytes));
   return ValidateTpmInfo("evidence.tpm_info", evidence.tpm_info());

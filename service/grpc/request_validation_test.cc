@@ -162,6 +162,15 @@ TEST(ValidateEvidence, EachFieldOneOverItsLimitIsNamedWithTheLimit) {
        "evidence.event_log: 16777217 bytes, limit 16777216"},
       {"event_log missing", [](auto& e) { e.clear_event_log(); },
        "evidence.event_log: missing"},
+      {"event_log and its digest",
+       [](auto& e) { e.set_event_log_sha256(std::string(32, 'd')); },
+       "evidence: event_log and event_log_sha256 both set; send one"},
+      {"event_log_sha256 short",
+       [](auto& e) {
+         e.clear_event_log();
+         e.set_event_log_sha256(std::string(31, 'd'));
+       },
+       "evidence.event_log_sha256: 31 bytes, want 32"},
       {"manufacturer",
        [](auto& e) { e.mutable_tpm_info()->set_manufacturer(Bytes(17)); },
        "evidence.tpm_info.manufacturer: 17 bytes, limit 16"},

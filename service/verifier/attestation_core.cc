@@ -61,8 +61,10 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   const uint32_t mask =
       static_cast<uint32_t>(policy->properties.required_pcr_mask);
 
-  EvidenceOutcome verified = evidence_->Verify(device, evidence, mask);
+  EvidenceOutcome verified =
+      evidence_->Verify(device, evidence, mask, options.known_log);
   out.reasons = std::move(verified.reasons);
+  out.replay = std::move(verified.replay);
   if (!verified.evidence.has_value()) return out;
 
   BuiltClaims claims = BuildClaims(*verified.evidence);

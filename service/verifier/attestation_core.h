@@ -63,10 +63,17 @@ struct AttestationOutcome {
   nlohmann::ordered_json issued;
   std::string policy_hash;
   nlohmann::ordered_json decision;
+  // The event log the evidence replayed, as the verifier holds it (null when
+  // the evidence was refused before or at the replay): the next round's
+  // AttestationRequest names its digest as known.
+  std::shared_ptr<const CachedReplay> replay;
 };
 
 struct AttestOptions {
   std::string relying_party_nonce;  // copied to the token's "nonce"
+  // The held log this round's request named (known_event_log_sha256), kept
+  // alive until the evidence arrives; see EvidenceVerifier::Verify.
+  std::shared_ptr<const CachedReplay> known_log;
 };
 
 class AttestationCore {
@@ -85,6 +92,11 @@ class AttestationCore {
 
   // The PCRs the Tpm policy in force requires (required_pcr_mask).
   uint32_t RequiredPcrMask() const;
+
+  // The replayed log held under `digest` (to name in a request), or null.
+  std::shared_ptr<const CachedReplay> FindLog(const LogDigest& digest) const {
+    return evidence_->FindLog(digest);
+  }
 
   // Attests `device` with `evidence` (answering a nonce this verifier
   // issued). Never fails as a Status: refusals are reasons, including

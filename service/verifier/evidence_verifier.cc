@@ -112,9 +112,10 @@ absl::StatusOr<std::vector<tpm::PcrBank>> PcrBanksFromProto(
   return out;
 }
 
-EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
-                                         const v1::Evidence& evidence,
-                                         uint32_t required_pcr_mask) const {
+EvidenceOutcome EvidenceVerifier::Verify(
+    const EnrolledDevice& device, const v1::Evidence& evidence,
+    uint32_t required_pcr_mask,
+    const std::shared_ptr<const CachedReplay>& known) const {
   EvidenceOutcome out;
   auto refuse = [&out](Reason r) -> EvidenceOutcome& {
     out.reasons.insert(out.reasons.begin(), std::move(r));
@@ -207,18 +208,12 @@ EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
   }
 
   // 4. The event log parses and replays to the quoted PCRs.
-  absl::StatusOr<eventlog::EventLog> log =
-      eventlog::Parse(AsBytes(evidence.event_log()));
-  if (!log.ok()) {
-    Reason r = FromStatus("eventlog", "malformed", log.status());
-    r.event_offset = OffsetOf(log.status().message());
-    return std::move(refuse(std::move(r)));
-  }
-  absl::StatusOr<eventlog::ReplayedLog> replayed =
-      eventlog::Replay(*std::move(log), pcrs);
-  if (!replayed.ok()) {
-    return std::move(refuse(FromStatus("replay", "failed", replayed.status())));
-  }
+  Reason refusal;
+  bool fresh = false;
+  std::shared_ptr<const CachedReplay> replay =
+      ReplayLog(evidence, pcrs, known, &refusal, &fresh);
+  if (replay == nullptr) return std::move(refuse(std::move(refusal)));
+  const eventlog::ReplayedLog* replayed = replay->replayed.get();
   std::vector<Reason> failures;
   std::vector<Reason> warnings;
   for (const eventlog::PcrMismatch& m : replayed->mismatches()) {
@@ -282,9 +277,79 @@ EvidenceOutcome EvidenceVerifier::Verify(const EnrolledDevice& device,
   }
   out.evidence.emplace(VerifiedEvidence(
       device, std::move(pcrs), *clock, *transition, (*ak)->pub_hash,
-      *std::move(replayed), warnings, required_pcr_mask));
+      replay->replayed, warnings, required_pcr_mask));
   out.reasons = std::move(warnings);
+  // Kept only once it replayed to the required PCRs: a log that failed is
+  // never named as known.
+  if (fresh) replays_.Put(replay);
+  out.replay = std::move(replay);
   return out;
+}
+
+std::shared_ptr<const CachedReplay> EvidenceVerifier::ReplayLog(
+    const v1::Evidence& evidence, const std::vector<tpm::PcrBank>& pcrs,
+    const std::shared_ptr<const CachedReplay>& known, Reason* refusal,
+    bool* fresh) const {
+  std::string pcrs_key = PcrValuesKey(pcrs);
+  std::shared_ptr<const CachedReplay> base;
+  LogDigest digest;
+  if (!evidence.event_log().empty()) {
+    absl::StatusOr<tpm::Digest> d =
+        tpm::Hash(tpm::HashAlg::kSha256, AsBytes(evidence.event_log()));
+    if (!d.ok()) {
+      *refusal = FromStatus("eventlog", "internal", d.status());
+      return nullptr;
+    }
+    digest.assign(d->begin(), d->end());
+    base = replays_.Find(digest);
+  } else if (!evidence.event_log_sha256().empty()) {
+    digest = evidence.event_log_sha256();
+    base = known != nullptr && known->log_digest == digest
+               ? known
+               : replays_.Find(digest);
+    if (base == nullptr) {
+      *refusal = Reason::Of(
+          "eventlog", "log_unknown",
+          absl::StrCat("event_log_sha256 ",
+                       Short(tpm::Digest(digest.begin(), digest.end())),
+                       " names a log this verifier does not hold; send the "
+                       "event log itself"));
+      return nullptr;
+    }
+  }
+  if (base != nullptr && base->pcrs_key == pcrs_key) return base;
+
+  // Parse (or take the held log's events) and replay against these values.
+  absl::StatusOr<eventlog::EventLog> log;
+  size_t log_bytes = 0;
+  if (!evidence.event_log().empty()) {
+    log = eventlog::Parse(AsBytes(evidence.event_log()));
+    log_bytes = evidence.event_log().size();
+  } else if (base != nullptr) {
+    log = base->replayed->log();  // a copy: Replay consumes it
+    log_bytes = base->charge / kChargePerLogByte;
+  } else {
+    log = eventlog::Parse({});  // no log at all: the parser names it
+  }
+  if (!log.ok()) {
+    *refusal = FromStatus("eventlog", "malformed", log.status());
+    refusal->event_offset = OffsetOf(log.status().message());
+    return nullptr;
+  }
+  absl::StatusOr<eventlog::ReplayedLog> replayed =
+      eventlog::Replay(*std::move(log), pcrs);
+  if (!replayed.ok()) {
+    *refusal = FromStatus("replay", "failed", replayed.status());
+    return nullptr;
+  }
+  auto entry = std::make_shared<CachedReplay>();
+  entry->log_digest = std::move(digest);
+  entry->pcrs_key = std::move(pcrs_key);
+  entry->replayed =
+      std::make_shared<const eventlog::ReplayedLog>(*std::move(replayed));
+  entry->charge = log_bytes * kChargePerLogByte;
+  *fresh = true;
+  return entry;
 }
 
 }  // namespace vigil::service

@@ -6,7 +6,10 @@
 //   -> every quote verifies with the enrolled AK over that nonce
 //      (tpm/verify) -> VerifiedPcrs; the PCRs the policy requires are quoted
 //   -> the quote's signed TPM clock advanced (DeviceRegistry::RecordClock)
-//   -> the event log parses and replays to the quoted PCRs (eventlog)
+//   -> the event log parses and replays to the quoted PCRs (eventlog); a
+//      log the verifier already holds (ReplayCache) may be named by its
+//      SHA-256 instead of sent, and is replayed again only when the quoted
+//      PCR values differ from those it was replayed against
 // Each refusal is a Reason naming the stage and where (PCR and bank, event
 // index and byte offset). A PCR outside the required mask that does not
 // replay is a warning: its claims are underivable, never true.
@@ -27,6 +30,7 @@
 #include "service/verifier/enrollment.h"
 #include "service/verifier/nonce_issuer.h"
 #include "service/verifier/reason.h"
+#include "service/verifier/replay_cache.h"
 #include "tpm/verify/quote_verifier.h"
 #include "vigil/v1/evidence.pb.h"
 
@@ -61,14 +65,15 @@ class VerifiedEvidence {
   friend class EvidenceVerifier;
   VerifiedEvidence(EnrolledDevice device, std::vector<tpm::PcrBank> pcrs,
                    tpm::ClockInfo clock, ClockTransition transition,
-                   std::string aik_pub_hash, eventlog::ReplayedLog log,
+                   std::string aik_pub_hash,
+                   std::shared_ptr<const eventlog::ReplayedLog> log,
                    std::vector<Reason> warnings, uint32_t pcr_mask)
       : device_(std::move(device)),
         pcrs_(std::move(pcrs)),
         clock_(clock),
         transition_(transition),
         aik_pub_hash_(std::move(aik_pub_hash)),
-        log_(std::make_shared<const eventlog::ReplayedLog>(std::move(log))),
+        log_(std::move(log)),
         warnings_(std::move(warnings)),
         pcr_mask_(pcr_mask) {}
 
@@ -86,28 +91,61 @@ class VerifiedEvidence {
 struct EvidenceOutcome {
   std::optional<VerifiedEvidence> evidence;
   std::vector<Reason> reasons;  // refusals first, then warnings seen so far
+  // With `evidence`: the log it replayed, as the verifier now holds it (its
+  // digest is what the next AttestationRequest may name as known).
+  std::shared_ptr<const CachedReplay> replay;
 };
 
 class EvidenceVerifier {
  public:
-  // Pointers must outlive the verifier.
+  // The default budget for replayed logs kept between attestations: ~1,000
+  // distinct typical UEFI boot logs (identical logs share one entry).
+  static constexpr size_t kDefaultReplayCacheBytes = 128u << 20;
+
+  // Pointers must outlive the verifier. `replay_cache_bytes` 0: every
+  // evidence must carry its log.
   EvidenceVerifier(NonceIssuer* nonces, DeviceRegistry* registry,
-                   tpm::AkRequirements ak_requirements = {})
-      : nonces_(nonces), registry_(registry), aks_(ak_requirements) {}
+                   tpm::AkRequirements ak_requirements = {},
+                   size_t replay_cache_bytes = kDefaultReplayCacheBytes)
+      : nonces_(nonces),
+        registry_(registry),
+        aks_(ak_requirements),
+        replays_(replay_cache_bytes) {}
 
   // Verifies `evidence` from `device` against `required_pcr_mask` (bit i =
   // PCR i must be quoted and must replay). Never fails as a Status: every
   // refusal is a Reason in the outcome. Consumes the nonce (a second call
   // with the same evidence is refused: "nonce: already used").
-  // Thread-safe.
-  EvidenceOutcome Verify(const EnrolledDevice& device,
-                         const v1::Evidence& evidence,
-                         uint32_t required_pcr_mask) const;
+  //
+  // The log: Evidence.event_log, or Evidence.event_log_sha256 naming a log
+  // the verifier holds — `known` (the entry this round's request named,
+  // kept alive for the round so eviction cannot race it) or any entry of the
+  // cache. A digest the verifier does not hold is refused (stage
+  // "eventlog", code "log_unknown": send the log). Thread-safe.
+  EvidenceOutcome Verify(
+      const EnrolledDevice& device, const v1::Evidence& evidence,
+      uint32_t required_pcr_mask,
+      const std::shared_ptr<const CachedReplay>& known = nullptr) const;
+
+  // The log the verifier holds under `digest`, or null.
+  std::shared_ptr<const CachedReplay> FindLog(const LogDigest& digest) const {
+    return replays_.Find(digest);
+  }
+  const ReplayCache& replay_cache() const { return replays_; }
 
  private:
+  // Step 4: the log (sent or named) replayed against `pcrs`, from the cache
+  // when the same log was replayed against the same values; or null and the
+  // refusal in `*refusal`. `*fresh`: the entry was made now (not held).
+  std::shared_ptr<const CachedReplay> ReplayLog(
+      const v1::Evidence& evidence, const std::vector<tpm::PcrBank>& pcrs,
+      const std::shared_ptr<const CachedReplay>& known, Reason* refusal,
+      bool* fresh) const;
+
   NonceIssuer* nonces_;
   DeviceRegistry* registry_;
   AkCache aks_;
+  mutable ReplayCache replays_;
 };
 
 // Converts wire PCR banks. Fails with kInvalidArgument naming the bank or

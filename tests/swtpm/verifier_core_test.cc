@@ -19,6 +19,8 @@
 #include "service/verifier/verifier.h"
 #include "tests/swtpm/attesting_device.h"
 #include "tests/swtpm/swtpm_ca.h"
+#include "tpm/device/pcrs.h"
+#include "tpm/types/hash_alg.h"
 
 namespace vigil::testing {
 namespace {
@@ -266,6 +268,68 @@ TEST_F(VerifierCoreTest,
   ASSERT_FALSE(out.reasons.empty());
   EXPECT_EQ(out.reasons[0].code, "aik_not_validated");
   EXPECT_EQ(out.claims["aikValidated"], false);
+}
+
+// The log cache (service/verifier/replay_cache.h): once a log replayed, the
+// device may name it by its SHA-256; the held log is still replayed against
+// every round's quoted PCRs, so a PCR extended since is caught, and a digest
+// the verifier does not hold is refused with a reason the agent acts on.
+TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier(kSecureBootPolicy);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  auto attest = [&](bool send_log, const std::string& digest)
+      -> absl::StatusOr<service::AttestationOutcome> {
+    ASSIGN_OR_RETURN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+    ASSIGN_OR_RETURN(v1::Evidence ev, d->Evidence(n.bytes));
+    if (!send_log) {
+      ev.clear_event_log();
+      ev.set_event_log_sha256(digest);
+    }
+    return v->core().Attest(e, ev);
+  };
+  ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
+                       tpm::Hash(tpm::HashAlg::kSha256, d->log));
+  const std::string digest(sha.begin(), sha.end());
+
+  // A digest before the verifier ever saw the log: refused, nothing kept.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome unknown,
+                       attest(false, digest));
+  EXPECT_FALSE(unknown.permitted);
+  ASSERT_FALSE(unknown.reasons.empty());
+  EXPECT_EQ(unknown.reasons[0].stage, "eventlog");
+  EXPECT_EQ(unknown.reasons[0].code, "log_unknown");
+  EXPECT_EQ(v->core().FindLog(digest), nullptr);
+
+  // The log sent: replayed, held under its digest.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first, attest(true, ""));
+  ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
+  ASSERT_NE(first.replay, nullptr);
+  EXPECT_EQ(first.replay->log_digest, digest);
+  EXPECT_EQ(v->core().FindLog(digest), first.replay);
+
+  // Named by digest: the same replay serves (same PCR values), same claims.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome held, attest(false, digest));
+  ASSERT_TRUE(held.permitted) << held.reasons[0].ToString();
+  EXPECT_EQ(held.replay, first.replay);
+  EXPECT_EQ(held.claims, first.claims);
+
+  // PCR 7 (Secure Boot policy, in the log) extended behind the log's back:
+  // the held log no longer replays to the quote, whether named or sent.
+  const tpm::Digest junk(32, 0x42);
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 7, {{tpm::HashAlg::kSha256, junk}}));
+  for (bool send_log : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome after,
+                         attest(send_log, digest));
+    EXPECT_FALSE(after.permitted) << "send_log=" << send_log;
+    ASSERT_FALSE(after.reasons.empty());
+    EXPECT_EQ(after.reasons[0].stage, "replay");
+    EXPECT_EQ(after.reasons[0].code, "pcr_mismatch");
+    EXPECT_EQ(after.reasons[0].pcr, 7);
+    EXPECT_EQ(after.replay, nullptr);
+  }
+  // The held entry is still the good replay, against the old values.
+  EXPECT_EQ(v->core().FindLog(digest), first.replay);
 }
 
 }  // namespace

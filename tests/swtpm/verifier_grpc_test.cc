@@ -29,6 +29,7 @@
 #include "tests/swtpm/attesting_device.h"
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
+#include "tpm/types/hash_alg.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
 
 namespace vigil::testing {
@@ -433,6 +434,70 @@ TEST_F(VerifierGrpcTest, ReplayedEvidenceIsADenialNotAStreamError) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(),
             "evidence.event_log: 16777217 bytes, limit 16777216");
+}
+
+// known_event_log_sha256 on the stream: the first request names no log;
+// once a log replayed, every request names it and evidence that names it
+// back attests without the log (attestation_service.proto).
+TEST_F(VerifierGrpcTest, AfterTheFirstRoundTheVerifierNamesTheLogItHolds) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto s = Open();
+  v1::AttestationRequest request;
+  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
+  EXPECT_TRUE(request.known_event_log_sha256().empty());
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
+  ASSERT_TRUE(result.permitted());
+  ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
+                       tpm::Hash(tpm::HashAlg::kSha256, device_->log));
+  const std::string digest(sha.begin(), sha.end());
+
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_TRUE(s->Send(wanted));
+    v1::VerifierMessage m;
+    ASSERT_TRUE(s->call->Read(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+    ASSERT_OK_AND_ASSIGN(
+        v1::Evidence named,
+        device_->Evidence(AsBytes(m.attestation_request().nonce())));
+    named.clear_event_log();
+    named.set_event_log_sha256(digest);
+    ASSERT_TRUE(s->Send(EvidenceMessage(named)));
+    ASSERT_TRUE(s->call->Read(&m));
+    ASSERT_TRUE(m.has_result()) << m.DebugString();
+    EXPECT_TRUE(m.result().permitted())
+        << (m.result().reasons().empty() ? ""
+                                         : m.result().reasons(0).message());
+    EXPECT_FALSE(m.result().token().empty());
+  }
+
+  // A digest the verifier never held is a denial naming what to do, and
+  // the stream stays up.
+  ASSERT_TRUE(s->Send(wanted));
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Evidence wrong,
+      device_->Evidence(AsBytes(m.attestation_request().nonce())));
+  wrong.clear_event_log();
+  wrong.set_event_log_sha256(std::string(32, '\x07'));
+  ASSERT_TRUE(s->Send(EvidenceMessage(wrong)));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_result());
+  EXPECT_FALSE(m.result().permitted());
+  ASSERT_GT(m.result().reasons_size(), 0);
+  EXPECT_EQ(m.result().reasons(0).code(), "log_unknown");
+  EXPECT_THAT(m.result().reasons(0).message(),
+              ::testing::HasSubstr("send the event log"));
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request());
 }
 
 TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
