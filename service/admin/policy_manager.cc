@@ -1,6 +1,8 @@
 #include "service/admin/policy_manager.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -459,6 +461,355 @@ absl::StatusOr<std::vector<store::AuditEntry>> PolicyManager::QueryAudit(
       Event(caller, AuditAction::kAuditRead, "", AuditResult::kSuccess,
             Detail("returned", std::to_string(found.size()))));
   return found;
+}
+
+absl::string_view ImportActionName(ImportAction action) {
+  switch (action) {
+    case ImportAction::kSet:
+      return "set";
+    case ImportAction::kReset:
+      return "reset";
+    case ImportAction::kUnchanged:
+      return "unchanged";
+  }
+  return "unchanged";
+}
+
+absl::string_view CertificatePlanName(CertificatePlan plan) {
+  switch (plan) {
+    case CertificatePlan::kAdd:
+      return "add";
+    case CertificatePlan::kPresent:
+      return "present";
+    case CertificatePlan::kHereOnly:
+      return "here-only";
+  }
+  return "present";
+}
+
+absl::StatusOr<ExportView> PolicyManager::ExportPolicies(const Caller& caller) {
+  RETURN_IF_ERROR(
+      Require(caller, Role::kReader, AuditAction::kPolicyExport, ""));
+  PolicyArchive a;
+  a.exported_at = clock_.Now();
+  a.exported_by = caller.identity;
+  a.issuer = options_.issuer;
+  a.mode = std::string(ModeName(options_.mode));
+  ASSIGN_OR_RETURN(std::vector<store::PolicyVersion> current,
+                   store_->CurrentPolicies());
+  bool has_tpm = false;
+  for (const store::PolicyVersion& v : current) {
+    has_tpm |= v.change.attestation_type == "Tpm";
+  }
+  if (!has_tpm) {
+    store::PolicyVersion tpm;  // a reset: Tpm runs its default
+    tpm.change.attestation_type = "Tpm";
+    current.insert(current.begin(), tpm);
+  }
+  for (const store::PolicyVersion& v : current) {
+    ArchivedPolicy p;
+    p.attestation_type = v.change.attestation_type;
+    p.is_default = v.change.is_reset();
+    if (!p.is_default) {
+      p.version = v.version;
+      p.jws = v.change.jws;
+      p.policy_hash = v.change.policy_hash;
+      p.token_hash = v.change.token_hash;
+      p.signer_thumbprint = v.change.signer_thumbprint.value_or("");
+    }
+    if (auto d = policies_->Default(p.attestation_type)) {
+      p.default_policy_hash = d->hash;
+    }
+    a.policies.push_back(std::move(p));
+  }
+  ASSIGN_OR_RETURN(std::vector<store::PolicyCertificate> certs,
+                   store_->ListCertificates());
+  for (const store::PolicyCertificate& c : certs) {
+    a.policy_certificates.push_back(ArchiveCertificate(absl::string_view(
+        reinterpret_cast<const char*>(c.der.data()), c.der.size())));
+  }
+  if (options_.trust_material) {
+    ASSIGN_OR_RETURN(TrustMaterial trust, options_.trust_material());
+    for (const std::string& der : trust.ek_roots) {
+      a.ek_roots.push_back(ArchiveCertificate(der));
+    }
+    for (const std::string& der : trust.policy_signers) {
+      a.policy_signers.push_back(ArchiveCertificate(der));
+    }
+  }
+  ExportView out;
+  out.archive = EncodePolicyArchive(a, &out.sha256);
+  out.policies = a.policies.size();
+  out.certificates = a.policy_certificates.size();
+  token::Json detail = token::Json::object();
+  detail["sha256"] = out.sha256;
+  detail["policies"] = out.policies;
+  detail["certificates"] = out.certificates;
+  // Best effort, like a refusal's event: the export itself changed nothing.
+  (void)store_->AppendAudit(Event(caller, AuditAction::kPolicyExport, "",
+                                  AuditResult::kSuccess, detail.dump()));
+  return out;
+}
+
+namespace {
+
+// The thumbprints of `certs` that `other` lacks, as TrustDifferences.
+void TrustOnlyIn(const std::vector<ArchivedCertificate>& certs,
+                 const std::vector<ArchivedCertificate>& other,
+                 absl::string_view kind, bool archive_only,
+                 std::vector<TrustDifference>* out) {
+  std::set<std::string> have;
+  for (const ArchivedCertificate& c : other) have.insert(c.thumbprint);
+  for (const ArchivedCertificate& c : certs) {
+    if (have.count(c.thumbprint) != 0) continue;
+    out->push_back({std::string(kind), c.thumbprint, c.subject, archive_only});
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ImportView> PolicyManager::PlanImport(
+    const Caller& caller, const PolicyArchive& archive,
+    store::ChangeBatch* batch) {
+  ImportView view;
+  view.archive_sha256 = archive.sha256;
+  view.archive_mode = archive.mode;
+  view.archive_issuer = archive.issuer;
+  const bool isolated = options_.mode == Mode::kIsolated;
+  const absl::Time now = clock_.Now();
+  const store::Actor actor{caller.identity, caller.role};
+
+  // Certificates first: in isolated mode the policies must verify against
+  // what is trusted here, and nothing new becomes trusted by an import.
+  ASSIGN_OR_RETURN(std::vector<store::PolicyCertificate> stored,
+                   store_->ListCertificates());
+  std::set<std::string> here;
+  for (const store::PolicyCertificate& c : stored) here.insert(c.thumbprint);
+  std::set<std::string> in_archive;
+  for (const ArchivedCertificate& c : archive.policy_certificates) {
+    in_archive.insert(c.thumbprint);
+    CertificateImportItem item{c.thumbprint, c.subject,
+                               here.count(c.thumbprint) != 0
+                                   ? CertificatePlan::kPresent
+                                   : CertificatePlan::kAdd};
+    if (item.plan == CertificatePlan::kAdd) {
+      if (isolated) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "policy certificate ", c.thumbprint, " (", c.subject,
+            "): not trusted here, and isolated mode adds one only by a "
+            "request signed by a trusted certificate (vigilctl policy-certs "
+            "add) — add it first"));
+      }
+      batch->certificates.push_back(
+          {std::vector<uint8_t>(c.der.begin(), c.der.end()), actor, now});
+      token::Json d = token::Json::object();
+      d["thumbprint"] = c.thumbprint;
+      d["import"] = archive.sha256;
+      batch->audit.push_back(Event(caller, AuditAction::kCertAdd, "",
+                                   AuditResult::kSuccess, d.dump()));
+    }
+    view.certificates.push_back(std::move(item));
+  }
+  for (const store::PolicyCertificate& c : stored) {
+    if (in_archive.count(c.thumbprint) != 0) continue;
+    CertificateImportItem item{c.thumbprint, "", CertificatePlan::kHereOnly};
+    if (absl::StatusOr<auth::CertificateIdentity> id =
+            auth::IdentityFromDer(c.der);
+        id.ok()) {
+      item.subject = id->subject;
+    }
+    view.certificates.push_back(std::move(item));
+  }
+
+  ASSIGN_OR_RETURN(std::vector<store::PolicyVersion> current_list,
+                   store_->CurrentPolicies());
+  std::map<std::string, store::PolicyVersion> current;
+  for (store::PolicyVersion& v : current_list) {
+    current[v.change.attestation_type] = std::move(v);
+  }
+  auto hash_in_force = [&](const std::string& type) {
+    std::shared_ptr<const ActivePolicy> p = policies_->Get(type);
+    return p == nullptr ? std::string() : p->hash;
+  };
+  auto plan_reset = [&](const std::string& type,
+                        PolicyImportItem* item) -> absl::Status {
+    auto it = current.find(type);
+    if (it == current.end() || it->second.change.is_reset()) {
+      return absl::OkStatus();  // runs its default already
+    }
+    if (isolated) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          type,
+          ": would be reset to the default, and isolated mode resets "
+          "only by a signed request (vigilctl policy reset --key --cert) "
+          "— reset it first"));
+    }
+    item->action = ImportAction::kReset;
+    std::shared_ptr<const ActivePolicy> d = policies_->Default(type);
+    item->to_hash = d == nullptr ? "" : d->hash;
+    store::PolicyChange change;
+    change.attestation_type = type;
+    change.actor = actor;
+    change.time = now;
+    batch->policies.push_back({change, it->second.version});
+    token::Json detail = token::Json::object();
+    detail["import"] = archive.sha256;
+    batch->audit.push_back(Event(caller, AuditAction::kPolicyReset, type,
+                                 AuditResult::kSuccess, detail.dump()));
+    return absl::OkStatus();
+  };
+
+  std::set<std::string> listed;
+  for (const ArchivedPolicy& p : archive.policies) {
+    const std::string& type = p.attestation_type;
+    listed.insert(type);
+    PolicyImportItem item;
+    item.attestation_type = type;
+    item.from_hash = hash_in_force(type);
+    item.to_hash = item.from_hash;
+    if (p.is_default) {
+      RETURN_IF_ERROR(plan_reset(type, &item));
+      std::shared_ptr<const ActivePolicy> d = policies_->Default(type);
+      if (!p.default_policy_hash.empty() &&
+          (d == nullptr || d->hash != p.default_policy_hash)) {
+        item.note = "the default here differs from the archive's default";
+      }
+      view.policies.push_back(std::move(item));
+      continue;
+    }
+    auto bad = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy ", type, ": ", what));
+    };
+    absl::StatusOr<control::PolicyDocument> doc =
+        control::DecodePolicyDocument(p.jws);
+    if (!doc.ok()) return bad(absl::StrCat("jws: ", doc.status().message()));
+    if (doc->is_reset()) return bad("jws: empty payload (a reset)");
+    if (doc->token_hash() != p.token_hash) {
+      return bad("token_hash does not match the JWS");
+    }
+    const control::PolicySigner* signer =
+        doc->signer().has_value() ? &*doc->signer() : nullptr;
+    item.signer_thumbprint = signer == nullptr ? "" : signer->thumbprint();
+    if (item.signer_thumbprint != p.signer_thumbprint) {
+      return bad("signer_thumbprint does not match the JWS's signer");
+    }
+    if (isolated) {
+      RETURN_IF_ERROR(
+          RequireTrustedSigner(signer, absl::StrCat("policy ", type)));
+    }
+    absl::StatusOr<std::shared_ptr<const ActivePolicy>> compiled =
+        policies_->Compile(type, doc->policy_text(),
+                           absl::StrCat(type, ".policy"), now);
+    if (!compiled.ok()) return bad(compiled.status().message());
+    if ((*compiled)->hash != p.policy_hash) {
+      return bad("policy_hash does not match the policy in the JWS");
+    }
+    item.to_hash = (*compiled)->hash;
+    auto it = current.find(type);
+    const bool same = it != current.end() && !it->second.change.is_reset() &&
+                      it->second.change.jws == p.jws;
+    if (!same) {
+      item.action = ImportAction::kSet;
+      store::PolicyChange change;
+      change.attestation_type = type;
+      change.policy_text = doc->policy_text();
+      change.jws = p.jws;
+      change.policy_hash = (*compiled)->hash;
+      change.token_hash = doc->token_hash();
+      if (signer != nullptr) change.signer_thumbprint = signer->thumbprint();
+      change.actor = actor;
+      change.time = now;
+      batch->policies.push_back(
+          {change, it == current.end() ? 0 : it->second.version});
+      token::Json detail = token::Json::object();
+      detail["import"] = archive.sha256;
+      detail["token_hash"] = change.token_hash;
+      if (signer != nullptr) detail["signer"] = signer->thumbprint();
+      store::AuditEvent e = Event(caller, AuditAction::kPolicySet, type,
+                                  AuditResult::kSuccess, detail.dump());
+      e.policy_hash = change.policy_hash;
+      batch->audit.push_back(std::move(e));
+    }
+    view.policies.push_back(std::move(item));
+  }
+  // Managed here, absent from the archive: the archive's state is that the
+  // type runs its default.
+  for (const auto& [type, v] : current) {
+    if (listed.count(type) != 0) continue;
+    PolicyImportItem item;
+    item.attestation_type = type;
+    item.from_hash = hash_in_force(type);
+    item.to_hash = item.from_hash;
+    RETURN_IF_ERROR(plan_reset(type, &item));
+    if (item.action != ImportAction::kUnchanged) {
+      item.note = "not in the archive";
+      view.policies.push_back(std::move(item));
+    }
+  }
+
+  if (options_.trust_material) {
+    ASSIGN_OR_RETURN(TrustMaterial mine, options_.trust_material());
+    std::vector<ArchivedCertificate> ek, signers;
+    for (const std::string& der : mine.ek_roots) {
+      ek.push_back(ArchiveCertificate(der));
+    }
+    for (const std::string& der : mine.policy_signers) {
+      signers.push_back(ArchiveCertificate(der));
+    }
+    TrustOnlyIn(archive.ek_roots, ek, "ek_root", true, &view.trust);
+    TrustOnlyIn(ek, archive.ek_roots, "ek_root", false, &view.trust);
+    TrustOnlyIn(archive.policy_signers, signers, "policy_signer", true,
+                &view.trust);
+    TrustOnlyIn(signers, archive.policy_signers, "policy_signer", false,
+                &view.trust);
+  }
+  return view;
+}
+
+absl::StatusOr<ImportView> PolicyManager::ImportPolicies(
+    const Caller& caller, absl::string_view archive_text, bool dry_run) {
+  const AuditAction action = AuditAction::kPolicyImport;
+  RETURN_IF_ERROR(Require(caller, Role::kContributor, action, ""));
+  if (options_.mode == Mode::kOpen) {
+    return Refuse(caller, action, "",
+                  absl::PermissionDeniedError(
+                      "open mode: every attestation type runs its default "
+                      "policy; imports are refused"));
+  }
+  absl::StatusOr<PolicyArchive> archive = DecodePolicyArchive(archive_text);
+  if (!archive.ok()) {
+    return Refuse(caller, action, "",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("archive: ", archive.status().message())));
+  }
+  store::ChangeBatch batch;
+  absl::StatusOr<ImportView> view = PlanImport(caller, *archive, &batch);
+  if (!view.ok()) return Refuse(caller, action, "", view.status());
+  if (dry_run) return view;
+
+  token::Json detail = token::Json::object();
+  detail["sha256"] = archive->sha256;
+  detail["exported_by"] = archive->exported_by;
+  detail["issuer"] = archive->issuer;
+  detail["policy_changes"] = batch.policies.size();
+  detail["certificates_added"] = batch.certificates.size();
+  batch.audit.push_back(
+      Event(caller, action, "", AuditResult::kSuccess, detail.dump()));
+  absl::StatusOr<std::vector<store::PolicyVersion>> applied =
+      store_->ApplyBatch(batch);
+  if (!applied.ok()) return Refuse(caller, action, "", applied.status());
+  view->applied = true;
+  for (const store::PolicyVersion& v : *applied) {
+    for (PolicyImportItem& item : view->policies) {
+      if (item.attestation_type == v.change.attestation_type) {
+        item.version = v.version;
+      }
+    }
+  }
+  // In force here at once (other replicas follow through their own Sync).
+  RETURN_IF_ERROR(Sync());
+  return view;
 }
 
 absl::Status PolicyManager::Sync() {

@@ -31,6 +31,7 @@
 #define VIGIL_SERVICE_ADMIN_POLICY_MANAGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "policy/claim.h"
+#include "service/admin/policy_archive.h"
 #include "service/auth/access.h"
 #include "service/control/responses.h"
 #include "service/control/signer_trust.h"
@@ -60,8 +62,19 @@ absl::string_view ModeName(Mode mode);
 // The inverse; kInvalidArgument naming the accepted names otherwise.
 absl::StatusOr<Mode> ParseMode(absl::string_view name);
 
+// The configuration's trust material, public certificates only (DER): what
+// a policy export carries besides the store's records.
+struct TrustMaterial {
+  std::vector<std::string> ek_roots;        // the EK trust bundle's anchors
+  std::vector<std::string> policy_signers;  // the policy_signers pins
+};
+
 struct ManagerOptions {
   Mode mode = Mode::kAuthenticated;
+  // Reads the configuration's trust material for exports and imports (the
+  // control plane reads its files; the core reads no configuration). Null:
+  // none. A failure fails the export or import.
+  std::function<absl::StatusOr<TrustMaterial>()> trust_material;
   // "iss" of the response tokens (the verifier's issuer URL).
   std::string issuer;
   // Lifetime of response tokens (Azure's are short-lived receipts).
@@ -119,6 +132,67 @@ struct DryRunView {
   // The policy in force, over the same claims: what would change.
   bool current_permitted = false;
   std::string current_reason;
+};
+
+// ExportPolicies' answer.
+struct ExportView {
+  std::string archive;  // policy_archive.h, JSON text
+  std::string sha256;   // the archive's checksum
+  size_t policies = 0;  // attestation types listed
+  size_t certificates = 0;
+};
+
+// What an import does (or, in a dry run, would do) to one attestation type.
+enum class ImportAction {
+  kSet,        // the archive's JWS becomes the type's managed policy
+  kReset,      // back to this verifier's default
+  kUnchanged,  // already as in the archive
+};
+// "set", "reset", "unchanged".
+absl::string_view ImportActionName(ImportAction action);
+
+struct PolicyImportItem {
+  std::string attestation_type;
+  ImportAction action = ImportAction::kUnchanged;
+  std::string from_hash;  // policy in force before (here)
+  std::string to_hash;    // policy in force after
+  int64_t version = 0;    // the new store version; 0 when nothing changed
+  std::string signer_thumbprint;  // of the archived JWS; empty: unsigned
+  std::string note;  // e.g. "the default here differs from the archive's"
+};
+
+enum class CertificatePlan {
+  kAdd,       // in the archive, not here: added
+  kPresent,   // in both
+  kHereOnly,  // here, not in the archive: kept (an import never removes)
+};
+// "add", "present", "here-only".
+absl::string_view CertificatePlanName(CertificatePlan plan);
+
+struct CertificateImportItem {
+  std::string thumbprint;
+  std::string subject;
+  CertificatePlan plan = CertificatePlan::kPresent;
+};
+
+// A certificate of the trust material that only one side has.
+struct TrustDifference {
+  std::string kind;  // "ek_root" or "policy_signer"
+  std::string thumbprint;
+  std::string subject;
+  bool archive_only = true;  // false: only this verifier has it
+};
+
+// ImportPolicies' answer.
+struct ImportView {
+  std::string archive_sha256;
+  std::string
+      archive_mode;  // the exporter's mode (this verifier keeps its own)
+  std::string archive_issuer;
+  bool applied = false;  // false for a dry run
+  std::vector<PolicyImportItem> policies;
+  std::vector<CertificateImportItem> certificates;
+  std::vector<TrustDifference> trust;
 };
 
 // Thread-safe.
@@ -193,6 +267,36 @@ class PolicyManager {
   absl::StatusOr<std::vector<store::AuditEntry>> QueryAudit(
       const auth::Caller& caller, const store::AuditQuery& query);
 
+  // Every policy, policy-management certificate and the trust material as
+  // one archive (policy_archive.h), audited as policy_export. Reader: the
+  // archive holds nothing a reader cannot already read (policies, public
+  // certificates) besides the configuration's public trust anchors, so a
+  // scheduled backup runs with a credential that cannot change anything.
+  // Each type with a stored policy is listed (a reset one as a default),
+  // and Tpm always. Fails as the store and the trust material source.
+  absl::StatusOr<ExportView> ExportPolicies(const auth::Caller& caller);
+
+  // Restores an archive (contributor), all or nothing: everything is
+  // checked first, then every change lands in one store transaction, each
+  // audited (policy_set / policy_reset / cert_add) with one policy_import
+  // event naming the archive. Afterwards every type the archive lists as
+  // managed runs the archive's JWS, and every other type runs this
+  // verifier's default. Certificates are added, never removed; the trust
+  // material is compared, never installed (the verifier does not rewrite
+  // its configuration). With `dry_run` nothing changes and nothing is
+  // audited; the answer says what would be done.
+  // Fails, changing nothing, with kPermissionDenied (role; open mode;
+  // isolated mode and a policy whose JWS is unsigned or signed by a
+  // certificate not trusted here — naming the type —, a managed type that
+  // would be reset (that needs a signed reset), or a certificate not
+  // trusted here (add it with a signed request first)), kInvalidArgument
+  // (the archive: malformed, tampered, unknown version — naming the field;
+  // a policy that does not compile or whose hashes do not match its JWS —
+  // naming the type), kAborted (a policy changed during the import: retry).
+  absl::StatusOr<ImportView> ImportPolicies(const auth::Caller& caller,
+                                            absl::string_view archive,
+                                            bool dry_run);
+
   // Records a refused call the caller never got to make (authentication
   // failed, no role): for service/grpc, which authenticates.
   void AuditAuthDenied(const auth::Caller& caller, absl::string_view what,
@@ -232,6 +336,11 @@ class PolicyManager {
                           std::string detail_json) const;
   absl::StatusOr<CertificateChangeView> ChangeCertificate(
       const auth::Caller& caller, absl::string_view jws, bool add);
+  // Checks `archive` against this verifier and plans the import; `batch`
+  // gets the changes (with their audit events) to apply.
+  absl::StatusOr<ImportView> PlanImport(const auth::Caller& caller,
+                                        const PolicyArchive& archive,
+                                        store::ChangeBatch* batch);
   absl::StatusOr<PolicyChangeView> Change(const auth::Caller& caller,
                                           absl::string_view type,
                                           absl::string_view jws, bool reset,

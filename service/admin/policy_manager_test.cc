@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 namespace vigil::service::admin {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::vigil::control::testing::TestSigner;
 using ::vigil::testing::StatusIs;
@@ -350,6 +352,240 @@ TEST_F(PolicyManagerTest, ReadingTheAuditTrailIsAudited) {
   EXPECT_EQ(Audit(store::AuditAction::kAuditRead).size(), 1u);
   EXPECT_THAT(manager_->QueryAudit(kAgent, q),
               StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+}
+
+// --- export and import (issue #6 §5) ----------------------------------------
+
+// A second verifier: its own store file, policies and manager.
+struct Target {
+  std::unique_ptr<store::SqliteStore> store;
+  PolicySet policies;
+  std::unique_ptr<PolicyManager> manager;
+};
+
+class PolicyBackupTest : public PolicyManagerTest {
+ protected:
+  std::unique_ptr<Target> OpenTarget(
+      Mode mode, std::vector<token::X509Certificate> signers = {},
+      TrustMaterial trust = {}) {
+    auto t = std::make_unique<Target>();
+    store::SqliteStoreOptions o;
+    o.path = absl::StrCat(dir_, "/target", targets_++, ".db");
+    absl::StatusOr<std::unique_ptr<store::SqliteStore>> s =
+        store::SqliteStore::Open(o);
+    EXPECT_OK(s.status());
+    if (!s.ok()) return nullptr;
+    t->store = *std::move(s);
+    ManagerOptions m;
+    m.mode = mode;
+    m.issuer = kIssuer;
+    m.trust_material = [trust]() -> absl::StatusOr<TrustMaterial> {
+      return trust;
+    };
+    absl::StatusOr<std::unique_ptr<PolicyManager>> pm =
+        PolicyManager::Create(m, t->store.get(), &t->policies, ring_.get(),
+                              clock_, std::move(signers));
+    EXPECT_OK(pm.status());
+    if (!pm.ok()) return nullptr;
+    t->manager = *std::move(pm);
+    return t;
+  }
+
+  int targets_ = 0;
+};
+
+TEST_F(PolicyBackupTest, ExportImportIntoAFreshStoreIsIdentical) {
+  const TestSigner signer = TestSigner::Make("P-256", "policy signer");
+  const TestSigner ek_root = TestSigner::Make("P-256", "EK root", {.ca = true});
+  std::unique_ptr<Target> a =
+      OpenTarget(Mode::kAuthenticated, {signer.cert},
+                 TrustMaterial{{ek_root.der}, {signer.der}});
+  ASSERT_NE(a, nullptr);
+  const std::string signed_tpm = SignedBy(signer, kDenyAll);
+  ASSERT_OK(a->manager->SetPolicy(kContributor, "Tpm", signed_tpm).status());
+  ASSERT_OK(
+      a->manager->SetPolicy(kContributor, "VbsEnclave", Unsigned(kPermitAll))
+          .status());
+  ASSERT_OK(a->manager->SetPolicy(kContributor, "Gone", Unsigned(kPermitAll))
+                .status());
+  ASSERT_OK(
+      a->manager
+          ->ResetPolicy(kContributor, "Gone", control::MakeUnsignedResetJws())
+          .status());
+  // A reader may export (a backup job needs no write access).
+  ASSERT_OK_AND_ASSIGN(ExportView exported,
+                       a->manager->ExportPolicies(kReader));
+  EXPECT_EQ(exported.policies, 3u);
+  EXPECT_EQ(exported.certificates, 1u);
+  EXPECT_THAT(exported.archive, ::testing::Not(HasSubstr("PRIVATE KEY")));
+
+  // A fresh verifier with no signers and different trust material.
+  const TestSigner other_root = TestSigner::Make("P-256", "other root");
+  std::unique_ptr<Target> b =
+      OpenTarget(Mode::kAuthenticated, {}, TrustMaterial{{other_root.der}, {}});
+  ASSERT_NE(b, nullptr);
+  ASSERT_OK(b->manager->SetPolicy(kContributor, "Local", Unsigned(kDenyAll))
+                .status());
+  EXPECT_THAT(b->manager->ImportPolicies(kReader, exported.archive, false),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("contributor role required")));
+  ASSERT_OK_AND_ASSIGN(
+      ImportView v,
+      b->manager->ImportPolicies(kContributor, exported.archive, false));
+  EXPECT_TRUE(v.applied);
+  EXPECT_EQ(v.archive_sha256, exported.sha256);
+  std::map<std::string, ImportAction> actions;
+  for (const PolicyImportItem& i : v.policies) {
+    actions[i.attestation_type] = i.action;
+  }
+  EXPECT_EQ(actions["Tpm"], ImportAction::kSet);
+  EXPECT_EQ(actions["VbsEnclave"], ImportAction::kSet);
+  EXPECT_EQ(actions["Gone"], ImportAction::kUnchanged);
+  EXPECT_EQ(actions["Local"], ImportAction::kReset);  // not in the archive
+  ASSERT_EQ(v.certificates.size(), 1u);
+  EXPECT_EQ(v.certificates[0].plan, CertificatePlan::kAdd);
+  // Trust: the archive's EK root and signer pin are not here; ours is not
+  // in the archive.
+  EXPECT_EQ(v.trust.size(), 3u);
+
+  EXPECT_EQ(b->policies.Get("Local"), nullptr);  // no default: none
+  for (const std::string type : {"Tpm", "VbsEnclave"}) {
+    ASSERT_OK_AND_ASSIGN(PolicyView from, a->manager->GetPolicy(kReader, type));
+    ASSERT_OK_AND_ASSIGN(PolicyView to, b->manager->GetPolicy(kReader, type));
+    EXPECT_EQ(to.jws, from.jws) << type;
+    EXPECT_EQ(to.policy_hash, from.policy_hash) << type;
+    EXPECT_EQ(to.is_default, from.is_default) << type;
+    EXPECT_EQ(to.signer_thumbprint, from.signer_thumbprint) << type;
+  }
+  ASSERT_OK_AND_ASSIGN(PolicyView tpm, b->manager->GetPolicy(kReader, "Tpm"));
+  EXPECT_EQ(tpm.jws, signed_tpm);  // still signed, byte for byte
+  EXPECT_EQ(b->policies.Get("Tpm")->text, kDenyAll);
+  ASSERT_OK_AND_ASSIGN(CertificateListView ca,
+                       a->manager->ListCertificates(kReader));
+  ASSERT_OK_AND_ASSIGN(CertificateListView cb,
+                       b->manager->ListCertificates(kReader));
+  ASSERT_EQ(cb.certificates.size(), 1u);
+  EXPECT_EQ(cb.certificates[0].der, ca.certificates[0].der);
+
+  // Each change audited, and the import itself.
+  store::AuditQuery q;
+  q.action = store::AuditAction::kPolicyImport;
+  q.result = store::AuditResult::kSuccess;
+  ASSERT_OK_AND_ASSIGN(auto imports, b->store->QueryAudit(q));
+  ASSERT_EQ(imports.size(), 1u);
+  EXPECT_EQ(imports[0].event.actor.identity, kContributor.identity);
+  EXPECT_THAT(imports[0].event.detail_json, HasSubstr(exported.sha256));
+  q.action = store::AuditAction::kPolicySet;
+  q.actor_identity = kContributor.identity;
+  ASSERT_OK_AND_ASSIGN(auto sets, b->store->QueryAudit(q));
+  EXPECT_EQ(sets.size(), 3u);  // Local before, then Tpm and VbsEnclave
+
+  // Importing again changes nothing.
+  ASSERT_OK_AND_ASSIGN(
+      ImportView again,
+      b->manager->ImportPolicies(kContributor, exported.archive, false));
+  for (const PolicyImportItem& i : again.policies) {
+    EXPECT_EQ(i.action, ImportAction::kUnchanged) << i.attestation_type;
+  }
+}
+
+TEST_F(PolicyBackupTest, TamperedArchiveIsRefusedAndNothingChanges) {
+  std::unique_ptr<Target> a = OpenTarget(Mode::kAuthenticated);
+  ASSERT_NE(a, nullptr);
+  ASSERT_OK(
+      a->manager->SetPolicy(kContributor, "Tpm", Unsigned(kDenyAll)).status());
+  ASSERT_OK_AND_ASSIGN(ExportView exported,
+                       a->manager->ExportPolicies(kReader));
+  std::unique_ptr<Target> b = OpenTarget(Mode::kAuthenticated);
+  ASSERT_NE(b, nullptr);
+  ASSERT_OK_AND_ASSIGN(int64_t generation, b->store->Generation());
+  std::string tampered = exported.archive;
+  tampered.replace(tampered.find("\"version\": 1"), 12, "\"version\": 2");
+  EXPECT_THAT(b->manager->ImportPolicies(kContributor, tampered, false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("archive: version: 2 is not supported")));
+  tampered = exported.archive;
+  tampered.replace(tampered.find("\"is_default\": false"), 19,
+                   "\"is_default\": true");
+  EXPECT_THAT(b->manager->ImportPolicies(kContributor, tampered, false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("archive: sha256: does not match")));
+  // A dry run plans but changes nothing either.
+  ASSERT_OK_AND_ASSIGN(
+      ImportView dry,
+      b->manager->ImportPolicies(kContributor, exported.archive, true));
+  EXPECT_FALSE(dry.applied);
+  ASSERT_EQ(dry.policies.size(), 1u);
+  EXPECT_EQ(dry.policies[0].action, ImportAction::kSet);
+  ASSERT_OK_AND_ASSIGN(int64_t after, b->store->Generation());
+  EXPECT_EQ(after, generation);
+  EXPECT_EQ(b->policies.Get("Tpm")->text, kDefaultTpmPolicy);
+  store::AuditQuery q;
+  q.action = store::AuditAction::kPolicyImport;
+  ASSERT_OK_AND_ASSIGN(auto refusals, b->store->QueryAudit(q));
+  ASSERT_EQ(refusals.size(), 2u);
+  EXPECT_EQ(refusals[0].event.result, store::AuditResult::kFailure);
+}
+
+TEST_F(PolicyBackupTest, IsolatedImportKeepsTheSignedPolicyRules) {
+  const TestSigner trusted = TestSigner::Make("P-256", "policy signer");
+  const TestSigner stranger = TestSigner::Make("P-256", "stranger");
+  // The source is authenticated: it takes unsigned policies and any signer.
+  std::unique_ptr<Target> a = OpenTarget(Mode::kAuthenticated, {trusted.cert});
+  ASSERT_NE(a, nullptr);
+  ASSERT_OK(
+      a->manager->SetPolicy(kContributor, "Tpm", Unsigned(kDenyAll)).status());
+  ASSERT_OK_AND_ASSIGN(ExportView unsigned_tpm,
+                       a->manager->ExportPolicies(kReader));
+  ASSERT_OK(
+      a->manager->SetPolicy(kContributor, "Tpm", SignedBy(stranger, kDenyAll))
+          .status());
+  ASSERT_OK_AND_ASSIGN(ExportView stranger_tpm,
+                       a->manager->ExportPolicies(kReader));
+  const std::string signed_tpm = SignedBy(trusted, kDenyAll);
+  ASSERT_OK(a->manager->SetPolicy(kContributor, "Tpm", signed_tpm).status());
+  ASSERT_OK_AND_ASSIGN(ExportView good, a->manager->ExportPolicies(kReader));
+
+  std::unique_ptr<Target> b = OpenTarget(Mode::kIsolated, {trusted.cert});
+  ASSERT_NE(b, nullptr);
+  EXPECT_THAT(
+      b->manager->ImportPolicies(kContributor, unsigned_tpm.archive, false),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("policy Tpm must be signed")));
+  EXPECT_THAT(
+      b->manager->ImportPolicies(kContributor, stranger_tpm.archive, false),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               AllOf(HasSubstr("policy Tpm"), HasSubstr("stranger"))));
+  EXPECT_EQ(b->policies.Get("Tpm")->text, kDefaultTpmPolicy);
+  ASSERT_OK_AND_ASSIGN(ImportView v, b->manager->ImportPolicies(
+                                         kContributor, good.archive, false));
+  EXPECT_TRUE(v.applied);
+  ASSERT_OK_AND_ASSIGN(PolicyView tpm, b->manager->GetPolicy(kReader, "Tpm"));
+  EXPECT_EQ(tpm.jws, signed_tpm);
+
+  // A certificate the isolated target does not trust is not added by an
+  // import: the whole import is refused.
+  std::unique_ptr<Target> c = OpenTarget(Mode::kIsolated, {stranger.cert});
+  ASSERT_NE(c, nullptr);
+  EXPECT_THAT(c->manager->ImportPolicies(kContributor, good.archive, false),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("not trusted here")));
+  EXPECT_EQ(c->policies.Get("Tpm")->text, kDefaultTpmPolicy);
+  ASSERT_OK_AND_ASSIGN(CertificateListView certs,
+                       c->manager->ListCertificates(kReader));
+  EXPECT_EQ(certs.certificates.size(), 1u);
+}
+
+TEST_F(PolicyBackupTest, OpenModeRefusesImports) {
+  std::unique_ptr<Target> a = OpenTarget(Mode::kAuthenticated);
+  ASSERT_NE(a, nullptr);
+  ASSERT_OK_AND_ASSIGN(ExportView exported,
+                       a->manager->ExportPolicies(kReader));
+  std::unique_ptr<Target> b = OpenTarget(Mode::kOpen);
+  ASSERT_NE(b, nullptr);
+  EXPECT_THAT(
+      b->manager->ImportPolicies(kContributor, exported.archive, false),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("open mode")));
 }
 
 }  // namespace

@@ -356,6 +356,59 @@ grpc::Status AdminServiceImpl::QueryAudit(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status AdminServiceImpl::ExportPolicies(grpc::ServerContext* context,
+                                              const v1::ExportPoliciesRequest*,
+                                              v1::PolicyArchive* response) {
+  VIGIL_ADMIN_CALLER(caller, "ExportPolicies");
+  absl::StatusOr<admin::ExportView> v = manager_->ExportPolicies(caller);
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  response->set_archive(v->archive);
+  response->set_sha256(v->sha256);
+  response->set_policies(static_cast<uint32_t>(v->policies));
+  response->set_certificates(static_cast<uint32_t>(v->certificates));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ImportPolicies(
+    grpc::ServerContext* context, const v1::ImportPoliciesRequest* request,
+    v1::PolicyImport* response) {
+  VIGIL_ADMIN_CALLER(caller, "ImportPolicies");
+  if (request->archive().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("archive: missing"));
+  }
+  absl::StatusOr<admin::ImportView> v =
+      manager_->ImportPolicies(caller, request->archive(), request->dry_run());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  response->set_archive_sha256(v->archive_sha256);
+  response->set_archive_mode(v->archive_mode);
+  response->set_archive_issuer(v->archive_issuer);
+  response->set_applied(v->applied);
+  for (const admin::PolicyImportItem& i : v->policies) {
+    v1::PolicyImportItem* p = response->add_policies();
+    p->set_attestation_type(i.attestation_type);
+    p->set_action(std::string(admin::ImportActionName(i.action)));
+    p->set_from_policy_hash(i.from_hash);
+    p->set_to_policy_hash(i.to_hash);
+    p->set_version(i.version);
+    p->set_signer_thumbprint(i.signer_thumbprint);
+    p->set_note(i.note);
+  }
+  for (const admin::CertificateImportItem& c : v->certificates) {
+    v1::CertificateImportItem* p = response->add_certificates();
+    p->set_thumbprint(c.thumbprint);
+    p->set_subject(c.subject);
+    p->set_plan(std::string(admin::CertificatePlanName(c.plan)));
+  }
+  for (const admin::TrustDifference& t : v->trust) {
+    v1::TrustDifference* p = response->add_trust();
+    p->set_kind(t.kind);
+    p->set_thumbprint(t.thumbprint);
+    p->set_subject(t.subject);
+    p->set_archive_only(t.archive_only);
+  }
+  return grpc::Status::OK;
+}
+
 #undef VIGIL_ADMIN_CALLER
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(

@@ -85,6 +85,12 @@ class AdminServiceImpl final : public v1::PolicyAdmin::Service {
   grpc::Status QueryAudit(grpc::ServerContext* context,
                           const v1::AuditQuery* request,
                           v1::AuditEvents* response) override;
+  grpc::Status ExportPolicies(grpc::ServerContext* context,
+                              const v1::ExportPoliciesRequest* request,
+                              v1::PolicyArchive* response) override;
+  grpc::Status ImportPolicies(grpc::ServerContext* context,
+                              const v1::ImportPoliciesRequest* request,
+                              v1::PolicyImport* response) override;
 
  private:
   // The caller, or the UNAUTHENTICATED status (audited).

@@ -1,5 +1,6 @@
 #include "service/grpc/control_plane.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "service/store/postgres_store.h"
 #include "service/store/sqlite_store.h"
 #include "service/token/x509_certificate.h"
+#include "service/verifier/ek_trust.h"
 
 namespace vigil::service {
 namespace {
@@ -38,6 +40,62 @@ absl::StatusOr<std::vector<token::X509Certificate>> LoadSigners(
         absl::StrCat("policy_signers ", path, ": ", certs.status().message()));
   }
   return certs;
+}
+
+// The DER certificates of a PEM text or, when it has no PEM block, of one
+// DER certificate (vendors publish EK roots as DER .cer/.crt files).
+absl::Status AppendCertificates(const std::string& bytes,
+                                const std::string& what,
+                                std::vector<std::string>* out) {
+  if (absl::StrContains(bytes, "-----BEGIN")) {
+    absl::StatusOr<std::vector<token::X509Certificate>> certs =
+        token::X509Certificate::ParsePem(bytes);
+    if (!certs.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", certs.status().message()));
+    }
+    for (const token::X509Certificate& c : *certs) out->push_back(c.der());
+    return absl::OkStatus();
+  }
+  absl::StatusOr<token::X509Certificate> cert =
+      token::X509Certificate::ParseDer(bytes);
+  if (!cert.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", cert.status().message()));
+  }
+  out->push_back(cert->der());
+  return absl::OkStatus();
+}
+
+// The trust material of the configuration as it is on disk now (what an
+// export carries and an import compares with): the EK trust bundle's
+// certificates (the files EkTrustStore reads, or the PEM the verifier was
+// given) and the policy_signers pins.
+absl::StatusOr<admin::TrustMaterial> ReadTrustMaterial(
+    const std::string& ek_trust_dir, const std::string& ek_trust_pem,
+    const std::string& policy_signers) {
+  admin::TrustMaterial out;
+  if (!ek_trust_dir.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
+                     EkTrustBundleFiles(ek_trust_dir));
+    for (const auto& path : files) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream buf;
+      buf << in.rdbuf();
+      RETURN_IF_ERROR(AppendCertificates(
+          buf.str(), absl::StrCat("ek_trust_dir ", path.string()),
+          &out.ek_roots));
+    }
+  } else if (!ek_trust_pem.empty()) {
+    RETURN_IF_ERROR(
+        AppendCertificates(ek_trust_pem, "ek_trust_pem", &out.ek_roots));
+  }
+  ASSIGN_OR_RETURN(std::vector<token::X509Certificate> signers,
+                   LoadSigners(policy_signers));
+  for (const token::X509Certificate& c : signers) {
+    out.policy_signers.push_back(c.der());
+  }
+  return out;
 }
 
 std::string ReasonsJson(const std::vector<Reason>& reasons) {
@@ -83,6 +141,11 @@ absl::Status ControlPlane::Start(Verifier* verifier,
   admin::ManagerOptions mo;
   mo.mode = config_.mode;
   mo.issuer = verifier->options().core.issuer;
+  mo.trust_material = [dir = verifier->options().ek_trust_dir,
+                       pem = verifier->options().ek_trust_pem,
+                       signers = config_.policy_signers] {
+    return ReadTrustMaterial(dir, pem, signers);
+  };
   ASSIGN_OR_RETURN(manager_,
                    admin::PolicyManager::Create(
                        mo, store_.get(), &verifier->policies(),

@@ -282,6 +282,69 @@ TEST_P(StoreConformanceTest, PolicyAndItsAuditEventLandTogether) {
   EXPECT_THAT(store_->Generation(), Holds(int64_t{1}));
 }
 
+TEST_P(StoreConformanceTest, BatchLandsWhole) {
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "a"), {}, {}).status());
+  ASSERT_OK(
+      store_->AddCertificate(Der("kept"), {"cn=x", Role::kSystem}, kT0, {})
+          .status());
+  ChangeBatch batch;
+  batch.policies.push_back({Change("Tpm", "b"), int64_t{1}});
+  PolicyChange reset = Change("VbsEnclave", "");
+  reset.policy_text.reset();
+  batch.policies.push_back({reset, std::nullopt});
+  batch.certificates.push_back(
+      {Der("new"), {"cn=importer", Role::kContributor}, kT0});
+  batch.certificates.push_back(
+      {Der("kept"), {"cn=importer", Role::kContributor}, kT0});
+  batch.audit.push_back(Audit(AuditAction::kPolicyImport, "cn=importer"));
+  ASSERT_OK_AND_ASSIGN(std::vector<PolicyVersion> applied,
+                       store_->ApplyBatch(batch));
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_EQ(applied[0].version, 2);
+  EXPECT_EQ(applied[1].version, 1);
+  EXPECT_TRUE(applied[1].change.is_reset());
+  ASSERT_OK_AND_ASSIGN(PolicyVersion tpm, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(tpm.change.policy_text, "b");
+  ASSERT_OK_AND_ASSIGN(auto certs, store_->ListCertificates());
+  ASSERT_EQ(certs.size(), 2u);
+  const PolicyCertificate& kept =
+      certs[0].der == Der("kept") ? certs[0] : certs[1];
+  EXPECT_EQ(kept.added_by.identity, "cn=x");  // present: left as it was
+  AuditQuery q;
+  q.action = AuditAction::kPolicyImport;
+  ASSERT_OK_AND_ASSIGN(std::vector<AuditEntry> audit, store_->QueryAudit(q));
+  EXPECT_EQ(audit.size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, FailingBatchChangesNothing) {
+  ASSERT_OK(store_->AppendPolicy(Change("Tpm", "a"), {}, {}).status());
+  ASSERT_OK_AND_ASSIGN(int64_t generation, store_->Generation());
+  // The second policy's expected version is stale: the first, already
+  // appended inside the transaction, is rolled back with it.
+  ChangeBatch stale;
+  stale.policies.push_back({Change("Other", "x"), std::nullopt});
+  stale.policies.push_back({Change("Tpm", "b"), int64_t{0}});
+  stale.certificates.push_back({Der("c"), {"cn=i", Role::kContributor}, kT0});
+  stale.audit.push_back(Audit(AuditAction::kPolicyImport, "cn=i"));
+  EXPECT_THAT(store_->ApplyBatch(stale),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("policy Tpm")));
+  // An empty certificate after the policies: the same.
+  ChangeBatch empty_cert;
+  empty_cert.policies.push_back({Change("Other", "x"), std::nullopt});
+  empty_cert.certificates.push_back({{}, {"cn=i", Role::kContributor}, kT0});
+  EXPECT_THAT(store_->ApplyBatch(empty_cert),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(store_->Generation(), Holds(generation));
+  EXPECT_THAT(store_->CurrentPolicy("Other"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  ASSERT_OK_AND_ASSIGN(PolicyVersion tpm, store_->CurrentPolicy("Tpm"));
+  EXPECT_EQ(tpm.version, 1);
+  ASSERT_OK_AND_ASSIGN(auto certs, store_->ListCertificates());
+  EXPECT_TRUE(certs.empty());
+  ASSERT_OK_AND_ASSIGN(auto audit, store_->QueryAudit({}));
+  EXPECT_TRUE(audit.empty());
+}
+
 TEST_P(StoreConformanceTest, ErrorsNameBackendAndStep) {
   ASSERT_OK(db_->Exec("DROP TABLE audit_events"));
   absl::StatusOr<int64_t> id =

@@ -181,13 +181,43 @@ class AuditLog {
   virtual absl::StatusOr<int64_t> PruneAudit(absl::Time cutoff) = 0;
 };
 
+// Policy and certificate changes that land together or not at all (a policy
+// import): Store::ApplyBatch.
+struct ChangeBatch {
+  struct Policy {
+    PolicyChange change;
+    // As AppendPolicy's expected_current_version: the version the caller
+    // planned against, so a concurrent change aborts the whole batch.
+    std::optional<int64_t> expected_current_version;
+  };
+  struct Certificate {
+    std::vector<uint8_t> der;
+    Actor actor;
+    absl::Time time;
+  };
+  std::vector<Policy> policies;           // appended in this order
+  std::vector<Certificate> certificates;  // added; one already present stays
+  std::vector<AuditEvent> audit;
+};
+
 // All of the above on one database.
 class Store : public ChangeFeed,
               public PolicyStore,
               public CertificateStore,
               public DeviceStore,
               public AttestationStore,
-              public AuditLog {};
+              public AuditLog {
+ public:
+  // Applies `batch` in one transaction under the store-wide change lock:
+  // every policy is appended (each a new version and generation, as
+  // AppendPolicy), every certificate not yet present added, every audit
+  // event appended — all of it or, on any failure, none. Returns the new
+  // policy versions in the batch's order. Fails with kAborted (an expected
+  // version is stale), kInvalidArgument (an invalid attestation type, an
+  // empty certificate).
+  virtual absl::StatusOr<std::vector<PolicyVersion>> ApplyBatch(
+      const ChangeBatch& batch) = 0;
+};
 
 }  // namespace vigil::service::store
 

@@ -119,7 +119,7 @@ absl::StatusOr<std::string> DeviceIdForEk(const tpm::PublicArea& ek) {
   return HexEncode(digest);
 }
 
-absl::StatusOr<EkTrustStore> EkTrustStore::LoadDirectory(
+absl::StatusOr<std::vector<std::filesystem::path>> EkTrustBundleFiles(
     const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -139,6 +139,13 @@ absl::StatusOr<EkTrustStore> EkTrustStore::LoadDirectory(
         absl::StrCat("EK trust bundle: ", dir, ": ", ec.message()));
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+absl::StatusOr<EkTrustStore> EkTrustStore::LoadDirectory(
+    const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
+                   EkTrustBundleFiles(dir));
   std::shared_ptr<X509_STORE> store = NewStore();
   if (store == nullptr) return absl::InternalError("OpenSSL: X509_STORE_new");
   size_t total = 0;

@@ -15,6 +15,7 @@
 #define VIGIL_SERVICE_VERIFIER_EK_TRUST_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,13 @@ absl::StatusOr<std::vector<uint8_t>> PublicKeySha256(
 // Hex SHA-256 of the DER SubjectPublicKeyInfo of `ek`. Fails with
 // kInvalidArgument when the key cannot be converted.
 absl::StatusOr<std::string> DeviceIdForEk(const tpm::PublicArea& ek);
+
+// The files of an EK trust bundle directory, sorted: every regular *.pem,
+// *.crt and *.cer file (what LoadDirectory reads; the control plane exports
+// the same). Fails with kNotFound when `dir` is not a directory,
+// kInvalidArgument when it cannot be listed.
+absl::StatusOr<std::vector<std::filesystem::path>> EkTrustBundleFiles(
+    const std::string& dir);
 
 class EkTrustStore {
  public:

@@ -13,15 +13,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
@@ -218,6 +221,31 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
     const std::string host_port = addr.substr(0, addr.find(' '));
     grpc_port_ = std::stoi(host_port.substr(host_port.rfind(':') + 1));
     return host_port;
+  }
+
+  // A second vigil-verifier ("verifier-<name>"): this test's TLS files,
+  // trust bundle, policies and token key, its own gRPC port (no HTTPS) and
+  // `extra` configuration. Returns the process and its gRPC address.
+  absl::StatusOr<std::pair<BackgroundProcess, std::string>> StartOtherVerifier(
+      const std::string& name, const std::string& extra) {
+    const std::string conf = dir_->Join("verifier-" + name + ".conf");
+    RETURN_IF_ERROR(WriteFile(
+        conf,
+        absl::StrCat("listen = 127.0.0.1:0\n",
+                     "tls_cert = ", dir_->Join("server.pem"), "\n",
+                     "tls_key = ", dir_->Join("server.key"), "\n", "issuer = ",
+                     issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
+                     "\n", "policy = ", dir_->Join("policies"), "\n",
+                     "signing_key = ", dir_->Join("token.key"), "\n", extra)));
+    ASSIGN_OR_RETURN(
+        BackgroundProcess p,
+        BackgroundProcess::Start({Bin("vigil-verifier"), "--config", conf},
+                                 dir_->Join("verifier-" + name + ".log")));
+    ASSIGN_OR_RETURN(std::string line,
+                     p.WaitForLine("listening on", absl::Seconds(20)));
+    std::string addr = line.substr(line.find("listening on ") + 13);
+    addr = addr.substr(0, addr.find(' '));
+    return std::make_pair(std::move(p), addr);
   }
 
   absl::Status WriteAgentConfig(const std::string& verifier,
@@ -692,25 +720,12 @@ TEST_P(EndToEndDaemons, TwoReplicasShareOnePostgresStore) {
   ASSERT_OK_AND_ASSIGN(std::string addr_a, StartVerifier());
 
   // Replica B: same store, key, policies and token key; its own ports.
-  ASSERT_OK(WriteFile(
-      dir_->Join("verifier-b.conf"),
-      absl::StrCat(
-          "listen = 127.0.0.1:0\n", "tls_cert = ", dir_->Join("server.pem"),
-          "\n", "tls_key = ", dir_->Join("server.key"), "\n",
-          "issuer = ", issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
-          "\n", "policy = ", dir_->Join("policies"), "\n",
-          "signing_key = ", dir_->Join("token.key"), "\n", shared,
-          "admin_listen = unix:", dir_->Join("b.sock"), "\n")));
   ASSERT_OK_AND_ASSIGN(
-      BackgroundProcess replica_b,
-      BackgroundProcess::Start(
-          {Bin("vigil-verifier"), "--config", dir_->Join("verifier-b.conf")},
-          dir_->Join("verifier-b.log")));
-  ASSERT_OK_AND_ASSIGN(
-      std::string line_b,
-      replica_b.WaitForLine("listening on", absl::Seconds(20)));
-  std::string addr_b = line_b.substr(line_b.find("listening on ") + 13);
-  addr_b = addr_b.substr(0, addr_b.find(' '));
+      auto b,
+      StartOtherVerifier("b", absl::StrCat(shared, "admin_listen = unix:",
+                                           dir_->Join("b.sock"), "\n")));
+  BackgroundProcess& replica_b = b.first;
+  const std::string& addr_b = b.second;
 
   // The device enrols and attests through A.
   auto attest_once = [&](const std::string& addr) {
@@ -754,6 +769,125 @@ TEST_P(EndToEndDaemons, TwoReplicasShareOnePostgresStore) {
   EXPECT_THAT(via_b.output, HasSubstr("permitted: false"));
   EXPECT_THAT(replica_b.Log(), ::testing::Not(HasSubstr("enrolled (")));
   EXPECT_THAT(replica_b.Log(), HasSubstr(" denied"));
+}
+
+// The claims of a token file (the JWT's payload; the signature is the
+// relying party's check, done elsewhere).
+absl::StatusOr<nlohmann::json> TokenClaims(const std::string& path) {
+  const std::string jwt = ReadAll(path);
+  const size_t a = jwt.find('.');
+  const size_t b = jwt.find('.', a + 1);
+  if (a == std::string::npos || b == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a JWT"));
+  }
+  ASSIGN_OR_RETURN(std::vector<uint8_t> payload,
+                   Base64UrlDecode(jwt.substr(a + 1, b - a - 1)));
+  return nlohmann::json::parse(payload.begin(), payload.end());
+}
+
+// Issue #6 §5: a policy exported from one verifier and imported into a fresh
+// one (its own store) gives the same device the same decision, policy hash
+// and issued claims.
+TEST_P(EndToEndDaemons,
+       PolicyExportRestoresIdenticalDecisionsInAFreshVerifier) {
+  WritePolicy(kPolicy);
+  extra_verifier_conf_ =
+      absl::StrCat("store = sqlite:", dir_->Join("a.db"), "\n",
+                   "admin_listen = unix:", dir_->Join("a.sock"), "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr_a, StartVerifier());
+  const std::string admin_a = "unix:" + dir_->Join("a.sock");
+  // Verifier B: the same configuration files, its own store and listeners.
+  ASSERT_OK_AND_ASSIGN(
+      auto b, StartOtherVerifier(
+                  "b", absl::StrCat("store = sqlite:", dir_->Join("b.db"),
+                                    "\nadmin_listen = unix:",
+                                    dir_->Join("b.sock"), "\n")));
+  const std::string& addr_b = b.second;
+  const std::string admin_b = "unix:" + dir_->Join("b.sock");
+
+  // Each attestation: the agent once, then the token's decision facts.
+  auto attest = [&](const std::string& addr) -> absl::StatusOr<nlohmann::json> {
+    RETURN_IF_ERROR(WriteAgentConfig(addr));
+    std::filesystem::remove(dir_->Join("token"));
+    ASSIGN_OR_RETURN(CommandResult r,
+                     RunCommand({Bin("vigil-agent"), "--config",
+                                 dir_->Join("agent.conf"), "--once"},
+                                absl::Seconds(120)));
+    if (r.exit_code != 0) return absl::PermissionDeniedError(r.output);
+    ASSIGN_OR_RETURN(nlohmann::json claims, TokenClaims(dir_->Join("token")));
+    return nlohmann::json{{"policy_hash", claims["x-ms-policy-hash"]},
+                          {"issued", claims["x-ms-policy"]}};
+  };
+  auto vigilctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("vigilctl"));
+    return RunCommand(args);
+  };
+
+  // A's managed policy issues a claim the default does not.
+  ASSERT_OK(
+      WriteFile(dir_->Join("marker.policy"),
+                "version=1.0; authorizationrules { c:[type==\"aikValidated\", "
+                "value==true] => permit(); }; issuancerules { "
+                "c:[type==\"aikValidated\", issuer==\"AttestationService\"] => "
+                "issue(type=\"backupMarker\", value=\"restored\"); };"));
+  ASSERT_OK_AND_ASSIGN(CommandResult set,
+                       vigilctl({"policy", "set", dir_->Join("marker.policy"),
+                                 "--type", "Tpm", "--admin", admin_a}));
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  ASSERT_OK_AND_ASSIGN(nlohmann::json on_a, attest(addr_a));
+  EXPECT_EQ(on_a["issued"]["backupMarker"], "restored") << on_a.dump();
+  ASSERT_OK_AND_ASSIGN(nlohmann::json b_before, attest(addr_b));
+  EXPECT_NE(b_before["policy_hash"], on_a["policy_hash"]);
+
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult exported,
+      vigilctl({"policy", "export", "--out", dir_->Join("backup.json"),
+                "--admin", admin_a, "--format", "json"}));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_THAT(exported.output, HasSubstr("\"policies\": 1"));
+  const std::string archive = ReadAll(dir_->Join("backup.json"));
+  EXPECT_THAT(archive, HasSubstr("\"format\": \"vigil-policy-backup\""));
+  EXPECT_THAT(archive, ::testing::Not(HasSubstr("PRIVATE")));
+
+  // A damaged copy: refused before anything is sent, naming the field.
+  std::string damaged = archive;
+  damaged.replace(damaged.find("\"mode\": \"authenticated\""), 23,
+                  "\"mode\": \"isolated\"");
+  ASSERT_OK(WriteFile(dir_->Join("damaged.json"), damaged));
+  ASSERT_OK_AND_ASSIGN(CommandResult refused,
+                       vigilctl({"policy", "import", dir_->Join("damaged.json"),
+                                 "--admin", admin_b}));
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("sha256: does not match"));
+
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult dry,
+      vigilctl({"policy", "import", dir_->Join("backup.json"), "--dry-run",
+                "--admin", admin_b, "--format", "json"}));
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_THAT(dry.output, HasSubstr("\"applied\": false"));
+  EXPECT_THAT(dry.output, HasSubstr("\"action\": \"set\""));
+  ASSERT_OK_AND_ASSIGN(CommandResult imported,
+                       vigilctl({"policy", "import", dir_->Join("backup.json"),
+                                 "--admin", admin_b, "--format", "json",
+                                 "--trust-dir", dir_->Join("trust")}));
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_THAT(imported.output, HasSubstr("\"applied\": true"));
+  EXPECT_THAT(imported.output, HasSubstr("\"trust_differences\": []"));
+  int roots = 0;
+  for (const auto& f :
+       std::filesystem::directory_iterator(dir_->Join("trust/ek_roots"))) {
+    roots += f.path().extension() == ".pem";
+  }
+  EXPECT_EQ(roots, 2);  // the swtpm root and intermediate
+
+  ASSERT_OK_AND_ASSIGN(nlohmann::json on_b, attest(addr_b));
+  EXPECT_EQ(on_b, on_a);
+  ASSERT_OK_AND_ASSIGN(CommandResult jws_a, vigilctl({"policy", "get", "--jws",
+                                                      "--admin", admin_a}));
+  ASSERT_OK_AND_ASSIGN(CommandResult jws_b, vigilctl({"policy", "get", "--jws",
+                                                      "--admin", admin_b}));
+  EXPECT_EQ(jws_b.output, jws_a.output);
 }
 
 INSTANTIATE_TEST_SUITE_P(

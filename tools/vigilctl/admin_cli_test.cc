@@ -8,7 +8,10 @@
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "service/admin/policy_archive.h"
 #include "service/control/certificate_jwk.h"
 #include "service/control/management_jws.h"
 #include "service/control/policy_document.h"
@@ -50,6 +54,8 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
   std::vector<std::string> authorization ABSL_GUARDED_BY(mu);
   std::vector<v1::SetPolicyRequest> sets ABSL_GUARDED_BY(mu);
   std::vector<v1::AuditQuery> audit_queries ABSL_GUARDED_BY(mu);
+  std::vector<v1::ImportPoliciesRequest> imports ABSL_GUARDED_BY(mu);
+  std::string archive ABSL_GUARDED_BY(mu);  // what ExportPolicies answers
   // How GetPolicy answers.
   grpc::Status get_status ABSL_GUARDED_BY(mu);
   absl::Duration get_delay ABSL_GUARDED_BY(mu);
@@ -109,6 +115,28 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
       e->set_action("policy_set");
       e->set_detail_json(R"({"version":1})");
     }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ExportPolicies(grpc::ServerContext*,
+                              const v1::ExportPoliciesRequest*,
+                              v1::PolicyArchive* response) override {
+    absl::MutexLock lock(&mu);
+    response->set_archive(archive);
+    response->set_sha256("abc");
+    response->set_policies(1);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ImportPolicies(grpc::ServerContext*,
+                              const v1::ImportPoliciesRequest* request,
+                              v1::PolicyImport* response) override {
+    absl::MutexLock lock(&mu);
+    imports.push_back(*request);
+    response->set_applied(!request->dry_run());
+    v1::PolicyImportItem* p = response->add_policies();
+    p->set_attestation_type("Tpm");
+    p->set_action("set");
     return grpc::Status::OK;
   }
 
@@ -279,6 +307,64 @@ TEST_F(AdminCliTest, NoAnswerInTimeOrNoServiceIsExit69) {
       {"policy", "get", "--admin", "unix:" + dir_.Join("nobody.sock")});
   EXPECT_EQ(none.exit_code, 69) << none.err;
   EXPECT_THAT(none.err, HasSubstr("nobody.sock"));
+}
+
+TEST_F(AdminCliTest, ExportWritesTheArchiveAndImportChecksItBeforeSending) {
+  const TestSigner root = TestSigner::Make("P-256", "EK root", {.ca = true});
+  service::admin::PolicyArchive a;
+  a.exported_at = absl::FromUnixSeconds(1793491200);
+  a.mode = "authenticated";
+  a.ek_roots.push_back(service::admin::ArchiveCertificate(root.der));
+  const std::string archive = service::admin::EncodePolicyArchive(a);
+  {
+    absl::MutexLock lock(&fake_.mu);
+    fake_.archive = archive;
+  }
+  const std::string file = dir_.Join("backup.json");
+  CommandOutput exported = Vigilctl({"policy", "export", "--out", file,
+                                     "--admin", target_, "--format", "json"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("\"sha256\": \"abc\""));
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream written;
+  written << in.rdbuf();
+  EXPECT_EQ(written.str(), archive);
+  CommandOutput to_stdout = Vigilctl({"policy", "export", "--admin", target_});
+  EXPECT_EQ(to_stdout.out, archive);
+
+  // Damaged, or a --trust-dir that is not empty: exit 2, nothing sent.
+  std::string damaged = archive;
+  damaged.replace(damaged.find("authenticated"), 13, "isolated12345");
+  CommandOutput bad =
+      Vigilctl({"policy", "import", dir_.Write("damaged.json", damaged),
+                "--admin", target_});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("damaged.json: sha256: does not match"));
+  CommandOutput busy = Vigilctl({"policy", "import", file, "--trust-dir",
+                                 dir_.path(), "--admin", target_});
+  EXPECT_EQ(busy.exit_code, 2);
+  EXPECT_THAT(busy.err, HasSubstr("want a new or empty directory"));
+  {
+    absl::MutexLock lock(&fake_.mu);
+    EXPECT_TRUE(fake_.imports.empty());
+  }
+
+  CommandOutput dry =
+      Vigilctl({"policy", "import", file, "--dry-run", "--admin", target_,
+                "--format", "json", "--trust-dir", dir_.Join("trust-dry")});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("\"applied\": false"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join("trust-dry")));
+  CommandOutput done = Vigilctl({"policy", "import", file, "--admin", target_,
+                                 "--trust-dir", dir_.Join("trust")});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_TRUE(std::filesystem::exists(
+      dir_.Join("trust/ek_roots/" + a.ek_roots[0].thumbprint + ".pem")));
+  absl::MutexLock lock(&fake_.mu);
+  ASSERT_EQ(fake_.imports.size(), 2u);
+  EXPECT_TRUE(fake_.imports[0].dry_run());
+  EXPECT_FALSE(fake_.imports[1].dry_run());
+  EXPECT_EQ(fake_.imports[1].archive(), archive);
 }
 
 }  // namespace

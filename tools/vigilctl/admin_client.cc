@@ -177,6 +177,14 @@ absl::StatusOr<v1::DryRunResult> AdminClient::DryRunPolicy(
     const v1::DryRunRequest& request) const {
   return impl_->Call("DryRunPolicy", &Stub::DryRunPolicy, request);
 }
+absl::StatusOr<v1::PolicyArchive> AdminClient::ExportPolicies(
+    const v1::ExportPoliciesRequest& request) const {
+  return impl_->Call("ExportPolicies", &Stub::ExportPolicies, request);
+}
+absl::StatusOr<v1::PolicyImport> AdminClient::ImportPolicies(
+    const v1::ImportPoliciesRequest& request) const {
+  return impl_->Call("ImportPolicies", &Stub::ImportPolicies, request);
+}
 absl::StatusOr<v1::PolicyCertificates> AdminClient::ListPolicyCertificates(
     const v1::ListPolicyCertificatesRequest& request) const {
   return impl_->Call("ListPolicyCertificates", &Stub::ListPolicyCertificates,

@@ -31,7 +31,8 @@
 namespace vigil::vigilctl {
 
 // The admin listener's default: a Unix socket only root can open.
-inline constexpr char kDefaultAdminTarget[] = "unix:/run/vigil-verifier/admin.sock";
+inline constexpr char kDefaultAdminTarget[] =
+    "unix:/run/vigil-verifier/admin.sock";
 
 // Where and how to reach the admin service. Files are named by path; Create
 // reads them.
@@ -84,6 +85,10 @@ class AdminClient {
       const v1::PolicyCertificateRequest& request) const;
   absl::StatusOr<v1::AuditEvents> QueryAudit(
       const v1::AuditQuery& request) const;
+  absl::StatusOr<v1::PolicyArchive> ExportPolicies(
+      const v1::ExportPoliciesRequest& request) const;
+  absl::StatusOr<v1::PolicyImport> ImportPolicies(
+      const v1::ImportPoliciesRequest& request) const;
 
  private:
   struct Impl;

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -12,8 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/encoding.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "policy/claim.h"
+#include "service/admin/policy_archive.h"
 #include "service/control/certificate_jwk.h"
 #include "service/control/management_jws.h"
 #include "service/token/x509_certificate.h"
@@ -32,7 +36,8 @@ using json = nlohmann::ordered_json;
   "  every command: [--admin ADDR] [--ca PEM] [--client-cert PEM "             \
   "--client-key PEM]\n"                                                        \
   "    [--bearer-token-file FILE] [--timeout 30s] [--format yaml|json]\n"      \
-  "    --admin: default $VIGIL_ADMIN, else unix:/run/vigil-verifier/admin.sock; a\n"    \
+  "    --admin: default $VIGIL_ADMIN, else "                                   \
+  "unix:/run/vigil-verifier/admin.sock; a\n"                                   \
   "    host:port that is not loopback needs TLS (--ca). The bearer token\n"    \
   "    (OIDC) is sent as \"authorization: Bearer ...\", never printed.\n"      \
   "  exit: 0 done, 2 usage or bad input (nothing sent), 3 refused by the\n"    \
@@ -51,6 +56,8 @@ constexpr char kPolicyUsage[] =
     "       vigilctl policy history --type TYPE [--limit N]\n"
     "       vigilctl policy dry-run FILE --claims CLAIMS.json [--type Tpm] "
     "[--explain]\n"
+    "       vigilctl policy export [--out FILE]\n"
+    "       vigilctl policy import FILE [--dry-run] [--trust-dir DIR]\n"
     "  get prints the policy in force (--jws: only the JWS as set); set "
     "sends\n"
     "  FILE as it is when it holds a JWS (`vigilctl policy sign`), else its\n"
@@ -58,6 +65,11 @@ constexpr char kPolicyUsage[] =
     "  if the type's version is still N (0: never set). dry-run evaluates\n"
     "  FILE over the claims (`policy eval`'s format) without installing it,\n"
     "  beside the policy in force; --explain adds the trace.\n"
+    "  export writes every policy, policy-management certificate and the\n"
+    "  configuration's public trust material as one archive (stdout, or\n"
+    "  FILE); import restores one, all or nothing, and prints each change\n"
+    "  (--dry-run: what would change); --trust-dir DIR (new or empty) gets\n"
+    "  the archive's trust certificates for the operator to install.\n"
     "  offline: vigilctl policy check | eval | hash | "
     "sign\n" VIGILCTL_CONNECTION_USAGE;
 
@@ -597,6 +609,173 @@ absl::StatusOr<absl::Time> ParseAuditTime(absl::string_view flag,
   return t;
 }
 
+// A DER certificate as one PEM block.
+std::string CertificatePem(absl::string_view der) {
+  const std::string b64 = Base64Encode(AsBytes(der));
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    absl::StrAppend(&out, b64.substr(i, 64), "\n");
+  }
+  absl::StrAppend(&out, "-----END CERTIFICATE-----\n");
+  return out;
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view data) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write"));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+int PolicyExport(const ParsedArgs& args) {
+  absl::StatusOr<Session> session = Connect(args);
+  if (!session.ok()) return BadInput(session.status());
+  absl::StatusOr<v1::PolicyArchive> archive =
+      session->client.ExportPolicies(v1::ExportPoliciesRequest());
+  if (!archive.ok()) return ServiceFailure(archive.status());
+  std::optional<std::string> out = args.Value("out");
+  if (!out.has_value()) {
+    std::cout << archive->archive();
+    return kExitOk;
+  }
+  if (absl::Status s = WriteFileAtomically(*out, archive->archive()); !s.ok()) {
+    return BadInput(s);
+  }
+  json summary = json::object();
+  summary["file"] = *out;
+  summary["sha256"] = archive->sha256();
+  summary["policies"] = archive->policies();
+  summary["certificates"] = archive->certificates();
+  Print(*session, summary);
+  return kExitOk;
+}
+
+// --trust-dir: a directory that is new or empty, so an import never mixes
+// the archive's certificates with files already there.
+absl::Status CheckTrustDir(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return absl::OkStatus();
+  if (!std::filesystem::is_directory(dir, ec) ||
+      !std::filesystem::is_empty(dir, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--trust-dir ", dir, ": want a new or empty directory"));
+  }
+  return absl::OkStatus();
+}
+
+// The archive's trust material as files an operator installs by hand:
+// DIR/ek_roots/<THUMBPRINT>.pem (for ek_trust_dir) and
+// DIR/policy_signers.pem (for policy_signers).
+absl::Status WriteTrustDir(const std::string& dir,
+                           const service::admin::PolicyArchive& archive) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/ek_roots", ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--trust-dir ", dir, ": ", ec.message()));
+  }
+  for (const service::admin::ArchivedCertificate& c : archive.ek_roots) {
+    RETURN_IF_ERROR(WriteFileAtomically(
+        absl::StrCat(dir, "/ek_roots/", c.thumbprint, ".pem"),
+        CertificatePem(c.der)));
+  }
+  std::string signers;
+  for (const service::admin::ArchivedCertificate& c : archive.policy_signers) {
+    signers += CertificatePem(c.der);
+  }
+  if (!signers.empty()) {
+    RETURN_IF_ERROR(
+        WriteFileAtomically(absl::StrCat(dir, "/policy_signers.pem"), signers));
+  }
+  return absl::OkStatus();
+}
+
+int PolicyImport(const ParsedArgs& args) {
+  if (args.positional.size() != 1) {
+    return FailWith(kExitBadInput,
+                    "policy import: want exactly one FILE (an archive of "
+                    "`vigilctl policy export`)");
+  }
+  const std::string& file = args.positional[0];
+  absl::StatusOr<std::string> text = ReadInputFile(file);
+  if (!text.ok()) return BadInput(text.status());
+  // Checked here first, so a bad file is exit 2 with nothing sent; the
+  // service checks it again (it decides).
+  absl::StatusOr<service::admin::PolicyArchive> archive =
+      service::admin::DecodePolicyArchive(*text);
+  if (!archive.ok()) {
+    return FailWith(kExitBadInput,
+                    absl::StrCat(file, ": ", archive.status().message()));
+  }
+  const std::optional<std::string> trust_dir = args.Value("trust-dir");
+  if (trust_dir.has_value()) {
+    if (absl::Status s = CheckTrustDir(*trust_dir); !s.ok()) {
+      return BadInput(s);
+    }
+  }
+  absl::StatusOr<Session> session = Connect(args);
+  if (!session.ok()) return BadInput(session.status());
+  v1::ImportPoliciesRequest request;
+  request.set_archive(*text);
+  request.set_dry_run(args.Has("dry-run"));
+  absl::StatusOr<v1::PolicyImport> result =
+      session->client.ImportPolicies(request);
+  if (!result.ok()) return ServiceFailure(result.status());
+  json out = json::object();
+  out["applied"] = result->applied();
+  out["archive"] = {{"sha256", result->archive_sha256()},
+                    {"mode", result->archive_mode()},
+                    {"issuer", result->archive_issuer()}};
+  json policies = json::array();
+  for (const v1::PolicyImportItem& p : result->policies()) {
+    json j = {{"attestation_type", p.attestation_type()},
+              {"action", p.action()},
+              {"from_policy_hash", p.from_policy_hash()},
+              {"to_policy_hash", p.to_policy_hash()}};
+    if (p.version() != 0) j["version"] = p.version();
+    if (!p.signer_thumbprint().empty()) j["signer"] = p.signer_thumbprint();
+    if (!p.note().empty()) j["note"] = p.note();
+    policies.push_back(std::move(j));
+  }
+  out["policies"] = std::move(policies);
+  json certs = json::array();
+  for (const v1::CertificateImportItem& c : result->certificates()) {
+    certs.push_back({{"thumbprint", c.thumbprint()},
+                     {"subject", c.subject()},
+                     {"plan", c.plan()}});
+  }
+  out["certificates"] = std::move(certs);
+  json trust = json::array();
+  for (const v1::TrustDifference& t : result->trust()) {
+    trust.push_back({{"kind", t.kind()},
+                     {"thumbprint", t.thumbprint()},
+                     {"subject", t.subject()},
+                     {"only_in", t.archive_only() ? "archive" : "here"}});
+  }
+  out["trust_differences"] = std::move(trust);
+  if (trust_dir.has_value() && result->applied()) {
+    if (absl::Status s = WriteTrustDir(*trust_dir, *archive); !s.ok()) {
+      Print(*session, out);
+      return BadInput(s);
+    }
+    out["trust_dir"] = *trust_dir;
+  }
+  Print(*session, out);
+  return kExitOk;
+}
+
 int RunPolicyAdminCommand(const std::vector<std::string>& args) {
   static const Subcommand kSubcommands[] = {
       {"get", WithConnectionFlags({"type"}), {"jws"}, PolicyGet, false},
@@ -618,6 +797,8 @@ int RunPolicyAdminCommand(const std::vector<std::string>& args) {
        WithConnectionFlags({"type", "claims"}),
        {"explain"},
        PolicyDryRun},
+      {"export", WithConnectionFlags({"out"}), {}, PolicyExport, false},
+      {"import", WithConnectionFlags({"trust-dir"}), {"dry-run"}, PolicyImport},
   };
   return RunSubcommand("policy", kPolicyUsage, kSubcommands, args);
 }

@@ -10,6 +10,8 @@
 //   vigilctl policy reset --type T [--key K.pem --cert C.pem]
 //   vigilctl policy history --type T [--limit N]
 //   vigilctl policy dry-run FILE --claims CLAIMS.json [--type Tpm] [--explain]
+//   vigilctl policy export [--out FILE]
+//   vigilctl policy import FILE [--dry-run] [--trust-dir DIR]
 //   vigilctl policy-certs list
 //   vigilctl policy-certs add|remove (CERT.pem --key K.pem --cert C.pem |
 //       --jws FILE)
@@ -23,7 +25,10 @@
 // --format yaml|json (default yaml). `set` sends FILE as it is when it holds
 // a JWS (`vigilctl policy sign`'s output), else wraps its text: signed with
 // --key/--cert, else unsigned. `add`/`remove` sign the change of
-// policy_signing.h, or send a ready one (--jws).
+// policy_signing.h, or send a ready one (--jws). `import` checks FILE
+// (service/admin/policy_archive.h) before sending it (exit 2 naming the
+// field) and, with --trust-dir, writes the archive's trust certificates
+// into DIR (new or empty) once the import has been applied.
 //
 // Exit codes (exit_codes.h): 0 done; 2 usage or a bad input file (nothing
 // was sent); 3 the service refused the caller (PERMISSION_DENIED,
@@ -50,7 +55,7 @@
 namespace vigil::vigilctl {
 
 // The online subcommands of the `policy` group (get, set, reset, history,
-// dry-run); args[0] is the subcommand.
+// dry-run, export, import); args[0] is the subcommand.
 int RunPolicyAdminCommand(const std::vector<std::string>& args);
 // `policy-certs list|add|remove`.
 int RunPolicyCertsAdminCommand(const std::vector<std::string>& args);

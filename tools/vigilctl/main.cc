@@ -59,7 +59,7 @@ bool IsAdminSubcommand(const std::string& group,
   const std::string& sub = rest[0];
   if (group == "policy") {
     return sub == "get" || sub == "set" || sub == "reset" || sub == "history" ||
-           sub == "dry-run";
+           sub == "dry-run" || sub == "export" || sub == "import";
   }
   if (group == "policy-certs") {
     return sub == "list" || sub == "add" || sub == "remove";

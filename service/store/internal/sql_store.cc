@@ -180,6 +180,65 @@ absl::StatusOr<int64_t> BumpGeneration(SqlSession& s, const Dialect& d) {
   return generation;
 }
 
+// Appends `change` as the next version of its type, under the lock
+// LockState took (AppendPolicy's contract).
+absl::StatusOr<PolicyVersion> InsertPolicy(
+    SqlSession& s, const Dialect& d, const PolicyChange& change,
+    std::optional<int64_t> expected_current_version) {
+  ASSIGN_OR_RETURN(SqlRows rows,
+                   s.Query("SELECT COALESCE(MAX(version), 0) FROM "
+                           "policies WHERE attestation_type = $1",
+                           {Text(change.attestation_type)}));
+  if (rows.rows.size() != 1) return absl::InternalError("no MAX row");
+  ASSIGN_OR_RETURN(int64_t current, ColumnInt(rows.rows[0], 0));
+  if (expected_current_version.has_value() &&
+      *expected_current_version != current) {
+    return absl::AbortedError(
+        absl::StrCat("policy ", change.attestation_type, ": expected version ",
+                     *expected_current_version, ", but the current version is ",
+                     current, " (changed concurrently: re-read and retry)"));
+  }
+  PolicyVersion out;
+  ASSIGN_OR_RETURN(out.generation, BumpGeneration(s, d));
+  out.version = current + 1;
+  out.change = change;
+  out.change.time = FromMicros(ToMicros(change.time));
+  RETURN_IF_ERROR(
+      s.Query(
+           absl::StrCat("INSERT INTO policies (", kPolicyColumns,
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                        "$9, $10, $11)"),
+           {Text(change.attestation_type), Int(out.version),
+            Int(out.generation), OptionalText(change.policy_text),
+            Text(change.jws), Text(change.policy_hash), Text(change.token_hash),
+            OptionalText(change.signer_thumbprint), Text(change.actor.identity),
+            Text(RoleName(change.actor.role)), Int(ToMicros(change.time))})
+          .status());
+  return out;
+}
+
+// Adds the DER certificate under the lock LockState took; one already
+// present is left as it is (kAlreadyPresent, no new generation).
+absl::StatusOr<CertificateChange> InsertCertificate(
+    SqlSession& s, const Dialect& d, absl::Span<const uint8_t> der,
+    const Actor& actor, absl::Time time) {
+  if (der.empty()) return absl::InvalidArgumentError("empty certificate");
+  const std::string thumbprint = CertificateThumbprint(der);
+  ASSIGN_OR_RETURN(SqlRows present,
+                   s.Query("SELECT 1 FROM certificates WHERE thumbprint = $1",
+                           {Text(thumbprint)}));
+  if (!present.rows.empty()) return CertificateChange::kAlreadyPresent;
+  RETURN_IF_ERROR(BumpGeneration(s, d).status());
+  RETURN_IF_ERROR(
+      s.Query("INSERT INTO certificates (thumbprint, der, added_by, "
+              "added_by_role, added_us) VALUES ($1, $2, $3, $4, $5)",
+              {Text(thumbprint), SqlValue(Bytes(der.begin(), der.end())),
+               Text(actor.identity), Text(RoleName(actor.role)),
+               Int(ToMicros(time))})
+          .status());
+  return CertificateChange::kAdded;
+}
+
 absl::StatusOr<std::optional<tpm::ClockInfo>> ReadClock(
     const std::vector<SqlValue>& row) {
   if (ColumnIsNull(row, 0)) return std::optional<tpm::ClockInfo>();
@@ -308,38 +367,37 @@ absl::StatusOr<PolicyVersion> SqlStore::AppendPolicy(
   const absl::Status status = db_->Transact(
       TxMode::kWrite, "append policy", [&](SqlSession& s) -> absl::Status {
         RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
-        ASSIGN_OR_RETURN(SqlRows rows,
-                         s.Query("SELECT COALESCE(MAX(version), 0) FROM "
-                                 "policies WHERE attestation_type = $1",
-                                 {Text(change.attestation_type)}));
-        if (rows.rows.size() != 1) return absl::InternalError("no MAX row");
-        ASSIGN_OR_RETURN(int64_t current, ColumnInt(rows.rows[0], 0));
-        if (expected_current_version.has_value() &&
-            *expected_current_version != current) {
-          return absl::AbortedError(absl::StrCat(
-              "policy ", change.attestation_type, ": expected version ",
-              *expected_current_version, ", but the current version is ",
-              current, " (changed concurrently: re-read and retry)"));
-        }
-        ASSIGN_OR_RETURN(int64_t generation, BumpGeneration(s, db_->dialect()));
-        out.version = current + 1;
-        out.generation = generation;
-        out.change = change;
-        out.change.time = FromMicros(ToMicros(change.time));
-        RETURN_IF_ERROR(
-            s.Query(absl::StrCat("INSERT INTO policies (", kPolicyColumns,
-                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                                 "$9, $10, $11)"),
-                    {Text(change.attestation_type), Int(out.version),
-                     Int(generation), OptionalText(change.policy_text),
-                     Text(change.jws), Text(change.policy_hash),
-                     Text(change.token_hash),
-                     OptionalText(change.signer_thumbprint),
-                     Text(change.actor.identity),
-                     Text(RoleName(change.actor.role)),
-                     Int(ToMicros(change.time))})
-                .status());
+        ASSIGN_OR_RETURN(out, InsertPolicy(s, db_->dialect(), change,
+                                           expected_current_version));
         return MaybeInsertAudit(s, audit);
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<std::vector<PolicyVersion>> SqlStore::ApplyBatch(
+    const ChangeBatch& batch) {
+  std::vector<PolicyVersion> out;
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "apply batch", [&](SqlSession& s) -> absl::Status {
+        out.clear();
+        RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
+        for (const ChangeBatch::Policy& p : batch.policies) {
+          RETURN_IF_ERROR(CheckType(p.change.attestation_type));
+          ASSIGN_OR_RETURN(PolicyVersion v,
+                           InsertPolicy(s, db_->dialect(), p.change,
+                                        p.expected_current_version));
+          out.push_back(std::move(v));
+        }
+        for (const ChangeBatch::Certificate& c : batch.certificates) {
+          RETURN_IF_ERROR(
+              InsertCertificate(s, db_->dialect(), c.der, c.actor, c.time)
+                  .status());
+        }
+        for (const AuditEvent& e : batch.audit) {
+          RETURN_IF_ERROR(InsertAudit(s, e).status());
+        }
+        return absl::OkStatus();
       });
   if (!status.ok()) return status;
   return out;
@@ -429,28 +487,15 @@ absl::StatusOr<CertificateChange> SqlStore::AddCertificate(
     absl::Span<const uint8_t> der, const Actor& actor, absl::Time time,
     const std::optional<AuditEvent>& audit) {
   if (der.empty()) return absl::InvalidArgumentError("empty certificate");
-  const std::string thumbprint = CertificateThumbprint(der);
   CertificateChange result = CertificateChange::kAdded;
   const absl::Status status = db_->Transact(
       TxMode::kWrite, "add certificate", [&](SqlSession& s) -> absl::Status {
         RETURN_IF_ERROR(LockState(s, db_->dialect()).status());
         ASSIGN_OR_RETURN(
-            SqlRows present,
-            s.Query("SELECT 1 FROM certificates WHERE thumbprint = $1",
-                    {Text(thumbprint)}));
-        if (!present.rows.empty()) {
-          result = CertificateChange::kAlreadyPresent;
+            result, InsertCertificate(s, db_->dialect(), der, actor, time));
+        if (result == CertificateChange::kAlreadyPresent) {
           return absl::OkStatus();
         }
-        result = CertificateChange::kAdded;
-        RETURN_IF_ERROR(BumpGeneration(s, db_->dialect()).status());
-        RETURN_IF_ERROR(
-            s.Query("INSERT INTO certificates (thumbprint, der, added_by, "
-                    "added_by_role, added_us) VALUES ($1, $2, $3, $4, $5)",
-                    {Text(thumbprint), SqlValue(Bytes(der.begin(), der.end())),
-                     Text(actor.identity), Text(RoleName(actor.role)),
-                     Int(ToMicros(time))})
-                .status());
         return MaybeInsertAudit(s, audit);
       });
   if (!status.ok()) return status;

@@ -36,6 +36,8 @@ class SqlStore : public Store {
       const PolicyChange& change,
       std::optional<int64_t> expected_current_version,
       const std::optional<AuditEvent>& audit) override;
+  absl::StatusOr<std::vector<PolicyVersion>> ApplyBatch(
+      const ChangeBatch& batch) override;
   absl::StatusOr<PolicyVersion> CurrentPolicy(
       absl::string_view attestation_type) override;
   absl::StatusOr<std::vector<PolicyVersion>> CurrentPolicies() override;
