@@ -22,6 +22,8 @@ namespace {
 
 // At most this many attestation records wait for the database.
 constexpr size_t kMaxQueuedRecords = 10000;
+// Attestation records written per store transaction (RunRecorder).
+constexpr size_t kMaxRecordsPerBatch = 1000;
 
 absl::StatusOr<std::vector<token::X509Certificate>> LoadSigners(
     const std::string& path) {
@@ -177,8 +179,8 @@ absl::Status ControlPlane::Start(Verifier* verifier,
 
 void ControlPlane::Record(const AttestationOutcome& outcome) {
   if (outcome.device_id.empty()) return;
-  Pending p{outcome.device_id, outcome.permitted, outcome.policy_hash,
-            outcome.jti, ReasonsJson(outcome.reasons)};
+  Pending p{outcome.device_id,   clock_.Now(), outcome.permitted,
+            outcome.policy_hash, outcome.jti,  ReasonsJson(outcome.reasons)};
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
   if (queue_.size() >= kMaxQueuedRecords) {
@@ -192,8 +194,9 @@ void ControlPlane::RunRecorder() {
   absl::Time last_drop_report = absl::InfinitePast();
   absl::Time last_prune = absl::InfinitePast();
   while (true) {
-    Pending o;
+    std::vector<Pending> batch;
     int64_t dropped = 0;
+    bool last = false;
     {
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(
@@ -207,10 +210,14 @@ void ControlPlane::RunRecorder() {
       if (dropped_ > 0 && clock_.Now() - last_drop_report > absl::Minutes(1)) {
         dropped = std::exchange(dropped_, 0);
       }
-      if (!queue_.empty()) {
-        o = std::move(queue_.front());
+      // Whatever queued up while the last batch committed goes in the next
+      // one: at fleet rates a batch holds hundreds of attestations per
+      // commit, at low rates each is written at once.
+      while (!queue_.empty() && batch.size() < kMaxRecordsPerBatch) {
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      last = stopping_ && queue_.empty();
     }
     const absl::Time now = clock_.Now();
     if (dropped > 0) {
@@ -229,32 +236,46 @@ void ControlPlane::RunRecorder() {
                   << pruned.status().message() << "\n";
       }
     }
-    if (o.device_id.empty()) continue;
-    store::AttestationRecord r;
-    r.device_id = o.device_id;
-    r.time = now;
-    r.permitted = o.permitted;
-    r.attestation_type = std::string(kAttestationTypeTpm);
-    r.policy_hash = o.policy_hash;
-    r.token_id = o.permitted ? o.jti : "";
-    r.reasons_json = o.reasons_json;
-    store::AuditEvent e;
-    e.time = now;
-    e.actor = {absl::StrCat("device:", o.device_id), auth::Role::kAgent};
-    e.action = store::AuditAction::kAttestation;
-    e.attestation_type = r.attestation_type;
-    e.policy_hash = o.policy_hash;
-    e.result = o.permitted ? store::AuditResult::kSuccess
-                           : store::AuditResult::kDenied;
-    nlohmann::json detail = {{"jti", o.jti}};
-    if (!o.permitted) detail["reasons"] = nlohmann::json::parse(r.reasons_json);
-    e.detail_json = detail.dump();
-    absl::Status s = store_->PutLatestAttestation(r);
-    if (s.ok()) s = store_->AppendAudit(e).status();
-    if (!s.ok()) {
-      std::cerr << "vigil-verifier: attestation record not stored: "
-                << s.message() << "\n";
+    std::vector<store::Store::AttestationWrite> writes;
+    writes.reserve(batch.size());
+    for (Pending& o : batch) {
+      store::Store::AttestationWrite w;
+      store::AttestationRecord& r = w.record;
+      r.device_id = o.device_id;
+      r.time = o.time;
+      r.permitted = o.permitted;
+      r.attestation_type = std::string(kAttestationTypeTpm);
+      r.policy_hash = o.policy_hash;
+      r.token_id = o.permitted ? o.jti : "";
+      r.reasons_json = std::move(o.reasons_json);
+      store::AuditEvent& e = w.audit;
+      e.time = o.time;
+      e.actor = {absl::StrCat("device:", o.device_id), auth::Role::kAgent};
+      e.action = store::AuditAction::kAttestation;
+      e.attestation_type = r.attestation_type;
+      e.policy_hash = o.policy_hash;
+      e.result = o.permitted ? store::AuditResult::kSuccess
+                             : store::AuditResult::kDenied;
+      nlohmann::json detail = {{"jti", o.jti}};
+      if (!o.permitted) {
+        detail["reasons"] = nlohmann::json::parse(r.reasons_json);
+      }
+      e.detail_json = detail.dump();
+      writes.push_back(std::move(w));
     }
+    if (!writes.empty()) {
+      absl::StatusOr<int64_t> skipped = store_->RecordAttestations(writes);
+      if (!skipped.ok()) {
+        std::cerr << "vigil-verifier: " << writes.size()
+                  << " attestation record(s) not stored: "
+                  << skipped.status().message() << "\n";
+      } else if (*skipped > 0) {
+        std::cerr << "vigil-verifier: " << *skipped
+                  << " attestation record(s) for devices no longer enrolled "
+                     "kept in the audit trail only\n";
+      }
+    }
+    if (last) return;
   }
 }
 

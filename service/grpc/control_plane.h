@@ -8,8 +8,10 @@
 //     polls every 200 ms) and puts the stored policies in force;
 //   * attestation records: every attestation outcome becomes an audit event
 //     and the device's latest attestation, written by one thread from a
-//     bounded queue so a slow database never slows attestation (when the
-//     queue is full, records are dropped and counted in the log);
+//     bounded queue so a slow database never slows attestation; whatever
+//     queued while one batch committed is the next batch (up to 1,000 per
+//     transaction: one commit, not two per attestation). When the queue is
+//     full, records are dropped and counted in the log;
 //   * retention: audit events older than audit_retention are pruned hourly;
 //   * OIDC keys (when oidc_issuer is set): the identity provider's JWKS,
 //     fetched over verified HTTPS at start and every 10 minutes (every 30 s
@@ -74,6 +76,7 @@ class ControlPlane {
   // claims, trace and token are copied on the attesting thread otherwise).
   struct Pending {
     std::string device_id;
+    absl::Time time;  // when it was decided, not when it was written
     bool permitted = false;
     std::string policy_hash;
     std::string jti;

@@ -725,6 +725,54 @@ TEST_P(StoreConformanceTest, LatestAttestationUpserts) {
   EXPECT_EQ(got.reasons_json, later.reasons_json);
 }
 
+TEST_P(StoreConformanceTest, AttestationsRecordedInABatchLandInOrder) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  ASSERT_OK(store_->EnrollDevice(Device("d2")));
+  std::vector<Store::AttestationWrite> writes;
+  auto add = [&](const std::string& device, int minute, bool permitted) {
+    Store::AttestationWrite w;
+    w.record = {device, kT0 + absl::Minutes(minute), permitted,
+                "Tpm",  absl::StrCat("ph", minute),  permitted ? "jti" : "",
+                "[]"};
+    w.audit = Audit(AuditAction::kAttestation, device);
+    w.audit.time = w.record.time;
+    writes.push_back(std::move(w));
+  };
+  add("d1", 1, true);
+  add("d2", 2, false);
+  add("gone", 3, true);  // not enrolled: skipped, its audit event kept
+  add("d1", 4, false);   // the later record of d1 wins
+  ASSERT_OK_AND_ASSIGN(int64_t skipped, store_->RecordAttestations(writes));
+  EXPECT_EQ(skipped, 1);
+  ASSERT_OK_AND_ASSIGN(AttestationRecord d1, store_->LatestAttestation("d1"));
+  EXPECT_EQ(d1.time, kT0 + absl::Minutes(4));
+  EXPECT_FALSE(d1.permitted);
+  EXPECT_EQ(d1.policy_hash, "ph4");
+  ASSERT_OK_AND_ASSIGN(AttestationRecord d2, store_->LatestAttestation("d2"));
+  EXPECT_EQ(d2.policy_hash, "ph2");
+  EXPECT_THAT(store_->LatestAttestation("gone"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  AuditQuery q;
+  q.action = AuditAction::kAttestation;
+  q.order = AuditOrder::kOldestFirst;
+  ASSERT_OK_AND_ASSIGN(std::vector<AuditEntry> events, store_->QueryAudit(q));
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].event.actor.identity, "d1");
+  EXPECT_EQ(events[2].event.actor.identity, "gone");
+  EXPECT_EQ(events[3].event.time, kT0 + absl::Minutes(4));
+
+  // One malformed device id refuses the whole batch before anything lands.
+  writes.clear();
+  add("d2", 5, true);
+  add("", 6, true);
+  EXPECT_THAT(store_->RecordAttestations(writes),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  ASSERT_OK_AND_ASSIGN(d2, store_->LatestAttestation("d2"));
+  EXPECT_EQ(d2.policy_hash, "ph2");
+  ASSERT_OK_AND_ASSIGN(events, store_->QueryAudit(q));
+  EXPECT_EQ(events.size(), 4u);
+}
+
 // --- audit -------------------------------------------------------------------
 
 TEST_P(StoreConformanceTest, AuditEventRoundTripsEveryField) {

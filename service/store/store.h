@@ -161,6 +161,19 @@ class AttestationStore {
   // Fails with kNotFound when the device has none.
   virtual absl::StatusOr<AttestationRecord> LatestAttestation(
       absl::string_view device_id) = 0;
+
+  // A fleet's attestation results, many per transaction: one commit (one
+  // fsync) per batch instead of two per attestation. Each write's record
+  // replaces its device's latest attestation and its audit event is
+  // appended, in order. A record whose device is not enrolled (removed
+  // since it attested) is skipped — its audit event is still appended —
+  // and counted in the result. All of the batch or, on a failure, none.
+  struct AttestationWrite {
+    AttestationRecord record;
+    AuditEvent audit;
+  };
+  virtual absl::StatusOr<int64_t> RecordAttestations(
+      absl::Span<const AttestationWrite> writes) = 0;
 };
 
 // The audit trail (issue #6 §4).

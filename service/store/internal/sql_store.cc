@@ -592,23 +592,55 @@ absl::StatusOr<ClockTransition> SqlStore::RecordDeviceClock(
   return out;
 }
 
+namespace {
+
+// Replaces the device's latest attestation; kNotFound when the device is not
+// enrolled.
+absl::Status UpsertLatest(SqlSession& s, const AttestationRecord& record) {
+  ASSIGN_OR_RETURN(SqlRows device,
+                   s.Query("SELECT 1 FROM devices WHERE device_id = $1",
+                           {Text(record.device_id)}));
+  if (device.rows.empty()) return DeviceNotFound(record.device_id);
+  return s
+      .Query(UpsertSql("latest_attestations", kAttestationColumns),
+             {Text(record.device_id), Int(ToMicros(record.time)),
+              Int(record.permitted ? 1 : 0), Text(record.attestation_type),
+              Text(record.policy_hash), Text(record.token_id),
+              Text(record.reasons_json)})
+      .status();
+}
+
+}  // namespace
+
 absl::Status SqlStore::PutLatestAttestation(const AttestationRecord& record) {
   RETURN_IF_ERROR(CheckDeviceId(record.device_id));
-  return db_->Transact(
-      TxMode::kWrite, "put latest attestation",
-      [&](SqlSession& s) -> absl::Status {
-        ASSIGN_OR_RETURN(SqlRows device,
-                         s.Query("SELECT 1 FROM devices WHERE device_id = $1",
-                                 {Text(record.device_id)}));
-        if (device.rows.empty()) return DeviceNotFound(record.device_id);
-        return s
-            .Query(UpsertSql("latest_attestations", kAttestationColumns),
-                   {Text(record.device_id), Int(ToMicros(record.time)),
-                    Int(record.permitted ? 1 : 0),
-                    Text(record.attestation_type), Text(record.policy_hash),
-                    Text(record.token_id), Text(record.reasons_json)})
-            .status();
-      });
+  return db_->Transact(TxMode::kWrite, "put latest attestation",
+                       [&](SqlSession& s) { return UpsertLatest(s, record); });
+}
+
+absl::StatusOr<int64_t> SqlStore::RecordAttestations(
+    absl::Span<const AttestationWrite> writes) {
+  for (const AttestationWrite& w : writes) {
+    RETURN_IF_ERROR(CheckDeviceId(w.record.device_id));
+  }
+  int64_t skipped = 0;
+  const absl::Status status =
+      db_->Transact(TxMode::kWrite, "record attestations",
+                    [&](SqlSession& s) -> absl::Status {
+                      skipped = 0;  // a retried transaction starts over
+                      for (const AttestationWrite& w : writes) {
+                        absl::Status put = UpsertLatest(s, w.record);
+                        if (absl::IsNotFound(put)) {
+                          ++skipped;
+                        } else if (!put.ok()) {
+                          return put;
+                        }
+                        RETURN_IF_ERROR(InsertAudit(s, w.audit).status());
+                      }
+                      return absl::OkStatus();
+                    });
+  if (!status.ok()) return status;
+  return skipped;
 }
 
 absl::StatusOr<AttestationRecord> SqlStore::LatestAttestation(

@@ -62,6 +62,8 @@ class SqlStore : public Store {
   absl::Status PutLatestAttestation(const AttestationRecord& record) override;
   absl::StatusOr<AttestationRecord> LatestAttestation(
       absl::string_view device_id) override;
+  absl::StatusOr<int64_t> RecordAttestations(
+      absl::Span<const AttestationWrite> writes) override;
 
   absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEntry>> QueryAudit(

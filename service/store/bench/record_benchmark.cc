@@ -1,0 +1,104 @@
+// Attestation records on SQLite (WAL, synchronous=FULL), as the verifier's
+// recorder writes them (service/grpc/control_plane.cc): one record per
+// attestation — the device's latest attestation replaced plus one audit
+// event — written one at a time (two commits each: what the recorder did
+// before batching) or in batches (one commit per batch).
+//
+//   ninja -C build vigil_service_store_record_benchmark
+//   build/service/store/vigil_service_store_record_benchmark
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "service/store/sqlite_store.h"
+#include "tests/swtpm/subprocess.h"
+#include "tpm/verify/testing/software_ak.h"
+
+namespace vigil::service::store {
+namespace {
+
+constexpr int kDevices = 1000;
+
+std::unique_ptr<SqliteStore> FreshStore(const testing::TempDir& dir) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> s =
+      SqliteStore::Open({.path = dir.Join("store.db")});
+  if (!s.ok()) return nullptr;
+  const tpm::PublicArea area = tpm::testing::SoftwareAk().public_area();
+  for (int i = 0; i < kDevices; ++i) {
+    EnrolledDevice d;
+    d.device_id = absl::StrCat("device-", i);
+    d.ek = area;
+    d.ak = area;
+    d.ak_name = {0x00, 0x0b, 0xaa};
+    d.enrolled_at = absl::Now();
+    if (!(*s)->EnrollDevice(d).ok()) return nullptr;
+  }
+  return *std::move(s);
+}
+
+Store::AttestationWrite Write(int n) {
+  Store::AttestationWrite w;
+  w.record.device_id = absl::StrCat("device-", n % kDevices);
+  w.record.time = absl::Now();
+  w.record.permitted = true;
+  w.record.attestation_type = "Tpm";
+  w.record.policy_hash = "n6vXbJcMBBm3ptp2sVwN8jqNz2C8nWSJuVl9c1WYdd0";
+  w.record.token_id = absl::StrCat("jti-", n);
+  w.record.reasons_json = "[]";
+  w.audit.time = w.record.time;
+  w.audit.actor = {absl::StrCat("device:", w.record.device_id), Role::kAgent};
+  w.audit.action = AuditAction::kAttestation;
+  w.audit.attestation_type = "Tpm";
+  w.audit.policy_hash = w.record.policy_hash;
+  w.audit.result = AuditResult::kSuccess;
+  w.audit.detail_json = absl::StrCat(R"({"jti":"jti-)", n, R"("})");
+  return w;
+}
+
+void BM_RecordOneAtATime(benchmark::State& state) {
+  absl::StatusOr<testing::TempDir> dir =
+      testing::TempDir::Create("vigil-record-bench");
+  if (!dir.ok()) return state.SkipWithError("no temporary directory");
+  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
+  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  int n = 0;
+  for (auto _ : state) {
+    Store::AttestationWrite w = Write(n++);
+    if (!store->PutLatestAttestation(w.record).ok() ||
+        !store->AppendAudit(w.audit).ok()) {
+      return state.SkipWithError("write failed");
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordOneAtATime)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_RecordBatched(benchmark::State& state) {
+  absl::StatusOr<testing::TempDir> dir =
+      testing::TempDir::Create("vigil-record-bench");
+  if (!dir.ok()) return state.SkipWithError("no temporary directory");
+  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
+  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  const int batch = static_cast<int>(state.range(0));
+  int n = 0;
+  for (auto _ : state) {
+    std::vector<Store::AttestationWrite> writes;
+    for (int i = 0; i < batch; ++i) writes.push_back(Write(n++));
+    if (!store->RecordAttestations(writes).ok()) {
+      return state.SkipWithError("write failed");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_RecordBatched)
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace vigil::service::store
+
+BENCHMARK_MAIN();
