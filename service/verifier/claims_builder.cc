@@ -17,6 +17,32 @@ policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {
 
 }  // namespace
 
+// The log's part of the claim set, once per replay.
+std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
+  const CachedReplay& replay = evidence.replay();
+  absl::MutexLock lock(&replay.memo_mu);
+  if (replay.memo != nullptr) return replay.memo;
+  auto made = std::make_shared<LogClaims>();
+  made->summary = nlohmann::ordered_json::object();
+  const eventlog::DerivedClaims derived =
+      eventlog::DeriveClaims(*replay.replayed);
+  for (const auto& [name, value] : derived.claims) {
+    made->claims.emplace_back(name, ToPolicyValue(value));
+    made->summary[name] = std::visit(
+        [](const auto& x) { return nlohmann::ordered_json(x); }, value);
+  }
+  for (const auto& [reason, names] : derived.UnderivableByReason()) {
+    made->notes.push_back(Reason::Of(
+        "claims", "underivable",
+        absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
+  }
+  made->pcrs =
+      policy::Value::JsonDocument(eventlog::RenderPcrsJson(replay.pcrs))
+          .set_read_only(true);
+  replay.memo = std::move(made);
+  return replay.memo;
+}
+
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   BuiltClaims out;
   out.summary = nlohmann::ordered_json::object();
@@ -32,18 +58,15 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
     add("aikPubHash", policy::Value::String(aik_hash), aik_hash);
   add("tpmVersion", policy::Value::Int(2), 2);
 
-  const eventlog::DerivedClaims derived =
-      eventlog::DeriveClaims(evidence.log());
-  for (const auto& [name, value] : derived.claims) {
-    add(name, ToPolicyValue(value),
-        std::visit([](const auto& x) { return nlohmann::ordered_json(x); },
-                   value));
+  const std::shared_ptr<const LogClaims> log_claims = ClaimsOf(evidence);
+  for (const auto& [name, value] : log_claims->claims) {
+    out.claims.Add(name, value);
   }
-  for (const auto& [reason, names] : derived.UnderivableByReason()) {
-    out.notes.push_back(Reason::Of(
-        "claims", "underivable",
-        absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
+  for (auto it = log_claims->summary.begin(); it != log_claims->summary.end();
+       ++it) {
+    out.summary[it.key()] = it.value();
   }
+  out.notes = log_claims->notes;
   // Rendered only if the policy reads it (maa-spec.md §3.3: every event with
   // its ProcessedData, ~1 ms for a Windows log's certificates); most
   // policies never do, and it is not part of the token.
@@ -51,9 +74,7 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
                  policy::Value::LazyJsonDocument([log = evidence.shared_log()] {
                    return eventlog::RenderEventsJson(*log);
                  }));
-  out.claims.Add("pcrs", policy::Value::JsonDocument(
-                             eventlog::RenderPcrsJson(evidence.pcrs()))
-                             .set_read_only(true));
+  out.claims.Add("pcrs", log_claims->pcrs);
   return out;
 }
 

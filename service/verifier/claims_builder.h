@@ -17,6 +17,8 @@
 #ifndef VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
 #define VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -25,6 +27,17 @@
 #include "service/verifier/reason.h"
 
 namespace vigil::service {
+
+// What a replay yields for the claim set, kept in its CachedReplay (made
+// once per replay, not per attestation): the log's claims in derivation
+// order, their JSON for the summary, the notes for what was underivable,
+// and the pcrs claim.
+struct LogClaims {
+  std::vector<std::pair<std::string, policy::Value>> claims;
+  nlohmann::ordered_json summary;
+  std::vector<Reason> notes;
+  policy::Value pcrs;
+};
 
 struct BuiltClaims {
   policy::ClaimSet claims;

@@ -275,9 +275,9 @@ EvidenceOutcome EvidenceVerifier::Verify(
     out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
     return out;
   }
-  out.evidence.emplace(VerifiedEvidence(
-      device, std::move(pcrs), *clock, *transition, (*ak)->pub_hash,
-      replay->replayed, warnings, required_pcr_mask));
+  out.evidence.emplace(VerifiedEvidence(device, std::move(pcrs), *clock,
+                                        *transition, (*ak)->pub_hash, replay,
+                                        warnings, required_pcr_mask));
   out.reasons = std::move(warnings);
   // Kept only once it replayed to the required PCRs: a log that failed is
   // never named as known.
@@ -344,6 +344,7 @@ std::shared_ptr<const CachedReplay> EvidenceVerifier::ReplayLog(
   }
   auto entry = std::make_shared<CachedReplay>();
   entry->log_digest = std::move(digest);
+  entry->pcrs = pcrs;
   entry->pcrs_key = std::move(pcrs_key);
   entry->replayed =
       std::make_shared<const eventlog::ReplayedLog>(*std::move(replayed));

@@ -50,12 +50,14 @@ class VerifiedEvidence {
   // base64(SHA-256(DER SPKI)) of the AK: the aikPubHash claim; empty when
   // the key has no SPKI encoding.
   const std::string& aik_pub_hash() const { return aik_pub_hash_; }
-  const eventlog::ReplayedLog& log() const { return *log_; }
+  const eventlog::ReplayedLog& log() const { return *replay_->replayed; }
   // The same log, shared: for values that may outlive this evidence (the
   // lazily rendered `events` claim).
   const std::shared_ptr<const eventlog::ReplayedLog>& shared_log() const {
-    return log_;
+    return replay_->replayed;
   }
+  // The replay as the verifier holds it (its memo of derived claims).
+  const CachedReplay& replay() const { return *replay_; }
   // Non-fatal findings: replay quirks, unverified PCRs outside the mask,
   // events whose data does not match their digest.
   const std::vector<Reason>& warnings() const { return warnings_; }
@@ -66,14 +68,14 @@ class VerifiedEvidence {
   VerifiedEvidence(EnrolledDevice device, std::vector<tpm::PcrBank> pcrs,
                    tpm::ClockInfo clock, ClockTransition transition,
                    std::string aik_pub_hash,
-                   std::shared_ptr<const eventlog::ReplayedLog> log,
+                   std::shared_ptr<const CachedReplay> replay,
                    std::vector<Reason> warnings, uint32_t pcr_mask)
       : device_(std::move(device)),
         pcrs_(std::move(pcrs)),
         clock_(clock),
         transition_(transition),
         aik_pub_hash_(std::move(aik_pub_hash)),
-        log_(std::move(log)),
+        replay_(std::move(replay)),
         warnings_(std::move(warnings)),
         pcr_mask_(pcr_mask) {}
 
@@ -82,7 +84,7 @@ class VerifiedEvidence {
   tpm::ClockInfo clock_;
   ClockTransition transition_;
   std::string aik_pub_hash_;
-  std::shared_ptr<const eventlog::ReplayedLog> log_;  // never null
+  std::shared_ptr<const CachedReplay> replay_;  // never null
   std::vector<Reason> warnings_;
   uint32_t pcr_mask_;
 };

@@ -1,6 +1,5 @@
 #include "service/verifier/replay_cache.h"
 
-#include <algorithm>
 #include <cstdint>
 
 #include "tpm/types/hash_alg.h"
@@ -8,20 +7,13 @@
 namespace vigil::service {
 
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
-  std::vector<const tpm::PcrBank*> sorted;
-  sorted.reserve(banks.size());
-  for (const tpm::PcrBank& b : banks) sorted.push_back(&b);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const tpm::PcrBank* a, const tpm::PcrBank* b) {
-              return a->alg < b->alg;
-            });
   std::vector<uint8_t> text;
-  for (const tpm::PcrBank* b : sorted) {
-    const auto alg = static_cast<uint16_t>(b->alg);
+  for (const tpm::PcrBank& b : banks) {
+    const auto alg = static_cast<uint16_t>(b.alg);
     text.push_back(static_cast<uint8_t>(alg >> 8));
     text.push_back(static_cast<uint8_t>(alg));
-    text.push_back(static_cast<uint8_t>(b->values.size()));
-    for (const auto& [pcr, value] : b->values) {  // ordered by index
+    text.push_back(static_cast<uint8_t>(b.values.size()));
+    for (const auto& [pcr, value] : b.values) {  // ordered by index
       text.push_back(static_cast<uint8_t>(pcr));
       text.push_back(static_cast<uint8_t>(value.size()));
       text.insert(text.end(), value.begin(), value.end());
@@ -29,8 +21,7 @@ std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
   }
   absl::StatusOr<tpm::Digest> d = tpm::Hash(tpm::HashAlg::kSha256, text);
   // SHA-256 only fails with a broken OpenSSL; the text itself is then the
-  // key (longer, equally exact; a digest is never 33+ bytes, so the two
-  // forms cannot collide).
+  // key (as exact; it could equal a digest key only by a SHA-256 preimage).
   if (!d.ok()) return std::string(text.begin(), text.end());
   return std::string(d->begin(), d->end());
 }

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "eventlog/replayed_log.h"
@@ -43,19 +44,32 @@ using LogDigest = std::string;
 // takes once parsed and replayed).
 inline constexpr size_t kChargePerLogByte = 3;
 
-// One log, replayed against one set of PCR values. Immutable once made.
+// What BuildClaims derives from one replay (claims_builder.h). Declared
+// here so an entry can keep it; defined by the claims stage above.
+struct LogClaims;
+
+// One log, replayed against one set of PCR values. Immutable once made,
+// except for the memo, which is filled once.
 struct CachedReplay {
   LogDigest log_digest;
-  // PcrValuesKey() of the banks the log was replayed against.
+  // The banks the log was replayed against, and their PcrValuesKey().
+  std::vector<tpm::PcrBank> pcrs;
   std::string pcrs_key;
   std::shared_ptr<const eventlog::ReplayedLog> replayed;  // never null
   // What the entry is charged against the cache's budget: an estimate of
   // the parsed log's memory (a multiple of the log's size).
   size_t charge = 0;
+
+  // The claims this replay yields, made by the first attestation that needs
+  // them and shared by every later one the entry serves (the log's claims
+  // depend only on the log and the PCR values it replayed against).
+  mutable absl::Mutex memo_mu;
+  mutable std::shared_ptr<const LogClaims> memo ABSL_GUARDED_BY(memo_mu);
 };
 
-// A compact, order-independent key of PCR values: SHA-256 over each bank
-// (by algorithm id) and each PCR (by index) with its value.
+// A compact key of PCR values: SHA-256 over each bank (in the given order,
+// which the `pcrs` claim shows) and each PCR (by index) with its value.
+// Equal keys mean equal banks in equal order.
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks);
 
 // Thread-safe; least recently used entries go first once the charges exceed

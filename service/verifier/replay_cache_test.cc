@@ -101,13 +101,15 @@ TEST(ReplayCache, ChargePerLogByteCoversTheHeapOfAParsedReplay) {
 #endif
 }
 
-TEST(PcrValuesKey, DependsOnEveryValueButNotOnBankOrder) {
+TEST(PcrValuesKey, DependsOnEveryValueAndTheBankOrder) {
   tpm::PcrBank sha1{tpm::HashAlg::kSha1, {{0, tpm::Digest(20, 1)}}};
   tpm::PcrBank sha256{tpm::HashAlg::kSha256,
                       {{0, tpm::Digest(32, 2)}, {7, tpm::Digest(32, 3)}}};
   const std::string key = PcrValuesKey({sha1, sha256});
   EXPECT_EQ(key.size(), 32u);
-  EXPECT_EQ(PcrValuesKey({sha256, sha1}), key);
+  EXPECT_EQ(PcrValuesKey({sha1, sha256}), key);
+  // The order is part of what the pcrs claim shows.
+  EXPECT_NE(PcrValuesKey({sha256, sha1}), key);
   tpm::PcrBank changed = sha256;
   changed.values[7][31] ^= 1;
   EXPECT_NE(PcrValuesKey({sha1, changed}), key);
