@@ -105,7 +105,8 @@ class AdminServiceTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(auth::RoleMap roles,
                          auth::RoleMap::Parse("subject:CN=auditor,O=Example",
                                               "subject:CN=ops,O=Example"));
-    authn_ = std::make_unique<AdminAuthenticator>(std::move(roles), nullptr);
+    authn_ =
+        std::make_unique<auth::CallerAuthenticator>(std::move(roles), nullptr);
     service_ = std::make_unique<AdminServiceImpl>(manager_.get(), authn_.get());
   }
 
@@ -149,7 +150,7 @@ class AdminServiceTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<token::KeyRing> ring_;
   std::unique_ptr<admin::PolicyManager> manager_;
-  std::unique_ptr<AdminAuthenticator> authn_;
+  std::unique_ptr<auth::CallerAuthenticator> authn_;
   std::unique_ptr<AdminServiceImpl> service_;
   std::vector<std::unique_ptr<grpc::Server>> servers_;
 };
@@ -268,7 +269,8 @@ TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
   ASSERT_OK_AND_ASSIGN(auto oidc, auth::OidcAuthenticator::Create(oo));
   ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(idp->JwksJson()));
   ASSERT_OK(oidc->SetJwks(std::move(jwks)));
-  authn_ = std::make_unique<AdminAuthenticator>(auth::RoleMap(), oidc.get());
+  authn_ =
+      std::make_unique<auth::CallerAuthenticator>(auth::RoleMap(), oidc.get());
   service_ = std::make_unique<AdminServiceImpl>(manager_.get(), authn_.get());
   auto bearer = [&](const std::string& role, absl::Duration lifetime) {
     const absl::Time now = absl::Now();

@@ -93,7 +93,7 @@ class ControlPlane {
   store::StoreDeviceRegistry registry_;
   std::unique_ptr<admin::PolicyManager> manager_;
   std::unique_ptr<auth::OidcAuthenticator> oidc_;
-  std::unique_ptr<AdminAuthenticator> authenticator_;
+  std::unique_ptr<auth::CallerAuthenticator> authenticator_;
   std::unique_ptr<AdminServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread sync_;
