@@ -58,6 +58,13 @@ class ControlPlane {
 
   const std::string& admin_address() const { return config_.admin_listen; }
 
+  // After Start: the core and the caller authenticator, for the REST mirror
+  // on the HTTPS endpoint (service/http/admin_routes.h). Null before.
+  admin::PolicyManager* manager() { return manager_.get(); }
+  const auth::CallerAuthenticator* authenticator() const {
+    return authenticator_.get();
+  }
+
   // Stops the listener and the jobs, flushing queued attestation records.
   void Shutdown();
 
