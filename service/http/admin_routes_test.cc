@@ -7,6 +7,10 @@
 // endpoint serves at /certs.
 #include "service/http/admin_routes.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "service/auth/testing/test_bearer.h"
 #include "service/control/jws_writer.h"
 #include "service/control/policy_document.h"
 #include "service/control/testing/test_pki.h"
@@ -28,9 +33,9 @@
 #include "service/token/jwks.h"
 #include "service/token/jwt_verifier.h"
 #include "service/token/key_ring.h"
-#include "service/token/raw_jwt.h"
 #include "service/token/signing_key.h"
 #include "tests/swtpm/subprocess.h"
+#include "tests/swtpm/tls_files.h"
 
 namespace vigil::service {
 namespace {
@@ -39,7 +44,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 using ::vigil::control::testing::TestSigner;
-using ::vigil::testing::RunCommandOk;
 using ::vigil::testing::TempDir;
 
 constexpr char kIssuer[] = "https://verifier.example";
@@ -134,20 +138,9 @@ class AdminRoutesTest : public ::testing::Test {
 
   // "Bearer <JWT>" from the identity provider with app role `role`.
   std::string Bearer(const std::string& role) {
-    const absl::Time now = clock_.Now();
-    absl::StatusOr<token::RawJwt> jwt =
-        token::RawJwtBuilder()
-            .SetIssuer(kIdp)
-            .SetIssuedAt(now - absl::Minutes(1))
-            .SetExpiration(now + absl::Hours(1))
-            .AddClaim("aud", kAudience)
-            .AddClaim("sub", role == "vigil.reader" ? "auditor" : "ops")
-            .AddClaim("roles", token::Json::array({role}))
-            .Build();
-    EXPECT_TRUE(jwt.ok()) << jwt.status();
-    absl::StatusOr<std::string> s = idp_->SignAndEncode(*jwt);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return "Bearer " + s.value_or("");
+    return auth::testing::TestBearer(
+        *idp_, {kIdp, kAudience, role == "vigil.reader" ? "auditor" : "ops",
+                role, clock_.Now()});
   }
   std::string Reader() { return Bearer("vigil.reader"); }
   std::string Contributor() { return Bearer("vigil.contributor"); }
@@ -187,6 +180,37 @@ class AdminRoutesTest : public ::testing::Test {
     r.headers = res->headers;
     r.json = token::Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
     return r;
+  }
+
+  // Sends `request` as is on a new connection and returns the endpoint's
+  // answer: its head and a Content-Length body ("" after 10 s of silence).
+  std::string RawExchange(const std::string& request) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(endpoint_->port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    std::string answer;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      size_t want = std::string::npos;  // head + body, once the head is in
+      while (answer.size() < want && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+        answer.append(buf, static_cast<size_t>(n));
+        const size_t end = answer.find("\r\n\r\n");
+        const size_t cl = answer.find("Content-Length: ");
+        if (want == std::string::npos && end != std::string::npos &&
+            cl != std::string::npos && cl < end) {
+          want = end + 4 + std::stoul(answer.substr(cl + 16));
+        }
+      }
+    }
+    close(fd);
+    return answer;
   }
 
   // The claims of a response token, verified with the endpoint's /certs.
@@ -405,36 +429,19 @@ TEST_F(AdminRoutesTest, RefusalsHaveAzuresStatusesAndOneLineErrors) {
   EXPECT_EQ(r.ErrorCode(), "PayloadTooLarge");
 
   // Bodies only with a Content-Length (httplib would read chunked and
-  // compressed bodies without a limit).
-  {
-    httplib::ClientImpl client("127.0.0.1", endpoint_->port());
-    client.set_default_headers({{"Authorization", Contributor()}});
-    bool first = true;
-    httplib::Result res = client.Put(
-        "/policies/Tpm",
-        [&first](size_t, httplib::DataSink& sink) {
-          if (!first) {
-            sink.done();
-            return true;
-          }
-          first = false;
-          const std::string chunk(1024, 'a');
-          return sink.write(chunk.data(), chunk.size());
-        },
-        "text/plain");
-    ASSERT_TRUE(res) << httplib::to_string(res.error());
-    EXPECT_EQ(res->status, 411) << res->body;
-    EXPECT_THAT(res->body, HasSubstr("LengthRequired"));
-  }
-  {
-    httplib::ClientImpl client("127.0.0.1", endpoint_->port());
-    httplib::Result res = client.Put(
-        "/policies/Tpm",
-        {{"Authorization", Contributor()}, {"Content-Encoding", "gzip"}}, jws,
-        "text/plain");
-    ASSERT_TRUE(res) << httplib::to_string(res.error());
-    EXPECT_EQ(res->status, 415) << res->body;
-  }
+  // compressed bodies without a limit): refused from the headers alone,
+  // before any body byte is read.
+  const std::string head = absl::StrCat(
+      "PUT /policies/Tpm HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ",
+      Contributor(), "\r\nContent-Type: text/plain\r\n");
+  std::string answer =
+      RawExchange(absl::StrCat(head, "Transfer-Encoding: chunked\r\n\r\n"));
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 411 "));
+  EXPECT_THAT(answer, HasSubstr("\"LengthRequired\""));
+  answer = RawExchange(absl::StrCat(
+      head, "Content-Encoding: gzip\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 415 "));
+  EXPECT_THAT(answer, HasSubstr("\"UnsupportedMediaType\""));
   r = Call("PUT", "/policies/Tpm", Contributor(), jws);
   EXPECT_EQ(r.status, 200) << r.body;  // the endpoint still serves
 
@@ -480,27 +487,12 @@ TEST_F(AdminRoutesTest, WithoutAControlPlaneThereAreNoAdminRoutes) {
 // roles by the same rules as on the gRPC admin listener; relying parties
 // without one are still served.
 TEST_F(AdminRoutesTest, ClientCertificatesOverTlsMapToRoles) {
-  auto openssl = [](std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    return RunCommandOk(args);
-  };
   const TempDir& d = *dir_;
-  ASSERT_OK(
-      openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
-               "ec_paramgen_curve:P-256", "-nodes", "-keyout", d.Join("ca.key"),
-               "-out", d.Join("ca.pem"), "-subj", "/CN=ca", "-days", "2"}));
-  for (const std::string name : {"server", "ops", "stranger"}) {
-    ASSERT_OK(
-        openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                 "-nodes", "-keyout", d.Join(name + ".key"), "-out",
-                 d.Join(name + ".csr"), "-subj", "/O=Example/CN=" + name}));
-    ASSERT_OK(::vigil::testing::WriteFile(d.Join(name + ".ext"),
-                                          "subjectAltName=IP:127.0.0.1\n"));
-    ASSERT_OK(openssl({"x509", "-req", "-in", d.Join(name + ".csr"), "-CA",
-                       d.Join("ca.pem"), "-CAkey", d.Join("ca.key"),
-                       "-CAcreateserial", "-out", d.Join(name + ".pem"),
-                       "-days", "2", "-extfile", d.Join(name + ".ext")}));
-  }
+  ASSERT_OK(::vigil::testing::MakeCaFiles(d, "ca"));
+  ASSERT_OK(::vigil::testing::IssueFiles(d, "ca", "server",
+                                         ::vigil::testing::kLoopbackSan));
+  ASSERT_OK(::vigil::testing::IssueFiles(d, "ca", "ops"));
+  ASSERT_OK(::vigil::testing::IssueFiles(d, "ca", "stranger"));
   ASSERT_OK(Start(admin::Mode::kAuthenticated, {}, "subject:CN=ops,O=Example",
                   /*tls=*/true));
   auto client = [&](const std::string& who) {

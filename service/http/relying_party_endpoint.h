@@ -8,7 +8,10 @@
 //   GET /readyz                             200 once the gRPC listener is up
 // and, when the control plane is on, the REST mirror of the policy
 // administration API (admin_routes.h). Everything else is 404, and every
-// error answer has Azure's body {"error": {"code", "message"}}. Documents
+// error answer has Azure's body {"error": {"code", "message"}}. A request
+// body needs a Content-Length within the limit (413 over it): chunked
+// bodies are refused with 411 and compressed ones with 415, from the
+// headers alone. Documents
 // are rendered from the Verifier at each request, so key rotation shows at
 // once.
 #ifndef VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_
