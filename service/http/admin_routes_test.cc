@@ -456,6 +456,9 @@ TEST_F(AdminRoutesTest, RefusalsHaveAzuresStatusesAndOneLineErrors) {
   r = Call("POST", "/certificates", Contributor(), "x");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.Header("Allow"), "GET");
+  r = Call("OPTIONS", "/policies/Tpm:reset");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.Header("Allow"), "POST, OPTIONS");
 
   // api-version: absent or one whose wire format this mirrors.
   r = Call("GET", "/policies/Tpm?api-version=2018-09-01-preview", Reader());
