@@ -117,10 +117,17 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<vigil::service::RelyingPartyEndpoint> http;
   if (!config->http_listen.empty()) {
+    // The REST mirror of the admin API rides on the HTTPS endpoint.
+    vigil::service::AdminApi admin_api;
+    if (control != nullptr) {
+      admin_api.manager = control->manager();
+      admin_api.authenticator = control->authenticator();
+    }
     absl::StatusOr<std::unique_ptr<vigil::service::RelyingPartyEndpoint>> ep =
         vigil::service::RelyingPartyEndpoint::Start(
             verifier->get(), config->http_listen, config->tls_cert,
-            config->tls_key, config->insecure);
+            config->tls_key, config->insecure, admin_api,
+            config->control.admin_client_ca);
     if (!ep.ok()) {
       Fail(ep.status().message());
       return ep.status().code() == absl::StatusCode::kUnavailable

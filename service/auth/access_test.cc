@@ -10,6 +10,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/auth/caller_authenticator.h"
 
 namespace vigil::service::auth {
 namespace {
@@ -122,6 +123,46 @@ TEST(RoleMap, ParseErrorsNameTheListAndRule) {
   EXPECT_THAT(
       RoleMap::Parse("subject:", ""),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty value")));
+}
+
+// The precedence every front end shares: the admin socket, then a bearer
+// header, then a verified client certificate, else nothing.
+TEST(CallerAuthenticator, DecidesFromWhatTheTransportSaw) {
+  ASSERT_OK_AND_ASSIGN(RoleMap roles,
+                       RoleMap::Parse("", "subject:CN=ops,O=Example"));
+  const CallerAuthenticator authn(std::move(roles), /*oidc=*/nullptr);
+  EXPECT_FALSE(authn.accepts_bearer_tokens());
+
+  Credentials local;
+  local.source = "unix:";
+  local.local_socket = true;
+  ASSERT_OK_AND_ASSIGN(Caller c, authn.Authenticate(local));
+  EXPECT_EQ(c.role, Role::kContributor);
+  EXPECT_EQ(c.method, "unix");
+
+  Credentials cert;
+  cert.source = "ipv4:127.0.0.1:4000";
+  cert.client_certificate_pem = MakeCertPem("ops", "");
+  ASSERT_OK_AND_ASSIGN(c, authn.Authenticate(cert));
+  EXPECT_EQ(c.identity, "cert:CN=ops,O=Example");
+  EXPECT_EQ(c.role, Role::kContributor);
+  EXPECT_EQ(c.source, "ipv4:127.0.0.1:4000");
+  cert.client_certificate_pem = MakeCertPem("stranger", "");
+  ASSERT_OK_AND_ASSIGN(c, authn.Authenticate(cert));
+  EXPECT_EQ(c.role, Role::kNone);
+
+  // A header is never silently ignored in favour of the certificate.
+  cert.authorization = "Bearer x.y.z";
+  EXPECT_THAT(authn.Authenticate(cert),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("bearer tokens are not accepted here")));
+  cert.authorization.reset();
+  cert.client_certificate_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n";
+  EXPECT_THAT(authn.Authenticate(cert),
+              StatusIs(absl::StatusCode::kUnauthenticated, ::testing::_));
+  EXPECT_THAT(
+      authn.Authenticate(Credentials{}),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("no credential")));
 }
 
 }  // namespace

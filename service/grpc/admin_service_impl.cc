@@ -9,33 +9,13 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "policy/claim.h"
+#include "service/admin/front_end.h"
 #include "service/control/policy_document.h"
 #include "service/grpc/server.h"
 #include "service/grpc/status_mapping.h"
 
 namespace vigil::service {
 namespace {
-
-absl::Status CheckType(absl::string_view type) {
-  if (type.empty()) {
-    return absl::InvalidArgumentError("attestation_type: missing");
-  }
-  if (type.size() > 64) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attestation_type: ", type.size(), " bytes, limit 64"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckJws(absl::string_view field, absl::string_view jws) {
-  if (jws.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": missing"));
-  if (jws.size() > kMaxAdminJwsBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", jws.size(), " bytes, limit ", kMaxAdminJwsBytes));
-  }
-  return absl::OkStatus();
-}
 
 void ToProto(const admin::PolicyChangeView& v, v1::PolicyChange* out) {
   out->set_attestation_type(v.attestation_type);
@@ -60,51 +40,29 @@ void ToProto(const admin::CertificateChangeView& v,
 
 }  // namespace
 
-absl::StatusOr<auth::Caller> AdminAuthenticator::Authenticate(
-    const grpc::ServerContext& context) const {
-  const std::string peer = context.peer();
-  // The Unix socket is 0600: whoever opened it is its owner.
-  if (absl::StartsWith(peer, "unix:")) {
-    return auth::Caller{"unix:local-administrator", auth::Role::kContributor,
-                        "unix", peer};
-  }
+auth::Credentials CredentialsOf(const grpc::ServerContext& context) {
+  auth::Credentials c;
+  c.source = context.peer();
+  c.local_socket = absl::StartsWith(c.source, "unix:");
   const auto& metadata = context.client_metadata();
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    if (oidc_ == nullptr) {
-      return absl::UnauthenticatedError(
-          "bearer tokens are not accepted here (no oidc_issuer configured); "
-          "use a client certificate");
-    }
-    return oidc_->Authenticate(
-        absl::string_view(it->second.data(), it->second.size()), peer);
+    c.authorization = std::string(it->second.data(), it->second.size());
   }
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr) {
     const std::vector<grpc::string_ref> certs =
         auth->FindPropertyValues("x509_pem_cert");
     if (!certs.empty()) {
-      absl::StatusOr<auth::CertificateIdentity> id = auth::IdentityFromPem(
-          absl::string_view(certs[0].data(), certs[0].size()));
-      if (!id.ok()) return absl::UnauthenticatedError(id.status().message());
-      return auth::Caller{absl::StrCat("cert:", id->subject),
-                          roles_.RoleFor(*id), "mtls", peer};
+      c.client_certificate_pem.assign(certs[0].data(), certs[0].size());
     }
   }
-  return absl::UnauthenticatedError(
-      "no credential: present a client certificate (mutual TLS) or an OIDC "
-      "bearer token");
+  return c;
 }
 
 absl::StatusOr<auth::Caller> AdminServiceImpl::CallerOf(
     grpc::ServerContext* context, absl::string_view call) {
-  absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
-  if (!caller.ok()) {
-    manager_->AuditAuthDenied(
-        auth::Caller{"(unauthenticated)", auth::Role::kNone, "",
-                     context->peer()},
-        call, caller.status().message());
-  }
-  return caller;
+  return admin::AuthenticateAudited(*manager_, *authenticator_,
+                                    CredentialsOf(*context), call);
 }
 
 #define VIGIL_ADMIN_CALLER(var, call)                              \
@@ -116,7 +74,9 @@ grpc::Status AdminServiceImpl::GetPolicy(grpc::ServerContext* context,
                                          const v1::GetPolicyRequest* request,
                                          v1::PolicyDocument* response) {
   VIGIL_ADMIN_CALLER(caller, "GetPolicy");
-  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+  if (absl::Status s =
+          admin::CheckAttestationTypeSize(request->attestation_type());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   absl::StatusOr<admin::PolicyView> v =
@@ -137,10 +97,13 @@ grpc::Status AdminServiceImpl::SetPolicy(grpc::ServerContext* context,
                                          const v1::SetPolicyRequest* request,
                                          v1::PolicyChange* response) {
   VIGIL_ADMIN_CALLER(caller, "SetPolicy");
-  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+  if (absl::Status s =
+          admin::CheckAttestationTypeSize(request->attestation_type());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (absl::Status s = CheckJws("policy_jws", request->policy_jws()); !s.ok()) {
+  if (absl::Status s = admin::CheckJwsSize("policy_jws", request->policy_jws());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   std::optional<int64_t> expected;
@@ -156,10 +119,13 @@ grpc::Status AdminServiceImpl::ResetPolicy(
     grpc::ServerContext* context, const v1::ResetPolicyRequest* request,
     v1::PolicyChange* response) {
   VIGIL_ADMIN_CALLER(caller, "ResetPolicy");
-  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+  if (absl::Status s =
+          admin::CheckAttestationTypeSize(request->attestation_type());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (absl::Status s = CheckJws("policy_jws", request->policy_jws()); !s.ok()) {
+  if (absl::Status s = admin::CheckJwsSize("policy_jws", request->policy_jws());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   absl::StatusOr<admin::PolicyChangeView> v = manager_->ResetPolicy(
@@ -173,7 +139,9 @@ grpc::Status AdminServiceImpl::GetPolicyHistory(
     grpc::ServerContext* context, const v1::GetPolicyHistoryRequest* request,
     v1::PolicyHistory* response) {
   VIGIL_ADMIN_CALLER(caller, "GetPolicyHistory");
-  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+  if (absl::Status s =
+          admin::CheckAttestationTypeSize(request->attestation_type());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   const int64_t limit = request->limit() == 0 ? 50 : request->limit();
@@ -198,21 +166,24 @@ grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
                                             const v1::DryRunRequest* request,
                                             v1::DryRunResult* response) {
   VIGIL_ADMIN_CALLER(caller, "DryRunPolicy");
-  if (absl::Status s = CheckType(request->attestation_type()); !s.ok()) {
+  if (absl::Status s =
+          admin::CheckAttestationTypeSize(request->attestation_type());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   std::string text;
   switch (request->candidate_case()) {
     case v1::DryRunRequest::kPolicyText:
       text = request->policy_text();
-      if (text.empty() || text.size() > kMaxAdminJwsBytes) {
+      if (text.empty() || text.size() > admin::kMaxAdminJwsBytes) {
         return ToGrpcStatus(absl::InvalidArgumentError(
             absl::StrCat("policy_text: ", text.size(), " bytes, want 1 to ",
-                         kMaxAdminJwsBytes)));
+                         admin::kMaxAdminJwsBytes)));
       }
       break;
     case v1::DryRunRequest::kPolicyJws: {
-      if (absl::Status s = CheckJws("policy_jws", request->policy_jws());
+      if (absl::Status s =
+              admin::CheckJwsSize("policy_jws", request->policy_jws());
           !s.ok()) {
         return ToGrpcStatus(s);
       }
@@ -226,10 +197,10 @@ grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
       return ToGrpcStatus(absl::InvalidArgumentError(
           "candidate: missing (policy_text or policy_jws)"));
   }
-  if (request->claims_json().size() > kMaxAdminJwsBytes) {
+  if (request->claims_json().size() > admin::kMaxAdminJwsBytes) {
     return ToGrpcStatus(absl::InvalidArgumentError(
         absl::StrCat("claims_json: ", request->claims_json().size(),
-                     " bytes, limit ", kMaxAdminJwsBytes)));
+                     " bytes, limit ", admin::kMaxAdminJwsBytes)));
   }
   absl::StatusOr<policy::ClaimSet> claims =
       policy::ParseClaimsJson(request->claims_json());
@@ -274,7 +245,7 @@ grpc::Status AdminServiceImpl::AddPolicyCertificate(
     grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
     v1::PolicyCertificateChange* response) {
   VIGIL_ADMIN_CALLER(caller, "AddPolicyCertificate");
-  if (absl::Status s = CheckJws("jws", request->jws()); !s.ok()) {
+  if (absl::Status s = admin::CheckJwsSize("jws", request->jws()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   absl::StatusOr<admin::CertificateChangeView> v =
@@ -288,7 +259,7 @@ grpc::Status AdminServiceImpl::RemovePolicyCertificate(
     grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
     v1::PolicyCertificateChange* response) {
   VIGIL_ADMIN_CALLER(caller, "RemovePolicyCertificate");
-  if (absl::Status s = CheckJws("jws", request->jws()); !s.ok()) {
+  if (absl::Status s = admin::CheckJwsSize("jws", request->jws()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   absl::StatusOr<admin::CertificateChangeView> v =
@@ -435,7 +406,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   int port = 0;
   builder.AddListeningPort(listener.address, creds, &port);
   builder.RegisterService(service);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(2 * kMaxAdminJwsBytes));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(2 * admin::kMaxAdminJwsBytes));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (!unix_socket && port == 0)) {
     return absl::UnavailableError(

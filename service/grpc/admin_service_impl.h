@@ -1,7 +1,8 @@
 // File: service/grpc/admin_service_impl.h
 // -----------------------------------------------------------------------------
 // vigil.v1.PolicyAdmin on the admin listener (issue #6): authenticates the
-// caller (AdminAuthenticator), checks the request's shape, calls the
+// caller (auth::CallerAuthenticator over the connection's credentials, as
+// the REST mirror in service/http does), checks the request's shape, calls the
 // control plane's core (service/admin/policy_manager.h), converts back and
 // maps the status. Unauthenticated calls are refused with UNAUTHENTICATED
 // and audited; role and mode decisions are the core's (PERMISSION_DENIED).
@@ -23,38 +24,21 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_context.h"
 #include "service/admin/policy_manager.h"
-#include "service/auth/access.h"
-#include "service/auth/oidc_authenticator.h"
+#include "service/auth/caller_authenticator.h"
 #include "vigil/v1/admin_service.grpc.pb.h"
 
 namespace vigil::service {
 
-// Largest policy or certificate-change JWS accepted (a policy of ~750 KiB).
-inline constexpr size_t kMaxAdminJwsBytes = 1u << 20;
-
-class AdminAuthenticator {
- public:
-  // `oidc` may be null (bearer tokens refused); it must outlive this.
-  AdminAuthenticator(auth::RoleMap roles, const auth::OidcAuthenticator* oidc)
-      : roles_(std::move(roles)), oidc_(oidc) {}
-
-  // The caller of `context`, or kUnauthenticated naming what is missing or
-  // wrong ("no credential: present a client certificate (mutual TLS) or an
-  // OIDC bearer token", "bearer token: expired ..."). A caller the rules give
-  // no role comes back with Role::kNone (the core refuses and audits).
-  absl::StatusOr<auth::Caller> Authenticate(
-      const grpc::ServerContext& context) const;
-
- private:
-  auth::RoleMap roles_;
-  const auth::OidcAuthenticator* oidc_;
-};
+// What `context` presented: the Unix-socket peer, the "authorization"
+// metadata, the client certificate gRPC verified against the admin
+// listener's client CA.
+auth::Credentials CredentialsOf(const grpc::ServerContext& context);
 
 class AdminServiceImpl final : public v1::PolicyAdmin::Service {
  public:
   // Both must outlive the service.
   AdminServiceImpl(admin::PolicyManager* manager,
-                   const AdminAuthenticator* authenticator)
+                   const auth::CallerAuthenticator* authenticator)
       : manager_(manager), authenticator_(authenticator) {}
 
   grpc::Status GetPolicy(grpc::ServerContext* context,
@@ -98,7 +82,7 @@ class AdminServiceImpl final : public v1::PolicyAdmin::Service {
                                         absl::string_view call);
 
   admin::PolicyManager* manager_;
-  const AdminAuthenticator* authenticator_;
+  const auth::CallerAuthenticator* authenticator_;
 };
 
 struct AdminListenerOptions {

@@ -17,72 +17,33 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "service/auth/testing/test_bearer.h"
 #include "service/control/jws_writer.h"
 #include "service/grpc/admin_service_impl.h"
 #include "service/store/sqlite_store.h"
 #include "service/token/jwks.h"
 #include "service/token/key_ring.h"
-#include "service/token/raw_jwt.h"
 #include "service/token/signing_key.h"
 #include "tests/swtpm/subprocess.h"
+#include "tests/swtpm/tls_files.h"
 
 namespace vigil::service {
 namespace {
 
 using ::testing::HasSubstr;
 using ::vigil::testing::CommandResult;
+using ::vigil::testing::IssueFiles;
+using ::vigil::testing::kLoopbackSan;
+using ::vigil::testing::MakeCaFiles;
 using ::vigil::testing::RunCommand;
-using ::vigil::testing::RunCommandOk;
 using ::vigil::testing::TempDir;
 
 constexpr char kDenyAll[] =
     "version=1.0; authorizationrules { => deny(); }; issuancerules {};";
 
-absl::Status Openssl(std::vector<std::string> args) {
-  args.insert(args.begin(), "openssl");
-  return RunCommandOk(args);
-}
-
 absl::StatusOr<std::string> Read(const std::string& path) {
   ASSIGN_OR_RETURN(CommandResult r, RunCommand({"cat", path}));
   return r.output;
-}
-
-// CA `ca` (self-signed) in `dir`.
-absl::Status MakeCa(const TempDir& dir, const std::string& ca) {
-  return Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
-                  "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                  dir.Join(ca + ".key"), "-out", dir.Join(ca + ".pem"), "-subj",
-                  "/CN=" + ca, "-days", "2"});
-}
-
-// `name`.pem/.key issued by `ca`, with subject /CN=`name`[,O=Example] and
-// optional extensions.
-absl::Status Issue(const TempDir& dir, const std::string& ca,
-                   const std::string& name, const std::string& ext = "") {
-  RETURN_IF_ERROR(
-      Openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-               "-nodes", "-keyout", dir.Join(name + ".key"), "-out",
-               dir.Join(name + ".csr"), "-subj", "/O=Example/CN=" + name}));
-  std::vector<std::string> args = {"x509",
-                                   "-req",
-                                   "-in",
-                                   dir.Join(name + ".csr"),
-                                   "-CA",
-                                   dir.Join(ca + ".pem"),
-                                   "-CAkey",
-                                   dir.Join(ca + ".key"),
-                                   "-CAcreateserial",
-                                   "-out",
-                                   dir.Join(name + ".pem"),
-                                   "-days",
-                                   "2"};
-  if (!ext.empty()) {
-    RETURN_IF_ERROR(::vigil::testing::WriteFile(dir.Join(name + ".ext"), ext));
-    args.push_back("-extfile");
-    args.push_back(dir.Join(name + ".ext"));
-  }
-  return Openssl(args);
 }
 
 class AdminServiceTest : public ::testing::Test {
@@ -105,7 +66,8 @@ class AdminServiceTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(auth::RoleMap roles,
                          auth::RoleMap::Parse("subject:CN=auditor,O=Example",
                                               "subject:CN=ops,O=Example"));
-    authn_ = std::make_unique<AdminAuthenticator>(std::move(roles), nullptr);
+    authn_ =
+        std::make_unique<auth::CallerAuthenticator>(std::move(roles), nullptr);
     service_ = std::make_unique<AdminServiceImpl>(manager_.get(), authn_.get());
   }
 
@@ -149,7 +111,7 @@ class AdminServiceTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<token::KeyRing> ring_;
   std::unique_ptr<admin::PolicyManager> manager_;
-  std::unique_ptr<AdminAuthenticator> authn_;
+  std::unique_ptr<auth::CallerAuthenticator> authn_;
   std::unique_ptr<AdminServiceImpl> service_;
   std::vector<std::unique_ptr<grpc::Server>> servers_;
 };
@@ -181,13 +143,13 @@ TEST_F(AdminServiceTest, TheUnixSocketIsTheOwnersAndTheOwnerIsAdministrator) {
 }
 
 TEST_F(AdminServiceTest, OverTlsEveryRoleBoundaryHolds) {
-  ASSERT_OK(MakeCa(*dir_, "ca"));
-  ASSERT_OK(MakeCa(*dir_, "other-ca"));
-  ASSERT_OK(Issue(*dir_, "ca", "server", "subjectAltName=IP:127.0.0.1\n"));
-  ASSERT_OK(Issue(*dir_, "ca", "ops"));
-  ASSERT_OK(Issue(*dir_, "ca", "auditor"));
-  ASSERT_OK(Issue(*dir_, "ca", "nobody"));
-  ASSERT_OK(Issue(*dir_, "other-ca", "ops-elsewhere"));
+  ASSERT_OK(MakeCaFiles(*dir_, "ca"));
+  ASSERT_OK(MakeCaFiles(*dir_, "other-ca"));
+  ASSERT_OK(IssueFiles(*dir_, "ca", "server", kLoopbackSan));
+  ASSERT_OK(IssueFiles(*dir_, "ca", "ops"));
+  ASSERT_OK(IssueFiles(*dir_, "ca", "auditor"));
+  ASSERT_OK(IssueFiles(*dir_, "ca", "nobody"));
+  ASSERT_OK(IssueFiles(*dir_, "other-ca", "ops-elsewhere"));
   const std::string addr =
       absl::StrCat("127.0.0.1:", ::vigil::testing::FreePort());
   AdminListenerOptions o;
@@ -256,8 +218,8 @@ TEST_F(AdminServiceTest, OverTlsEveryRoleBoundaryHolds) {
 // OIDC bearer tokens (the identity provider's keys installed directly; the
 // daemon fetches them over HTTPS): the role comes from the token's "roles".
 TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
-  ASSERT_OK(MakeCa(*dir_, "ca"));
-  ASSERT_OK(Issue(*dir_, "ca", "server", "subjectAltName=IP:127.0.0.1\n"));
+  ASSERT_OK(MakeCaFiles(*dir_, "ca"));
+  ASSERT_OK(IssueFiles(*dir_, "ca", "server", kLoopbackSan));
   ASSERT_OK_AND_ASSIGN(token::SigningKey idp_key,
                        token::SigningKey::Generate());
   ASSERT_OK_AND_ASSIGN(
@@ -268,23 +230,12 @@ TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
   ASSERT_OK_AND_ASSIGN(auto oidc, auth::OidcAuthenticator::Create(oo));
   ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(idp->JwksJson()));
   ASSERT_OK(oidc->SetJwks(std::move(jwks)));
-  authn_ = std::make_unique<AdminAuthenticator>(auth::RoleMap(), oidc.get());
+  authn_ =
+      std::make_unique<auth::CallerAuthenticator>(auth::RoleMap(), oidc.get());
   service_ = std::make_unique<AdminServiceImpl>(manager_.get(), authn_.get());
   auto bearer = [&](const std::string& role, absl::Duration lifetime) {
-    const absl::Time now = absl::Now();
-    absl::StatusOr<token::RawJwt> jwt =
-        token::RawJwtBuilder()
-            .SetIssuer(oo.issuer)
-            .SetIssuedAt(std::min(now, now + lifetime) - absl::Minutes(1))
-            .SetExpiration(now + lifetime)
-            .AddClaim("aud", oo.audience)
-            .AddClaim("sub", "alice")
-            .AddClaim("roles", token::Json::array({role}))
-            .Build();
-    EXPECT_TRUE(jwt.ok()) << jwt.status();
-    absl::StatusOr<std::string> signed_jwt = idp->SignAndEncode(*jwt);
-    EXPECT_TRUE(signed_jwt.ok()) << signed_jwt.status();
-    return "Bearer " + signed_jwt.value_or("");
+    return auth::testing::TestBearer(
+        *idp, {oo.issuer, oo.audience, "alice", role, absl::Now(), lifetime});
   };
 
   const std::string addr =

@@ -159,8 +159,8 @@ absl::Status ControlPlane::Start(Verifier* verifier,
     ASSIGN_OR_RETURN(oidc_,
                      auth::OidcAuthenticator::Create(config_.oidc, clock_));
   }
-  authenticator_ =
-      std::make_unique<AdminAuthenticator>(std::move(roles), oidc_.get());
+  authenticator_ = std::make_unique<auth::CallerAuthenticator>(std::move(roles),
+                                                               oidc_.get());
   service_ =
       std::make_unique<AdminServiceImpl>(manager_.get(), authenticator_.get());
   AdminListenerOptions lo;

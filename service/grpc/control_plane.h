@@ -60,6 +60,13 @@ class ControlPlane {
 
   const std::string& admin_address() const { return config_.admin_listen; }
 
+  // After Start: the core and the caller authenticator, for the REST mirror
+  // on the HTTPS endpoint (service/http/admin_routes.h). Null before.
+  admin::PolicyManager* manager() { return manager_.get(); }
+  const auth::CallerAuthenticator* authenticator() const {
+    return authenticator_.get();
+  }
+
   // Stops the listener and the jobs, flushing queued attestation records.
   void Shutdown();
 
@@ -96,7 +103,7 @@ class ControlPlane {
   store::StoreDeviceRegistry registry_;
   std::unique_ptr<admin::PolicyManager> manager_;
   std::unique_ptr<auth::OidcAuthenticator> oidc_;
-  std::unique_ptr<AdminAuthenticator> authenticator_;
+  std::unique_ptr<auth::CallerAuthenticator> authenticator_;
   std::unique_ptr<AdminServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread sync_;

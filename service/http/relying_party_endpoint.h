@@ -6,8 +6,14 @@
 //   GET /certs                              the JWK Set (RFC 7517 §5)
 //   GET /healthz                            200 while the process serves
 //   GET /readyz                             200 once the gRPC listener is up
-// Everything else is 404; only GET and HEAD are served. Documents are
-// rendered from the Verifier at each request, so key rotation shows at once.
+// and, when the control plane is on, the REST mirror of the policy
+// administration API (admin_routes.h). Everything else is 404, and every
+// error answer has Azure's body {"error": {"code", "message"}}. A request
+// body needs a Content-Length within the limit (413 over it): chunked
+// bodies are refused with 411 and compressed ones with 415, from the
+// headers alone. Documents
+// are rendered from the Verifier at each request, so key rotation shows at
+// once.
 #ifndef VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_
 #define VIGIL_SERVICE_HTTP_RELYING_PARTY_ENDPOINT_H_
 
@@ -17,6 +23,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "service/http/admin_routes.h"
 #include "service/verifier/verifier.h"
 
 namespace httplib {
@@ -29,12 +36,18 @@ class RelyingPartyEndpoint {
  public:
   // Binds `address` (host:port; port 0 picks one) and serves on a thread.
   // TLS from the PEM files unless `insecure` (loopback test setups only; the
-  // configuration enforces that). Fails with kInvalidArgument for unreadable
-  // TLS files or a malformed address, kUnavailable when it cannot bind.
+  // configuration enforces that). `admin` adds the admin routes when its
+  // pointers are set (they must outlive the endpoint); with TLS and
+  // `admin_client_ca_file`, client certificates are requested (never
+  // required: relying parties send none) and verified against it, for the
+  // admin routes' role rules. Fails with kInvalidArgument for unreadable
+  // TLS or CA files or a malformed address, kUnavailable when it cannot
+  // bind.
   static absl::StatusOr<std::unique_ptr<RelyingPartyEndpoint>> Start(
       Verifier* verifier, const std::string& address,
       const std::string& tls_cert_file, const std::string& tls_key_file,
-      bool insecure);
+      bool insecure, const AdminApi& admin = {},
+      const std::string& admin_client_ca_file = "");
   ~RelyingPartyEndpoint();
 
   void SetReady(bool ready) { ready_ = ready; }

@@ -18,12 +18,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
@@ -547,9 +549,12 @@ TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
 TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
   WritePolicy(kPolicy);
   const std::string socket = dir_->Join("admin.sock");
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "auditor"));
   extra_verifier_conf_ =
       absl::StrCat("store = sqlite:", dir_->Join("store.db"), "\n",
-                   "admin_listen = unix:", socket, "\n");
+                   "admin_listen = unix:", socket, "\n",
+                   "admin_client_ca = ", dir_->Join("ca.pem"), "\n",
+                   "admin_readers = subject:CN=auditor\n");
   ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
   ASSERT_OK(
       verifier_
@@ -582,6 +587,35 @@ TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   EXPECT_EQ(change.result(), "Updated");
+
+  // The REST mirror on the HTTPS endpoint, as a REST tool (curl) sees it:
+  // without a credential 401; with a client certificate the rules make a
+  // reader, Azure's {"token"} whose x-ms-policy is the JWS just set.
+  auto rest =
+      [&](std::vector<std::string> args) -> std::pair<int, std::string> {
+    args.insert(args.begin(), {"curl", "-sS", "--cacert", dir_->Join("ca.pem"),
+                               "-w", "\n%{http_code}"});
+    args.push_back(issuer_ + "/policies/Tpm?api-version=2022-08-01");
+    absl::StatusOr<CommandResult> r = RunCommand(args);
+    if (!r.ok() || r->exit_code != 0) return {0, r.ok() ? r->output : ""};
+    const size_t nl = r->output.rfind('\n');
+    return {std::atoi(r->output.c_str() + nl + 1), r->output.substr(0, nl)};
+  };
+  auto [status, body] = rest({});
+  EXPECT_EQ(status, 401) << body;
+  EXPECT_THAT(body, HasSubstr("\"Unauthorized\""));
+  std::tie(status, body) = rest({"--cert", dir_->Join("auditor.pem"), "--key",
+                                 dir_->Join("auditor.key")});
+  ASSERT_EQ(status, 200) << body;
+  {
+    const std::string token = nlohmann::json::parse(body)["token"];
+    const std::vector<std::string> parts = absl::StrSplit(token, '.');
+    ASSERT_EQ(parts.size(), 3u) << token;
+    ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> payload,
+                         Base64UrlDecode(parts[1]));
+    EXPECT_EQ(nlohmann::json::parse(payload)["x-ms-policy"], jws);
+  }
+
   // The Linux boot has Secure Boot off: the re-attestation is denied.
   ASSERT_OK(verifier_->WaitForLine(" denied", absl::Seconds(30)).status())
       << verifier_->Log();

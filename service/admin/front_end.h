@@ -1,0 +1,43 @@
+// File: service/admin/front_end.h
+// -----------------------------------------------------------------------------
+// What every network front end of the PolicyManager shares (issue #6 §1,
+// §2): the gRPC admin listener (service/grpc) and the REST mirror on the
+// HTTPS endpoint (service/http) check request sizes with the same limits
+// and authenticate with the same logic, auditing every caller they refuse
+// before the manager ever sees the call. No transport here.
+#ifndef VIGIL_SERVICE_ADMIN_FRONT_END_H_
+#define VIGIL_SERVICE_ADMIN_FRONT_END_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/admin/policy_manager.h"
+#include "service/auth/caller_authenticator.h"
+
+namespace vigil::service::admin {
+
+// Largest policy or certificate-change JWS accepted (a policy of ~750 KiB).
+inline constexpr size_t kMaxAdminJwsBytes = 1u << 20;
+
+// OK for a non-empty attestation type of at most 64 bytes (the manager
+// checks its characters); kInvalidArgument naming `attestation_type`
+// otherwise.
+absl::Status CheckAttestationTypeSize(absl::string_view type);
+
+// OK for a non-empty JWS of at most kMaxAdminJwsBytes; kInvalidArgument
+// naming `field` and the size otherwise ("policy_jws: missing",
+// "jws: 1048577 bytes, limit 1048576").
+absl::Status CheckJwsSize(absl::string_view field, absl::string_view jws);
+
+// The caller `credentials` identify, as `authenticator` decides. A
+// kUnauthenticated answer is returned unchanged after it is audited
+// (kAuthDenied, naming `call` and the reason) through `manager`.
+absl::StatusOr<auth::Caller> AuthenticateAudited(
+    PolicyManager& manager, const auth::CallerAuthenticator& authenticator,
+    const auth::Credentials& credentials, absl::string_view call);
+
+}  // namespace vigil::service::admin
+
+#endif  // VIGIL_SERVICE_ADMIN_FRONT_END_H_
