@@ -38,4 +38,47 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
   return caller;
 }
 
+absl::StatusOr<store::AuditQuery> MakeAuditQuery(
+    const AuditQueryFields& fields) {
+  store::AuditQuery q;
+  if (fields.since_unix != 0)
+    q.since = absl::FromUnixSeconds(fields.since_unix);
+  if (fields.until_unix != 0)
+    q.until = absl::FromUnixSeconds(fields.until_unix);
+  if (!fields.actor.empty()) q.actor_identity = fields.actor;
+  if (!fields.action.empty()) {
+    absl::StatusOr<store::AuditAction> a =
+        store::ParseAuditAction(fields.action);
+    if (!a.ok()) return a.status();
+    q.action = *a;
+  }
+  if (!fields.attestation_type.empty()) {
+    q.attestation_type = fields.attestation_type;
+  }
+  if (!fields.result.empty()) {
+    absl::StatusOr<store::AuditResult> r =
+        store::ParseAuditResult(fields.result);
+    if (!r.ok()) return r.status();
+    q.result = *r;
+  }
+  q.limit = fields.limit == 0 ? 100 : fields.limit;
+  if (q.limit < 0 || q.limit > store::kMaxAuditLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "limit: ", fields.limit, ", want 1 to ", store::kMaxAuditLimit));
+  }
+  if (fields.after_id != 0) q.after_id = fields.after_id;
+  q.order = fields.oldest_first ? store::AuditOrder::kOldestFirst
+                                : store::AuditOrder::kNewestFirst;
+  return q;
+}
+
+std::optional<int64_t> NextAuditCursor(
+    const store::AuditQuery& query,
+    const std::vector<store::AuditEntry>& page) {
+  if (page.empty() || static_cast<int64_t>(page.size()) != query.limit) {
+    return std::nullopt;
+  }
+  return page.back().id;
+}
+
 }  // namespace vigil::service::admin

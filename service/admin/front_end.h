@@ -9,6 +9,10 @@
 #define VIGIL_SERVICE_ADMIN_FRONT_END_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +41,30 @@ absl::Status CheckJwsSize(absl::string_view field, absl::string_view jws);
 absl::StatusOr<auth::Caller> AuthenticateAudited(
     PolicyManager& manager, const auth::CallerAuthenticator& authenticator,
     const auth::Credentials& credentials, absl::string_view call);
+
+// An audit query as both front ends receive it (gRPC's AuditQuery fields,
+// REST's query parameters): zero or empty means "not filtered".
+struct AuditQueryFields {
+  int64_t since_unix = 0;
+  int64_t until_unix = 0;
+  std::string actor;
+  std::string action;  // store::AuditActionName, e.g. "policy_set"
+  std::string attestation_type;
+  std::string result;  // store::AuditResultName, e.g. "denied"
+  int64_t limit = 0;   // 0: 100
+  int64_t after_id = 0;
+  bool oldest_first = false;
+};
+
+// The store query `fields` ask for. Fails with kInvalidArgument naming the
+// field: an unknown action or result, a limit outside 0..kMaxAuditLimit.
+absl::StatusOr<store::AuditQuery> MakeAuditQuery(
+    const AuditQueryFields& fields);
+
+// The paging cursor of an answer to `query`: the last id when the page is
+// full (there may be a next one), else nullopt.
+std::optional<int64_t> NextAuditCursor(
+    const store::AuditQuery& query, const std::vector<store::AuditEntry>& page);
 
 }  // namespace vigil::service::admin
 

@@ -273,37 +273,19 @@ grpc::Status AdminServiceImpl::QueryAudit(grpc::ServerContext* context,
                                           const v1::AuditQuery* request,
                                           v1::AuditEvents* response) {
   VIGIL_ADMIN_CALLER(caller, "QueryAudit");
-  store::AuditQuery q;
-  if (request->since_unix() != 0) {
-    q.since = absl::FromUnixSeconds(request->since_unix());
-  }
-  if (request->until_unix() != 0) {
-    q.until = absl::FromUnixSeconds(request->until_unix());
-  }
-  if (!request->actor().empty()) q.actor_identity = request->actor();
-  if (!request->action().empty()) {
-    absl::StatusOr<store::AuditAction> a =
-        store::ParseAuditAction(request->action());
-    if (!a.ok()) return ToGrpcStatus(a.status());
-    q.action = *a;
-  }
-  if (!request->attestation_type().empty()) {
-    q.attestation_type = request->attestation_type();
-  }
-  if (!request->result().empty()) {
-    absl::StatusOr<store::AuditResult> r =
-        store::ParseAuditResult(request->result());
-    if (!r.ok()) return ToGrpcStatus(r.status());
-    q.result = *r;
-  }
-  q.limit = request->limit() == 0 ? 100 : request->limit();
-  if (q.limit > store::kMaxAuditLimit) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("limit: ", q.limit, ", at most ", store::kMaxAuditLimit)));
-  }
-  if (request->after_id() != 0) q.after_id = request->after_id();
-  q.order = request->oldest_first() ? store::AuditOrder::kOldestFirst
-                                    : store::AuditOrder::kNewestFirst;
+  admin::AuditQueryFields fields;
+  fields.since_unix = request->since_unix();
+  fields.until_unix = request->until_unix();
+  fields.actor = request->actor();
+  fields.action = request->action();
+  fields.attestation_type = request->attestation_type();
+  fields.result = request->result();
+  fields.limit = request->limit();
+  fields.after_id = request->after_id();
+  fields.oldest_first = request->oldest_first();
+  absl::StatusOr<store::AuditQuery> query = admin::MakeAuditQuery(fields);
+  if (!query.ok()) return ToGrpcStatus(query.status());
+  const store::AuditQuery& q = *query;
   absl::StatusOr<std::vector<store::AuditEntry>> found =
       manager_->QueryAudit(caller, q);
   if (!found.ok()) return ToGrpcStatus(found.status());
@@ -321,8 +303,8 @@ grpc::Status AdminServiceImpl::QueryAudit(grpc::ServerContext* context,
     p->set_detail_json(e.event.detail_json);
   }
   // A full page may have a next one.
-  if (!found->empty() && static_cast<int64_t>(found->size()) == q.limit) {
-    response->set_next_after_id(found->back().id);
+  if (std::optional<int64_t> next = admin::NextAuditCursor(q, *found)) {
+    response->set_next_after_id(*next);
   }
   return grpc::Status::OK;
 }

@@ -283,6 +283,138 @@ absl::Status ChangeCertificate(admin::PolicyManager& m,
   return absl::OkStatus();
 }
 
+// GET /audit (Vigil's): the audit trail, filtered as `vigilctl audit`:
+// since, until (Unix seconds), actor, action, type, result, limit (1 to
+// 10000, default 100), after (the paging cursor), order=oldest|newest.
+// Field names as vigil.v1.AuditEvent in proto3's JSON mapping.
+absl::Status QueryAudit(admin::PolicyManager& m, const auth::Caller& caller,
+                        const httplib::Request& req, httplib::Response& res) {
+  admin::AuditQueryFields f;
+  auto number = [&req](const char* name, int64_t* out) -> absl::Status {
+    if (!req.has_param(name)) return absl::OkStatus();
+    const std::string v = req.get_param_value(name);
+    if (!absl::SimpleAtoi(v, out)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": got \"", v, "\", want an integer"));
+    }
+    return absl::OkStatus();
+  };
+  auto text = [&req](const char* name, std::string* out) {
+    if (req.has_param(name)) *out = req.get_param_value(name);
+  };
+  RETURN_IF_ERROR(number("since", &f.since_unix));
+  RETURN_IF_ERROR(number("until", &f.until_unix));
+  RETURN_IF_ERROR(number("limit", &f.limit));
+  RETURN_IF_ERROR(number("after", &f.after_id));
+  if (req.has_param("limit") && f.limit == 0) {
+    return absl::InvalidArgumentError("limit: got 0, want 1 to 10000");
+  }
+  text("actor", &f.actor);
+  text("action", &f.action);
+  text("type", &f.attestation_type);
+  text("result", &f.result);
+  if (req.has_param("order")) {
+    const std::string order = req.get_param_value("order");
+    if (order != "oldest" && order != "newest") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "order: got \"", order, "\", want \"oldest\" or \"newest\""));
+    }
+    f.oldest_first = order == "oldest";
+  }
+  ASSIGN_OR_RETURN(const store::AuditQuery q, admin::MakeAuditQuery(f));
+  ASSIGN_OR_RETURN(const std::vector<store::AuditEntry> found,
+                   m.QueryAudit(caller, q));
+  Json events = Json::array();
+  for (const store::AuditEntry& e : found) {
+    events.push_back(
+        {{"id", e.id},
+         {"timeUnix", absl::ToUnixSeconds(e.event.time)},
+         {"actor", e.event.actor.identity},
+         {"role", std::string(auth::RoleName(e.event.actor.role))},
+         {"source", e.event.source_address},
+         {"action", std::string(store::AuditActionName(e.event.action))},
+         {"attestationType", e.event.attestation_type},
+         {"policyHash", e.event.policy_hash},
+         {"result", std::string(store::AuditResultName(e.event.result))},
+         {"detailJson", e.event.detail_json}});
+  }
+  Json body{{"events", std::move(events)}};
+  if (std::optional<int64_t> next = admin::NextAuditCursor(q, found)) {
+    body["nextAfterId"] = *next;
+  }
+  WriteJson(200, body, res);
+  return absl::OkStatus();
+}
+
+// GET /policies:export (Vigil's): the backup archive (policy_archive.h) as
+// the body, its checksum in X-Vigil-Archive-Sha256.
+absl::Status ExportPolicies(admin::PolicyManager& m, const auth::Caller& caller,
+                            const httplib::Request&, httplib::Response& res) {
+  ASSIGN_OR_RETURN(const admin::ExportView v, m.ExportPolicies(caller));
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Vigil-Archive-Sha256", v.sha256);
+  res.set_content(v.archive, "application/json");
+  return absl::OkStatus();
+}
+
+// POST /policies:import[?dryRun=true] (Vigil's): restores an archive, all
+// or nothing, under the mode's rules; answers with the plan, field names as
+// vigil.v1.PolicyImport in proto3's JSON mapping.
+absl::Status ImportPolicies(admin::PolicyManager& m, const auth::Caller& caller,
+                            const httplib::Request& req,
+                            httplib::Response& res) {
+  bool dry_run = false;
+  if (req.has_param("dryRun")) {
+    const std::string v = req.get_param_value("dryRun");
+    if (v != "true" && v != "false") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dryRun: got \"", v, "\", want true or false"));
+    }
+    dry_run = v == "true";
+  }
+  if (absl::StripAsciiWhitespace(req.body).empty()) {
+    return absl::InvalidArgumentError("body: missing (want the archive)");
+  }
+  ASSIGN_OR_RETURN(const admin::ImportView v,
+                   m.ImportPolicies(caller, req.body, dry_run));
+  Json policies = Json::array();
+  for (const admin::PolicyImportItem& i : v.policies) {
+    policies.push_back(
+        {{"attestationType", i.attestation_type},
+         {"action", std::string(admin::ImportActionName(i.action))},
+         {"fromPolicyHash", i.from_hash},
+         {"toPolicyHash", i.to_hash},
+         {"version", i.version},
+         {"signerThumbprint", i.signer_thumbprint},
+         {"note", i.note}});
+  }
+  Json certificates = Json::array();
+  for (const admin::CertificateImportItem& c : v.certificates) {
+    certificates.push_back(
+        {{"thumbprint", c.thumbprint},
+         {"subject", c.subject},
+         {"plan", std::string(admin::CertificatePlanName(c.plan))}});
+  }
+  Json trust = Json::array();
+  for (const admin::TrustDifference& t : v.trust) {
+    trust.push_back({{"kind", t.kind},
+                     {"thumbprint", t.thumbprint},
+                     {"subject", t.subject},
+                     {"archiveOnly", t.archive_only}});
+  }
+  WriteJson(200,
+            Json{{"archiveSha256", v.archive_sha256},
+                 {"archiveMode", v.archive_mode},
+                 {"archiveIssuer", v.archive_issuer},
+                 {"applied", v.applied},
+                 {"policies", std::move(policies)},
+                 {"certificates", std::move(certificates)},
+                 {"trust", std::move(trust)}},
+            res);
+  return absl::OkStatus();
+}
+
 // A route and the methods it answers; the others get 405 with Allow.
 struct Route {
   std::string pattern;
@@ -354,13 +486,20 @@ void RegisterAdminRoutes(httplib::Server& server, const AdminApi& api) {
               Guarded(api, "AddPolicyCertificate", ChangeCertificate<true>));
   server.Post("/certificates:remove", Guarded(api, "RemovePolicyCertificate",
                                               ChangeCertificate<false>));
-  for (const Route& r :
-       std::vector<Route>{{type, {"GET", "PUT"}},
-                          {type + ":reset", {"POST"}},
-                          {type + "/history", {"GET"}},
-                          {"/certificates", {"GET"}},
-                          {"/certificates:add", {"POST"}},
-                          {"/certificates:remove", {"POST"}}}) {
+  server.Get("/audit", Guarded(api, "QueryAudit", QueryAudit));
+  server.Get("/policies:export",
+             Guarded(api, "ExportPolicies", ExportPolicies));
+  server.Post("/policies:import",
+              Guarded(api, "ImportPolicies", ImportPolicies));
+  for (const Route& r : std::vector<Route>{{type, {"GET", "PUT"}},
+                                           {type + ":reset", {"POST"}},
+                                           {type + "/history", {"GET"}},
+                                           {"/certificates", {"GET"}},
+                                           {"/certificates:add", {"POST"}},
+                                           {"/certificates:remove", {"POST"}},
+                                           {"/audit", {"GET"}},
+                                           {"/policies:export", {"GET"}},
+                                           {"/policies:import", {"POST"}}}) {
     RegisterMethodNotAllowed(server, r);
   }
 }

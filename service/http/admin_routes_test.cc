@@ -268,6 +268,86 @@ TEST_F(AdminRoutesTest, GetReturnsTheDefaultPolicyAsAzureDoes) {
   EXPECT_EQ(doc.policy_text(), verifier_->policies().Get("Tpm")->text);
 }
 
+// Vigil's REST extras: the audit trail, and backup/restore of the archive
+// gRPC's ExportPolicies/ImportPolicies make, with the same role rules.
+TEST_F(AdminRoutesTest, AuditExportAndImportOverRest) {
+  ASSERT_OK(Start(admin::Mode::kAuthenticated));
+  ASSERT_OK_AND_ASSIGN(const std::string deny,
+                       control::MakeUnsignedPolicyJws(kDenyAll));
+  ASSERT_EQ(Call("PUT", "/policies/Tpm", Contributor(), deny).status, 200);
+
+  // Export: a reader's call; the archive and its checksum.
+  Reply exported = Call("GET", "/policies:export", Reader());
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  EXPECT_EQ(exported.json.value("format", ""), "vigil-policy-backup");
+  const std::string sha = exported.json.value("sha256", "");
+  EXPECT_FALSE(sha.empty());
+  ASSERT_TRUE(exported.headers.count("X-Vigil-Archive-Sha256"));
+  EXPECT_EQ(exported.headers.find("X-Vigil-Archive-Sha256")->second, sha);
+
+  // The policy changes; a dry-run import says it would set it back and
+  // changes nothing; a reader may not import at all.
+  ASSERT_OK_AND_ASSIGN(const std::string permit,
+                       control::MakeUnsignedPolicyJws(kPermitAll));
+  ASSERT_EQ(Call("PUT", "/policies/Tpm", Contributor(), permit).status, 200);
+  Reply plan = Call("POST", "/policies:import?dryRun=true", Contributor(),
+                    exported.body, "application/json");
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  EXPECT_FALSE(plan.json.value("applied", true));
+  EXPECT_EQ(plan.json.value("archiveSha256", ""), sha);
+  ASSERT_FALSE(plan.json["policies"].empty()) << plan.body;
+  EXPECT_EQ(plan.json["policies"][0].value("action", ""), "set");
+  EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kPermitAll);
+  EXPECT_EQ(Call("POST", "/policies:import", Reader(), exported.body,
+                 "application/json")
+                .status,
+            403);
+  EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kPermitAll);
+
+  // A damaged archive: 400 naming the field, nothing changed.
+  std::string damaged = exported.body;
+  damaged.replace(damaged.find("vigil-policy-backup"), 5, "xigil");
+  Reply bad = Call("POST", "/policies:import", Contributor(), damaged,
+                   "application/json");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_THAT(bad.json["error"].value("message", ""), HasSubstr("format"));
+  EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kPermitAll);
+
+  // The real import restores the exported policy.
+  Reply applied = Call("POST", "/policies:import", Contributor(),
+                       exported.body, "application/json");
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_TRUE(applied.json.value("applied", false));
+  EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kDenyAll);
+
+  // The audit trail: filtered, paged, oldest first; bad parameters named.
+  Reply sets = Call("GET", "/audit?action=policy_set&order=oldest&limit=2",
+                    Reader());
+  ASSERT_EQ(sets.status, 200) << sets.body;
+  ASSERT_EQ(sets.json["events"].size(), 2u) << sets.body;
+  EXPECT_EQ(sets.json["events"][0].value("action", ""), "policy_set");
+  EXPECT_EQ(sets.json["events"][0].value("attestationType", ""), "Tpm");
+  EXPECT_LT(sets.json["events"][0].value("id", 0),
+            sets.json["events"][1].value("id", 0));
+  ASSERT_TRUE(sets.json.contains("nextAfterId"));
+  Reply rest = Call("GET",
+                    absl::StrCat("/audit?action=policy_set&order=oldest&after=",
+                                 sets.json["nextAfterId"].get<int64_t>()),
+                    Reader());
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(rest.json["events"].size(), 1u) << rest.body;  // the import's
+  Reply exports = Call("GET", "/audit?action=policy_export", Reader());
+  EXPECT_EQ(exports.json["events"].size(), 1u) << exports.body;
+  for (const char* query :
+       {"/audit?limit=0", "/audit?limit=10001", "/audit?since=yesterday",
+        "/audit?action=jump", "/audit?order=sideways"}) {
+    Reply r = Call("GET", query, Reader());
+    EXPECT_EQ(r.status, 400) << query << ": " << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/audit").status, 401);
+  EXPECT_EQ(Call("POST", "/audit", Reader(), "{}").status, 405);
+}
+
 TEST_F(AdminRoutesTest, ContributorSetsGetsAndResetsUnsignedPolicies) {
   ASSERT_OK(Start(admin::Mode::kAuthenticated));
   const std::string default_text = verifier_->policies().Get("Tpm")->text;
