@@ -13,9 +13,8 @@ using jmespath::Json;
 
 absl::Status FieldError(size_t index, absl::string_view field,
                         absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("claims[", index, "]", field.empty() ? "" : ".", field,
-                   ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "claims[", index, "]", field.empty() ? "" : ".", field, ": ", message));
 }
 
 absl::StatusOr<Value> ScalarFromJson(const Json& j, size_t index,
@@ -33,8 +32,19 @@ absl::StatusOr<Value> ScalarFromJson(const Json& j, size_t index,
                       "got a number with a fraction, want an integer");
   }
   if (j.is_string()) return Value::String(j.get<std::string>());
-  return FieldError(index, field,
-                    "want a boolean, an integer or a string");
+  return FieldError(index, field, "want a boolean, an integer or a string");
+}
+
+// The JSON of a scalar claim value (Set members are scalars).
+Json ScalarToJson(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kBool:
+      return v.bool_value();
+    case Value::Kind::kInt:
+      return v.int_value();
+    default:
+      return v.string_value();
+  }
 }
 
 }  // namespace
@@ -79,13 +89,15 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     std::string issuer(kIssuerAttestationService);
     auto issuer_it = item.find("issuer");
     if (issuer_it != item.end()) {
-      if (!issuer_it->is_string()) return FieldError(i, "issuer", "want a string");
+      if (!issuer_it->is_string())
+        return FieldError(i, "issuer", "want a string");
       issuer = issuer_it->get<std::string>();
     }
     bool read_only = type == "pcrs" && issuer == kIssuerAttestationService;
     auto ro_it = item.find("readOnly");
     if (ro_it != item.end()) {
-      if (!ro_it->is_boolean()) return FieldError(i, "readOnly", "want a boolean");
+      if (!ro_it->is_boolean())
+        return FieldError(i, "readOnly", "want a boolean");
       read_only = ro_it->get<bool>();
     }
     for (auto it = item.begin(); it != item.end(); ++it) {
@@ -100,7 +112,8 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     Value value;
     if (IsJsonValuedClaimType(type) && (v.is_object() || v.is_array())) {
       value = Value::JsonDocument(v);
-      if (value.is_empty()) return FieldError(i, "value", "JSON nests too deeply");
+      if (value.is_empty())
+        return FieldError(i, "value", "JSON nests too deeply");
     } else if (v.is_array()) {
       std::vector<Value> members;
       for (size_t k = 0; k < v.size(); ++k) {
@@ -119,6 +132,50 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     set.Add(std::move(type), std::move(value), issuer);
   }
   return set;
+}
+
+WrittenClaims WriteClaimsJson(const ClaimSet& set) {
+  // documents_as_text: JSON-valued claims as their text, for a document
+  // nesting so deep that the two levels of the claims array around it
+  // would exceed what ParseClaimsJson reads back.
+  auto write = [&set](bool documents_as_text, WrittenClaims* out) {
+    out->omitted.clear();
+    Json items = Json::array();
+    for (const Claim& c : set.claims()) {
+      if (c.value.lazy()) {
+        out->omitted.push_back(c.type);
+        continue;
+      }
+      Json item = {{"type", c.type}};
+      const Value& v = c.value;
+      if (v.kind() == Value::Kind::kSet) {
+        Json members = Json::array();
+        for (const Value& m : v.set_members()) {
+          members.push_back(ScalarToJson(m));
+        }
+        item["value"] = std::move(members);
+      } else if (!documents_as_text && IsJsonValuedClaimType(c.type) &&
+                 v.json() != nullptr &&
+                 (v.json()->is_object() || v.json()->is_array())) {
+        item["value"] = *v.json();  // read back as the same document
+      } else {
+        item["value"] = ScalarToJson(v);
+      }
+      if (c.issuer != kIssuerAttestationService) item["issuer"] = c.issuer;
+      const bool default_read_only =
+          c.type == "pcrs" && c.issuer == kIssuerAttestationService;
+      if (v.read_only() != default_read_only) item["readOnly"] = v.read_only();
+      items.push_back(std::move(item));
+    }
+    absl::StatusOr<std::string> text = jmespath::SerializeJson(items);
+    if (!text.ok()) return false;
+    out->text = *std::move(text);
+    return true;
+  };
+  WrittenClaims out;
+  // Text never nests, so the second attempt cannot fail on depth.
+  if (!write(false, &out)) write(true, &out);
+  return out;
 }
 
 }  // namespace vigil::policy
