@@ -9,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
+#include "eventlog/maa_json.h"
 #include "nlohmann/json.hpp"
 #include "service/http/https_fetch.h"
 #include "service/store/postgres_store.h"
@@ -148,6 +150,25 @@ absl::Status ControlPlane::Start(Verifier* verifier,
                        signers = config_.policy_signers] {
     return ReadTrustMaterial(dir, pem, signers);
   };
+  // The store keeps no `events` (costly to render, rarely read); while the
+  // verifier still holds the replay the claims came from, a dry run gets
+  // them rendered from it, as the attestation would have.
+  mo.events_from_log =
+      [core = &verifier->core()](
+          const std::string& log_hex,
+          const std::string& pcrs_hex) -> std::optional<policy::Value> {
+    absl::StatusOr<std::vector<uint8_t>> digest = HexDecode(log_hex);
+    absl::StatusOr<std::vector<uint8_t>> pcrs = HexDecode(pcrs_hex);
+    if (!digest.ok() || !pcrs.ok()) return std::nullopt;
+    std::shared_ptr<const CachedReplay> held =
+        core->FindLog(LogDigest(digest->begin(), digest->end()));
+    if (held == nullptr ||
+        held->pcrs_key != std::string(pcrs->begin(), pcrs->end())) {
+      return std::nullopt;  // evicted, or replayed against other PCRs
+    }
+    return policy::Value::LazyJsonDocument(
+        [log = held->replayed] { return eventlog::RenderEventsJson(*log); });
+  };
   ASSIGN_OR_RETURN(manager_,
                    admin::PolicyManager::Create(
                        mo, store_.get(), &verifier->policies(),
@@ -179,8 +200,18 @@ absl::Status ControlPlane::Start(Verifier* verifier,
 
 void ControlPlane::Record(const AttestationOutcome& outcome) {
   if (outcome.device_id.empty()) return;
-  Pending p{outcome.device_id,   clock_.Now(), outcome.permitted,
-            outcome.policy_hash, outcome.jti,  ReasonsJson(outcome.reasons)};
+  Pending p;
+  p.device_id = outcome.device_id;
+  p.time = clock_.Now();
+  p.permitted = outcome.permitted;
+  p.policy_hash = outcome.policy_hash;
+  p.jti = outcome.jti;
+  p.reasons_json = ReasonsJson(outcome.reasons);
+  p.claims = outcome.claim_set;
+  if (outcome.replay != nullptr) {
+    p.log_digest = outcome.replay->log_digest;
+    p.log_pcrs_key = outcome.replay->pcrs_key;
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
   if (queue_.size() >= kMaxQueuedRecords) {
@@ -261,6 +292,15 @@ void ControlPlane::RunRecorder() {
         detail["reasons"] = nlohmann::json::parse(r.reasons_json);
       }
       e.detail_json = detail.dump();
+      if (o.claims != nullptr) {
+        // Several KB of JSON each: the store compares digests and writes
+        // them only when the device's claims changed.
+        policy::WrittenClaims written = policy::WriteClaimsJson(*o.claims);
+        w.claims = store::DeviceClaims{std::move(written.text),
+                                       std::move(written.omitted),
+                                       HexEncode(AsBytes(o.log_digest)),
+                                       HexEncode(AsBytes(o.log_pcrs_key))};
+      }
       writes.push_back(std::move(w));
     }
     if (!writes.empty()) {
