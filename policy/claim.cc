@@ -1,5 +1,6 @@
 #include "policy/claim.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -45,6 +46,30 @@ Json ScalarToJson(const Value& v) {
     default:
       return v.string_value();
   }
+}
+
+// How deeply the JSON text `json` nests arrays and objects.
+int NestingDepth(absl::string_view json) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char ch = json[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;  // an escaped character, maybe a quote
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace
@@ -135,46 +160,52 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
 }
 
 WrittenClaims WriteClaimsJson(const ClaimSet& set) {
-  // documents_as_text: JSON-valued claims as their text, for a document
-  // nesting so deep that the two levels of the claims array around it
-  // would exceed what ParseClaimsJson reads back.
-  auto write = [&set](bool documents_as_text, WrittenClaims* out) {
-    out->omitted.clear();
-    Json items = Json::array();
-    for (const Claim& c : set.claims()) {
-      if (c.value.lazy()) {
-        out->omitted.push_back(c.type);
-        continue;
-      }
-      Json item = {{"type", c.type}};
-      const Value& v = c.value;
-      if (v.kind() == Value::Kind::kSet) {
-        Json members = Json::array();
-        for (const Value& m : v.set_members()) {
-          members.push_back(ScalarToJson(m));
-        }
-        item["value"] = std::move(members);
-      } else if (!documents_as_text && IsJsonValuedClaimType(c.type) &&
-                 v.json() != nullptr &&
-                 (v.json()->is_object() || v.json()->is_array())) {
-        item["value"] = *v.json();  // read back as the same document
-      } else {
-        item["value"] = ScalarToJson(v);
-      }
-      if (c.issuer != kIssuerAttestationService) item["issuer"] = c.issuer;
-      const bool default_read_only =
-          c.type == "pcrs" && c.issuer == kIssuerAttestationService;
-      if (v.read_only() != default_read_only) item["readOnly"] = v.read_only();
-      items.push_back(std::move(item));
-    }
-    absl::StatusOr<std::string> text = jmespath::SerializeJson(items);
-    if (!text.ok()) return false;
-    out->text = *std::move(text);
-    return true;
-  };
   WrittenClaims out;
-  // Text never nests, so the second attempt cannot fail on depth.
-  if (!write(false, &out)) write(true, &out);
+  out.text.push_back('[');
+  for (const Claim& c : set.claims()) {
+    const Value& v = c.value;
+    if (v.lazy()) {
+      out.omitted.push_back(c.type);
+      continue;
+    }
+    Json item = {{"type", c.type}};
+    if (c.issuer != kIssuerAttestationService) item["issuer"] = c.issuer;
+    const bool default_read_only =
+        c.type == "pcrs" && c.issuer == kIssuerAttestationService;
+    if (v.read_only() != default_read_only) item["readOnly"] = v.read_only();
+    // A document goes in as its text (the value's own serialisation, made
+    // once and kept), spliced in last rather than copied into `item`: the
+    // copy and its second serialisation were most of the cost.
+    const std::string* document = nullptr;
+    if (v.kind() == Value::Kind::kSet) {
+      Json members = Json::array();
+      for (const Value& m : v.set_members()) members.push_back(ScalarToJson(m));
+      item["value"] = std::move(members);
+    } else if (IsJsonValuedClaimType(c.type) && v.json() != nullptr &&
+               (v.json()->is_object() || v.json()->is_array())) {
+      // Two levels (the array of claims, the claim) wrap it; one nesting
+      // deeper than ParseClaimsJson reads back goes in as a string.
+      if (NestingDepth(v.string_value()) + 2 <= jmespath::kMaxValueDepth) {
+        document = &v.string_value();
+      } else {
+        item["value"] = v.string_value();
+      }
+    } else {
+      item["value"] = ScalarToJson(v);
+    }
+    // Two levels deep at most (a Set's members): cannot fail.
+    absl::StatusOr<std::string> one = jmespath::SerializeJson(item);
+    if (!one.ok()) continue;
+    if (document != nullptr) {
+      one->back() = ',';  // was the closing brace
+      one->append("\"value\":");
+      one->append(*document);
+      one->push_back('}');
+    }
+    if (out.text.size() > 1) out.text.push_back(',');
+    out.text += *one;
+  }
+  out.text.push_back(']');
   return out;
 }
 

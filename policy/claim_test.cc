@@ -96,8 +96,9 @@ TEST(WriteClaimsJson, RoundTripsThroughParseClaimsJson) {
             R"({"PCRs":[{"Index":0,"Digest":"ab"}]})");
   // Defaults are not spelled out: pcrs from the service is read-only anyway.
   EXPECT_THAT(written.text, HasSubstr(R"({"type":"pcrs","value":{"PCRs")"));
+  EXPECT_THAT(written.text, HasSubstr(R"("readOnly":true,"value":false})"));
   EXPECT_THAT(written.text,
-              HasSubstr(R"("value":"{\"PCRs\":[]}","readOnly":false)"));
+              HasSubstr(R"("readOnly":false,"value":"{\"PCRs\":[]}")"));
 }
 
 TEST(WriteClaimsJson, LeavesLazyValuesOutWithoutRenderingThem) {
