@@ -26,6 +26,11 @@ namespace {
 constexpr size_t kMaxQueuedRecords = 10000;
 // Attestation records written per store transaction (RunRecorder).
 constexpr size_t kMaxRecordsPerBatch = 1000;
+// Queued records that carry their claims, at most: a device's claims with
+// `pcrs` take ~20 KB of memory. Beyond this many (the store is behind),
+// records queue without them; a device's next attestation brings them
+// again, and unchanged ones would not have been rewritten anyway.
+constexpr size_t kMaxQueuedClaims = 1000;
 
 absl::StatusOr<std::vector<token::X509Certificate>> LoadSigners(
     const std::string& path) {
@@ -207,7 +212,20 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
   p.policy_hash = outcome.policy_hash;
   p.jti = outcome.jti;
   p.reasons_json = ReasonsJson(outcome.reasons);
-  p.claims = outcome.claim_set;
+  if (outcome.claim_set != nullptr) {
+    // The claims that are kept, sharing their values (a list of pointers,
+    // no data copied): the lazily rendered ones (`events`) are never kept,
+    // and one a policy did render (~0.5 MB) must not wait in the queue.
+    auto kept = std::make_shared<policy::ClaimSet>();
+    for (const policy::Claim& c : outcome.claim_set->claims()) {
+      if (c.value.lazy()) {
+        p.omitted.push_back(c.type);
+      } else {
+        kept->Add(c);
+      }
+    }
+    p.claims = std::move(kept);
+  }
   if (outcome.replay != nullptr) {
     p.log_digest = outcome.replay->log_digest;
     p.log_pcrs_key = outcome.replay->pcrs_key;
@@ -217,6 +235,13 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
   if (queue_.size() >= kMaxQueuedRecords) {
     ++dropped_;
     return;
+  }
+  if (p.claims != nullptr) {
+    if (queued_claims_ < kMaxQueuedClaims) {
+      ++queued_claims_;
+    } else {
+      p.claims.reset();  // the device's next attestation brings them again
+    }
   }
   queue_.push_back(std::move(p));
 }
@@ -245,6 +270,7 @@ void ControlPlane::RunRecorder() {
       // one: at fleet rates a batch holds hundreds of attestations per
       // commit, at low rates each is written at once.
       while (!queue_.empty() && batch.size() < kMaxRecordsPerBatch) {
+        if (queue_.front().claims != nullptr) --queued_claims_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -295,9 +321,8 @@ void ControlPlane::RunRecorder() {
       if (o.claims != nullptr) {
         // Several KB of JSON each: the store compares digests and writes
         // them only when the device's claims changed.
-        policy::WrittenClaims written = policy::WriteClaimsJson(*o.claims);
-        w.claims = store::DeviceClaims{std::move(written.text),
-                                       std::move(written.omitted),
+        w.claims = store::DeviceClaims{policy::WriteClaimsJson(*o.claims).text,
+                                       std::move(o.omitted),
                                        HexEncode(AsBytes(o.log_digest)),
                                        HexEncode(AsBytes(o.log_pcrs_key))};
       }

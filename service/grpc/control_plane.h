@@ -83,9 +83,12 @@ class ControlPlane {
     std::string policy_hash;
     std::string jti;
     std::string reasons_json;
-    // The incoming claims (null: none were built) and the log they came
-    // from, serialised on the recorder thread, not the attesting one.
+    // The incoming claims that are kept (null: none were built, or too
+    // many records with claims are queued) with the types left out, and
+    // the log they came from; serialised on the recorder thread, not the
+    // attesting one.
     std::shared_ptr<const policy::ClaimSet> claims;
+    std::vector<std::string> omitted;
     std::string log_digest;  // raw SHA-256; empty when unknown
     std::string log_pcrs_key;
   };
@@ -114,6 +117,7 @@ class ControlPlane {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_claims_ ABSL_GUARDED_BY(mu_) = 0;  // queue_ entries with claims
 };
 
 }  // namespace vigil::service
