@@ -1,5 +1,6 @@
 #include "policy/claim.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,9 +14,8 @@ using jmespath::Json;
 
 absl::Status FieldError(size_t index, absl::string_view field,
                         absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("claims[", index, "]", field.empty() ? "" : ".", field,
-                   ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "claims[", index, "]", field.empty() ? "" : ".", field, ": ", message));
 }
 
 absl::StatusOr<Value> ScalarFromJson(const Json& j, size_t index,
@@ -33,8 +33,43 @@ absl::StatusOr<Value> ScalarFromJson(const Json& j, size_t index,
                       "got a number with a fraction, want an integer");
   }
   if (j.is_string()) return Value::String(j.get<std::string>());
-  return FieldError(index, field,
-                    "want a boolean, an integer or a string");
+  return FieldError(index, field, "want a boolean, an integer or a string");
+}
+
+// The JSON of a scalar claim value (Set members are scalars).
+Json ScalarToJson(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kBool:
+      return v.bool_value();
+    case Value::Kind::kInt:
+      return v.int_value();
+    default:
+      return v.string_value();
+  }
+}
+
+// How deeply the JSON text `json` nests arrays and objects.
+int NestingDepth(absl::string_view json) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char ch = json[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;  // an escaped character, maybe a quote
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace
@@ -79,13 +114,15 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     std::string issuer(kIssuerAttestationService);
     auto issuer_it = item.find("issuer");
     if (issuer_it != item.end()) {
-      if (!issuer_it->is_string()) return FieldError(i, "issuer", "want a string");
+      if (!issuer_it->is_string())
+        return FieldError(i, "issuer", "want a string");
       issuer = issuer_it->get<std::string>();
     }
     bool read_only = type == "pcrs" && issuer == kIssuerAttestationService;
     auto ro_it = item.find("readOnly");
     if (ro_it != item.end()) {
-      if (!ro_it->is_boolean()) return FieldError(i, "readOnly", "want a boolean");
+      if (!ro_it->is_boolean())
+        return FieldError(i, "readOnly", "want a boolean");
       read_only = ro_it->get<bool>();
     }
     for (auto it = item.begin(); it != item.end(); ++it) {
@@ -100,7 +137,8 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     Value value;
     if (IsJsonValuedClaimType(type) && (v.is_object() || v.is_array())) {
       value = Value::JsonDocument(v);
-      if (value.is_empty()) return FieldError(i, "value", "JSON nests too deeply");
+      if (value.is_empty())
+        return FieldError(i, "value", "JSON nests too deeply");
     } else if (v.is_array()) {
       std::vector<Value> members;
       for (size_t k = 0; k < v.size(); ++k) {
@@ -119,6 +157,56 @@ absl::StatusOr<ClaimSet> ParseClaimsJson(absl::string_view json_text) {
     set.Add(std::move(type), std::move(value), issuer);
   }
   return set;
+}
+
+WrittenClaims WriteClaimsJson(const ClaimSet& set) {
+  WrittenClaims out;
+  out.text.push_back('[');
+  for (const Claim& c : set.claims()) {
+    const Value& v = c.value;
+    if (v.lazy()) {
+      out.omitted.push_back(c.type);
+      continue;
+    }
+    Json item = {{"type", c.type}};
+    if (c.issuer != kIssuerAttestationService) item["issuer"] = c.issuer;
+    const bool default_read_only =
+        c.type == "pcrs" && c.issuer == kIssuerAttestationService;
+    if (v.read_only() != default_read_only) item["readOnly"] = v.read_only();
+    // A document goes in as its text (the value's own serialisation, made
+    // once and kept), spliced in last rather than copied into `item`: the
+    // copy and its second serialisation were most of the cost.
+    const std::string* document = nullptr;
+    if (v.kind() == Value::Kind::kSet) {
+      Json members = Json::array();
+      for (const Value& m : v.set_members()) members.push_back(ScalarToJson(m));
+      item["value"] = std::move(members);
+    } else if (IsJsonValuedClaimType(c.type) && v.json() != nullptr &&
+               (v.json()->is_object() || v.json()->is_array())) {
+      // Two levels (the array of claims, the claim) wrap it; one nesting
+      // deeper than ParseClaimsJson reads back goes in as a string.
+      if (NestingDepth(v.string_value()) + 2 <= jmespath::kMaxValueDepth) {
+        document = &v.string_value();
+      } else {
+        item["value"] = v.string_value();
+      }
+    } else {
+      item["value"] = ScalarToJson(v);
+    }
+    // Two levels deep at most (a Set's members): cannot fail.
+    absl::StatusOr<std::string> one = jmespath::SerializeJson(item);
+    if (!one.ok()) continue;
+    if (document != nullptr) {
+      one->back() = ',';  // was the closing brace
+      one->append("\"value\":");
+      one->append(*document);
+      one->push_back('}');
+    }
+    if (out.text.size() > 1) out.text.push_back(',');
+    out.text += *one;
+  }
+  out.text.push_back(']');
+  return out;
 }
 
 }  // namespace vigil::policy

@@ -100,6 +100,11 @@ class Value {
   }
   const std::vector<Value>& set_members() const { return *set_; }
 
+  // Whether this is a LazyJsonDocument (made or not yet): a value its
+  // producer renders at a cost, which callers that keep claims (the control
+  // plane's record of a device's claims) leave out rather than render.
+  bool lazy() const { return json_ != nullptr && json_->lazy(); }
+
   // Read-only values come from service evidence (§1.2) and propagate through
   // JmesPath, JsonToClaimValue, AppendString and NegateBool.
   bool read_only() const { return read_only_; }
@@ -144,6 +149,7 @@ class Value {
     // Whether the text is the serialisation of the document (not a text
     // the caller supplied), so equal documents mean equal texts.
     bool text_derived() const { return !text_given_; }
+    bool lazy() const { return make_ != nullptr; }
 
    private:
     void MakeDocument() const;

@@ -427,6 +427,62 @@ absl::StatusOr<DryRunView> PolicyManager::DryRun(
     absl::string_view candidate_text, const policy::ClaimSet& claims) {
   RETURN_IF_ERROR(
       Require(caller, Role::kReader, AuditAction::kAuthDenied, type));
+  return EvaluateCandidate(type, candidate_text, claims);
+}
+
+absl::StatusOr<DryRunView> PolicyManager::DryRunDevice(
+    const Caller& caller, absl::string_view type,
+    absl::string_view candidate_text, absl::string_view device_id) {
+  RETURN_IF_ERROR(
+      Require(caller, Role::kReader, AuditAction::kAuthDenied, type));
+  ASSIGN_OR_RETURN(store::StoredDeviceClaims kept,
+                   store_->LatestClaims(device_id));
+  // Kept claims imply a recorded attestation (same transaction); the
+  // device may have been removed since the read above.
+  ASSIGN_OR_RETURN(store::AttestationRecord latest,
+                   store_->LatestAttestation(device_id));
+  if (latest.attestation_type != type) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attestation_type: device ", device_id, " attests as ",
+                     latest.attestation_type, ", not ", type));
+  }
+  absl::StatusOr<policy::ClaimSet> claims =
+      policy::ParseClaimsJson(kept.claims.claims_json);
+  if (!claims.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "device ", device_id, ": kept claims: ", claims.status().message()));
+  }
+  ClaimsSource source;
+  source.device_id = std::string(device_id);
+  source.latest = latest.claims_sha256 == kept.sha256;
+  source.attested_at = source.latest ? latest.time : kept.time;
+  source.permitted = source.latest ? latest.permitted : kept.permitted;
+  source.policy_hash = source.latest ? latest.policy_hash : kept.policy_hash;
+  source.latest_at = latest.time;
+  source.claims_since = kept.time;
+  for (const std::string& omitted : kept.claims.omitted) {
+    std::optional<policy::Value> rebuilt;
+    if (omitted == "events" && options_.events_from_log != nullptr &&
+        !kept.claims.event_log_sha256.empty()) {
+      rebuilt = options_.events_from_log(kept.claims.event_log_sha256,
+                                         kept.claims.event_log_pcrs);
+    }
+    if (rebuilt.has_value()) {
+      claims->Add(omitted, *std::move(rebuilt));
+      source.rebuilt.push_back(omitted);
+    } else {
+      source.omitted.push_back(omitted);
+    }
+  }
+  ASSIGN_OR_RETURN(DryRunView v,
+                   EvaluateCandidate(type, candidate_text, *claims));
+  v.source = std::move(source);
+  return v;
+}
+
+absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
+    absl::string_view type, absl::string_view candidate_text,
+    const policy::ClaimSet& claims) {
   ASSIGN_OR_RETURN(std::shared_ptr<const ActivePolicy> candidate,
                    policies_->Compile(type, std::string(candidate_text),
                                       "candidate.policy", clock_.Now()));

@@ -79,6 +79,14 @@ struct ManagerOptions {
   std::string issuer;
   // Lifetime of response tokens (Azure's are short-lived receipts).
   absl::Duration response_token_lifetime = absl::Hours(1);
+  // The `events` claim of the event log with hex SHA-256 `log_sha256` as
+  // replayed against the PCR values with hex key `pcrs_key`, while the
+  // verifier still holds that replay (its ReplayCache); std::nullopt once
+  // it does not. Lets a device dry run give a policy the `events` the
+  // store does not keep. Null: never.
+  std::function<std::optional<policy::Value>(const std::string& log_sha256,
+                                             const std::string& pcrs_key)>
+      events_from_log;
 };
 
 // GetPolicy's answer.
@@ -124,6 +132,25 @@ struct CertificateChangeView {
   std::string token;
 };
 
+// Where a device dry run's claims came from.
+struct ClaimsSource {
+  std::string device_id;
+  // The attestation the claims are from: the device's latest when it
+  // carried them (`latest`), else the first one with exactly these claims
+  // (the latest carried none: it was refused before claims were built).
+  absl::Time attested_at;
+  bool permitted = false;   // that attestation's decision
+  std::string policy_hash;  // and the policy that made it
+  bool latest = false;
+  absl::Time latest_at;     // the device's latest attestation
+  absl::Time claims_since;  // its first attestation with these claims
+  // Claims the attestation had that are not kept (`events`): a policy
+  // reading them sees none. `rebuilt`: those rendered again from the event
+  // log the verifier still holds (then the policy does see them).
+  std::vector<std::string> omitted;
+  std::vector<std::string> rebuilt;
+};
+
 struct DryRunView {
   bool permitted = false;
   std::string reason;
@@ -132,6 +159,8 @@ struct DryRunView {
   // The policy in force, over the same claims: what would change.
   bool current_permitted = false;
   std::string current_reason;
+  // Set by DryRunDevice.
+  std::optional<ClaimsSource> source;
 };
 
 // ExportPolicies' answer.
@@ -263,6 +292,18 @@ class PolicyManager {
                                     absl::string_view candidate_text,
                                     const policy::ClaimSet& claims);
 
+  // DryRun over the incoming claims `device_id` last attested with, as the
+  // store keeps them (store.h RecordAttestations: rewritten only when they
+  // change), with where they came from in `source`. Reader, audited as
+  // DryRun. Fails with kNotFound naming the device when none are kept
+  // (never attested, not enrolled, or no control plane when it attested),
+  // kInvalidArgument when `type` is not the type they were attested as,
+  // kInternal when the kept claims do not parse (a damaged store).
+  absl::StatusOr<DryRunView> DryRunDevice(const auth::Caller& caller,
+                                          absl::string_view type,
+                                          absl::string_view candidate_text,
+                                          absl::string_view device_id);
+
   // Audit events matching `query` (reader). Reading is audited too.
   absl::StatusOr<std::vector<store::AuditEntry>> QueryAudit(
       const auth::Caller& caller, const store::AuditQuery& query);
@@ -321,6 +362,12 @@ class PolicyManager {
         clock_(clock) {}
 
   // kPermissionDenied (audited) unless the caller has `need`.
+  // DryRun's work once the caller may: the candidate (compiled, not
+  // installed) and the policy in force, over `claims`.
+  absl::StatusOr<DryRunView> EvaluateCandidate(absl::string_view type,
+                                               absl::string_view candidate_text,
+                                               const policy::ClaimSet& claims);
+
   absl::Status Require(const auth::Caller& caller, auth::Role need,
                        store::AuditAction action, absl::string_view type);
   // Audits a refusal and returns `status` unchanged.

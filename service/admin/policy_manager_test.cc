@@ -22,6 +22,7 @@
 #include "service/token/jwt_verifier.h"
 #include "service/token/key_ring.h"
 #include "service/token/signing_key.h"
+#include "tpm/verify/testing/software_ak.h"
 
 namespace vigil::service::admin {
 namespace {
@@ -83,6 +84,7 @@ class PolicyManagerTest : public ::testing::Test {
     ManagerOptions m;
     m.mode = mode;
     m.issuer = kIssuer;
+    m.events_from_log = events_from_log_;
     ASSIGN_OR_RETURN(manager_, PolicyManager::Create(
                                    m, store_.get(), &policies_, ring_.get(),
                                    clock_, std::move(signers)));
@@ -117,6 +119,9 @@ class PolicyManagerTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<PolicyManager> manager_;
   std::string dir_;
+  std::function<std::optional<policy::Value>(const std::string&,
+                                             const std::string&)>
+      events_from_log_;
 };
 
 TEST_F(PolicyManagerTest, OpenModeRefusesChangesAndServesDefaults) {
@@ -339,6 +344,170 @@ TEST_F(PolicyManagerTest, DryRunComparesWithoutInstalling) {
   EXPECT_THAT(d.trace_json, HasSubstr("secureBootEnabled"));
   EXPECT_THAT(manager_->DryRun(kReader, "Tpm", "version=1.0; nonsense", claims),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+}
+
+// --- dry runs over a device's kept claims -----------------------------------
+
+// A device's claims as the attestation core builds them: scalars, the
+// read-only `pcrs` document and the lazily rendered `events`.
+policy::ClaimSet DeviceClaimSet(bool secure_boot) {
+  policy::ClaimSet c;
+  c.Add("aikValidated", policy::Value::Bool(true));
+  c.Add("tpmVersion", policy::Value::Int(2));
+  c.Add("secureBootEnabled", policy::Value::Bool(secure_boot));
+  c.Add("events", policy::Value::LazyJsonDocument([] {
+          return jmespath::Json{{"Events", {1, 2}}};
+        }));
+  c.Add("pcrs", policy::Value::JsonDocument(
+                    {{"PCRs", {{{"Index", 7}, {"Digest", "ab12"}}}}})
+                    .set_read_only(true));
+  return c;
+}
+
+// What the control plane's recorder writes for one attestation of `device`
+// at `time` that carried `claims` (none: refused before claims were built).
+absl::Status RecordAttestation(store::Store& store, const std::string& device,
+                               absl::Time time, bool permitted,
+                               const policy::ClaimSet* claims) {
+  store::Store::AttestationWrite w;
+  w.record.device_id = device;
+  w.record.time = time;
+  w.record.permitted = permitted;
+  w.record.attestation_type = "Tpm";
+  w.record.policy_hash = permitted ? "ph-permit" : "ph-deny";
+  w.record.reasons_json = "[]";
+  w.audit.time = time;
+  w.audit.actor = {"device:" + device, store::Role::kAgent};
+  w.audit.action = store::AuditAction::kAttestation;
+  w.audit.attestation_type = "Tpm";
+  w.audit.detail_json = "{}";
+  if (claims != nullptr) {
+    policy::WrittenClaims written = policy::WriteClaimsJson(*claims);
+    w.claims =
+        store::DeviceClaims{written.text, written.omitted, "aa11", "bb22"};
+  }
+  return store.RecordAttestations({w}).status();
+}
+
+absl::Status Enroll(store::Store& store, const std::string& device) {
+  EnrolledDevice d;
+  d.device_id = device;
+  d.ek = tpm::testing::SoftwareAk().public_area();
+  d.ak = d.ek;
+  d.ak_name = {0x00, 0x0b, 0xaa};
+  d.ek_issuer = "CN=test";
+  return store.EnrollDevice(d);
+}
+
+// Permits only with Secure Boot, and issues PCR 7's digest (read from the
+// JSON-valued `pcrs` claim) so the kept document is exercised too.
+constexpr char kSecureBootOnly[] =
+    "version=1.2; authorizationrules { c:[type==\"secureBootEnabled\", "
+    "value==true] => permit(); }; issuancerules { c:[type==\"pcrs\"] => "
+    "issue(type=\"pcr7\", value=JmesPath(c.value, \"PCRs[0].Digest\")); "
+    "};";
+
+TEST_F(PolicyManagerTest, DeviceDryRunDecidesAsTheClaimsItAttestedWith) {
+  ASSERT_OK(Start(Mode::kAuthenticated));
+  ASSERT_OK(Enroll(*store_, "dev1"));
+  const policy::ClaimSet claims = DeviceClaimSet(false);
+  const absl::Time t1 = clock_.Now();
+  ASSERT_OK(RecordAttestation(*store_, "dev1", t1, true, &claims));
+
+  ASSERT_OK_AND_ASSIGN(
+      DryRunView direct,
+      manager_->DryRun(kReader, "Tpm", kSecureBootOnly, claims));
+  ASSERT_OK_AND_ASSIGN(
+      DryRunView by_device,
+      manager_->DryRunDevice(kReader, "Tpm", kSecureBootOnly, "dev1"));
+  EXPECT_FALSE(by_device.permitted);
+  EXPECT_EQ(by_device.permitted, direct.permitted);
+  EXPECT_EQ(by_device.reason, direct.reason);
+  EXPECT_EQ(by_device.issued_json, direct.issued_json);
+  EXPECT_TRUE(by_device.current_permitted);  // the default policy
+  ASSERT_TRUE(by_device.source.has_value());
+  const ClaimsSource& from = *by_device.source;
+  EXPECT_EQ(from.device_id, "dev1");
+  EXPECT_TRUE(from.latest);
+  EXPECT_EQ(from.attested_at, t1);
+  EXPECT_TRUE(from.permitted);
+  EXPECT_EQ(from.policy_hash, "ph-permit");
+  EXPECT_THAT(from.omitted, ::testing::ElementsAre("events"));
+  EXPECT_TRUE(from.rebuilt.empty());
+  EXPECT_FALSE(direct.source.has_value());
+
+  EXPECT_THAT(
+      manager_->DryRunDevice(kReader, "Tpm", kSecureBootOnly, "nobody"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("device nobody")));
+  EXPECT_THAT(
+      manager_->DryRunDevice(kReader, "VbsEnclave", kPermitAll, "dev1"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("attestation_type: device dev1 attests as Tpm")));
+  // Audited as DryRun: only a refusal.
+  const size_t denied = Audit(store::AuditAction::kAuthDenied).size();
+  EXPECT_THAT(manager_->DryRunDevice(kAgent, "Tpm", kPermitAll, "dev1"),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::_));
+  EXPECT_EQ(Audit(store::AuditAction::kAuthDenied).size(), denied + 1);
+}
+
+TEST_F(PolicyManagerTest, DeviceDryRunSaysWhichAttestationTheClaimsAreFrom) {
+  ASSERT_OK(Start(Mode::kAuthenticated));
+  ASSERT_OK(Enroll(*store_, "dev1"));
+  const policy::ClaimSet claims = DeviceClaimSet(true);
+  const absl::Time t1 = clock_.Now();
+  ASSERT_OK(RecordAttestation(*store_, "dev1", t1, true, &claims));
+  // The same claims again (a second round of the same boot): not
+  // rewritten, so they are still dated t1, but the latest attestation
+  // (t2, denied by then) carried them.
+  const absl::Time t2 = t1 + absl::Minutes(5);
+  const policy::ClaimSet again = DeviceClaimSet(true);
+  ASSERT_OK(RecordAttestation(*store_, "dev1", t2, false, &again));
+  ASSERT_OK_AND_ASSIGN(
+      DryRunView d,
+      manager_->DryRunDevice(kReader, "Tpm", kSecureBootOnly, "dev1"));
+  EXPECT_TRUE(d.permitted);
+  EXPECT_THAT(d.issued_json, HasSubstr("ab12"));  // read from the kept pcrs
+  EXPECT_TRUE(d.source->latest);
+  EXPECT_EQ(d.source->attested_at, t2);
+  EXPECT_FALSE(d.source->permitted);
+  EXPECT_EQ(d.source->claims_since, t1);
+  // A later attestation refused before claims were built: the claims are
+  // the earlier ones, and the answer says so.
+  const absl::Time t3 = t2 + absl::Minutes(5);
+  ASSERT_OK(RecordAttestation(*store_, "dev1", t3, false, nullptr));
+  ASSERT_OK_AND_ASSIGN(
+      d, manager_->DryRunDevice(kReader, "Tpm", kSecureBootOnly, "dev1"));
+  EXPECT_FALSE(d.source->latest);
+  EXPECT_EQ(d.source->latest_at, t3);
+  EXPECT_EQ(d.source->attested_at, t1);
+  EXPECT_TRUE(d.source->permitted);
+}
+
+TEST_F(PolicyManagerTest, DeviceDryRunRebuildsEventsWhileTheLogIsHeld) {
+  constexpr char kNeedsEvents[] =
+      "version=1.0; authorizationrules { c:[type==\"events\"] => permit(); "
+      "}; issuancerules {};";
+  bool held = true;
+  events_from_log_ =
+      [&held](const std::string& log,
+              const std::string& pcrs) -> std::optional<policy::Value> {
+    if (!held || log != "aa11" || pcrs != "bb22") return std::nullopt;
+    return policy::Value::JsonDocument({{"Events", jmespath::Json::array()}});
+  };
+  ASSERT_OK(Start(Mode::kAuthenticated));
+  ASSERT_OK(Enroll(*store_, "dev1"));
+  const policy::ClaimSet claims = DeviceClaimSet(true);
+  ASSERT_OK(RecordAttestation(*store_, "dev1", clock_.Now(), true, &claims));
+  ASSERT_OK_AND_ASSIGN(DryRunView d, manager_->DryRunDevice(
+                                         kReader, "Tpm", kNeedsEvents, "dev1"));
+  EXPECT_TRUE(d.permitted);
+  EXPECT_THAT(d.source->rebuilt, ::testing::ElementsAre("events"));
+  EXPECT_TRUE(d.source->omitted.empty());
+  held = false;  // evicted from the verifier's cache
+  ASSERT_OK_AND_ASSIGN(
+      d, manager_->DryRunDevice(kReader, "Tpm", kNeedsEvents, "dev1"));
+  EXPECT_FALSE(d.permitted);
+  EXPECT_THAT(d.source->omitted, ::testing::ElementsAre("events"));
 }
 
 TEST_F(PolicyManagerTest, ReadingTheAuditTrailIsAudited) {

@@ -11,6 +11,7 @@
 #include "policy/claim.h"
 #include "service/admin/front_end.h"
 #include "service/control/policy_document.h"
+#include "service/grpc/request_validation.h"
 #include "service/grpc/server.h"
 #include "service/grpc/status_mapping.h"
 
@@ -197,19 +198,31 @@ grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
       return ToGrpcStatus(absl::InvalidArgumentError(
           "candidate: missing (policy_text or policy_jws)"));
   }
-  if (request->claims_json().size() > admin::kMaxAdminJwsBytes) {
+  if (request->claims_json().empty() == request->device_id().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("claims_json: ", request->claims_json().size(),
-                     " bytes, limit ", admin::kMaxAdminJwsBytes)));
+        "claims_json, device_id: want exactly one of them"));
   }
-  absl::StatusOr<policy::ClaimSet> claims =
-      policy::ParseClaimsJson(request->claims_json());
-  if (!claims.ok()) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("claims_json: ", claims.status().message())));
+  absl::StatusOr<admin::DryRunView> d;
+  if (!request->device_id().empty()) {
+    if (absl::Status s = ValidateDeviceId(request->device_id()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    d = manager_->DryRunDevice(caller, request->attestation_type(), text,
+                               request->device_id());
+  } else {
+    if (request->claims_json().size() > admin::kMaxAdminJwsBytes) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("claims_json: ", request->claims_json().size(),
+                       " bytes, limit ", admin::kMaxAdminJwsBytes)));
+    }
+    absl::StatusOr<policy::ClaimSet> claims =
+        policy::ParseClaimsJson(request->claims_json());
+    if (!claims.ok()) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("claims_json: ", claims.status().message())));
+    }
+    d = manager_->DryRun(caller, request->attestation_type(), text, *claims);
   }
-  absl::StatusOr<admin::DryRunView> d =
-      manager_->DryRun(caller, request->attestation_type(), text, *claims);
   if (!d.ok()) return ToGrpcStatus(d.status());
   response->set_permitted(d->permitted);
   response->set_reason(d->reason);
@@ -219,6 +232,19 @@ grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
   compared["permitted"] = d->current_permitted;
   compared["reason"] = d->current_reason;
   response->set_compared_json(compared.dump());
+  if (d->source.has_value()) {
+    const admin::ClaimsSource& from = *d->source;
+    v1::DryRunSource* out = response->mutable_source();
+    out->set_device_id(from.device_id);
+    out->set_attested_unix(absl::ToUnixSeconds(from.attested_at));
+    out->set_permitted(from.permitted);
+    out->set_policy_hash(from.policy_hash);
+    out->set_latest(from.latest);
+    out->set_latest_unix(absl::ToUnixSeconds(from.latest_at));
+    out->set_claims_since_unix(absl::ToUnixSeconds(from.claims_since));
+    for (const std::string& c : from.omitted) out->add_omitted_claims(c);
+    for (const std::string& c : from.rebuilt) out->add_rebuilt_claims(c);
+  }
   return grpc::Status::OK;
 }
 

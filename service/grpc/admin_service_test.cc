@@ -270,6 +270,43 @@ TEST_F(AdminServiceTest, BearerTokensCarryTheirRole) {
   EXPECT_EQ(policies_.Get("Tpm")->text, kDenyAll);
 }
 
+TEST_F(AdminServiceTest, DryRunTakesClaimsOrADeviceNotBoth) {
+  AdminListenerOptions o;
+  o.address = "unix:" + dir_->Join("admin.sock");
+  auto stub = Start(o, grpc::InsecureChannelCredentials(), o.address);
+  ASSERT_NE(stub, nullptr);
+  auto dry_run = [&](const std::string& claims, const std::string& device) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    v1::DryRunRequest req;
+    req.set_attestation_type("Tpm");
+    req.set_policy_text(kDenyAll);
+    req.set_claims_json(claims);
+    req.set_device_id(device);
+    v1::DryRunResult out;
+    grpc::Status s = stub->DryRunPolicy(&ctx, req, &out);
+    EXPECT_EQ(out.has_source(), s.ok() && !device.empty());
+    return s;
+  };
+  const std::string claims = R"([{"type":"a","value":1}])";
+  const std::string device(64, 'a');
+  for (const auto& [c, d] :
+       {std::pair{std::string(), std::string()}, std::pair{claims, device}}) {
+    grpc::Status s = dry_run(c, d);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "claims_json, device_id: want exactly one of them");
+  }
+  grpc::Status s = dry_run("", "ABC");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("device_id: 3 characters"));
+  s = dry_run("", device);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "no claims recorded for device " + device);
+  EXPECT_TRUE(dry_run(claims, "").ok());
+}
+
 TEST(StartAdminServer, RefusesTcpWithoutTls) {
   AdminListenerOptions o;
   o.address = "127.0.0.1:0";

@@ -9,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
+#include "eventlog/maa_json.h"
 #include "nlohmann/json.hpp"
 #include "service/http/https_fetch.h"
 #include "service/store/postgres_store.h"
@@ -24,6 +26,11 @@ namespace {
 constexpr size_t kMaxQueuedRecords = 10000;
 // Attestation records written per store transaction (RunRecorder).
 constexpr size_t kMaxRecordsPerBatch = 1000;
+// Queued records that carry their claims, at most: a device's claims with
+// `pcrs` take ~20 KB of memory. Beyond this many (the store is behind),
+// records queue without them; a device's next attestation brings them
+// again, and unchanged ones would not have been rewritten anyway.
+constexpr size_t kMaxQueuedClaims = 1000;
 
 absl::StatusOr<std::vector<token::X509Certificate>> LoadSigners(
     const std::string& path) {
@@ -148,6 +155,25 @@ absl::Status ControlPlane::Start(Verifier* verifier,
                        signers = config_.policy_signers] {
     return ReadTrustMaterial(dir, pem, signers);
   };
+  // The store keeps no `events` (costly to render, rarely read); while the
+  // verifier still holds the replay the claims came from, a dry run gets
+  // them rendered from it, as the attestation would have.
+  mo.events_from_log =
+      [core = &verifier->core()](
+          const std::string& log_hex,
+          const std::string& pcrs_hex) -> std::optional<policy::Value> {
+    absl::StatusOr<std::vector<uint8_t>> digest = HexDecode(log_hex);
+    absl::StatusOr<std::vector<uint8_t>> pcrs = HexDecode(pcrs_hex);
+    if (!digest.ok() || !pcrs.ok()) return std::nullopt;
+    std::shared_ptr<const CachedReplay> held =
+        core->FindLog(LogDigest(digest->begin(), digest->end()));
+    if (held == nullptr ||
+        held->pcrs_key != std::string(pcrs->begin(), pcrs->end())) {
+      return std::nullopt;  // evicted, or replayed against other PCRs
+    }
+    return policy::Value::LazyJsonDocument(
+        [log = held->replayed] { return eventlog::RenderEventsJson(*log); });
+  };
   ASSIGN_OR_RETURN(manager_,
                    admin::PolicyManager::Create(
                        mo, store_.get(), &verifier->policies(),
@@ -179,13 +205,43 @@ absl::Status ControlPlane::Start(Verifier* verifier,
 
 void ControlPlane::Record(const AttestationOutcome& outcome) {
   if (outcome.device_id.empty()) return;
-  Pending p{outcome.device_id,   clock_.Now(), outcome.permitted,
-            outcome.policy_hash, outcome.jti,  ReasonsJson(outcome.reasons)};
+  Pending p;
+  p.device_id = outcome.device_id;
+  p.time = clock_.Now();
+  p.permitted = outcome.permitted;
+  p.policy_hash = outcome.policy_hash;
+  p.jti = outcome.jti;
+  p.reasons_json = ReasonsJson(outcome.reasons);
+  if (outcome.claim_set != nullptr) {
+    // The claims that are kept, sharing their values (a list of pointers,
+    // no data copied): the lazily rendered ones (`events`) are never kept,
+    // and one a policy did render (~0.5 MB) must not wait in the queue.
+    auto kept = std::make_shared<policy::ClaimSet>();
+    for (const policy::Claim& c : outcome.claim_set->claims()) {
+      if (c.value.lazy()) {
+        p.omitted.push_back(c.type);
+      } else {
+        kept->Add(c);
+      }
+    }
+    p.claims = std::move(kept);
+  }
+  if (outcome.replay != nullptr) {
+    p.log_digest = outcome.replay->log_digest;
+    p.log_pcrs_key = outcome.replay->pcrs_key;
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
   if (queue_.size() >= kMaxQueuedRecords) {
     ++dropped_;
     return;
+  }
+  if (p.claims != nullptr) {
+    if (queued_claims_ < kMaxQueuedClaims) {
+      ++queued_claims_;
+    } else {
+      p.claims.reset();  // the device's next attestation brings them again
+    }
   }
   queue_.push_back(std::move(p));
 }
@@ -214,6 +270,7 @@ void ControlPlane::RunRecorder() {
       // one: at fleet rates a batch holds hundreds of attestations per
       // commit, at low rates each is written at once.
       while (!queue_.empty() && batch.size() < kMaxRecordsPerBatch) {
+        if (queue_.front().claims != nullptr) --queued_claims_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -261,6 +318,14 @@ void ControlPlane::RunRecorder() {
         detail["reasons"] = nlohmann::json::parse(r.reasons_json);
       }
       e.detail_json = detail.dump();
+      if (o.claims != nullptr) {
+        // Several KB of JSON each: the store compares digests and writes
+        // them only when the device's claims changed.
+        w.claims = store::DeviceClaims{policy::WriteClaimsJson(*o.claims).text,
+                                       std::move(o.omitted),
+                                       HexEncode(AsBytes(o.log_digest)),
+                                       HexEncode(AsBytes(o.log_pcrs_key))};
+      }
       writes.push_back(std::move(w));
     }
     if (!writes.empty()) {

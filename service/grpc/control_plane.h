@@ -7,7 +7,9 @@
 //     replica; PostgreSQL wakes within milliseconds through NOTIFY, SQLite
 //     polls every 200 ms) and puts the stored policies in force;
 //   * attestation records: every attestation outcome becomes an audit event
-//     and the device's latest attestation, written by one thread from a
+//     and the device's latest attestation (with its incoming claims, kept
+//     for dry runs and rewritten only when they change), written by one
+//     thread from a
 //     bounded queue so a slow database never slows attestation; whatever
 //     queued while one batch committed is the next batch (up to 1,000 per
 //     transaction: one commit, not two per attestation). When the queue is
@@ -88,6 +90,14 @@ class ControlPlane {
     std::string policy_hash;
     std::string jti;
     std::string reasons_json;
+    // The incoming claims that are kept (null: none were built, or too
+    // many records with claims are queued) with the types left out, and
+    // the log they came from; serialised on the recorder thread, not the
+    // attesting one.
+    std::shared_ptr<const policy::ClaimSet> claims;
+    std::vector<std::string> omitted;
+    std::string log_digest;  // raw SHA-256; empty when unknown
+    std::string log_pcrs_key;
   };
   void Record(const AttestationOutcome& outcome);
   void RunSync();
@@ -114,6 +124,7 @@ class ControlPlane {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_claims_ ABSL_GUARDED_BY(mu_) = 0;  // queue_ entries with claims
 };
 
 }  // namespace vigil::service

@@ -697,10 +697,28 @@ TEST_P(StoreConformanceTest, AdapterServesAsTheVerifiersDeviceRegistry) {
 
 // --- latest attestation ------------------------------------------------------
 
+// `device`'s attestation at kT0 + `minute` minutes, decided by policy hash
+// "ph<minute>", with its audit event.
+Store::AttestationWrite AttestationAt(const std::string& device, int minute,
+                                      bool permitted) {
+  Store::AttestationWrite w;
+  w.record = {device,
+              kT0 + absl::Minutes(minute),
+              permitted,
+              "Tpm",
+              absl::StrCat("ph", minute),
+              permitted ? "jti" : "",
+              "[]",
+              ""};
+  w.audit = Audit(AuditAction::kAttestation, device);
+  w.audit.time = w.record.time;
+  return w;
+}
+
 TEST_P(StoreConformanceTest, LatestAttestationUpserts) {
   EXPECT_THAT(store_->LatestAttestation("d1"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("d1")));
-  AttestationRecord r{"d1", kT0, true, "Tpm", "ph1", "jti-1", R"(["ok"])"};
+  AttestationRecord r{"d1", kT0, true, "Tpm", "ph1", "jti-1", R"(["ok"])", ""};
   EXPECT_THAT(store_->PutLatestAttestation(r),
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("device d1 is not enrolled")));
@@ -713,9 +731,14 @@ TEST_P(StoreConformanceTest, LatestAttestationUpserts) {
   EXPECT_EQ(got.policy_hash, "ph1");
   EXPECT_EQ(got.token_id, "jti-1");
   EXPECT_EQ(got.reasons_json, R"(["ok"])");
-  AttestationRecord later{
-      "d1", kT0 + absl::Minutes(1),           false, "Tpm", "ph2",
-      "",   R"([{"reason":"pcr7 mismatch"}])"};
+  AttestationRecord later{"d1",
+                          kT0 + absl::Minutes(1),
+                          false,
+                          "Tpm",
+                          "ph2",
+                          "",
+                          R"([{"reason":"pcr7 mismatch"}])",
+                          ""};
   ASSERT_OK(store_->PutLatestAttestation(later));
   ASSERT_OK_AND_ASSIGN(got, store_->LatestAttestation("d1"));
   EXPECT_FALSE(got.permitted);
@@ -730,13 +753,7 @@ TEST_P(StoreConformanceTest, AttestationsRecordedInABatchLandInOrder) {
   ASSERT_OK(store_->EnrollDevice(Device("d2")));
   std::vector<Store::AttestationWrite> writes;
   auto add = [&](const std::string& device, int minute, bool permitted) {
-    Store::AttestationWrite w;
-    w.record = {device, kT0 + absl::Minutes(minute), permitted,
-                "Tpm",  absl::StrCat("ph", minute),  permitted ? "jti" : "",
-                "[]"};
-    w.audit = Audit(AuditAction::kAttestation, device);
-    w.audit.time = w.record.time;
-    writes.push_back(std::move(w));
+    writes.push_back(AttestationAt(device, minute, permitted));
   };
   add("d1", 1, true);
   add("d2", 2, false);
@@ -771,6 +788,82 @@ TEST_P(StoreConformanceTest, AttestationsRecordedInABatchLandInOrder) {
   EXPECT_EQ(d2.policy_hash, "ph2");
   ASSERT_OK_AND_ASSIGN(events, store_->QueryAudit(q));
   EXPECT_EQ(events.size(), 4u);
+}
+
+TEST_P(StoreConformanceTest, DeviceClaimsAreRewrittenOnlyWhenTheyChange) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  EXPECT_THAT(store_->LatestClaims("d1"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("no claims recorded for device d1")));
+  const DeviceClaims first{
+      R"([{"type":"a","value":1}])", {"events"}, "aa11", "bb22"};
+  DeviceClaims second = first;
+  second.claims_json = R"([{"type":"a","value":2}])";
+  auto write = [&](int minute, bool permitted,
+                   std::optional<DeviceClaims> claims,
+                   const std::string& device = "d1") {
+    Store::AttestationWrite w = AttestationAt(device, minute, permitted);
+    w.claims = std::move(claims);
+    return store_->RecordAttestations({w});
+  };
+
+  ASSERT_OK(write(1, true, first).status());
+  ASSERT_OK_AND_ASSIGN(StoredDeviceClaims kept, store_->LatestClaims("d1"));
+  EXPECT_EQ(kept.device_id, "d1");
+  EXPECT_EQ(kept.claims.claims_json, first.claims_json);
+  EXPECT_THAT(kept.claims.omitted, ElementsAre("events"));
+  EXPECT_EQ(kept.claims.event_log_sha256, "aa11");
+  EXPECT_EQ(kept.claims.event_log_pcrs, "bb22");
+  EXPECT_EQ(kept.sha256, ClaimsDigest(first));
+  EXPECT_EQ(kept.time, kT0 + absl::Minutes(1));
+  EXPECT_TRUE(kept.permitted);
+  EXPECT_EQ(kept.policy_hash, "ph1");
+  ASSERT_OK_AND_ASSIGN(AttestationRecord latest,
+                       store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.claims_sha256, kept.sha256);
+
+  // The same claims again: the latest attestation moves, the kept claims
+  // (and the attestation they are attributed to) are not rewritten.
+  ASSERT_OK(write(2, false, first).status());
+  ASSERT_OK_AND_ASSIGN(kept, store_->LatestClaims("d1"));
+  EXPECT_EQ(kept.time, kT0 + absl::Minutes(1));
+  EXPECT_EQ(kept.policy_hash, "ph1");
+  ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.time, kT0 + absl::Minutes(2));
+  EXPECT_EQ(latest.claims_sha256, kept.sha256);
+
+  // An attestation without claims (refused before they were built) keeps
+  // the old ones, and says it carried none.
+  ASSERT_OK(write(3, false, std::nullopt).status());
+  ASSERT_OK_AND_ASSIGN(kept, store_->LatestClaims("d1"));
+  EXPECT_EQ(kept.claims.claims_json, first.claims_json);
+  ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.claims_sha256, "");
+
+  // Changed claims replace them; so does a change of the log alone.
+  ASSERT_OK(write(4, false, second).status());
+  ASSERT_OK_AND_ASSIGN(kept, store_->LatestClaims("d1"));
+  EXPECT_EQ(kept.claims.claims_json, second.claims_json);
+  EXPECT_EQ(kept.time, kT0 + absl::Minutes(4));
+  EXPECT_FALSE(kept.permitted);
+  second.event_log_sha256 = "cc33";
+  second.omitted.clear();
+  ASSERT_OK(write(5, true, second).status());
+  ASSERT_OK_AND_ASSIGN(kept, store_->LatestClaims("d1"));
+  EXPECT_EQ(kept.time, kT0 + absl::Minutes(5));
+  EXPECT_TRUE(kept.claims.omitted.empty());
+
+  // Not enrolled: skipped like its record. A bad omitted type refuses the
+  // batch before anything lands.
+  EXPECT_THAT(write(6, true, first, "gone"), Holds(int64_t{1}));
+  EXPECT_THAT(store_->LatestClaims("gone"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("gone")));
+  DeviceClaims bad = first;
+  bad.omitted = {"ev\nents"};
+  EXPECT_THAT(write(7, true, bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("claims.omitted")));
+  ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.time, kT0 + absl::Minutes(5));
 }
 
 // --- audit -------------------------------------------------------------------

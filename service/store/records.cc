@@ -97,4 +97,23 @@ std::string CertificateThumbprint(absl::Span<const uint8_t> der) {
   return absl::AsciiStrToUpper(HexEncode(digest));
 }
 
+std::string ClaimsDigest(const DeviceClaims& claims) {
+  std::string framed;
+  auto field = [&framed](absl::string_view s) {
+    const uint64_t n = s.size();
+    for (int i = 0; i < 8; ++i)
+      framed.push_back(static_cast<char>(n >> (8 * i)));
+    framed.append(s.data(), s.size());
+  };
+  field(claims.claims_json);
+  field(absl::StrCat(claims.omitted.size()));
+  for (const std::string& type : claims.omitted) field(type);
+  field(claims.event_log_sha256);
+  field(claims.event_log_pcrs);
+  std::array<uint8_t, SHA256_DIGEST_LENGTH> digest;
+  SHA256(reinterpret_cast<const uint8_t*>(framed.data()), framed.size(),
+         digest.data());
+  return HexEncode(digest);
+}
+
 }  // namespace vigil::service::store

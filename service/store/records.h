@@ -110,6 +110,43 @@ struct AttestationRecord {
   std::string policy_hash;
   std::string token_id;      // the token's jti; empty when none was issued
   std::string reasons_json;  // JSON array summarising why; stored verbatim
+  // ClaimsDigest of the incoming claims this attestation carried; empty when
+  // it carried none (refused before claims were built). Set by the store
+  // from AttestationWrite::claims; ignored when writing.
+  std::string claims_sha256;
+};
+
+// The incoming claims of an attestation (what its policy was evaluated
+// over), kept per device so a candidate policy can be dry-run over them.
+struct DeviceClaims {
+  // policy::WriteClaimsJson's text: ParseClaimsJson reads it back.
+  std::string claims_json;
+  // Types of claims the attestation had but that are not kept (the lazily
+  // rendered `events`): a policy reading them sees none. No entry is empty
+  // or contains a newline.
+  std::vector<std::string> omitted;
+  // The event log the claims came from: hex SHA-256 of its bytes and hex
+  // key of the PCR values it was replayed against (service/verifier's
+  // PcrValuesKey); empty when unknown. While the verifier still holds that
+  // replay, a dry run can render `events` from it.
+  std::string event_log_sha256;
+  std::string event_log_pcrs;
+};
+
+// Lower-case hex SHA-256 over every field of `claims` (length-prefixed, so
+// no two different claims collide by concatenation).
+std::string ClaimsDigest(const DeviceClaims& claims);
+
+// A device's kept claims and the attestation that first carried them: later
+// attestations with the same claims (the same ClaimsDigest) do not rewrite
+// them, so `time` is when the device first attested with these claims.
+struct StoredDeviceClaims {
+  std::string device_id;
+  DeviceClaims claims;
+  std::string sha256;  // ClaimsDigest(claims)
+  absl::Time time;
+  bool permitted = false;
+  std::string policy_hash;
 };
 
 // What an audit event records (issue #6 §4). Stored by name, so new values

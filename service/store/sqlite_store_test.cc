@@ -141,12 +141,13 @@ TEST_F(SqliteStoreTest, OpensInWalAndRecordsTheMigrations) {
   EXPECT_THAT(raw.Rows("PRAGMA journal_mode"), ElementsAre("wal"));
   EXPECT_THAT(raw.Rows("SELECT version, applied_us FROM schema_version "
                        "ORDER BY version"),
-              ElementsAre("1|1700000000000000", "2|1700000000000000"));
+              ElementsAre("1|1700000000000000", "2|1700000000000000",
+                          "3|1700000000000000"));
   // Opening again applies nothing more.
   clock.Advance(absl::Hours(1));
   ASSERT_OK(SqliteStore::Open({.path = path(), .clock = &clock}).status());
   EXPECT_THAT(raw.Rows("SELECT COUNT(*), MAX(applied_us) FROM schema_version"),
-              ElementsAre("2|1700000000000000"));
+              ElementsAre("3|1700000000000000"));
 }
 
 TEST_F(SqliteStoreTest, ForeignKeysAreEnforced) {
@@ -157,7 +158,11 @@ TEST_F(SqliteStoreTest, ForeignKeysAreEnforced) {
   RawSqlite raw(path());
   ASSERT_OK(raw.Exec("PRAGMA foreign_keys = ON"));
   EXPECT_THAT(raw.Exec("INSERT INTO latest_attestations VALUES "
-                       "('ghost', 0, 1, 'Tpm', '', '', '[]')"),
+                       "('ghost', 0, 1, 'Tpm', '', '', '[]', '')"),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("FOREIGN KEY constraint failed")));
+  EXPECT_THAT(raw.Exec("INSERT INTO device_claims VALUES "
+                       "('ghost', '', '[]', '', '', '', 0, 1, '')"),
               StatusIs(absl::StatusCode::kInternal,
                        HasSubstr("FOREIGN KEY constraint failed")));
 }

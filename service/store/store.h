@@ -168,12 +168,28 @@ class AttestationStore {
   // appended, in order. A record whose device is not enrolled (removed
   // since it attested) is skipped — its audit event is still appended —
   // and counted in the result. All of the batch or, on a failure, none.
+  //
+  // `claims`, when given, become the device's kept claims (LatestClaims)
+  // ONLY when their ClaimsDigest differs from the kept one: a device that
+  // attests every few seconds with the same boot costs one small row
+  // update, not a rewrite of several KB of claims (the comparison is in the
+  // database, so it holds across replicas and restarts). A write without
+  // claims leaves the kept ones as they are. Fails with kInvalidArgument
+  // for an empty device id or an omitted type that is empty or has a
+  // newline, before anything lands.
   struct AttestationWrite {
     AttestationRecord record;
     AuditEvent audit;
+    std::optional<DeviceClaims> claims;
   };
   virtual absl::StatusOr<int64_t> RecordAttestations(
       absl::Span<const AttestationWrite> writes) = 0;
+
+  // The device's kept claims (see RecordAttestations). Fails with
+  // kNotFound ("no claims recorded for device d1") when it has none (never
+  // attested this far, or not enrolled).
+  virtual absl::StatusOr<StoredDeviceClaims> LatestClaims(
+      absl::string_view device_id) = 0;
 };
 
 // The audit trail (issue #6 §4).

@@ -71,14 +71,16 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   out.claims = claims.summary;
   out.reasons.insert(out.reasons.end(), claims.notes.begin(),
                      claims.notes.end());
+  out.claim_set =
+      std::make_shared<const policy::ClaimSet>(std::move(claims.claims));
 
   absl::StatusOr<policy::EvaluationResult> eval =
-      policy::Evaluate(policy->compiled, claims.claims, kDecisionOnly);
+      policy::Evaluate(policy->compiled, *out.claim_set, kDecisionOnly);
   // Most devices pass; the explain trace (which rule, which condition
   // matched nothing) is only needed to say why one did not, so a denial is
   // evaluated a second time with it (same claims, same result).
   if (eval.ok() && !eval->permitted) {
-    eval = policy::Evaluate(policy->compiled, claims.claims);
+    eval = policy::Evaluate(policy->compiled, *out.claim_set);
   }
   if (!eval.ok()) {
     // A function error in the policy: the policy author's problem, named.

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "nlohmann/json.hpp"
+#include "policy/claim.h"
 #include "service/token/jwt_signer.h"
 #include "service/verifier/evidence_verifier.h"
 #include "service/verifier/policy_set.h"
@@ -67,6 +68,11 @@ struct AttestationOutcome {
   // the evidence was refused before or at the replay): the next round's
   // AttestationRequest names its digest as known.
   std::shared_ptr<const CachedReplay> replay;
+  // The incoming claims the policy was evaluated over (null when the
+  // evidence was refused before claims were built), shared, not copied:
+  // the control plane keeps them per device for dry runs, serialising them
+  // on its recorder thread.
+  std::shared_ptr<const policy::ClaimSet> claim_set;
 };
 
 struct AttestOptions {

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
@@ -575,6 +576,41 @@ TEST_P(EndToEndDaemons, ControlPlanePolicyReachesAgentsAndSurvivesRestart) {
       "version=1.0; authorizationrules { "
       "c:[type==\"secureBootEnabled\", value==true] => permit(); }; "
       "issuancerules {};";
+
+  // Before changing it: what would the candidate decide for this device as
+  // it last attested? Its claims are kept with the attestation's audit
+  // event (one transaction, written in the background).
+  std::string device_id;
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);
+       device_id.empty() && absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(100))) {
+    grpc::ClientContext ctx;
+    v1::AuditQuery q;
+    q.set_action("attestation");
+    v1::AuditEvents found;
+    ASSERT_TRUE(admin->QueryAudit(&ctx, q, &found).ok());
+    if (found.events_size() > 0) {
+      device_id =
+          std::string(absl::StripPrefix(found.events(0).actor(), "device:"));
+    }
+  }
+  ASSERT_FALSE(device_id.empty());
+  ASSERT_OK(WriteFile(dir_->Join("sb.policy"), kSecureBootOnly));
+  ASSERT_OK_AND_ASSIGN(
+      CommandResult dry,
+      RunCommand({Bin("vigilctl"), "policy", "dry-run", dir_->Join("sb.policy"),
+                  "--device", device_id, "--admin", "unix:" + socket,
+                  "--format", "json"}));
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  const nlohmann::json dry_out =
+      nlohmann::json::parse(dry.output.substr(dry.output.find('{')));
+  EXPECT_EQ(dry_out["decision"], "deny");  // Secure Boot is off
+  EXPECT_EQ(dry_out["current"]["permitted"], true);
+  EXPECT_EQ(dry_out["claims_from"]["device_id"], device_id);
+  EXPECT_EQ(dry_out["claims_from"]["decision_then"], "permit");
+  // The verifier still holds the boot log: `events` is rendered again.
+  EXPECT_EQ(dry_out["claims_from"]["rebuilt"],
+            nlohmann::json::array({"events"}));
   v1::SetPolicyRequest set;
   set.set_attestation_type("Tpm");
   ASSERT_OK_AND_ASSIGN(std::string jws,

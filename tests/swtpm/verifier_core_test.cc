@@ -107,6 +107,13 @@ TEST_F(VerifierCoreTest, EnrolsAttestsAndIssuesATokenARelyingPartyAccepts) {
   EXPECT_EQ(o.claims["secureBootEnabled"], true);
   EXPECT_EQ(o.claims["aikValidated"], true);
   EXPECT_EQ(o.claims["tpmVersion"], 2);
+  // The claim set the policy saw, for the control plane to keep: the
+  // scalars, and `events` still unrendered (a lazy value).
+  ASSERT_NE(o.claim_set, nullptr);
+  EXPECT_EQ(o.claim_set->size(), o.claims.size() + 2);  // + events, pcrs
+  for (const policy::Claim& claim : o.claim_set->claims()) {
+    EXPECT_EQ(claim.value.lazy(), claim.type == "events") << claim.type;
+  }
 
   // The relying party: JWKS + issuer + ES256 only.
   ASSERT_OK_AND_ASSIGN(token::Jwks jwks, token::Jwks::Parse(v->Jwks()));
@@ -198,6 +205,7 @@ TEST_F(VerifierCoreTest, QuoteFromAnotherTpmIsRefused) {
   ASSERT_FALSE(o.reasons.empty());
   EXPECT_EQ(o.reasons[0].stage, "quote");
   EXPECT_EQ(o.reasons[0].code, "bad_signature");
+  EXPECT_EQ(o.claim_set, nullptr);  // refused before claims were built
 }
 
 TEST_F(VerifierCoreTest, EnrolmentNeedsTheAkInTheEksTpm) {

@@ -55,6 +55,7 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
   std::vector<v1::SetPolicyRequest> sets ABSL_GUARDED_BY(mu);
   std::vector<v1::AuditQuery> audit_queries ABSL_GUARDED_BY(mu);
   std::vector<v1::ImportPoliciesRequest> imports ABSL_GUARDED_BY(mu);
+  std::vector<v1::DryRunRequest> dry_runs ABSL_GUARDED_BY(mu);
   std::string archive ABSL_GUARDED_BY(mu);  // what ExportPolicies answers
   // How GetPolicy answers.
   grpc::Status get_status ABSL_GUARDED_BY(mu);
@@ -137,6 +138,26 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
     v1::PolicyImportItem* p = response->add_policies();
     p->set_attestation_type("Tpm");
     p->set_action("set");
+    return grpc::Status::OK;
+  }
+
+  // A device's dry run: denied now, permitted when it attested.
+  grpc::Status DryRunPolicy(grpc::ServerContext*,
+                            const v1::DryRunRequest* request,
+                            v1::DryRunResult* response) override {
+    absl::MutexLock lock(&mu);
+    dry_runs.push_back(*request);
+    response->set_reason("deny() at 2:25 fired");
+    response->set_compared_json(R"({"permitted":true,"reason":""})");
+    v1::DryRunSource* from = response->mutable_source();
+    from->set_device_id(request->device_id());
+    from->set_attested_unix(1793491200);
+    from->set_permitted(true);
+    from->set_policy_hash("ph");
+    from->set_latest(true);
+    from->set_latest_unix(1793491200);
+    from->set_claims_since_unix(1793487600);
+    from->add_omitted_claims("events");
     return grpc::Status::OK;
   }
 
@@ -228,6 +249,32 @@ TEST_F(AdminCliTest, SignedSetNamesTheSignerAndLeavesExpectedVersionUnset) {
   ASSERT_THAT(doc, IsOk());
   ASSERT_TRUE(doc->is_signed());
   EXPECT_EQ(doc->policy_text(), kPolicy);
+}
+
+TEST_F(AdminCliTest, DeviceDryRunSendsTheDeviceAndSaysWhereTheClaimsAreFrom) {
+  const std::string policy = dir_.Write("candidate.policy", kPolicy);
+  const std::string device(64, 'A');
+  CommandOutput r = Vigilctl({"policy", "dry-run", policy, "--device", device,
+                              "--format", "json", "--admin", target_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["decision"], "deny");
+  EXPECT_EQ(out["current"]["permitted"], true);
+  const nlohmann::json& from = out["claims_from"];
+  EXPECT_EQ(from["device_id"], std::string(64, 'a'));
+  EXPECT_EQ(from["attestation"], "2026-11-01T00:00:00Z");
+  EXPECT_EQ(from["decision_then"], "permit");
+  EXPECT_EQ(from["claims_since"], "2026-10-31T23:00:00Z");
+  EXPECT_FALSE(from.contains("latest_attestation"));
+  EXPECT_EQ(from["not_kept"], nlohmann::json::array({"events"}));
+  EXPECT_THAT(r.err, HasSubstr("events claim is not kept; a policy reading "
+                               "`events` sees none"));
+  absl::MutexLock lock(&fake_.mu);
+  ASSERT_EQ(fake_.dry_runs.size(), 1u);
+  EXPECT_EQ(fake_.dry_runs[0].device_id(), std::string(64, 'a'));
+  EXPECT_EQ(fake_.dry_runs[0].claims_json(), "");
+  EXPECT_EQ(fake_.dry_runs[0].attestation_type(), "Tpm");
+  EXPECT_EQ(fake_.dry_runs[0].policy_text(), kPolicy);
 }
 
 TEST_F(AdminCliTest, AuditAllFollowsTheCursorToTheLastPage) {

@@ -54,8 +54,9 @@ constexpr char kPolicyUsage[] =
     "       vigilctl policy reset --type TYPE [--key KEY.pem --cert "
     "CHAIN.pem]\n"
     "       vigilctl policy history --type TYPE [--limit N]\n"
-    "       vigilctl policy dry-run FILE --claims CLAIMS.json [--type Tpm] "
-    "[--explain]\n"
+    "       vigilctl policy dry-run FILE (--claims CLAIMS.json | --device "
+    "ID)\n"
+    "                [--type Tpm] [--explain]\n"
     "       vigilctl policy export [--out FILE]\n"
     "       vigilctl policy import FILE [--dry-run] [--trust-dir DIR]\n"
     "  get prints the policy in force (--jws: only the JWS as set); set "
@@ -63,8 +64,9 @@ constexpr char kPolicyUsage[] =
     "  FILE as it is when it holds a JWS (`vigilctl policy sign`), else its\n"
     "  text, signed with --key/--cert or unsigned; --expected-version: only\n"
     "  if the type's version is still N (0: never set). dry-run evaluates\n"
-    "  FILE over the claims (`policy eval`'s format) without installing it,\n"
-    "  beside the policy in force; --explain adds the trace.\n"
+    "  FILE over the claims (`policy eval`'s format), or over the claims the\n"
+    "  device ID last attested with, without installing it, beside the\n"
+    "  policy in force; --explain adds the trace.\n"
     "  export writes every policy, policy-management certificate and the\n"
     "  configuration's public trust material as one archive (stdout, or\n"
     "  FILE); import restores one, all or nothing, and prints each change\n"
@@ -365,6 +367,23 @@ int PolicyHistory(const ParsedArgs& args) {
   return kExitOk;
 }
 
+// Where a device dry run's claims came from, for people.
+json ClaimsSourceJson(const v1::DryRunSource& from) {
+  json out = json::object();
+  out["device_id"] = from.device_id();
+  out["attestation"] = TimeJson(from.attested_unix());
+  out["decision_then"] = from.permitted() ? "permit" : "deny";
+  out["policy_hash_then"] = from.policy_hash();
+  out["latest"] = from.latest();
+  if (!from.latest()) out["latest_attestation"] = TimeJson(from.latest_unix());
+  out["claims_since"] = TimeJson(from.claims_since_unix());
+  out["not_kept"] = json(std::vector<std::string>(from.omitted_claims().begin(),
+                                                  from.omitted_claims().end()));
+  out["rebuilt"] = json(std::vector<std::string>(from.rebuilt_claims().begin(),
+                                                 from.rebuilt_claims().end()));
+  return out;
+}
+
 int PolicyDryRun(const ParsedArgs& args) {
   if (args.positional.size() != 1) {
     return FailWith(kExitBadInput,
@@ -372,31 +391,39 @@ int PolicyDryRun(const ParsedArgs& args) {
                     "policy)");
   }
   std::optional<std::string> claims_path = args.Value("claims");
-  if (!claims_path.has_value()) {
+  std::optional<std::string> device = args.Value("device");
+  if (claims_path.has_value() == device.has_value()) {
     return FailWith(kExitBadInput,
-                    "policy dry-run: --claims CLAIMS.json is required");
+                    "policy dry-run: want one of --claims CLAIMS.json or "
+                    "--device ID");
   }
   absl::StatusOr<std::string> type = AttestationType(args, false);
   if (!type.ok()) return BadInput(type.status());
   absl::StatusOr<std::string> candidate = ReadInputFile(args.positional[0]);
   if (!candidate.ok()) return BadInput(candidate.status());
-  absl::StatusOr<std::string> claims = ReadInputFile(*claims_path);
-  if (!claims.ok()) return BadInput(claims.status());
-  absl::StatusOr<policy::ClaimSet> parsed = policy::ParseClaimsJson(*claims);
-  if (!parsed.ok()) {
-    return FailWith(kExitBadInput, absl::StrCat(*claims_path, ": ",
-                                                parsed.status().message()));
+  v1::DryRunRequest request;
+  if (claims_path.has_value()) {
+    absl::StatusOr<std::string> claims = ReadInputFile(*claims_path);
+    if (!claims.ok()) return BadInput(claims.status());
+    absl::StatusOr<policy::ClaimSet> parsed = policy::ParseClaimsJson(*claims);
+    if (!parsed.ok()) {
+      return FailWith(kExitBadInput, absl::StrCat(*claims_path, ": ",
+                                                  parsed.status().message()));
+    }
+    request.set_claims_json(*claims);
+  } else {
+    // Device ids are lower-case hex; one copied from a log in capitals is
+    // the same device.
+    request.set_device_id(absl::AsciiStrToLower(*device));
   }
   absl::StatusOr<Session> session = Connect(args);
   if (!session.ok()) return BadInput(session.status());
-  v1::DryRunRequest request;
   request.set_attestation_type(*type);
   if (IsCompactJws(*candidate)) {
     request.set_policy_jws(std::string(absl::StripAsciiWhitespace(*candidate)));
   } else {
     request.set_policy_text(*candidate);
   }
-  request.set_claims_json(*claims);
   absl::StatusOr<v1::DryRunResult> result =
       session->client.DryRunPolicy(request);
   if (!result.ok()) return ServiceFailure(result.status());
@@ -405,6 +432,14 @@ int PolicyDryRun(const ParsedArgs& args) {
   out["reason"] = result->reason();
   out["issued"] = Embedded(result->issued_json());
   out["current"] = Embedded(result->compared_json());
+  if (result->has_source()) {
+    out["claims_from"] = ClaimsSourceJson(result->source());
+    for (const std::string& type_name : result->source().omitted_claims()) {
+      std::cerr << "vigilctl: note: this device's " << type_name
+                << " claim is not kept; a policy reading `" << type_name
+                << "` sees none\n";
+    }
+  }
   if (args.Has("explain")) out["trace"] = Embedded(result->trace_json());
   Print(*session, out);
   return kExitOk;
@@ -794,7 +829,7 @@ int RunPolicyAdminCommand(const std::vector<std::string>& args) {
        PolicyHistory,
        false},
       {"dry-run",
-       WithConnectionFlags({"type", "claims"}),
+       WithConnectionFlags({"type", "claims", "device"}),
        {"explain"},
        PolicyDryRun},
       {"export", WithConnectionFlags({"out"}), {}, PolicyExport, false},

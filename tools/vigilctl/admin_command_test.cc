@@ -118,6 +118,9 @@ TEST(AdminCommandArgs, ErrorsNameTheFlagAndSendNothing) {
       {{"get", "--admin", unused, "--bearer-token-file", dir.Join("none")},
        "--bearer-token-file"},
       {{"dry-run", policy, "--admin", unused}, "--claims"},
+      {{"dry-run", policy, "--claims", policy, "--device", "ab", "--admin",
+        unused},
+       "want one of --claims CLAIMS.json or --device ID"},
       {{"get", "extra", "--admin", unused}, "unexpected argument \"extra\""},
   };
   for (const Case& c : cases) {

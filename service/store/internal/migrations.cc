@@ -17,6 +17,8 @@ namespace {
 //   certificates    policy-management certificates by SHA-1 thumbprint
 //   devices         enrolled devices and their last accepted TPM clock
 //   latest_attestations  one row per device
+//   device_claims   one row per device: its latest incoming claims,
+//                   rewritten only when their digest changes
 //   audit_events    the audit trail; ids never reused (paging cursor)
 struct MigrationTemplate {
   int64_t version;
@@ -67,6 +69,18 @@ const std::vector<MigrationTemplate>& Templates() {
            "CREATE INDEX audit_events_actor ON audit_events "
            "(actor_identity, id)",
            "CREATE INDEX audit_events_action ON audit_events (action, id)",
+       }},
+      {3,
+       "each device's latest incoming claims, for dry runs",
+       {
+           "CREATE TABLE device_claims (device_id TEXT PRIMARY KEY "
+           "REFERENCES devices (device_id) ON DELETE CASCADE, "
+           "claims_sha256 TEXT NOT NULL, claims_json TEXT NOT NULL, "
+           "omitted TEXT NOT NULL, event_log_sha256 TEXT NOT NULL, "
+           "event_log_pcrs TEXT NOT NULL, time_us {INT} NOT NULL, "
+           "permitted {INT} NOT NULL, policy_hash TEXT NOT NULL)",
+           "ALTER TABLE latest_attestations ADD COLUMN claims_sha256 TEXT "
+           "NOT NULL DEFAULT ''",
        }},
   };
   return *templates;

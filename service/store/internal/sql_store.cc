@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -22,7 +23,10 @@ constexpr absl::string_view kDeviceColumns =
     "hostname, enrolled_us";
 constexpr absl::string_view kAttestationColumns =
     "device_id, time_us, permitted, attestation_type, policy_hash, token_id, "
-    "reasons_json";
+    "reasons_json, claims_sha256";
+constexpr absl::string_view kClaimsColumns =
+    "device_id, claims_sha256, claims_json, omitted, event_log_sha256, "
+    "event_log_pcrs, time_us, permitted, policy_hash";
 constexpr absl::string_view kAuditColumns =
     "id, time_us, actor_identity, actor_role, source_address, action, "
     "attestation_type, policy_hash, result, detail_json";
@@ -300,7 +304,26 @@ absl::StatusOr<AttestationRecord> ReadAttestation(
   ASSIGN_OR_RETURN(r.policy_hash, ColumnText(row, 4));
   ASSIGN_OR_RETURN(r.token_id, ColumnText(row, 5));
   ASSIGN_OR_RETURN(r.reasons_json, ColumnText(row, 6));
+  ASSIGN_OR_RETURN(r.claims_sha256, ColumnText(row, 7));
   return r;
+}
+
+absl::StatusOr<StoredDeviceClaims> ReadClaims(
+    const std::vector<SqlValue>& row) {
+  StoredDeviceClaims c;
+  ASSIGN_OR_RETURN(c.device_id, ColumnText(row, 0));
+  ASSIGN_OR_RETURN(c.sha256, ColumnText(row, 1));
+  ASSIGN_OR_RETURN(c.claims.claims_json, ColumnText(row, 2));
+  ASSIGN_OR_RETURN(std::string omitted, ColumnText(row, 3));
+  if (!omitted.empty()) c.claims.omitted = absl::StrSplit(omitted, '\n');
+  ASSIGN_OR_RETURN(c.claims.event_log_sha256, ColumnText(row, 4));
+  ASSIGN_OR_RETURN(c.claims.event_log_pcrs, ColumnText(row, 5));
+  ASSIGN_OR_RETURN(int64_t us, ColumnInt(row, 6));
+  c.time = FromMicros(us);
+  ASSIGN_OR_RETURN(int64_t permitted, ColumnInt(row, 7));
+  c.permitted = permitted != 0;
+  ASSIGN_OR_RETURN(c.policy_hash, ColumnText(row, 8));
+  return c;
 }
 
 // The row `sql` returns for `key` ($1), decoded by `read`; `missing` when
@@ -320,6 +343,25 @@ absl::StatusOr<T> ReadRow(
       });
   if (!status.ok()) return status;
   return out;
+}
+
+// The `columns` of `device_id`'s row in `table` (a one-row-per-device
+// table), decoded by `read`; kNotFound ("no <what> recorded for device d1")
+// when there is none.
+template <typename T>
+absl::StatusOr<T> ReadDeviceRow(
+    SqlDatabase& db, absl::string_view step, absl::string_view table,
+    absl::string_view columns, absl::string_view what,
+    absl::string_view device_id,
+    absl::StatusOr<T> (*read)(const std::vector<SqlValue>&)) {
+  RETURN_IF_ERROR(CheckDeviceId(device_id));
+  return ReadRow<T>(db, absl::StrCat("read ", step),
+                    absl::StrCat("SELECT ", columns, " FROM ", table,
+                                 " WHERE device_id = $1"),
+                    device_id,
+                    absl::NotFoundError(absl::StrCat(
+                        "no ", what, " recorded for device ", device_id)),
+                    read);
 }
 
 }  // namespace
@@ -594,9 +636,11 @@ absl::StatusOr<ClockTransition> SqlStore::RecordDeviceClock(
 
 namespace {
 
-// Replaces the device's latest attestation; kNotFound when the device is not
+// Replaces the device's latest attestation (carrying claims with digest
+// `claims_sha256`, empty for none); kNotFound when the device is not
 // enrolled.
-absl::Status UpsertLatest(SqlSession& s, const AttestationRecord& record) {
+absl::Status UpsertLatest(SqlSession& s, const AttestationRecord& record,
+                          absl::string_view claims_sha256) {
   ASSIGN_OR_RETURN(SqlRows device,
                    s.Query("SELECT 1 FROM devices WHERE device_id = $1",
                            {Text(record.device_id)}));
@@ -606,54 +650,94 @@ absl::Status UpsertLatest(SqlSession& s, const AttestationRecord& record) {
              {Text(record.device_id), Int(ToMicros(record.time)),
               Int(record.permitted ? 1 : 0), Text(record.attestation_type),
               Text(record.policy_hash), Text(record.token_id),
-              Text(record.reasons_json)})
+              Text(record.reasons_json), Text(claims_sha256)})
       .status();
+}
+
+// Keeps `claims` as the device's (enrolled: checked by UpsertLatest) unless
+// the kept ones have the same digest: the WHERE of the upsert makes an
+// unchanged row a read, not a write, in both dialects.
+absl::Status UpsertClaims(SqlSession& s, const AttestationRecord& record,
+                          const DeviceClaims& claims,
+                          absl::string_view sha256) {
+  return s
+      .Query(absl::StrCat(UpsertSql("device_claims", kClaimsColumns),
+                          " WHERE device_claims.claims_sha256 <> "
+                          "excluded.claims_sha256"),
+             {Text(record.device_id), Text(sha256), Text(claims.claims_json),
+              Text(absl::StrJoin(claims.omitted, "\n")),
+              Text(claims.event_log_sha256), Text(claims.event_log_pcrs),
+              Int(ToMicros(record.time)), Int(record.permitted ? 1 : 0),
+              Text(record.policy_hash)})
+      .status();
+}
+
+absl::Status CheckClaims(const DeviceClaims& claims) {
+  for (const std::string& type : claims.omitted) {
+    if (type.empty() || absl::StrContains(type, '\n')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("claims.omitted: \"", absl::CHexEscape(type),
+                       "\": want a non-empty claim type without a newline"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status SqlStore::PutLatestAttestation(const AttestationRecord& record) {
   RETURN_IF_ERROR(CheckDeviceId(record.device_id));
-  return db_->Transact(TxMode::kWrite, "put latest attestation",
-                       [&](SqlSession& s) { return UpsertLatest(s, record); });
+  return db_->Transact(
+      TxMode::kWrite, "put latest attestation",
+      [&](SqlSession& s) { return UpsertLatest(s, record, ""); });
 }
 
 absl::StatusOr<int64_t> SqlStore::RecordAttestations(
     absl::Span<const AttestationWrite> writes) {
-  for (const AttestationWrite& w : writes) {
+  std::vector<std::string> digests(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const AttestationWrite& w = writes[i];
     RETURN_IF_ERROR(CheckDeviceId(w.record.device_id));
+    if (w.claims.has_value()) {
+      RETURN_IF_ERROR(CheckClaims(*w.claims));
+      digests[i] = ClaimsDigest(*w.claims);
+    }
   }
   int64_t skipped = 0;
-  const absl::Status status =
-      db_->Transact(TxMode::kWrite, "record attestations",
-                    [&](SqlSession& s) -> absl::Status {
-                      skipped = 0;  // a retried transaction starts over
-                      for (const AttestationWrite& w : writes) {
-                        absl::Status put = UpsertLatest(s, w.record);
-                        if (absl::IsNotFound(put)) {
-                          ++skipped;
-                        } else if (!put.ok()) {
-                          return put;
-                        }
-                        RETURN_IF_ERROR(InsertAudit(s, w.audit).status());
-                      }
-                      return absl::OkStatus();
-                    });
+  const absl::Status status = db_->Transact(
+      TxMode::kWrite, "record attestations",
+      [&](SqlSession& s) -> absl::Status {
+        skipped = 0;  // a retried transaction starts over
+        for (size_t i = 0; i < writes.size(); ++i) {
+          const AttestationWrite& w = writes[i];
+          absl::Status put = UpsertLatest(s, w.record, digests[i]);
+          if (absl::IsNotFound(put)) {
+            ++skipped;
+          } else if (!put.ok()) {
+            return put;
+          } else if (w.claims.has_value()) {
+            RETURN_IF_ERROR(UpsertClaims(s, w.record, *w.claims, digests[i]));
+          }
+          RETURN_IF_ERROR(InsertAudit(s, w.audit).status());
+        }
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return skipped;
 }
 
+absl::StatusOr<StoredDeviceClaims> SqlStore::LatestClaims(
+    absl::string_view device_id) {
+  return ReadDeviceRow<StoredDeviceClaims>(*db_, "device claims",
+                                           "device_claims", kClaimsColumns,
+                                           "claims", device_id, &ReadClaims);
+}
+
 absl::StatusOr<AttestationRecord> SqlStore::LatestAttestation(
     absl::string_view device_id) {
-  RETURN_IF_ERROR(CheckDeviceId(device_id));
-  return ReadRow<AttestationRecord>(
-      *db_, "read latest attestation",
-      absl::StrCat("SELECT ", kAttestationColumns,
-                   " FROM latest_attestations WHERE device_id = $1"),
-      device_id,
-      absl::NotFoundError(
-          absl::StrCat("no attestation recorded for device ", device_id)),
-      &ReadAttestation);
+  return ReadDeviceRow<AttestationRecord>(
+      *db_, "latest attestation", "latest_attestations", kAttestationColumns,
+      "attestation", device_id, &ReadAttestation);
 }
 
 absl::StatusOr<int64_t> SqlStore::AppendAudit(const AuditEvent& event) {

@@ -64,6 +64,8 @@ class SqlStore : public Store {
       absl::string_view device_id) override;
   absl::StatusOr<int64_t> RecordAttestations(
       absl::Span<const AttestationWrite> writes) override;
+  absl::StatusOr<StoredDeviceClaims> LatestClaims(
+      absl::string_view device_id) override;
 
   absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEntry>> QueryAudit(
