@@ -1,6 +1,10 @@
 #include "service/admin/front_end.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "policy/claim.h"
+#include "service/control/policy_document.h"
+#include "service/verifier/device_registry.h"
 
 namespace vigil::service::admin {
 
@@ -36,6 +40,51 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
                             call, caller.status().message());
   }
   return caller;
+}
+
+absl::StatusOr<DryRunView> RunDryRun(PolicyManager& manager,
+                                     const auth::Caller& caller,
+                                     const DryRunFields& fields) {
+  RETURN_IF_ERROR(CheckAttestationTypeSize(fields.attestation_type));
+  if (fields.policy_text.has_value() == fields.policy_jws.has_value()) {
+    return absl::InvalidArgumentError(
+        "candidate: want exactly one of policy_text and policy_jws");
+  }
+  std::string text;
+  if (fields.policy_text.has_value()) {
+    text = *fields.policy_text;
+    if (text.empty() || text.size() > kMaxAdminJwsBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy_text: ", text.size(), " bytes, want 1 to ",
+                       kMaxAdminJwsBytes));
+    }
+  } else {
+    RETURN_IF_ERROR(CheckJwsSize("policy_jws", *fields.policy_jws));
+    ASSIGN_OR_RETURN(control::PolicyDocument doc,
+                     control::DecodePolicyDocument(*fields.policy_jws));
+    text = doc.policy_text();
+  }
+  if (fields.claims_json.empty() == fields.device_id.empty()) {
+    return absl::InvalidArgumentError(
+        "claims_json, device_id: want exactly one of them");
+  }
+  if (!fields.device_id.empty()) {
+    RETURN_IF_ERROR(ValidateDeviceId(fields.device_id));
+    return manager.DryRunDevice(caller, fields.attestation_type, text,
+                                fields.device_id);
+  }
+  if (fields.claims_json.size() > kMaxAdminJwsBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("claims_json: ", fields.claims_json.size(),
+                     " bytes, limit ", kMaxAdminJwsBytes));
+  }
+  absl::StatusOr<policy::ClaimSet> claims =
+      policy::ParseClaimsJson(fields.claims_json);
+  if (!claims.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("claims_json: ", claims.status().message()));
+  }
+  return manager.DryRun(caller, fields.attestation_type, text, *claims);
 }
 
 absl::StatusOr<store::AuditQuery> MakeAuditQuery(

@@ -42,6 +42,25 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
     PolicyManager& manager, const auth::CallerAuthenticator& authenticator,
     const auth::Credentials& credentials, absl::string_view call);
 
+// A dry run as both front ends receive it: exactly one candidate
+// (policy_text, or policy_jws whose payload is the text) and exactly one
+// subject (claims_json in `vigilctl policy eval`'s format, or device_id:
+// the claims that device last attested with).
+struct DryRunFields {
+  std::string attestation_type;
+  std::optional<std::string> policy_text;
+  std::optional<std::string> policy_jws;
+  std::string claims_json;
+  std::string device_id;
+};
+
+// Checks `fields` and runs PolicyManager::DryRun or DryRunDevice. Fails
+// with kInvalidArgument naming the field (sizes, both or neither of a
+// pair, a malformed JWS, claims JSON or device id), else as the manager.
+absl::StatusOr<DryRunView> RunDryRun(PolicyManager& manager,
+                                     const auth::Caller& caller,
+                                     const DryRunFields& fields);
+
 // An audit query as both front ends receive it (gRPC's AuditQuery fields,
 // REST's query parameters): zero or empty means "not filtered".
 struct AuditQueryFields {

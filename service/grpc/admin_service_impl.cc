@@ -167,62 +167,17 @@ grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
                                             const v1::DryRunRequest* request,
                                             v1::DryRunResult* response) {
   VIGIL_ADMIN_CALLER(caller, "DryRunPolicy");
-  if (absl::Status s =
-          admin::CheckAttestationTypeSize(request->attestation_type());
-      !s.ok()) {
-    return ToGrpcStatus(s);
+  admin::DryRunFields fields;
+  fields.attestation_type = request->attestation_type();
+  if (request->candidate_case() == v1::DryRunRequest::kPolicyText) {
+    fields.policy_text = request->policy_text();
+  } else if (request->candidate_case() == v1::DryRunRequest::kPolicyJws) {
+    fields.policy_jws = request->policy_jws();
   }
-  std::string text;
-  switch (request->candidate_case()) {
-    case v1::DryRunRequest::kPolicyText:
-      text = request->policy_text();
-      if (text.empty() || text.size() > admin::kMaxAdminJwsBytes) {
-        return ToGrpcStatus(absl::InvalidArgumentError(
-            absl::StrCat("policy_text: ", text.size(), " bytes, want 1 to ",
-                         admin::kMaxAdminJwsBytes)));
-      }
-      break;
-    case v1::DryRunRequest::kPolicyJws: {
-      if (absl::Status s =
-              admin::CheckJwsSize("policy_jws", request->policy_jws());
-          !s.ok()) {
-        return ToGrpcStatus(s);
-      }
-      absl::StatusOr<control::PolicyDocument> doc =
-          control::DecodePolicyDocument(request->policy_jws());
-      if (!doc.ok()) return ToGrpcStatus(doc.status());
-      text = doc->policy_text();
-      break;
-    }
-    case v1::DryRunRequest::CANDIDATE_NOT_SET:
-      return ToGrpcStatus(absl::InvalidArgumentError(
-          "candidate: missing (policy_text or policy_jws)"));
-  }
-  if (request->claims_json().empty() == request->device_id().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        "claims_json, device_id: want exactly one of them"));
-  }
-  absl::StatusOr<admin::DryRunView> d;
-  if (!request->device_id().empty()) {
-    if (absl::Status s = ValidateDeviceId(request->device_id()); !s.ok()) {
-      return ToGrpcStatus(s);
-    }
-    d = manager_->DryRunDevice(caller, request->attestation_type(), text,
-                               request->device_id());
-  } else {
-    if (request->claims_json().size() > admin::kMaxAdminJwsBytes) {
-      return ToGrpcStatus(absl::InvalidArgumentError(
-          absl::StrCat("claims_json: ", request->claims_json().size(),
-                       " bytes, limit ", admin::kMaxAdminJwsBytes)));
-    }
-    absl::StatusOr<policy::ClaimSet> claims =
-        policy::ParseClaimsJson(request->claims_json());
-    if (!claims.ok()) {
-      return ToGrpcStatus(absl::InvalidArgumentError(
-          absl::StrCat("claims_json: ", claims.status().message())));
-    }
-    d = manager_->DryRun(caller, request->attestation_type(), text, *claims);
-  }
+  fields.claims_json = request->claims_json();
+  fields.device_id = request->device_id();
+  absl::StatusOr<admin::DryRunView> d =
+      admin::RunDryRun(*manager_, caller, fields);
   if (!d.ok()) return ToGrpcStatus(d.status());
   response->set_permitted(d->permitted);
   response->set_reason(d->reason);

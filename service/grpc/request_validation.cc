@@ -135,18 +135,4 @@ absl::Status ValidateAttestRequest(const v1::AttestRequest& request) {
               1024);
 }
 
-absl::Status ValidateDeviceId(absl::string_view device_id) {
-  if (device_id.size() != 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "device_id: ", device_id.size(), " characters, want 64 hex digits"));
-  }
-  for (char c : device_id) {
-    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) {
-      return absl::InvalidArgumentError(
-          "device_id: want lower-case hex digits");
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace vigil::service

@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "absl/status/status.h"
+#include "service/verifier/device_registry.h"
 #include "vigil/v1/attestation_service.pb.h"
 
 namespace vigil::service {
@@ -24,7 +25,8 @@ absl::Status ValidateHello(const v1::AgentHello& hello);
 absl::Status ValidateEvidence(const v1::Evidence& evidence);
 absl::Status ValidateCredentialResponse(const v1::CredentialResponse& r);
 absl::Status ValidateAttestationWanted(const v1::AttestationWanted& w);
-absl::Status ValidateDeviceId(absl::string_view device_id);
+// ValidateDeviceId: service/verifier/device_registry.h (the REST front
+// end checks device ids too).
 // The unary requests: their fields as above, plus "ticket"/"secret"
 // (required, <= 64 bytes) and "relying_party_nonce" (<= 1024 bytes).
 absl::Status ValidateActivateEnrollment(

@@ -283,6 +283,78 @@ absl::Status ChangeCertificate(admin::PolicyManager& m,
   return absl::OkStatus();
 }
 
+// POST /policies/{type}:dryrun (Vigil's): a JSON body with the candidate
+// ("policy": text, or "policyJws") and what to evaluate it over ("claims":
+// `vigilctl policy eval`'s claims array, or "deviceId": the claims that
+// device last attested with). Answers with the decision, the issued
+// claims, the trace, the policy in force's decision on the same input and,
+// for a device, where its claims came from (vigil.v1.DryRunResult in
+// proto3's JSON mapping).
+absl::Status DryRunPolicy(admin::PolicyManager& m, const auth::Caller& caller,
+                          const httplib::Request& req, httplib::Response& res) {
+  if (req.body.size() > kMaxAdminBodyBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "body: ", req.body.size(), " bytes, limit ", kMaxAdminBodyBytes));
+  }
+  const Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError(
+        "body: want a JSON object {\"policy\" or \"policyJws\", \"claims\" or "
+        "\"deviceId\"}");
+  }
+  admin::DryRunFields f;
+  ASSIGN_OR_RETURN(f.attestation_type, TypeOf(req));
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "claims") {
+      if (!it->is_array()) {
+        return absl::InvalidArgumentError("claims: want a JSON array");
+      }
+      f.claims_json = it->dump();
+      continue;
+    }
+    if (!it->is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": want a JSON string"));
+    }
+    if (key == "policy") {
+      f.policy_text = it->get<std::string>();
+    } else if (key == "policyJws") {
+      f.policy_jws = it->get<std::string>();
+    } else if (key == "deviceId") {
+      f.device_id = it->get<std::string>();
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          key, ": unknown field (want policy, policyJws, claims, deviceId)"));
+    }
+  }
+  ASSIGN_OR_RETURN(const admin::DryRunView d, admin::RunDryRun(m, caller, f));
+  Json answer{
+      {"permitted", d.permitted},
+      {"reason", d.reason},
+      {"issued", Json::parse(d.issued_json.empty() ? "{}" : d.issued_json,
+                             nullptr, false)},
+      {"trace",
+       Json::parse(d.trace_json.empty() ? "[]" : d.trace_json, nullptr, false)},
+      {"current",
+       {{"permitted", d.current_permitted}, {"reason", d.current_reason}}}};
+  if (d.source.has_value()) {
+    const admin::ClaimsSource& from = *d.source;
+    answer["source"] = {
+        {"deviceId", from.device_id},
+        {"attestedUnix", absl::ToUnixSeconds(from.attested_at)},
+        {"permitted", from.permitted},
+        {"policyHash", from.policy_hash},
+        {"latest", from.latest},
+        {"latestUnix", absl::ToUnixSeconds(from.latest_at)},
+        {"claimsSinceUnix", absl::ToUnixSeconds(from.claims_since)},
+        {"omittedClaims", from.omitted},
+        {"rebuiltClaims", from.rebuilt}};
+  }
+  WriteJson(200, answer, res);
+  return absl::OkStatus();
+}
+
 // GET /audit (Vigil's): the audit trail, filtered as `vigilctl audit`:
 // since, until (Unix seconds), actor, action, type, result, limit (1 to
 // 10000, default 100), after (the paging cursor), order=oldest|newest.
@@ -486,6 +558,7 @@ void RegisterAdminRoutes(httplib::Server& server, const AdminApi& api) {
               Guarded(api, "AddPolicyCertificate", ChangeCertificate<true>));
   server.Post("/certificates:remove", Guarded(api, "RemovePolicyCertificate",
                                               ChangeCertificate<false>));
+  server.Post(type + ":dryrun", Guarded(api, "DryRunPolicy", DryRunPolicy));
   server.Get("/audit", Guarded(api, "QueryAudit", QueryAudit));
   server.Get("/policies:export",
              Guarded(api, "ExportPolicies", ExportPolicies));
@@ -497,6 +570,7 @@ void RegisterAdminRoutes(httplib::Server& server, const AdminApi& api) {
                                            {"/certificates", {"GET"}},
                                            {"/certificates:add", {"POST"}},
                                            {"/certificates:remove", {"POST"}},
+                                           {type + ":dryrun", {"POST"}},
                                            {"/audit", {"GET"}},
                                            {"/policies:export", {"GET"}},
                                            {"/policies:import", {"POST"}}}) {

@@ -314,15 +314,15 @@ TEST_F(AdminRoutesTest, AuditExportAndImportOverRest) {
   EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kPermitAll);
 
   // The real import restores the exported policy.
-  Reply applied = Call("POST", "/policies:import", Contributor(),
-                       exported.body, "application/json");
+  Reply applied = Call("POST", "/policies:import", Contributor(), exported.body,
+                       "application/json");
   ASSERT_EQ(applied.status, 200) << applied.body;
   EXPECT_TRUE(applied.json.value("applied", false));
   EXPECT_EQ(verifier_->policies().Get("Tpm")->text, kDenyAll);
 
   // The audit trail: filtered, paged, oldest first; bad parameters named.
-  Reply sets = Call("GET", "/audit?action=policy_set&order=oldest&limit=2",
-                    Reader());
+  Reply sets =
+      Call("GET", "/audit?action=policy_set&order=oldest&limit=2", Reader());
   ASSERT_EQ(sets.status, 200) << sets.body;
   ASSERT_EQ(sets.json["events"].size(), 2u) << sets.body;
   EXPECT_EQ(sets.json["events"][0].value("action", ""), "policy_set");
@@ -346,6 +346,59 @@ TEST_F(AdminRoutesTest, AuditExportAndImportOverRest) {
   }
   EXPECT_EQ(Call("GET", "/audit").status, 401);
   EXPECT_EQ(Call("POST", "/audit", Reader(), "{}").status, 405);
+}
+
+// POST /policies/{type}:dryrun: a candidate over a claim set or a device's
+// kept claims, beside the policy in force; nothing installed.
+TEST_F(AdminRoutesTest, DryRunOverRestEvaluatesWithoutInstalling) {
+  ASSERT_OK(Start(admin::Mode::kAuthenticated));
+  const std::string before = verifier_->policies().Get("Tpm")->text;
+  const token::Json claims =
+      token::Json::parse(R"([{"type": "secureBootEnabled", "value": true}])");
+  token::Json body{{"policy", kDenyAll}, {"claims", claims}};
+  Reply r = Call("POST", "/policies/Tpm:dryrun", Reader(), body.dump(),
+                 "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.json.value("permitted", true));
+  EXPECT_TRUE(r.json["current"].value("permitted", false));  // the default
+  EXPECT_FALSE(r.json.contains("source"));
+  EXPECT_EQ(verifier_->policies().Get("Tpm")->text, before);
+
+  ASSERT_OK_AND_ASSIGN(const std::string jws,
+                       control::MakeUnsignedPolicyJws(kPermitAll));
+  body = {{"policyJws", jws}, {"claims", claims}};
+  r = Call("POST", "/policies/Tpm:dryrun", Reader(), body.dump(),
+           "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json.value("permitted", false));
+
+  // A device this verifier has no claims for; malformed requests.
+  body = {{"policy", kDenyAll}, {"deviceId", std::string(64, 'a')}};
+  r = Call("POST", "/policies/Tpm:dryrun", Reader(), body.dump(),
+           "application/json");
+  EXPECT_EQ(r.status, 404) << r.body;
+  const std::pair<token::Json, const char*> bad[] = {
+      {{{"policy", kDenyAll}}, "want exactly one of them"},
+      {{{"policy", kDenyAll}, {"claims", claims}, {"deviceId", "ab"}},
+       "want exactly one of them"},
+      {{{"claims", claims}}, "candidate"},
+      {{{"policy", kDenyAll}, {"deviceId", "ABC"}}, "device_id"},
+      {{{"policy", kDenyAll}, {"claims", "x"}}, "claims: want a JSON array"},
+      {{{"policy", "version=9.9; authorizationrules { => permit(); };"},
+        {"claims", claims}},
+       "version"},
+      {{{"policy", kDenyAll}, {"claims", claims}, {"extra", "1"}},
+       "extra: unknown field"}};
+  for (const auto& [b, want] : bad) {
+    r = Call("POST", "/policies/Tpm:dryrun", Reader(), b.dump(),
+             "application/json");
+    EXPECT_EQ(r.status, 400) << b.dump() << ": " << r.body;
+    EXPECT_THAT(r.json["error"].value("message", ""), HasSubstr(want))
+        << b.dump();
+  }
+  r = Call("POST", "/policies/Tpm:dryrun", Reader(), "not json", "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Call("GET", "/policies/Tpm:dryrun", Reader()).status, 405);
 }
 
 TEST_F(AdminRoutesTest, ContributorSetsGetsAndResetsUnsignedPolicies) {

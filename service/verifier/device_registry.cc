@@ -1,5 +1,6 @@
 #include "service/verifier/device_registry.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace vigil::service {
@@ -58,6 +59,20 @@ absl::StatusOr<ClockTransition> InMemoryDeviceRegistry::RecordClock(
 size_t InMemoryDeviceRegistry::size() const {
   absl::MutexLock lock(&mu_);
   return devices_.size();
+}
+
+absl::Status ValidateDeviceId(absl::string_view device_id) {
+  if (device_id.size() != 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "device_id: ", device_id.size(), " characters, want 64 hex digits"));
+  }
+  for (char c : device_id) {
+    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) {
+      return absl::InvalidArgumentError(
+          "device_id: want lower-case hex digits");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace vigil::service

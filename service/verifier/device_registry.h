@@ -25,6 +25,11 @@ enum class ClockTransition {
   kNewBoot,   // resetCount increased: the machine rebooted
 };
 
+// OK when `device_id` has the shape of a device id (64 lower-case hex
+// digits: the SHA-256 of the EK's SubjectPublicKeyInfo); kInvalidArgument
+// naming `device_id` otherwise. For ids that arrive from callers.
+absl::Status ValidateDeviceId(absl::string_view device_id);
+
 class DeviceRegistry {
  public:
   virtual ~DeviceRegistry() = default;
