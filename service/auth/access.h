@@ -37,7 +37,9 @@ bool RoleSatisfies(Role have, Role need);
 
 // An authenticated caller.
 struct Caller {
-  // "cert:CN=alice,O=Example", "oidc:<issuer>#<sub>", "unix:uid=0".
+  // "cert:CN=alice,O=Example", "oidc:<identity_claim>" (one issuer is
+  // configured, so the claim alone names the caller),
+  // "unix:local-administrator".
   std::string identity;
   Role role = Role::kNone;
   std::string method;  // "mtls", "oidc", "unix"
