@@ -36,9 +36,9 @@ absl::Status CheckSchemeFitsAk(const Signature& sig, const TPMT_PUBLIC& ak,
   }
   const bool rsa_sig = sig.scheme != SigScheme::kEcdsa;
   if (rsa_sig != (ak.type == TPM2_ALG_RSA)) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "quote signature scheme ", SigSchemeName(sig.scheme),
-        " does not fit the AK's key type"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("quote signature scheme ", SigSchemeName(sig.scheme),
+                     " does not fit the AK's key type"));
   }
   TPMI_ALG_HASH ak_hash = TPM2_ALG_NULL;
   const TPMI_ALG_SIG_SCHEME ak_scheme = AkScheme(ak, &ak_hash);
@@ -74,6 +74,15 @@ absl::StatusOr<std::vector<const PcrBank*>> IndexSupplied(
 
 }  // namespace
 
+QuoteVerifier::QuoteVerifier(PublicArea ak, std::shared_ptr<EVP_PKEY> key,
+                             std::vector<uint8_t> ak_name, AkRequirements req)
+    : ak_(std::move(ak)),
+      key_(std::move(key)),
+      contexts_(
+          std::make_shared<verify_internal::SignatureContexts>(key_.get())),
+      ak_name_(std::move(ak_name)),
+      req_(req) {}
+
 absl::StatusOr<QuoteVerifier> QuoteVerifier::Create(const PublicArea& ak,
                                                     const AkRequirements& req) {
   RETURN_IF_ERROR(CheckAkPublic(ak, req));
@@ -101,9 +110,8 @@ absl::StatusOr<VerifiedPcrs> QuoteVerifier::Verify(
         " is not TPM_ST_ATTEST_QUOTE (0x8018)"));
   }
   RETURN_IF_ERROR(CheckSchemeFitsAk(sig, ak_.tpmt, req_));
-  RETURN_IF_ERROR(internal::Annotate(
-      verify_internal::CheckSignature(key_.get(), sig, tpms_attest),
-      "quote signature"));
+  RETURN_IF_ERROR(internal::Annotate(contexts_->Check(sig, tpms_attest),
+                                     "quote signature"));
   if (info.extra_data.size() != expected_nonce.size() ||
       CRYPTO_memcmp(info.extra_data.data(), expected_nonce.data(),
                     expected_nonce.size()) != 0) {
@@ -112,7 +120,8 @@ absl::StatusOr<VerifiedPcrs> QuoteVerifier::Verify(
         " does not match the expected nonce ", HexEncode(expected_nonce)));
   }
   size_t selected = 0;
-  for (const PcrSelection& sel : info.pcr_selections) selected += sel.pcrs.size();
+  for (const PcrSelection& sel : info.pcr_selections)
+    selected += sel.pcrs.size();
   if (selected == 0) return absl::InvalidArgumentError("quote selects no PCRs");
   ASSIGN_OR_RETURN(std::vector<const PcrBank*> supplied,
                    IndexSupplied(pcr_values));

@@ -4,8 +4,8 @@
 // PCR values the agent claims into VerifiedPcrs. Pure: no TPM, no ESYS.
 //
 //   ASSIGN_OR_RETURN(PublicArea ak, ParseTpm2bPublic(evidence.ak_public));
-//   // ... establish that `ak` is trusted (AK cert or credential activation) ...
-//   ASSIGN_OR_RETURN(QuoteVerifier v, QuoteVerifier::Create(ak));
+//   // ... establish that `ak` is trusted (AK cert or credential activation)
+//   ... ASSIGN_OR_RETURN(QuoteVerifier v, QuoteVerifier::Create(ak));
 //   ASSIGN_OR_RETURN(VerifiedPcrs pcrs,
 //                    v.Verify(quote.attest, quote.signature, nonce, banks));
 
@@ -24,6 +24,9 @@
 #include "tpm/wire/public_area.h"
 
 namespace vigil::tpm {
+namespace verify_internal {
+class SignatureContexts;
+}  // namespace verify_internal
 
 // Verifies quotes made by one AK. Immutable after Create; thread-safe.
 class QuoteVerifier {
@@ -70,14 +73,13 @@ class QuoteVerifier {
 
  private:
   QuoteVerifier(PublicArea ak, std::shared_ptr<EVP_PKEY> key,
-                std::vector<uint8_t> ak_name, AkRequirements req)
-      : ak_(std::move(ak)),
-        key_(std::move(key)),
-        ak_name_(std::move(ak_name)),
-        req_(req) {}
+                std::vector<uint8_t> ak_name, AkRequirements req);
 
   PublicArea ak_;
   std::shared_ptr<EVP_PKEY> key_;
+  // Verify contexts for key_, set up once (copies share them; declared
+  // after key_ so they go first).
+  std::shared_ptr<verify_internal::SignatureContexts> contexts_;
   std::vector<uint8_t> ak_name_;
   AkRequirements req_;
 };
