@@ -275,9 +275,9 @@ EvidenceOutcome EvidenceVerifier::Verify(
     out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
     return out;
   }
-  out.evidence.emplace(VerifiedEvidence(device, std::move(pcrs), *clock,
-                                        *transition, (*ak)->pub_hash, replay,
-                                        warnings, required_pcr_mask));
+  out.evidence.emplace(VerifiedEvidence(device, *clock, *transition,
+                                        (*ak)->pub_hash, replay, warnings,
+                                        required_pcr_mask));
   out.reasons = std::move(warnings);
   // Kept only once it replayed to the required PCRs: a log that failed is
   // never named as known.

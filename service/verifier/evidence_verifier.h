@@ -43,8 +43,10 @@ class VerifiedEvidence {
   VerifiedEvidence& operator=(VerifiedEvidence&&) = default;
 
   const EnrolledDevice& device() const { return device_; }
-  // The quoted banks (one per algorithm, merged over the quotes).
-  const std::vector<tpm::PcrBank>& pcrs() const { return pcrs_; }
+  // The quoted banks (one per algorithm, merged over the quotes): those the
+  // replay was made against (a held replay serves only quotes whose banks
+  // have its exact PcrValuesKey).
+  const std::vector<tpm::PcrBank>& pcrs() const { return replay_->pcrs; }
   const tpm::ClockInfo& clock() const { return clock_; }
   ClockTransition clock_transition() const { return transition_; }
   // base64(SHA-256(DER SPKI)) of the AK: the aikPubHash claim; empty when
@@ -65,13 +67,11 @@ class VerifiedEvidence {
 
  private:
   friend class EvidenceVerifier;
-  VerifiedEvidence(EnrolledDevice device, std::vector<tpm::PcrBank> pcrs,
-                   tpm::ClockInfo clock, ClockTransition transition,
-                   std::string aik_pub_hash,
+  VerifiedEvidence(EnrolledDevice device, tpm::ClockInfo clock,
+                   ClockTransition transition, std::string aik_pub_hash,
                    std::shared_ptr<const CachedReplay> replay,
                    std::vector<Reason> warnings, uint32_t pcr_mask)
       : device_(std::move(device)),
-        pcrs_(std::move(pcrs)),
         clock_(clock),
         transition_(transition),
         aik_pub_hash_(std::move(aik_pub_hash)),
@@ -80,7 +80,6 @@ class VerifiedEvidence {
         pcr_mask_(pcr_mask) {}
 
   EnrolledDevice device_;
-  std::vector<tpm::PcrBank> pcrs_;
   tpm::ClockInfo clock_;
   ClockTransition transition_;
   std::string aik_pub_hash_;
