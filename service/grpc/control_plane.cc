@@ -11,12 +11,12 @@
 #include "absl/strings/strip.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
-#include "eventlog/maa_json.h"
 #include "nlohmann/json.hpp"
 #include "service/http/https_fetch.h"
 #include "service/store/postgres_store.h"
 #include "service/store/sqlite_store.h"
 #include "service/token/x509_certificate.h"
+#include "service/verifier/claims_builder.h"
 #include "service/verifier/ek_trust.h"
 
 namespace vigil::service {
@@ -107,7 +107,7 @@ absl::StatusOr<admin::TrustMaterial> ReadTrustMaterial(
   return out;
 }
 
-std::string ReasonsJson(const std::vector<Reason>& reasons) {
+nlohmann::json ReasonsJson(const std::vector<Reason>& reasons) {
   nlohmann::json out = nlohmann::json::array();
   for (const Reason& r : reasons) {
     nlohmann::json j = {
@@ -116,7 +116,7 @@ std::string ReasonsJson(const std::vector<Reason>& reasons) {
     if (r.pcr >= 0) j["pcr"] = r.pcr;
     out.push_back(std::move(j));
   }
-  return out.dump();
+  return out;
 }
 
 }  // namespace
@@ -171,8 +171,7 @@ absl::Status ControlPlane::Start(Verifier* verifier,
         held->pcrs_key != std::string(pcrs->begin(), pcrs->end())) {
       return std::nullopt;  // evicted, or replayed against other PCRs
     }
-    return policy::Value::LazyJsonDocument(
-        [log = held->replayed] { return eventlog::RenderEventsJson(*log); });
+    return EventsClaim(held->replayed);
   };
   ASSIGN_OR_RETURN(manager_,
                    admin::PolicyManager::Create(
@@ -211,7 +210,7 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
   p.permitted = outcome.permitted;
   p.policy_hash = outcome.policy_hash;
   p.jti = outcome.jti;
-  p.reasons_json = ReasonsJson(outcome.reasons);
+  p.reasons = outcome.reasons;
   if (outcome.claim_set != nullptr) {
     // The claims that are kept, sharing their values (a list of pointers,
     // no data copied): the lazily rendered ones (`events`) are never kept,
@@ -304,7 +303,9 @@ void ControlPlane::RunRecorder() {
       r.attestation_type = std::string(kAttestationTypeTpm);
       r.policy_hash = o.policy_hash;
       r.token_id = o.permitted ? o.jti : "";
-      r.reasons_json = std::move(o.reasons_json);
+      // Built once, for the record and (when denied) the audit detail.
+      nlohmann::json reasons = ReasonsJson(o.reasons);
+      r.reasons_json = reasons.dump();
       store::AuditEvent& e = w.audit;
       e.time = o.time;
       e.actor = {absl::StrCat("device:", o.device_id), auth::Role::kAgent};
@@ -315,7 +316,7 @@ void ControlPlane::RunRecorder() {
                              : store::AuditResult::kDenied;
       nlohmann::json detail = {{"jti", o.jti}};
       if (!o.permitted) {
-        detail["reasons"] = nlohmann::json::parse(r.reasons_json);
+        detail["reasons"] = std::move(reasons);
       }
       e.detail_json = detail.dump();
       if (o.claims != nullptr) {

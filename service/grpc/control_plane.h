@@ -89,7 +89,9 @@ class ControlPlane {
     bool permitted = false;
     std::string policy_hash;
     std::string jti;
-    std::string reasons_json;
+    // Serialised on the recorder thread, once for the record and the audit
+    // detail.
+    std::vector<Reason> reasons;
     // The incoming claims that are kept (null: none were built, or too
     // many records with claims are queued) with the types left out, and
     // the log they came from; serialised on the recorder thread, not the

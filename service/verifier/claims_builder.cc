@@ -15,8 +15,6 @@ policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {
   return policy::Value::String(std::get<std::string>(v));
 }
 
-}  // namespace
-
 // The log's part of the claim set, once per replay.
 std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
   const CachedReplay& replay = evidence.replay();
@@ -41,6 +39,13 @@ std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
           .set_read_only(true);
   replay.memo = std::move(made);
   return replay.memo;
+}
+
+}  // namespace
+
+policy::Value EventsClaim(std::shared_ptr<const eventlog::ReplayedLog> log) {
+  return policy::Value::LazyJsonDocument(
+      [log = std::move(log)] { return eventlog::RenderEventsJson(*log); });
 }
 
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
@@ -70,10 +75,7 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   // Rendered only if the policy reads it (maa-spec.md §3.3: every event with
   // its ProcessedData, ~1 ms for a Windows log's certificates); most
   // policies never do, and it is not part of the token.
-  out.claims.Add("events",
-                 policy::Value::LazyJsonDocument([log = evidence.shared_log()] {
-                   return eventlog::RenderEventsJson(*log);
-                 }));
+  out.claims.Add("events", EventsClaim(evidence.shared_log()));
   out.claims.Add("pcrs", log_claims->pcrs);
   return out;
 }

@@ -17,6 +17,7 @@
 #ifndef VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
 #define VIGIL_SERVICE_VERIFIER_CLAIMS_BUILDER_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,11 @@ struct BuiltClaims {
 
 // Never fails: a claim that cannot be built is absent and noted.
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence);
+
+// The `events` claim of a replayed log (maa-spec.md §3.3), rendered only
+// when a policy reads it. Also what a dry run over a device's kept claims
+// gets while the verifier still holds the log.
+policy::Value EventsClaim(std::shared_ptr<const eventlog::ReplayedLog> log);
 
 }  // namespace vigil::service
 
