@@ -25,6 +25,12 @@
 // quote, TPM clock, log replay, claims, policy) and returns a signed token.
 // Latency is measured from AttestationWanted sent to AttestationResult
 // received (so it includes the nonce round trip and the agent's signature).
+//
+// Last, the same agents drive a transport echo (transport_echo.h: canned
+// answers of the verifier's sizes, nothing checked) in a third process for
+// a saturation phase of the same length: what gRPC alone costs per round on
+// this machine, so the report can split the verifier's CPU per attestation
+// into the transport's share and the verifier's own work.
 #include <fcntl.h>
 #include <malloc.h>
 #include <openssl/evp.h>
@@ -70,6 +76,7 @@
 #include "service/token/raw_jwt.h"
 #include "service/verifier/ek_trust.h"
 #include "service/verifier/verifier.h"
+#include "tools/loadgen/transport_echo.h"
 #include "tpm/verify/quote_verifier.h"
 #include "tpm/verify/testing/software_ak.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
@@ -85,6 +92,9 @@ using Steady = std::chrono::steady_clock;
 int g_err_fd = 2;
 bool g_progress = false;    // --progress: completions per second on stderr
 bool g_resend_log = false;  // --resend-log
+// The length of the last token the verifier issued: the transport echo
+// answers with one as long.
+std::atomic<size_t> g_token_bytes{0};
 
 void Say(absl::string_view line) {
   const std::string s = absl::StrCat("vigil-loadgen: ", line, "\n");
@@ -117,6 +127,10 @@ struct Options {
   // Every round carries the whole event log, even when the verifier names
   // it as known (agents before known_event_log_sha256 did): the baseline.
   bool resend_log = false;
+  // After the verifier's phases, the same agents drive the transport echo
+  // (tools/loadgen/transport_echo.h) in a saturation phase of the same
+  // length: gRPC's own cost per round, measured in the same run.
+  bool transport_baseline = true;
 };
 
 void Usage() {
@@ -126,6 +140,7 @@ void Usage() {
                      [--channels N] [--log EVENTLOG] [--verifier-log FILE]
                      [--floor-seconds S] [--warmup S] [--same-process]
                      [--target ADDR [--server-pid PID]] [--resend-log]
+                     [--no-transport-baseline]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -145,6 +160,11 @@ rate; the single-threaded crypto floor times the core count.
 --resend-log    send the event log in every round even when the verifier
                 says it holds it (as agents did before
                 known_event_log_sha256): the baseline for the log cache.
+--no-transport-baseline
+                skip the last phase: the same agents against a gRPC service
+                that answers with canned messages of the verifier's sizes and
+                verifies nothing (what the transport alone costs per round;
+                only with the verifier in a child process).
 )";
 }
 
@@ -200,6 +220,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.same_process = true;
     } else if (a == "--resend-log") {
       o.resend_log = true;
+    } else if (a == "--no-transport-baseline") {
+      o.transport_baseline = false;
     } else {
       Usage();
       return false;
@@ -503,6 +525,8 @@ struct Floor {
   double parse_replay_us = 0;
   double events_json_us = 0;
   double derive_claims_us = 0;
+  uint32_t pcr_mask = 0;  // what the default policy asks to be quoted
+  double us() const { return quote_verify_us + token_sign_us; }
   double per_second() const {
     return cores * 1e6 / (quote_verify_us + token_sign_us);
   }
@@ -551,9 +575,9 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
       tpm::QuoteVerifier::Create(ak.public_area());
   if (!qv.ok()) return qv.status();
   f.quote_verify_us = MicrosPerCall(seconds, [&] {
-    ok &= qv->Verify(bytes(q.attest()), bytes(q.signature()), bytes(nonce),
-                     banks)
-              .ok();
+    ok &=
+        qv->Verify(bytes(q.attest()), bytes(q.signature()), bytes(nonce), banks)
+            .ok();
   });
   if (!ok) return absl::InternalError("floor: the quote does not verify");
   // The verifier's key ring (ES256, generated as the daemon does without a
@@ -593,6 +617,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
       (*v)->registry().Find(d.device_id);
   if (!enrolled.ok()) return enrolled.status();
   const uint32_t mask = (*v)->core().RequiredPcrMask();
+  f.pcr_mask = mask;
   uint64_t clock = 1000;
   // held_log: name the log by its digest, as an agent does once the
   // verifier holds it (the first round of the loop sends it).
@@ -817,8 +842,9 @@ class Agent final
           controller_->recorder().Error(absl::StrCat(
               "denied: ",
               r.reasons_size() > 0 ? r.reasons(0).message() : "(no reason)"));
-        } else if (counted_) {
-          controller_->recorder().Add(us);
+        } else {
+          g_token_bytes.store(r.token().size(), std::memory_order_relaxed);
+          if (counted_) controller_->recorder().Add(us);
         }
         in_round_ = false;
         if (!connected_) {
@@ -1053,6 +1079,89 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
   return j;
 }
 
+std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
+    int channels, const std::string& address) {
+  std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs;
+  for (int i = 0; i < channels; ++i) {
+    grpc::ChannelArguments args;
+    // One connection per channel: without these, channels with equal
+    // arguments share one subchannel (one TCP/unix connection).
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("vigil.loadgen.channel", i);
+    args.SetMaxReceiveMessageSize(32 << 20);
+    stubs.push_back(v1::AttestationService::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args)));
+  }
+  return stubs;
+}
+
+// The transport echo's process: forked with the verifier's, before this
+// process has threads; it starts its server when the baseline phase begins
+// (the shape it needs is known only then) and stops when `cfg_fd` closes.
+struct EchoChild {
+  pid_t pid = -1;
+  int cfg_fd = -1;    // parent -> child: the shape, then EOF to stop
+  int ready_fd = -1;  // child -> parent: "ok" or why not
+  std::string socket;
+  void Stop() {
+    if (pid <= 0) return;
+    close(cfg_fd);
+    close(ready_fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    unlink(socket.c_str());
+  }
+};
+
+// The transport baseline (Options::transport_baseline): the same agents and
+// evidence, the same saturation phase, against the echo. Its att/s are
+// rounds/s; its "verifier" CPU is the echo's.
+absl::StatusOr<PhaseResult> RunTransportBaseline(
+    const Options& o, EchoChild& echo,
+    const std::vector<std::unique_ptr<Device>>& devices, const Boot& boot,
+    uint32_t pcr_mask) {
+  const uint64_t wire[2] = {g_token_bytes.load(), pcr_mask};
+  char buf[256];
+  if (write(echo.cfg_fd, wire, sizeof(wire)) != sizeof(wire)) {
+    return absl::UnavailableError("transport echo: its process is gone");
+  }
+  const ssize_t n = read(echo.ready_fd, buf, sizeof(buf));
+  if (n != 2 || std::memcmp(buf, "ok", 2) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "transport echo: ", absl::string_view(buf, std::max<ssize_t>(n, 0))));
+  }
+  std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs =
+      MakeStubs(o.channels, "unix:" + echo.socket);
+  Recorder rec;
+  Controller controller(&rec);
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (int i = 0; i < o.streams; ++i) {
+    agents.push_back(
+        std::make_unique<Agent>(devices[i].get(), &boot, &controller));
+    agents.back()->Start(stubs[i % stubs.size()].get());
+  }
+  absl::Status status;
+  PhaseResult r;
+  if (!controller.WaitReady(o.streams, o.connect_timeout_s)) {
+    status = absl::UnavailableError(
+        absl::StrCat("transport echo: only some streams connected (",
+                     controller.failed(), " failed)"));
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    r = RunClosedLoop(controller, rec, echo.pid, o.warmup_s, o.duration_s);
+    controller.WaitIdle(o.streams, 300);
+    if (rec.errors() > 0) {
+      status = absl::InternalError(
+          absl::StrCat("transport echo: ", rec.errors(), " errors"));
+    }
+  }
+  for (auto& a : agents) a->Stop();
+  for (auto& a : agents) a->WaitDone();
+  if (!status.ok()) return status;
+  return r;
+}
+
 int Run(const Options& o) {
   // More descriptors than streams need (they share a few connections), but
   // a raised limit costs nothing and keeps a --channels experiment working.
@@ -1085,6 +1194,7 @@ int Run(const Options& o) {
   int stop_fd = -1;  // child: closing it stops the verifier; 't' trims
   int ack_fd = -1;
   std::unique_ptr<InProcessVerifier> local;
+  EchoChild echo;  // the transport baseline's process, when there is one
   const std::string socket =
       absl::StrCat("/tmp/vigil-loadgen-", getpid(), ".sock");
   if (o.target.empty() && !o.same_process) {
@@ -1131,6 +1241,43 @@ int Run(const Options& o) {
       return 1;
     }
     address = "unix:" + socket;
+    if (o.transport_baseline) {
+      int cfg[2], eready[2];
+      if (pipe(cfg) != 0 || pipe(eready) != 0) return 1;
+      echo.socket = absl::StrCat("/tmp/vigil-loadgen-", getpid(), "-echo.sock");
+      const pid_t epid = fork();
+      if (epid < 0) return 1;
+      if (epid == 0) {
+        // The verifier's control pipe must close when the parent's does.
+        close(stop_fd);
+        close(ack_fd);
+        close(cfg[1]);
+        close(eready[0]);
+        uint64_t wire[2];
+        if (read(cfg[0], wire, sizeof(wire)) != sizeof(wire)) _exit(0);
+        EchoShape shape;
+        shape.token_bytes = wire[0];
+        shape.pcr_mask = static_cast<uint32_t>(wire[1]);
+        absl::StatusOr<std::unique_ptr<TransportEcho>> e =
+            TransportEcho::Start("unix:" + echo.socket, shape);
+        if (!e.ok()) {
+          const std::string m = absl::StrCat(e.status().message());
+          (void)!write(eready[1], m.data(), m.size());
+          _exit(1);
+        }
+        (void)!write(eready[1], "ok", 2);
+        char c;
+        while (read(cfg[0], &c, 1) > 0) {
+        }
+        (*e)->Shutdown();
+        _exit(0);
+      }
+      close(cfg[0]);
+      close(eready[1]);
+      echo.pid = epid;
+      echo.cfg_fd = cfg[1];
+      echo.ready_fd = eready[0];
+    }
   } else if (o.target.empty()) {
     mode = "same process";
     server_pid = 0;
@@ -1176,17 +1323,8 @@ int Run(const Options& o) {
   // Connect every agent; each is enrolled and attests once, then idles.
   const long server_rss_before = RssKib(server_pid);
   const long self_rss_before = RssKib(0);
-  std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs;
-  for (int i = 0; i < o.channels; ++i) {
-    grpc::ChannelArguments args;
-    // One connection per channel: without these, channels with equal
-    // arguments share one subchannel (one TCP/unix connection).
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("vigil.loadgen.channel", i);
-    args.SetMaxReceiveMessageSize(32 << 20);
-    stubs.push_back(v1::AttestationService::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args)));
-  }
+  std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs =
+      MakeStubs(o.channels, address);
   Recorder rec;
   Controller controller(&rec);
   std::vector<std::unique_ptr<Agent>> agents;
@@ -1223,6 +1361,27 @@ int Run(const Options& o) {
     const long server_rss_after = RssKib(server_pid);
     const long errors = rec.errors();
     if (errors > 0) exit_code = 1;
+    // The transport baseline, after the verifier's phases (its agents stay
+    // connected, idle).
+    std::optional<PhaseResult> transport;
+    if (echo.pid > 0) {
+      absl::StatusOr<PhaseResult> t =
+          RunTransportBaseline(o, echo, *devices, *boot, floor->pcr_mask);
+      if (t.ok()) {
+        transport = *t;
+      } else {
+        Say(t.status().message());
+        exit_code = 1;
+      }
+    }
+    // CPU per attestation (per round for the echo), in µs; -1 when unknown.
+    auto cpu_us = [](const PhaseResult& r) {
+      return r.verifier_cores < 0 || r.per_second <= 0
+                 ? -1.0
+                 : r.verifier_cores * 1e6 / r.per_second;
+    };
+    const double verifier_us = cpu_us(sat);
+    const double transport_us = transport ? cpu_us(*transport) : -1.0;
 
     const double floor_rate = floor->per_second();
     auto per_stream = [&](long before, long after) {
@@ -1265,7 +1424,20 @@ int Run(const Options& o) {
           {"parse_replay_us", floor->parse_replay_us},
           {"events_json_us", floor->events_json_us},
           {"derive_claims_us", floor->derive_claims_us}}},
-        {"percent_of_floor", 100 * sat.per_second / floor_rate}};
+        {"percent_of_floor", 100 * sat.per_second / floor_rate},
+        {"cpu",
+         {{"verifier_us_per_attestation", verifier_us},
+          {"floor_us", floor->us()},
+          {"floor_percent_of_verifier_cpu",
+           verifier_us > 0 ? 100 * floor->us() / verifier_us : -1.0}}}};
+    if (transport) {
+      report["transport_baseline"] = ToJson(*transport);
+      report["cpu"]["transport_us_per_round"] = transport_us;
+      report["cpu"]["floor_plus_transport_percent_of_verifier_cpu"] =
+          verifier_us > 0 && transport_us > 0
+              ? 100 * (floor->us() + transport_us) / verifier_us
+              : -1.0;
+    }
 
     std::cout << absl::StrFormat(
         "vigil-loadgen: %d streams over %d connection(s), verifier in %s, "
@@ -1287,6 +1459,9 @@ int Run(const Options& o) {
     };
     std::cout << row("saturation (back to back)", sat);
     std::cout << row(absl::StrFormat("paced at %.0f/s offered", rate), paced);
+    if (transport) {
+      std::cout << row("transport alone (echo, no checks)", *transport);
+    }
     if (paced.not_sent > 0) {
       std::cout << absl::StrFormat(
           "  (paced: %ld releases found no idle agent)\n", paced.not_sent);
@@ -1296,6 +1471,21 @@ int Run(const Options& o) {
         "%.0f att/s; saturation = %.1f%% of the floor\n",
         floor->quote_verify_us, floor->token_sign_us, floor->cores, floor_rate,
         100 * sat.per_second / floor_rate);
+    if (verifier_us > 0) {
+      std::cout << absl::StrFormat(
+          "  by CPU: the verifier spends %.0f us per attestation; the floor's "
+          "%.0f us is %.1f%% of it\n",
+          verifier_us, floor->us(), 100 * floor->us() / verifier_us);
+    }
+    if (verifier_us > 0 && transport_us > 0) {
+      std::cout << absl::StrFormat(
+          "  the transport alone (the echo) spends %.0f us per round: floor + "
+          "transport = %.0f us = %.1f%% of the verifier's; the verifier's own "
+          "work over gRPC %.0f us\n",
+          transport_us, floor->us() + transport_us,
+          100 * (floor->us() + transport_us) / verifier_us,
+          verifier_us - transport_us);
+    }
     std::cout << absl::StrFormat(
         "  beside it (single-threaded, no gRPC): the verifier's whole "
         "attestation %.1f us (%.1f us with the log held); the agent's "
@@ -1325,6 +1515,7 @@ int Run(const Options& o) {
   for (auto& a : agents) a->WaitDone();
   agents.clear();
   stubs.clear();
+  echo.Stop();
   if (stop_fd >= 0) {
     close(stop_fd);
     close(ack_fd);
