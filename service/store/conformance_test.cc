@@ -11,7 +11,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -674,6 +676,141 @@ TEST_P(StoreConformanceTest,
     ASSERT_EQ(accepted.load(), 1) << "round " << round;
     ASSERT_EQ(refused.load(), kThreads - 1) << "round " << round;
   }
+}
+
+// One transaction for many devices: each update is checked as if alone, in
+// order (a device's second update sees its first), with its own result.
+TEST_P(StoreConformanceTest, RecordDeviceClocksGivesEachUpdateItsOwnResult) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  ASSERT_OK(store_->EnrollDevice(Device("d2")));
+  ASSERT_OK(store_->RecordDeviceClock("d2", Clock(700, 5)).status());
+  const std::vector<ClockUpdate> batch = {
+      {"d2", Clock(800, 5)},  // advances
+      {"d1", Clock(100, 1)},  // first
+      {"zz", Clock(1, 1)},    // not enrolled
+      {"d1", Clock(100, 1)},  // the same clock again: refused
+      {"d2", Clock(600, 5)},  // behind the 800 just accepted
+      {"", Clock(1, 1)},      // malformed id
+      {"d1", Clock(50, 2)},   // a new boot after the first update
+  };
+  ASSERT_OK_AND_ASSIGN(auto results, store_->RecordDeviceClocks(batch));
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_THAT(results[0], Holds(ClockTransition::kSameBoot));
+  EXPECT_THAT(results[1], Holds(ClockTransition::kFirst));
+  EXPECT_THAT(results[2],
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("zz")));
+  EXPECT_THAT(results[3], StatusIs(absl::StatusCode::kUnauthenticated,
+                                   HasSubstr("100 ms <= 100 ms")));
+  EXPECT_THAT(results[4], StatusIs(absl::StatusCode::kUnauthenticated,
+                                   HasSubstr("600 ms <= 800 ms")));
+  EXPECT_THAT(results[5],
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(results[6], Holds(ClockTransition::kNewBoot));
+  // What was accepted is what is stored, on another connection too.
+  std::unique_ptr<Store> replica = OpenAnother();
+  EXPECT_THAT(replica->RecordDeviceClock("d2", Clock(800, 5)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("800 ms <= 800 ms")));
+  EXPECT_THAT(replica->RecordDeviceClock("d1", Clock(50, 2)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("50 ms <= 50 ms")));
+  ASSERT_OK_AND_ASSIGN(auto none, store_->RecordDeviceClocks({}));
+  EXPECT_TRUE(none.empty());
+}
+
+// A DeviceStore that holds the first RecordDeviceClocks call until told to
+// go on, so a test can line callers up behind a commit in progress. The
+// store beneath is the real one.
+class HeldClockStore final : public DeviceStore {
+ public:
+  explicit HeldClockStore(Store* store) : store_(store) {}
+  absl::Status EnrollDevice(const EnrolledDevice& d) override {
+    return store_->EnrollDevice(d);
+  }
+  absl::StatusOr<EnrolledDevice> FindDevice(absl::string_view id) override {
+    return store_->FindDevice(id);
+  }
+  absl::StatusOr<ClockTransition> RecordDeviceClock(
+      absl::string_view id, const tpm::ClockInfo& clock) override {
+    return store_->RecordDeviceClock(id, clock);
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<ClockTransition>>>
+  RecordDeviceClocks(absl::Span<const ClockUpdate> updates) override {
+    {
+      absl::MutexLock lock(&mu_);
+      batch_sizes_.push_back(updates.size());
+      if (batch_sizes_.size() == 1) {
+        entered_.Notify();
+        go_.WaitForNotification();
+      }
+    }
+    return store_->RecordDeviceClocks(updates);
+  }
+  absl::Notification entered_, go_;
+  std::vector<size_t> batch_sizes() {
+    absl::MutexLock lock(&mu_);
+    return batch_sizes_;
+  }
+
+ private:
+  Store* store_;
+  absl::Mutex mu_;
+  std::vector<size_t> batch_sizes_;
+};
+
+// StoreDeviceRegistry::RecordClock is a group commit: callers that arrive
+// while a commit runs share the next one, and each gets its own result.
+TEST_P(StoreConformanceTest, RegistryGroupsConcurrentClocksIntoOneCommit) {
+  constexpr int kWaiting = 8;
+  for (int i = 0; i <= kWaiting; ++i) {
+    ASSERT_OK(store_->EnrollDevice(Device(absl::StrCat("g", i))));
+  }
+  HeldClockStore held(store_.get());
+  StoreDeviceRegistry registry(&held);
+  std::vector<absl::StatusOr<ClockTransition>> results(
+      kWaiting + 1, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  threads.emplace_back(
+      [&] { results[0] = registry.RecordClock("g0", Clock(5, 1)); });
+  // g0's commit is in progress (a registry that did not group would never
+  // get here: it would not call RecordDeviceClocks).
+  if (!held.entered_.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+    held.go_.Notify();
+    for (auto& t : threads) t.join();
+    FAIL() << "RecordClock did not commit through RecordDeviceClocks";
+  }
+  for (int i = 1; i <= kWaiting; ++i) {
+    threads.emplace_back([&, i] {
+      // g1 twice over: the second copy (same clock) must be refused even
+      // though both ride in one transaction.
+      const std::string id = i == kWaiting ? "g1" : absl::StrCat("g", i);
+      results[i] = registry.RecordClock(id, Clock(10, 1));
+    });
+  }
+  for (int spins = 0; registry.clocks_waiting() < kWaiting && spins < 20000;
+       ++spins) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(registry.clocks_waiting(), static_cast<size_t>(kWaiting));
+  held.go_.Notify();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(registry.clock_commits(), 2);
+  EXPECT_THAT(held.batch_sizes(),
+              ElementsAre(1u, static_cast<size_t>(kWaiting)));
+  EXPECT_THAT(results[0], Holds(ClockTransition::kFirst));
+  int first = 0, refused = 0;
+  for (int i = 1; i <= kWaiting; ++i) {
+    if (results[i].ok() && *results[i] == ClockTransition::kFirst) ++first;
+    if (results[i].status().code() == absl::StatusCode::kUnauthenticated) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(first, kWaiting - 1);  // g1..g7 once each
+  EXPECT_EQ(refused, 1);           // g1's second copy
+  // A lone caller commits at once.
+  EXPECT_THAT(registry.RecordClock("g0", Clock(6, 1)),
+              Holds(ClockTransition::kSameBoot));
+  EXPECT_EQ(registry.clock_commits(), 3);
 }
 
 TEST_P(StoreConformanceTest, AdapterServesAsTheVerifiersDeviceRegistry) {

@@ -106,14 +106,26 @@ class SqliteDatabase final : public internal::SqlDatabase {
       internal::TxMode mode, absl::string_view step,
       absl::FunctionRef<absl::Status(internal::SqlSession&)> body) override {
     absl::MutexLock lock(&mu_);
+    const bool lazy = mode == internal::TxMode::kWriteLazySync;
+    // WAL with synchronous=NORMAL: the commit is in the WAL (so it survives
+    // this process) but not fsynced until the next checkpoint. Set per
+    // transaction: the connection's other commits stay FULL.
+    if (lazy) RETURN_IF_ERROR(Exec("PRAGMA synchronous = NORMAL", step));
     const char* begin =
-        mode == internal::TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
-    RETURN_IF_ERROR(Exec(begin, step));
-    SqliteSession session(this, step);
-    absl::Status status = body(session);
-    if (status.ok()) status = Exec("COMMIT", step);
-    if (!status.ok() && !sqlite3_get_autocommit(db_)) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        mode == internal::TxMode::kRead ? "BEGIN" : "BEGIN IMMEDIATE";
+    absl::Status status = Exec(begin, step);
+    if (status.ok()) {
+      SqliteSession session(this, step);
+      status = body(session);
+      if (status.ok()) status = Exec("COMMIT", step);
+      if (!status.ok() && !sqlite3_get_autocommit(db_)) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    }
+    if (lazy) {
+      if (absl::Status s = Exec("PRAGMA synchronous = FULL", step); !s.ok()) {
+        return s;  // never leave the connection's other commits unsynced
+      }
     }
     return status;
   }

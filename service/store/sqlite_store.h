@@ -8,7 +8,11 @@
 //
 // Durability: WAL journal with synchronous=FULL, so a committed change
 // survives a crash or power loss and a killed process leaves either the old
-// or the new state (every change is one transaction). Foreign keys are on.
+// or the new state (every change is one transaction). The exception is what
+// is written at attestation rate — TPM clocks and attestation records
+// (TxMode::kWriteLazySync: synchronous=NORMAL for those commits): they
+// survive the process but a power loss may take the last ones, whole.
+// Foreign keys are on.
 //
 // Concurrency: one connection behind a mutex, so calls from this process run
 // one at a time (a store call takes microseconds to a millisecond). Write

@@ -125,6 +125,12 @@ class CertificateStore {
       absl::string_view thumbprint, const std::optional<AuditEvent>& audit) = 0;
 };
 
+// One TPM clock to record (DeviceStore::RecordDeviceClocks).
+struct ClockUpdate {
+  std::string device_id;
+  tpm::ClockInfo clock;
+};
+
 // Enrolled devices: the DeviceRegistry contract of service/verifier (see
 // there for the semantics of each method). StoreDeviceRegistry adapts a
 // DeviceStore to that interface.
@@ -146,6 +152,19 @@ class DeviceStore {
   // calls with the same clock, exactly one succeeds.
   virtual absl::StatusOr<ClockTransition> RecordDeviceClock(
       absl::string_view device_id, const tpm::ClockInfo& clock) = 0;
+
+  // RecordDeviceClock for many devices in one transaction (one commit, one
+  // fsync: what lets a verifier record every attestation's clock durably at
+  // fleet rates — StoreDeviceRegistry groups concurrent calls into these).
+  // Each update is checked against its device's clock as the updates before
+  // it in `updates` left it, so two updates of one device behave as two
+  // calls in that order. Each update gets its own result, with
+  // RecordDeviceClock's errors (kNotFound, kUnauthenticated for a clock
+  // that did not advance, kInvalidArgument for a malformed id); the call
+  // fails as a whole, keeping none of the updates, only when the database
+  // does. Atomic across replicas as RecordDeviceClock is.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<ClockTransition>>>
+  RecordDeviceClocks(absl::Span<const ClockUpdate> updates) = 0;
 };
 
 // The latest attestation of each device.

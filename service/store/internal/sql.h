@@ -47,6 +47,14 @@ class SqlSession {
 enum class TxMode {
   kRead,   // a consistent snapshot for several reads
   kWrite,  // may write; writers that could conflict are serialised
+  // kWrite whose commit does not wait for the disk: visible at once to every
+  // process on the database and kept if this process dies, but a crash of
+  // the machine (SQLite) or of the database server (PostgreSQL) may lose the
+  // last such commits — whole, never half of one. For the writes made at
+  // attestation rate (TPM clocks, attestation records), where waiting for an
+  // fsync per commit would bound the fleet's rate by the disk; see
+  // SqlStore::RecordDeviceClocks for why losing a clock there is harmless.
+  kWriteLazySync,
 };
 
 // What differs between the two SQL dialects in SqlStore's queries.

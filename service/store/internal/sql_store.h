@@ -58,6 +58,8 @@ class SqlStore : public Store {
       absl::string_view device_id) override;
   absl::StatusOr<ClockTransition> RecordDeviceClock(
       absl::string_view device_id, const tpm::ClockInfo& clock) override;
+  absl::StatusOr<std::vector<absl::StatusOr<ClockTransition>>>
+  RecordDeviceClocks(absl::Span<const ClockUpdate> updates) override;
 
   absl::Status PutLatestAttestation(const AttestationRecord& record) override;
   absl::StatusOr<AttestationRecord> LatestAttestation(
