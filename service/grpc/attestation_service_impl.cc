@@ -505,7 +505,9 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
       options_(options),
       streams_(std::make_shared<StreamRegistry>()) {
   size_t threads = options_.worker_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) {
+    threads = 2 * std::max(1u, std::thread::hardware_concurrency());
+  }
   pool_ = std::make_unique<ThreadPool>(threads, options_.max_queued_work);
   verifier_->policies().OnChange([this](const std::string& type) {
     if (type == kAttestationTypeTpm) RequestReattestation("policy-changed");

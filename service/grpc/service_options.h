@@ -16,7 +16,12 @@ struct ServiceOptions {
   absl::Duration step_timeout = absl::Seconds(60);
   absl::Duration reattest_interval = absl::Hours(1);
   size_t max_streams = 20000;
-  size_t worker_threads = 0;  // 0: one per core
+  // Threads that verify evidence; 0: two per core. More than one per core
+  // because a worker also waits — for the store's group commit of its TPM
+  // clock (StoreDeviceRegistry), for locks — and a core whose worker waits
+  // is otherwise idle: on the 2-core benchmark (in-memory registry), 2
+  // workers gave 4,700–5,300 att/s, 4 gave 6,700–7,100 (docs/PERFORMANCE.md).
+  size_t worker_threads = 0;
   size_t max_queued_work = 10000;
 };
 

@@ -50,6 +50,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -72,6 +73,7 @@
 #include "eventlog/replay.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
 #include "service/token/raw_jwt.h"
 #include "service/verifier/ek_trust.h"
@@ -131,6 +133,13 @@ struct Options {
   // (tools/loadgen/transport_echo.h) in a saturation phase of the same
   // length: gRPC's own cost per round, measured in the same run.
   bool transport_baseline = true;
+  // The verifier's worker pool (ServiceOptions::worker_threads, the
+  // daemon's `worker_threads`); 0: one per core, the daemon's default.
+  int worker_threads = 0;
+  // --store sqlite: the verifier keeps devices, TPM clocks and attestation
+  // records in a SQLite store in a fresh directory, as vigil-verifier does
+  // with `store = sqlite:...` (ControlPlane); default: in memory.
+  bool sqlite_store = false;
 };
 
 void Usage() {
@@ -140,7 +149,8 @@ void Usage() {
                      [--channels N] [--log EVENTLOG] [--verifier-log FILE]
                      [--floor-seconds S] [--warmup S] [--same-process]
                      [--target ADDR [--server-pid PID]] [--resend-log]
-                     [--no-transport-baseline]
+                     [--no-transport-baseline] [--worker-threads N]
+                     [--store sqlite]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -165,6 +175,13 @@ rate; the single-threaded crypto floor times the core count.
                 that answers with canned messages of the verifier's sizes and
                 verifies nothing (what the transport alone costs per round;
                 only with the verifier in a child process).
+--worker-threads N
+                the verifier's worker pool (the daemon's worker_threads;
+                default 0: one per core).
+--store sqlite  run the verifier as vigil-verifier runs with a store: its
+                control plane on a SQLite database in a fresh directory
+                under /tmp (devices, TPM clocks, attestation records and
+                audit in the store); default: the in-memory registry only.
 )";
 }
 
@@ -220,6 +237,17 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.same_process = true;
     } else if (a == "--resend-log") {
       o.resend_log = true;
+    } else if (a == "--worker-threads") {
+      if (!number("--worker-threads", d)) return false;
+      o.worker_threads = static_cast<int>(d);
+    } else if (a == "--store") {
+      const char* v = value("--store");
+      if (v == nullptr) return false;
+      if (std::string(v) != "sqlite") {
+        std::cerr << "vigil-loadgen: --store: only sqlite\n";
+        return false;
+      }
+      o.sqlite_store = true;
     } else if (a == "--no-transport-baseline") {
       o.transport_baseline = false;
     } else {
@@ -442,16 +470,39 @@ absl::Status Register(service::Verifier& v, const Device& d) {
 }
 
 struct InProcessVerifier {
+  std::string store_dir;  // --store sqlite: removed at the end
+  std::unique_ptr<service::ControlPlane> control;
   std::unique_ptr<service::Verifier> verifier;
   service::RunningServer server;
+  void Shutdown() {
+    server.Shutdown(absl::Seconds(2));
+    if (control != nullptr) control->Shutdown();
+    if (!store_dir.empty()) std::filesystem::remove_all(store_dir);
+  }
 };
 
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
-    const std::string& address) {
+    const std::string& address, int worker_threads, bool sqlite_store) {
   auto out = std::make_unique<InProcessVerifier>();
+  service::VerifierOptions options = DaemonDefaults();
+  if (sqlite_store) {
+    char dir[] = "/tmp/vigil-loadgen-store-XXXXXX";
+    if (mkdtemp(dir) == nullptr) {
+      return absl::InternalError("cannot create a store directory in /tmp");
+    }
+    out->store_dir = dir;
+    service::ControlPlaneConfig c;
+    c.store = absl::StrCat("sqlite:", dir, "/store.db");
+    c.admin_listen = absl::StrCat("unix:", dir, "/admin.sock");
+    absl::StatusOr<std::unique_ptr<service::ControlPlane>> cp =
+        service::ControlPlane::Open(c, SystemClock::Get());
+    if (!cp.ok()) return cp.status();
+    out->control = *std::move(cp);
+    options.device_registry = out->control->registry();
+  }
   absl::StatusOr<std::unique_ptr<service::Verifier>> v =
-      service::Verifier::Create(DaemonDefaults(), &SystemClock::Get());
+      service::Verifier::Create(options, &SystemClock::Get());
   if (!v.ok()) return v.status();
   out->verifier = *std::move(v);
   for (const auto& d : devices) {
@@ -459,11 +510,19 @@ absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
   }
   service::ListenerOptions listener;
   listener.address = address;
+  service::ServiceOptions service_options;
+  service_options.worker_threads = static_cast<size_t>(worker_threads);
   listener.insecure = true;
   absl::StatusOr<service::RunningServer> server =
-      service::StartServer(out->verifier.get(), listener, {});
+      service::StartServer(out->verifier.get(), listener, service_options);
   if (!server.ok()) return server.status();
   out->server = *std::move(server);
+  if (out->control != nullptr) {
+    if (absl::Status st = out->control->Start(out->verifier.get(), "", "");
+        !st.ok()) {
+      return st;
+    }
+  }
   return out;
 }
 
@@ -1210,8 +1269,8 @@ int Run(const Options& o) {
       const int log = open(o.verifier_log.c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
-      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-          StartVerifier(*devices, "unix:" + socket);
+      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
+          *devices, "unix:" + socket, o.worker_threads, o.sqlite_store);
       if (!v.ok()) {
         const std::string m = absl::StrCat(v.status().message());
         (void)!write(ready[1], m.data(), m.size());
@@ -1225,7 +1284,7 @@ int Run(const Options& o) {
           (void)!write(ready[1], "k", 1);
         }
       }
-      (*v)->server.Shutdown(absl::Seconds(2));
+      (*v)->Shutdown();
       _exit(0);
     }
     close(ready[1]);
@@ -1289,8 +1348,8 @@ int Run(const Options& o) {
       dup2(log, 2);
       close(log);
     }
-    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-        StartVerifier(*devices, "unix:" + socket);
+    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
+        *devices, "unix:" + socket, o.worker_threads, o.sqlite_store);
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
@@ -1522,7 +1581,7 @@ int Run(const Options& o) {
     int status = 0;
     waitpid(server_pid, &status, 0);
   }
-  if (local != nullptr) local->server.Shutdown(absl::Seconds(2));
+  if (local != nullptr) local->Shutdown();
   unlink(socket.c_str());
   if (!o.json_path.empty() && !report.is_null()) {
     std::ofstream out(o.json_path);
