@@ -1,5 +1,7 @@
 #include "service/verifier/nonce_issuer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
@@ -10,6 +12,7 @@ namespace {
 constexpr absl::string_view kLabel = "vigil nonce v1";
 constexpr uint8_t kVersion = 1;
 constexpr size_t kHeaderSize = 1 + 8 + 16;
+static_assert(kHeaderSize - 1 == 24, "Key: issued_at + random");
 constexpr size_t kTagSize = NonceIssuer::kNonceSize - kHeaderSize;
 // Clocks of replicas differ a little; a nonce "from the future" by less
 // than this is accepted.
@@ -68,9 +71,10 @@ absl::Status NonceIssuer::Consume(absl::Span<const uint8_t> nonce,
         absl::FormatDuration(absl::Trunc(now - expires, absl::Seconds(1))),
         " ago (lifetime ", absl::FormatDuration(lifetime_), ")"));
   }
+  Key k;
+  std::copy(nonce.begin() + 1, nonce.begin() + kHeaderSize, k.begin());
   absl::MutexLock lock(&mu_);
   PruneLocked(now);
-  std::string k(nonce.begin(), nonce.end());
   if (used_.contains(k)) {
     return absl::UnauthenticatedError("nonce: already used");
   }
@@ -78,7 +82,8 @@ absl::Status NonceIssuer::Consume(absl::Span<const uint8_t> nonce,
     return absl::ResourceExhaustedError(
         "nonce: too many outstanding attestations; retry later");
   }
-  used_.emplace(std::move(k), expires);
+  used_.insert(k);
+  order_.push_back({k, expires});
   return absl::OkStatus();
 }
 
@@ -88,10 +93,10 @@ size_t NonceIssuer::remembered() const {
 }
 
 void NonceIssuer::PruneLocked(absl::Time now) {
-  // Amortised: at most one sweep per tenth of a lifetime.
-  if (now < next_prune_ && used_.size() < kMaxRemembered) return;
-  next_prune_ = now + lifetime_ / 10;
-  absl::erase_if(used_, [now](const auto& e) { return e.second < now; });
+  while (!order_.empty() && order_.front().expires < now) {
+    used_.erase(order_.front().key);
+    order_.pop_front();
+  }
 }
 
 }  // namespace vigil::service

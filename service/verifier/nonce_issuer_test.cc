@@ -181,6 +181,29 @@ TEST_F(NonceIssuerTest, RememberedSetIsPrunedAfterExpiry) {
   EXPECT_EQ(issuer_.remembered(), 1u);
 }
 
+// Nonces are forgotten in the order consumed, which is not quite the order
+// they expire in: one that expires later, consumed first, holds back the
+// forgetting of those behind it — late, never early.
+TEST_F(NonceIssuerTest, NoncesConsumedOutOfIssueOrderAreNeverForgottenEarly) {
+  const IssuedNonce b = Issue();  // t0: expires t0 + 2m
+  clock_.Advance(absl::Seconds(30));
+  const IssuedNonce a = Issue();  // t0 + 30s: expires t0 + 2m30s
+  ASSERT_OK(issuer_.Consume(a.bytes, kDevice));
+  ASSERT_OK(issuer_.Consume(b.bytes, kDevice));
+  clock_.Advance(absl::Minutes(1) + absl::Seconds(40));  // t0 + 2m10s
+  ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
+  EXPECT_EQ(issuer_.remembered(), 3u);  // b expired, kept behind a
+  EXPECT_THAT(
+      issuer_.Consume(a.bytes, kDevice),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("already used")));
+  EXPECT_THAT(
+      issuer_.Consume(b.bytes, kDevice),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
+  clock_.Advance(absl::Seconds(21));  // t0 + 2m31s: a and b both expired
+  ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
+  EXPECT_EQ(issuer_.remembered(), 2u);
+}
+
 TEST_F(NonceIssuerTest, ConcurrentConsumesOfOneNonceAdmitExactlyOne) {
   IssuedNonce n = Issue();
   std::atomic<int> accepted{0};

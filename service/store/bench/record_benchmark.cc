@@ -118,6 +118,41 @@ BENCHMARK(BM_RecordBatched)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// TPM clocks, as StoreDeviceRegistry's group commit writes them: range(0)
+// clocks per RecordDeviceClocks transaction (1: a commit per attestation),
+// each for another device, each advancing.
+void BM_RecordClocks(benchmark::State& state) {
+  absl::StatusOr<testing::TempDir> dir =
+      testing::TempDir::Create("vigil-record-bench");
+  if (!dir.ok()) return state.SkipWithError("no temporary directory");
+  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
+  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  const int batch = static_cast<int>(state.range(0));
+  int n = 0;
+  for (auto _ : state) {
+    std::vector<ClockUpdate> updates;
+    for (int i = 0; i < batch; ++i, ++n) {
+      ClockUpdate u;
+      u.device_id = absl::StrCat("device-", n % kDevices);
+      u.clock.clock = 1000 + static_cast<uint64_t>(n);
+      u.clock.reset_count = 1;
+      u.clock.safe = true;
+      updates.push_back(std::move(u));
+    }
+    absl::StatusOr<std::vector<absl::StatusOr<ClockTransition>>> r =
+        store->RecordDeviceClocks(updates);
+    if (!r.ok() || !(*r)[0].ok()) return state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_RecordClocks)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 }  // namespace
 }  // namespace vigil::service::store
 
