@@ -6,6 +6,7 @@
 //
 //   ninja -C build vigil_service_store_record_benchmark
 //   build/service/store/vigil_service_store_record_benchmark
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,27 @@ std::unique_ptr<SqliteStore> FreshStore(const testing::TempDir& dir) {
   return *std::move(s);
 }
 
+// FreshStore in a new temporary directory; nullopt (and the benchmark
+// skipped, saying why) when either cannot be made.
+struct BenchStore {
+  testing::TempDir dir;
+  std::unique_ptr<SqliteStore> store;
+};
+std::optional<BenchStore> OpenBenchStore(benchmark::State& state) {
+  absl::StatusOr<testing::TempDir> dir =
+      testing::TempDir::Create("vigil-record-bench");
+  if (!dir.ok()) {
+    state.SkipWithError("no temporary directory");
+    return std::nullopt;
+  }
+  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
+  if (store == nullptr) {
+    state.SkipWithError("cannot open the store");
+    return std::nullopt;
+  }
+  return BenchStore{*std::move(dir), std::move(store)};
+}
+
 Store::AttestationWrite Write(int n) {
   Store::AttestationWrite w;
   w.record.device_id = absl::StrCat("device-", n % kDevices);
@@ -57,11 +79,9 @@ Store::AttestationWrite Write(int n) {
 }
 
 void BM_RecordOneAtATime(benchmark::State& state) {
-  absl::StatusOr<testing::TempDir> dir =
-      testing::TempDir::Create("vigil-record-bench");
-  if (!dir.ok()) return state.SkipWithError("no temporary directory");
-  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
-  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  std::optional<BenchStore> bench = OpenBenchStore(state);
+  if (!bench.has_value()) return;
+  SqliteStore* store = bench->store.get();
   int n = 0;
   for (auto _ : state) {
     Store::AttestationWrite w = Write(n++);
@@ -80,11 +100,9 @@ BENCHMARK(BM_RecordOneAtATime)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // compares digests and does not rewrite them), 2 — different claims every
 // round (the worst case: every device just rebooted).
 void BM_RecordBatched(benchmark::State& state) {
-  absl::StatusOr<testing::TempDir> dir =
-      testing::TempDir::Create("vigil-record-bench");
-  if (!dir.ok()) return state.SkipWithError("no temporary directory");
-  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
-  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  std::optional<BenchStore> bench = OpenBenchStore(state);
+  if (!bench.has_value()) return;
+  SqliteStore* store = bench->store.get();
   const int batch = static_cast<int>(state.range(0));
   const int64_t claims = state.range(1);
   const std::string pcrs(4000, 'a');
@@ -122,11 +140,9 @@ BENCHMARK(BM_RecordBatched)
 // clocks per RecordDeviceClocks transaction (1: a commit per attestation),
 // each for another device, each advancing.
 void BM_RecordClocks(benchmark::State& state) {
-  absl::StatusOr<testing::TempDir> dir =
-      testing::TempDir::Create("vigil-record-bench");
-  if (!dir.ok()) return state.SkipWithError("no temporary directory");
-  std::unique_ptr<SqliteStore> store = FreshStore(*dir);
-  if (store == nullptr) return state.SkipWithError("cannot open the store");
+  std::optional<BenchStore> bench = OpenBenchStore(state);
+  if (!bench.has_value()) return;
+  SqliteStore* store = bench->store.get();
   const int batch = static_cast<int>(state.range(0));
   int n = 0;
   for (auto _ : state) {
