@@ -39,6 +39,7 @@ const std::vector<std::string>& Keys() {
                                    "reattest_interval",
                                    "max_streams",
                                    "workers",
+                                   "log_permits_per_second",
                                    "store",
                                    "mode",
                                    "admin_listen",
@@ -244,6 +245,9 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   n = static_cast<int64_t>(o.worker_threads);
   RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
   o.worker_threads = static_cast<size_t>(n);
+  n = o.log_permits_per_second;
+  RETURN_IF_ERROR(c.GetInt("log_permits_per_second", -1, 1000000, &n));
+  o.log_permits_per_second = static_cast<int>(n);
   RETURN_IF_ERROR(ControlPlaneFromKv(c, s));
   return s;
 }

@@ -48,7 +48,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
                    "step_timeout = 20s\n"
                    "reattest_interval = 30m\n"
                    "max_streams = 5000\n"
-                   "workers = 4\n");
+                   "workers = 4\n"
+                   "log_permits_per_second = -1\n");
   ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(text));
   EXPECT_EQ(c.listen, "0.0.0.0:8443");
   EXPECT_EQ(c.tls_cert, "/etc/vigil/tls.crt");
@@ -76,6 +77,7 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.service.reattest_interval, absl::Minutes(30));
   EXPECT_EQ(c.service.max_streams, 5000u);
   EXPECT_EQ(c.service.worker_threads, 4u);
+  EXPECT_EQ(c.service.log_permits_per_second, -1);
 }
 
 TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
@@ -271,6 +273,8 @@ TEST(ServerConfig, OtherValueErrorsNameFileLineAndKey) {
   for (const Bad& b :
        {Bad{"max_streams = 0", "verifier.conf:7: max_streams: want an integer"},
         Bad{"workers = 257", "verifier.conf:7: workers: want an integer"},
+        Bad{"log_permits_per_second = -2",
+            "verifier.conf:7: log_permits_per_second: want an integer"},
         Bad{"insecure = maybe",
             "verifier.conf:7: insecure: want true or false"},
         Bad{"token_alg = HS256", "verifier.conf:7: token_alg: want one of"},

@@ -58,6 +58,17 @@ void Log(absl::string_view peer, absl::string_view what) {
   std::cerr << absl::StrCat("vigil-verifier: ", peer, ": ", what, "\n");
 }
 
+std::string Summary(const AttestationOutcome& o);
+
+// One line per attestation on stderr (the journal): every denial, and
+// permits while `permits` admits them (the rest are counted and reported by
+// the ticker; the store's audit trail has each one).
+void LogOutcome(LogBudget& permits, absl::string_view peer,
+                const AttestationOutcome& o) {
+  if (o.permitted && !permits.Admit()) return;
+  Log(peer, Summary(o));
+}
+
 std::string Summary(const AttestationOutcome& o) {
   std::string s = absl::StrCat("device ", o.device_id.substr(0, 16),
                                o.permitted ? " attested" : " denied");
@@ -279,9 +290,10 @@ class AgentStream final
         RETURN_IF_ERROR(ValidateEvidence(msg.evidence()));
         auto evidence =
             std::make_shared<v1::Evidence>(std::move(*msg.mutable_evidence()));
-        return RunLocked([&v = verifier(), peer = peer_, device = *device_,
-                          evidence, known = std::move(round_log_)]() {
-          return HandleEvidence(v, peer, device, *evidence, known);
+        return RunLocked([&v = verifier(), &permit_log = *svc_->permit_log_,
+                          peer = peer_, device = *device_, evidence,
+                          known = std::move(round_log_)]() {
+          return HandleEvidence(v, permit_log, peer, device, *evidence, known);
         });
       }
       case v1::AgentMessage::kAttestationWanted:
@@ -405,7 +417,8 @@ class AgentStream final
     return step;
   }
 
-  static Step HandleEvidence(Verifier& verifier, const std::string& peer,
+  static Step HandleEvidence(Verifier& verifier, LogBudget& permit_log,
+                             const std::string& peer,
                              const EnrolledDevice& device,
                              const v1::Evidence& evidence,
                              std::shared_ptr<const CachedReplay> known) {
@@ -414,7 +427,7 @@ class AgentStream final
     options.known_log = std::move(known);
     AttestationOutcome o = verifier.core().Attest(device, evidence, options);
     if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
-    Log(peer, Summary(o));
+    LogOutcome(permit_log, peer, o);
     v1::VerifierMessage m;
     *m.mutable_result() = ToProto(o);
     step.messages.push_back(std::move(m));
@@ -509,6 +522,8 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
     threads = 2 * std::max(1u, std::thread::hardware_concurrency());
   }
   pool_ = std::make_unique<ThreadPool>(threads, options_.max_queued_work);
+  permit_log_ = std::make_unique<LogBudget>(
+      &verifier_->clock(), options_.log_permits_per_second, absl::Minutes(1));
   verifier_->policies().OnChange([this](const std::string& type) {
     if (type == kAttestationTypeTpm) RequestReattestation("policy-changed");
   });
@@ -523,6 +538,14 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
       for (const auto& g : streams_->Snapshot()) {
         absl::MutexLock stream_lock(&g->mu);
         if (g->stream != nullptr) g->stream->TickLocked(now);
+      }
+      if (std::optional<int64_t> n = permit_log_->TakeReport()) {
+        Log("attestations",
+            absl::StrCat(*n,
+                         " more permitted in the last minute, not logged "
+                         "one by one (over log_permits_per_second = ",
+                         options_.log_permits_per_second,
+                         "; the store's audit trail records each)"));
       }
       ticker_mu_.Lock();
     }
@@ -653,7 +676,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
                     o.relying_party_nonce = request->relying_party_nonce();
                     AttestationOutcome outcome =
                         verifier_->core().Attest(*d, request->evidence(), o);
-                    Log(peer, Summary(outcome));
+                    LogOutcome(*permit_log_, peer, outcome);
                     *response = ToProto(outcome);
                     return absl::OkStatus();
                   });

@@ -22,6 +22,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log_budget.h"
 #include "common/thread_pool.h"
 #include "service/grpc/service_options.h"
 #include "service/verifier/verifier.h"
@@ -69,6 +70,8 @@ class AttestationServiceImpl final
   friend class AgentStream;
   Verifier* verifier_;
   ServiceOptions options_;
+  // Before pool_: queued work may still log while the pool drains.
+  std::unique_ptr<LogBudget> permit_log_;
   std::unique_ptr<ThreadPool> pool_;
   std::shared_ptr<StreamRegistry> streams_;
   std::thread ticker_;

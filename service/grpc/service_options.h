@@ -23,6 +23,11 @@ struct ServiceOptions {
   // workers gave 4,700–5,300 att/s, 4 gave 6,700–7,100 (docs/PERFORMANCE.md).
   size_t worker_threads = 0;
   size_t max_queued_work = 10000;
+  // Permitted attestations logged one by one, at most, per second (the rest
+  // are counted in a line a minute; denials are always logged): a line each
+  // at fleet rates would flood the journal, whose rate limit then drops
+  // lines of every kind. Negative: all; 0: none one by one.
+  int log_permits_per_second = 10;
 };
 
 }  // namespace vigil::service
