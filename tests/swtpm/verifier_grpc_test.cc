@@ -36,6 +36,7 @@ namespace vigil::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kLinuxLog[] = "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin";
@@ -434,6 +435,37 @@ TEST_F(VerifierGrpcTest, ReplayedEvidenceIsADenialNotAStreamError) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(),
             "evidence.event_log: 16777217 bytes, limit 16777216");
+}
+
+// log_permits_per_second = 0: no permitted attestation is logged one by
+// one, and every denial still is (service_options.h).
+TEST_F(VerifierGrpcTest, PermitsAreLoggedWithinTheirBudgetDenialsAlways) {
+  service::ServiceOptions o = Options();
+  o.log_permits_per_second = 0;
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  ::testing::internal::CaptureStderr();
+  auto s = Open();
+  v1::AttestationRequest request;
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  Enrol(*s, &request);
+  Attest(*s, request, &evidence, &result);
+  const bool first_permitted = result.permitted();
+  // The same evidence again: a denial (nonce reused).
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  v1::VerifierMessage m;
+  const bool asked = s->Send(wanted) && s->call->Read(&m);
+  const bool sent = asked && s->Send(EvidenceMessage(evidence));
+  const bool answered = sent && s->call->Read(&m);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(HasFailure());
+  ASSERT_TRUE(first_permitted);
+  ASSERT_TRUE(answered);
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_FALSE(m.result().permitted());
+  EXPECT_THAT(log, HasSubstr(" denied"));
+  EXPECT_THAT(log, Not(HasSubstr(" attested")));
 }
 
 // known_event_log_sha256 on the stream: the first request names no log;
