@@ -58,17 +58,6 @@ void Log(absl::string_view peer, absl::string_view what) {
   std::cerr << absl::StrCat("vigil-verifier: ", peer, ": ", what, "\n");
 }
 
-std::string Summary(const AttestationOutcome& o);
-
-// One line per attestation on stderr (the journal): every denial, and
-// permits while `permits` admits them (the rest are counted and reported by
-// the ticker; the store's audit trail has each one).
-void LogOutcome(LogBudget& permits, absl::string_view peer,
-                const AttestationOutcome& o) {
-  if (o.permitted && !permits.Admit()) return;
-  Log(peer, Summary(o));
-}
-
 std::string Summary(const AttestationOutcome& o) {
   std::string s = absl::StrCat("device ", o.device_id.substr(0, 16),
                                o.permitted ? " attested" : " denied");
@@ -90,6 +79,15 @@ std::string Summary(const AttestationOutcome& o) {
                                   nlohmann::json::error_handler_t::replace));
   }
   return s;
+}
+
+// One line per attestation on stderr (the journal): every denial, and
+// permits while `permits` admits them (the rest are counted and reported by
+// the ticker; the store's audit trail, when there is one, has each).
+void LogOutcome(LogBudget& permits, absl::string_view peer,
+                const AttestationOutcome& o) {
+  if (o.permitted && !permits.Admit()) return;
+  Log(peer, Summary(o));
 }
 
 absl::StatusOr<v1::Enrolled> CompleteEnrollment(
@@ -542,10 +540,11 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
       if (std::optional<int64_t> n = permit_log_->TakeReport()) {
         Log("attestations",
             absl::StrCat(*n,
-                         " more permitted in the last minute, not logged "
-                         "one by one (over log_permits_per_second = ",
+                         " more permitted since the last such line, not "
+                         "logged one by one (over log_permits_per_second = ",
                          options_.log_permits_per_second,
-                         "; the store's audit trail records each)"));
+                         "; the store's audit trail, when there is one, "
+                         "records each)"));
       }
       ticker_mu_.Lock();
     }

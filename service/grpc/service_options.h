@@ -24,9 +24,9 @@ struct ServiceOptions {
   size_t worker_threads = 0;
   size_t max_queued_work = 10000;
   // Permitted attestations logged one by one, at most, per second (the rest
-  // are counted in a line a minute; denials are always logged): a line each
-  // at fleet rates would flood the journal, whose rate limit then drops
-  // lines of every kind. Negative: all; 0: none one by one.
+  // are counted in at most one line a minute; denials are always logged): a
+  // line each at fleet rates would flood the journal, whose rate limit then
+  // drops lines of every kind. Negative: all; 0: none one by one.
   int log_permits_per_second = 10;
 };
 

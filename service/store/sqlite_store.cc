@@ -123,8 +123,10 @@ class SqliteDatabase final : public internal::SqlDatabase {
       }
     }
     if (lazy) {
+      // If this fails the connection's later commits are not fsynced
+      // either: report it rather than the transaction's own status.
       if (absl::Status s = Exec("PRAGMA synchronous = FULL", step); !s.ok()) {
-        return s;  // never leave the connection's other commits unsynced
+        return s;
       }
     }
     return status;

@@ -153,9 +153,12 @@ class DeviceStore {
   virtual absl::StatusOr<ClockTransition> RecordDeviceClock(
       absl::string_view device_id, const tpm::ClockInfo& clock) = 0;
 
-  // RecordDeviceClock for many devices in one transaction (one commit, one
-  // fsync: what lets a verifier record every attestation's clock durably at
-  // fleet rates — StoreDeviceRegistry groups concurrent calls into these).
+  // RecordDeviceClock for many devices in one transaction (one commit: what
+  // lets a verifier record every attestation's clock at fleet rates —
+  // StoreDeviceRegistry groups concurrent calls into these). Committed
+  // without waiting for the disk (seen by every replica at once, kept if
+  // the process dies; a machine crash may lose the last batches whole —
+  // why that is harmless: internal/sql_store.cc).
   // Each update is checked against its device's clock as the updates before
   // it in `updates` left it, so two updates of one device behave as two
   // calls in that order. Each update gets its own result, with
@@ -187,6 +190,7 @@ class AttestationStore {
   // appended, in order. A record whose device is not enrolled (removed
   // since it attested) is skipped — its audit event is still appended —
   // and counted in the result. All of the batch or, on a failure, none.
+  // Committed without waiting for the disk, as RecordDeviceClocks.
   //
   // `claims`, when given, become the device's kept claims (LatestClaims)
   // ONLY when their ClaimsDigest differs from the kept one: a device that

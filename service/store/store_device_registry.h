@@ -32,12 +32,11 @@ namespace vigil::service::store {
 
 // Thread-safe as the DeviceStore is. `store` must outlive the adapter.
 //
-// RecordClock is a group commit. Every attestation records its TPM clock
-// durably before it is answered (a crash must not forget a clock, or a
-// quote could be replayed to the restarted verifier), and one transaction
-// per attestation is one fsync per attestation: on SQLite with
-// synchronous=FULL that held a verifier to ~1,200 att/s on the benchmark's
-// 2 cores (docs/PERFORMANCE.md). So the callers waiting at the same moment
+// RecordClock is a group commit. Every attestation records its TPM clock in
+// the store before it is answered (so a quote replayed to any replica is
+// refused), and one transaction per attestation — with an fsync each, as it
+// was — held a verifier to ~1,200 att/s on SQLite on the benchmark's 2
+// cores (docs/PERFORMANCE.md). So the callers waiting at the same moment
 // share one DeviceStore::RecordDeviceClocks transaction: the first caller
 // to find no commit running commits every waiting update (at most
 // `max_batch`), the others wait for it; when it finishes, one of those that
