@@ -134,7 +134,7 @@ struct Options {
   // length: gRPC's own cost per round, measured in the same run.
   bool transport_baseline = true;
   // The verifier's worker pool (ServiceOptions::worker_threads, the
-  // daemon's `worker_threads`); 0: one per core, the daemon's default.
+  // daemon's `workers`); 0: the daemon's default, two per core.
   int worker_threads = 0;
   // --store sqlite: the verifier keeps devices, TPM clocks and attestation
   // records in a SQLite store in a fresh directory, as vigil-verifier does
@@ -176,8 +176,8 @@ rate; the single-threaded crypto floor times the core count.
                 verifies nothing (what the transport alone costs per round;
                 only with the verifier in a child process).
 --worker-threads N
-                the verifier's worker pool (the daemon's worker_threads;
-                default 0: one per core).
+                the verifier's worker pool (the daemon's `workers`;
+                default 0: two per core, as the daemon).
 --store sqlite  run the verifier as vigil-verifier runs with a store: its
                 control plane on a SQLite database in a fresh directory
                 under /tmp (devices, TPM clocks, attestation records and
@@ -586,9 +586,7 @@ struct Floor {
   double derive_claims_us = 0;
   uint32_t pcr_mask = 0;  // what the default policy asks to be quoted
   double us() const { return quote_verify_us + token_sign_us; }
-  double per_second() const {
-    return cores * 1e6 / (quote_verify_us + token_sign_us);
-  }
+  double per_second() const { return cores * 1e6 / us(); }
 };
 
 template <typename F>
@@ -1138,6 +1136,27 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
   return j;
 }
 
+// One simulated agent per device (the first `n`), each on its Connect
+// stream over `stubs` in turn; StopAgents ends them.
+std::vector<std::unique_ptr<Agent>> StartAgents(
+    int n, const std::vector<std::unique_ptr<Device>>& devices,
+    const Boot& boot, Controller& controller,
+    const std::vector<std::unique_ptr<v1::AttestationService::Stub>>& stubs) {
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (int i = 0; i < n; ++i) {
+    agents.push_back(
+        std::make_unique<Agent>(devices[i].get(), &boot, &controller));
+    agents.back()->Start(stubs[i % stubs.size()].get());
+  }
+  return agents;
+}
+
+void StopAgents(std::vector<std::unique_ptr<Agent>>& agents) {
+  for (auto& a : agents) a->Stop();
+  for (auto& a : agents) a->WaitDone();
+  agents.clear();
+}
+
 std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
     int channels, const std::string& address) {
   std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs;
@@ -1194,12 +1213,8 @@ absl::StatusOr<PhaseResult> RunTransportBaseline(
       MakeStubs(o.channels, "unix:" + echo.socket);
   Recorder rec;
   Controller controller(&rec);
-  std::vector<std::unique_ptr<Agent>> agents;
-  for (int i = 0; i < o.streams; ++i) {
-    agents.push_back(
-        std::make_unique<Agent>(devices[i].get(), &boot, &controller));
-    agents.back()->Start(stubs[i % stubs.size()].get());
-  }
+  std::vector<std::unique_ptr<Agent>> agents =
+      StartAgents(o.streams, devices, boot, controller, stubs);
   absl::Status status;
   PhaseResult r;
   if (!controller.WaitReady(o.streams, o.connect_timeout_s)) {
@@ -1215,8 +1230,7 @@ absl::StatusOr<PhaseResult> RunTransportBaseline(
           absl::StrCat("transport echo: ", rec.errors(), " errors"));
     }
   }
-  for (auto& a : agents) a->Stop();
-  for (auto& a : agents) a->WaitDone();
+  StopAgents(agents);
   if (!status.ok()) return status;
   return r;
 }
@@ -1386,13 +1400,9 @@ int Run(const Options& o) {
       MakeStubs(o.channels, address);
   Recorder rec;
   Controller controller(&rec);
-  std::vector<std::unique_ptr<Agent>> agents;
   const Steady::time_point connect_start = Steady::now();
-  for (int i = 0; i < o.streams; ++i) {
-    agents.push_back(
-        std::make_unique<Agent>((*devices)[i].get(), &*boot, &controller));
-    agents.back()->Start(stubs[i % stubs.size()].get());
-  }
+  std::vector<std::unique_ptr<Agent>> agents =
+      StartAgents(o.streams, *devices, *boot, controller, stubs);
   const bool all_ready = controller.WaitReady(o.streams, o.connect_timeout_s);
   const double connect_s =
       std::chrono::duration<double>(Steady::now() - connect_start).count();
@@ -1441,6 +1451,14 @@ int Run(const Options& o) {
     };
     const double verifier_us = cpu_us(sat);
     const double transport_us = transport ? cpu_us(*transport) : -1.0;
+    // The floor's share of the verifier's CPU, and floor + transport's (the
+    // most a verifier over this transport could reach); -1 when unknown.
+    const double floor_cpu_percent =
+        verifier_us > 0 ? 100 * floor->us() / verifier_us : -1.0;
+    const double ceiling_cpu_percent =
+        verifier_us > 0 && transport_us > 0
+            ? 100 * (floor->us() + transport_us) / verifier_us
+            : -1.0;
 
     const double floor_rate = floor->per_second();
     auto per_stream = [&](long before, long after) {
@@ -1487,15 +1505,12 @@ int Run(const Options& o) {
         {"cpu",
          {{"verifier_us_per_attestation", verifier_us},
           {"floor_us", floor->us()},
-          {"floor_percent_of_verifier_cpu",
-           verifier_us > 0 ? 100 * floor->us() / verifier_us : -1.0}}}};
+          {"floor_percent_of_verifier_cpu", floor_cpu_percent}}}};
     if (transport) {
       report["transport_baseline"] = ToJson(*transport);
       report["cpu"]["transport_us_per_round"] = transport_us;
       report["cpu"]["floor_plus_transport_percent_of_verifier_cpu"] =
-          verifier_us > 0 && transport_us > 0
-              ? 100 * (floor->us() + transport_us) / verifier_us
-              : -1.0;
+          ceiling_cpu_percent;
     }
 
     std::cout << absl::StrFormat(
@@ -1530,19 +1545,18 @@ int Run(const Options& o) {
         "%.0f att/s; saturation = %.1f%% of the floor\n",
         floor->quote_verify_us, floor->token_sign_us, floor->cores, floor_rate,
         100 * sat.per_second / floor_rate);
-    if (verifier_us > 0) {
+    if (floor_cpu_percent >= 0) {
       std::cout << absl::StrFormat(
           "  by CPU: the verifier spends %.0f us per attestation; the floor's "
           "%.0f us is %.1f%% of it\n",
-          verifier_us, floor->us(), 100 * floor->us() / verifier_us);
+          verifier_us, floor->us(), floor_cpu_percent);
     }
-    if (verifier_us > 0 && transport_us > 0) {
+    if (ceiling_cpu_percent >= 0) {
       std::cout << absl::StrFormat(
           "  the transport alone (the echo) spends %.0f us per round: floor + "
           "transport = %.0f us = %.1f%% of the verifier's; the verifier's own "
           "work over gRPC %.0f us\n",
-          transport_us, floor->us() + transport_us,
-          100 * (floor->us() + transport_us) / verifier_us,
+          transport_us, floor->us() + transport_us, ceiling_cpu_percent,
           verifier_us - transport_us);
     }
     std::cout << absl::StrFormat(
@@ -1570,9 +1584,7 @@ int Run(const Options& o) {
     }
   }
 
-  for (auto& a : agents) a->Stop();
-  for (auto& a : agents) a->WaitDone();
-  agents.clear();
+  StopAgents(agents);
   stubs.clear();
   echo.Stop();
   if (stop_fd >= 0) {
