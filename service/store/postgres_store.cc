@@ -143,7 +143,8 @@ class PgDatabase final : public internal::SqlDatabase {
   const internal::Dialect& dialect() const override {
     static constexpr internal::Dialect kPostgres = {
         .for_update = " FOR UPDATE",
-        .notify_sql = "SELECT pg_notify('vigil_store_changes', $1::text)"};
+        .notify_sql = "SELECT pg_notify('vigil_store_changes', $1::text)",
+        .claims_digest_index = ""};
     return kPostgres;
   }
 

@@ -174,7 +174,7 @@ TEST(PostgresStore, ReplicasStartingTogetherMigrateOnce) {
   EXPECT_THAT(raw.Rows("SELECT version, applied_us FROM schema_version "
                        "ORDER BY version"),
               ElementsAre("1|1700000000000000", "2|1700000000000000",
-                          "3|1700000000000000"));
+                          "3|1700000000000000", "4|1700000000000000"));
   EXPECT_THAT(raw.Rows("SELECT generation FROM store_state"), ElementsAre("0"));
 }
 

@@ -97,8 +97,10 @@ class SqliteDatabase final : public internal::SqlDatabase {
   }
 
   const internal::Dialect& dialect() const override {
-    static constexpr internal::Dialect kSqlite = {.for_update = "",
-                                                  .notify_sql = ""};
+    static constexpr internal::Dialect kSqlite = {
+        .for_update = "",
+        .notify_sql = "",
+        .claims_digest_index = " INDEXED BY device_claims_digest"};
     return kSqlite;
   }
 

@@ -142,12 +142,24 @@ TEST_F(SqliteStoreTest, OpensInWalAndRecordsTheMigrations) {
   EXPECT_THAT(raw.Rows("SELECT version, applied_us FROM schema_version "
                        "ORDER BY version"),
               ElementsAre("1|1700000000000000", "2|1700000000000000",
-                          "3|1700000000000000"));
+                          "3|1700000000000000", "4|1700000000000000"));
   // Opening again applies nothing more.
   clock.Advance(absl::Hours(1));
   ASSERT_OK(SqliteStore::Open({.path = path(), .clock = &clock}).status());
   EXPECT_THAT(raw.Rows("SELECT COUNT(*), MAX(applied_us) FROM schema_version"),
-              ElementsAre("3|1700000000000000"));
+              ElementsAre("4|1700000000000000"));
+}
+
+// The recorder reads a batch's kept-claims digests (KeptClaimsDigests) from
+// the covering index, never the ~5 KB claims rows (migration 4).
+TEST_F(SqliteStoreTest, KeptClaimsDigestsAreReadFromTheCoveringIndex) {
+  ASSERT_OK(SqliteStore::Open({.path = path()}).status());
+  RawSqlite raw(path());
+  EXPECT_THAT(raw.Rows("EXPLAIN QUERY PLAN SELECT device_id, claims_sha256 "
+                       "FROM device_claims INDEXED BY device_claims_digest "
+                       "WHERE device_id IN ($1, $2)"),
+              ElementsAre(HasSubstr("USING COVERING INDEX "
+                                    "device_claims_digest (device_id=?)")));
 }
 
 TEST_F(SqliteStoreTest, ForeignKeysAreEnforced) {

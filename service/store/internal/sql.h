@@ -67,6 +67,11 @@ struct Dialect {
   // generation, to wake other replicas; empty when the backend has no
   // notifications.
   absl::string_view notify_sql;
+  // Follows "FROM device_claims" in KeptClaimsDigests: SQLite's planner
+  // prefers the primary key's unique index to the covering one (and then
+  // reads every ~5 KB row) unless told (" INDEXED BY device_claims_digest");
+  // PostgreSQL chooses by statistics (empty).
+  absl::string_view claims_digest_index;
 };
 
 // A database connection (or pool). Thread-safe.

@@ -716,6 +716,17 @@ absl::Status UpsertClaims(SqlSession& s, const AttestationRecord& record,
       .status();
 }
 
+absl::Status CheckDigest(absl::string_view sha256) {
+  const bool hex = sha256.size() == 64 &&
+                   std::all_of(sha256.begin(), sha256.end(), [](char c) {
+                     return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+                   });
+  if (hex) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("kept_claims_sha256: \"", absl::CHexEscape(sha256),
+                   "\": want 64 lower-case hex digits"));
+}
+
 absl::Status CheckClaims(const DeviceClaims& claims) {
   for (const std::string& type : claims.omitted) {
     if (type.empty() || absl::StrContains(type, '\n')) {
@@ -745,6 +756,9 @@ absl::StatusOr<int64_t> SqlStore::RecordAttestations(
     if (w.claims.has_value()) {
       RETURN_IF_ERROR(CheckClaims(*w.claims));
       digests[i] = ClaimsDigest(*w.claims);
+    } else if (!w.kept_claims_sha256.empty()) {
+      RETURN_IF_ERROR(CheckDigest(w.kept_claims_sha256));
+      digests[i] = w.kept_claims_sha256;
     }
   }
   int64_t skipped = 0;
@@ -775,6 +789,46 @@ absl::StatusOr<StoredDeviceClaims> SqlStore::LatestClaims(
   return ReadDeviceRow<StoredDeviceClaims>(*db_, "device claims",
                                            "device_claims", kClaimsColumns,
                                            "claims", device_id, &ReadClaims);
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>>
+SqlStore::KeptClaimsDigests(absl::Span<const std::string> device_ids) {
+  for (const std::string& id : device_ids) RETURN_IF_ERROR(CheckDeviceId(id));
+  // A fixed number of placeholders (the last id repeated to fill them), so
+  // every chunk runs the one prepared statement.
+  constexpr size_t kChunk = 32;
+  std::vector<std::string> placeholders;
+  for (size_t i = 1; i <= kChunk; ++i) {
+    placeholders.push_back(absl::StrCat("$", i));
+  }
+  const std::string sql =
+      absl::StrCat("SELECT device_id, claims_sha256 FROM device_claims",
+                   db_->dialect().claims_digest_index, " WHERE device_id IN (",
+                   absl::StrJoin(placeholders, ", "), ")");
+  absl::flat_hash_map<std::string, std::string> out;
+  if (device_ids.empty()) return out;
+  const absl::Status status = db_->Transact(
+      TxMode::kRead, "read kept claims digests",
+      [&](SqlSession& s) -> absl::Status {
+        out.clear();
+        for (size_t at = 0; at < device_ids.size(); at += kChunk) {
+          std::vector<SqlValue> params;
+          params.reserve(kChunk);
+          for (size_t i = 0; i < kChunk; ++i) {
+            params.push_back(
+                Text(device_ids[std::min(at + i, device_ids.size() - 1)]));
+          }
+          ASSIGN_OR_RETURN(SqlRows rows, s.Query(sql, params));
+          for (const std::vector<SqlValue>& row : rows.rows) {
+            ASSIGN_OR_RETURN(std::string id, ColumnText(row, 0));
+            ASSIGN_OR_RETURN(std::string digest, ColumnText(row, 1));
+            out[std::move(id)] = std::move(digest);
+          }
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
 }
 
 absl::StatusOr<AttestationRecord> SqlStore::LatestAttestation(

@@ -68,6 +68,8 @@ class SqlStore : public Store {
       absl::Span<const AttestationWrite> writes) override;
   absl::StatusOr<StoredDeviceClaims> LatestClaims(
       absl::string_view device_id) override;
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>>
+  KeptClaimsDigests(absl::Span<const std::string> device_ids) override;
 
   absl::StatusOr<int64_t> AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEntry>> QueryAudit(
