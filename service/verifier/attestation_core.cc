@@ -73,6 +73,7 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
                      claims.notes.end());
   out.claim_set =
       std::make_shared<const policy::ClaimSet>(std::move(claims.claims));
+  out.claims_key = std::move(claims.source_key);
 
   absl::StatusOr<policy::EvaluationResult> eval =
       policy::Evaluate(policy->compiled, *out.claim_set, kDecisionOnly);

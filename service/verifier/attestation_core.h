@@ -73,6 +73,8 @@ struct AttestationOutcome {
   // the control plane keeps them per device for dry runs, serialising them
   // on its recorder thread.
   std::shared_ptr<const policy::ClaimSet> claim_set;
+  // BuiltClaims::source_key of claim_set: equal keys, equal claims.
+  std::string claims_key;
 };
 
 struct AttestOptions {

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "eventlog/claims.h"
 #include "eventlog/maa_json.h"
+#include "tpm/types/hash_alg.h"
 
 namespace vigil::service {
 namespace {
@@ -39,6 +40,25 @@ std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
           .set_read_only(true);
   replay.memo = std::move(made);
   return replay.memo;
+}
+
+// BuiltClaims::source_key: every input, length-prefixed.
+std::string SourceKey(const VerifiedEvidence& evidence) {
+  std::vector<uint8_t> text;
+  auto field = [&text](absl::string_view s) {
+    const uint32_t n = static_cast<uint32_t>(s.size());
+    for (int i = 0; i < 4; ++i)
+      text.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    text.insert(text.end(), s.begin(), s.end());
+  };
+  field("vigil claims 1");
+  field(evidence.device().aik_validated ? "1" : "0");
+  field(evidence.aik_pub_hash());
+  field(evidence.replay().log_digest);
+  field(evidence.replay().pcrs_key);
+  absl::StatusOr<tpm::Digest> d = tpm::Hash(tpm::HashAlg::kSha256, text);
+  if (!d.ok()) return "";
+  return std::string(d->begin(), d->end());
 }
 
 }  // namespace
@@ -77,6 +97,7 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   // policies never do, and it is not part of the token.
   out.claims.Add("events", EventsClaim(evidence.shared_log()));
   out.claims.Add("pcrs", log_claims->pcrs);
+  out.source_key = SourceKey(evidence);
   return out;
 }
 

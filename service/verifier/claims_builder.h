@@ -47,6 +47,14 @@ struct BuiltClaims {
   nlohmann::ordered_json summary;
   // stage "claims", code "underivable": one per cause.
   std::vector<Reason> notes;
+  // SHA-256 over everything the claim set is made from: aikValidated,
+  // aikPubHash, and the replay (log digest, PcrValuesKey); the log's claims
+  // are a function of the replay (LogClaims). Equal keys mean equal claims
+  // within one build of the verifier, so the control plane serialises a
+  // device's claims for the store only when the key moves. Empty when it
+  // cannot be computed (then nothing may be assumed). A claim added here
+  // from anything else must go into the key too.
+  std::string source_key;
 };
 
 // Never fails: a claim that cannot be built is absent and noted.

@@ -321,6 +321,23 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
   ASSERT_TRUE(held.permitted) << held.reasons[0].ToString();
   EXPECT_EQ(held.replay, first.replay);
   EXPECT_EQ(held.claims, first.claims);
+  // Same device, same replay: the same source key, so the control plane
+  // need not serialise the claims again.
+  EXPECT_EQ(first.claims_key.size(), 32u);
+  EXPECT_EQ(held.claims_key, first.claims_key);
+
+  // PCR 23 (not in the log, not required) extended: the log still replays
+  // but against other PCR values, so the `pcrs` claim and the key move.
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome moved, attest(true, ""));
+  ASSERT_TRUE(moved.permitted) << moved.reasons[0].ToString();
+  EXPECT_NE(moved.replay, first.replay);
+  EXPECT_EQ(moved.claims_key.size(), 32u);
+  EXPECT_NE(moved.claims_key, first.claims_key);
+  ASSERT_OK_AND_ASSIGN(held, attest(false, digest));
+  ASSERT_TRUE(held.permitted) << held.reasons[0].ToString();
+  EXPECT_EQ(held.claims_key, moved.claims_key);
 
   // PCR 7 (Secure Boot policy, in the log) extended behind the log's back:
   // the held log no longer replays to the quote, whether named or sent.
@@ -336,8 +353,8 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
     EXPECT_EQ(after.reasons[0].pcr, 7);
     EXPECT_EQ(after.replay, nullptr);
   }
-  // The held entry is still the good replay, against the old values.
-  EXPECT_EQ(v->core().FindLog(digest), first.replay);
+  // The held entry is still the last good replay, against its values.
+  EXPECT_EQ(v->core().FindLog(digest), moved.replay);
 }
 
 }  // namespace
