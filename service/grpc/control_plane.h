@@ -8,12 +8,13 @@
 //     polls every 200 ms) and puts the stored policies in force;
 //   * attestation records: every attestation outcome becomes an audit event
 //     and the device's latest attestation (with its incoming claims, kept
-//     for dry runs and rewritten only when they change), written by one
-//     thread from a
-//     bounded queue so a slow database never slows attestation; whatever
-//     queued while one batch committed is the next batch (up to 1,000 per
-//     transaction: one commit, not two per attestation). When the queue is
-//     full, records are dropped and counted in the log;
+//     for dry runs, rewritten only when they change and serialised only
+//     when the store does not keep them already: store::KeptClaimsMemo),
+//     written by one thread from a bounded queue so a slow database never
+//     slows attestation; whatever queued while one batch committed is the
+//     next batch (up to 250 per transaction: one commit, not two per
+//     attestation). When the queue is full, records are dropped and counted
+//     in the log;
 //   * retention: audit events older than audit_retention are pruned hourly;
 //   * OIDC keys (when oidc_issuer is set): the identity provider's JWKS,
 //     fetched over verified HTTPS at start and every 10 minutes (every 30 s
@@ -34,6 +35,7 @@
 #include "service/admin/policy_manager.h"
 #include "service/config/server_config.h"
 #include "service/grpc/admin_service_impl.h"
+#include "service/store/kept_claims_memo.h"
 #include "service/store/store.h"
 #include "service/store/store_device_registry.h"
 #include "service/verifier/verifier.h"
@@ -97,6 +99,7 @@ class ControlPlane {
     // the log they came from; serialised on the recorder thread, not the
     // attesting one.
     std::shared_ptr<const policy::ClaimSet> claims;
+    std::string claims_key;  // AttestationOutcome::claims_key
     std::vector<std::string> omitted;
     std::string log_digest;  // raw SHA-256; empty when unknown
     std::string log_pcrs_key;
@@ -127,6 +130,7 @@ class ControlPlane {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_claims_ ABSL_GUARDED_BY(mu_) = 0;  // queue_ entries with claims
+  store::KeptClaimsMemo claims_memo_;              // the recorder thread's
 };
 
 }  // namespace vigil::service

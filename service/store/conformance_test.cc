@@ -17,6 +17,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/store/kept_claims_memo.h"
 #include "service/store/store_device_registry.h"
 #include "service/store/testing/store_backend.h"
 #include "tpm/verify/testing/software_ak.h"
@@ -1001,6 +1002,161 @@ TEST_P(StoreConformanceTest, DeviceClaimsAreRewrittenOnlyWhenTheyChange) {
                                             HasSubstr("claims.omitted")));
   ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d1"));
   EXPECT_EQ(latest.time, kT0 + absl::Minutes(5));
+}
+
+TEST_P(StoreConformanceTest, KeptClaimsDigestsLetAWriterSkipSerialising) {
+  // 40 devices: more than one chunk of the digest query's placeholders.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(absl::StrCat("d", i));
+    ASSERT_OK(store_->EnrollDevice(Device(ids.back())));
+  }
+  ASSERT_OK_AND_ASSIGN(auto none, store_->KeptClaimsDigests(ids));
+  EXPECT_TRUE(none.empty());
+  std::vector<Store::AttestationWrite> writes;
+  for (int i = 0; i < 40; i += 3) {  // every third device keeps claims
+    Store::AttestationWrite w = AttestationAt(ids[i], 1, true);
+    w.claims = DeviceClaims{
+        absl::StrCat(R"([{"type":"n","value":)", i, "}]"), {}, "aa", "bb"};
+    writes.push_back(std::move(w));
+  }
+  ASSERT_OK(store_->RecordAttestations(writes).status());
+  std::vector<std::string> asked = ids;
+  asked.push_back("never-enrolled");
+  ASSERT_OK_AND_ASSIGN(auto digests, store_->KeptClaimsDigests(asked));
+  EXPECT_EQ(digests.size(), 14u);
+  for (const Store::AttestationWrite& w : writes) {
+    EXPECT_EQ(digests[w.record.device_id], ClaimsDigest(*w.claims))
+        << w.record.device_id;
+  }
+  EXPECT_FALSE(digests.contains("d1"));
+
+  // A write naming the kept digest instead of the claims: the latest
+  // attestation says it carried them, the kept ones stay as they were.
+  const std::string d0 = digests["d0"];
+  Store::AttestationWrite same = AttestationAt("d0", 2, false);
+  same.kept_claims_sha256 = d0;
+  ASSERT_OK(store_->RecordAttestations({same}).status());
+  ASSERT_OK_AND_ASSIGN(AttestationRecord latest,
+                       store_->LatestAttestation("d0"));
+  EXPECT_EQ(latest.time, kT0 + absl::Minutes(2));
+  EXPECT_EQ(latest.claims_sha256, d0);
+  ASSERT_OK_AND_ASSIGN(StoredDeviceClaims kept, store_->LatestClaims("d0"));
+  EXPECT_EQ(kept.sha256, d0);
+  EXPECT_EQ(kept.time, kT0 + absl::Minutes(1));
+
+  // Given claims win over a stale digest; a malformed digest refuses the
+  // batch before anything lands; an empty id is refused by the read.
+  Store::AttestationWrite changed = AttestationAt("d0", 3, true);
+  changed.claims = DeviceClaims{R"([{"type":"n","value":-1}])", {}, "", ""};
+  changed.kept_claims_sha256 = d0;
+  ASSERT_OK(store_->RecordAttestations({changed}).status());
+  ASSERT_OK_AND_ASSIGN(digests, store_->KeptClaimsDigests({"d0"}));
+  EXPECT_EQ(digests["d0"], ClaimsDigest(*changed.claims));
+  Store::AttestationWrite bad = AttestationAt("d3", 4, true);
+  bad.kept_claims_sha256 = absl::AsciiStrToUpper(d0);
+  EXPECT_THAT(store_->RecordAttestations({bad}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("kept_claims_sha256")));
+  ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d3"));
+  EXPECT_EQ(latest.time, kT0 + absl::Minutes(1));
+  EXPECT_THAT(store_->KeptClaimsDigests({"d0", ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("empty device id")));
+}
+
+TEST_P(StoreConformanceTest, KeptClaimsMemoSerialisesOnlyWhatTheStoreLacks) {
+  ASSERT_OK(store_->EnrollDevice(Device("d1")));
+  ASSERT_OK(store_->EnrollDevice(Device("d2")));
+  std::unique_ptr<Store> replica = OpenAnother();
+  ASSERT_NE(replica, nullptr);
+  int renders = 0;
+  auto source = [&](const std::string& key, int value) {
+    ClaimsSource s;
+    s.source_key = key;
+    s.render = [&renders, value] {
+      ++renders;
+      return DeviceClaims{absl::StrCat(R"([{"type":"v","value":)", value, "}]"),
+                          {"events"},
+                          "aa",
+                          "bb"};
+    };
+    return s;
+  };
+  KeptClaimsMemo memo;
+  // Records one attestation per (device, source); returns the writes.
+  auto round = [&](int minute,
+                   std::vector<std::pair<std::string, ClaimsSource>> batch) {
+    std::vector<Store::AttestationWrite> writes;
+    std::vector<ClaimsSource> sources;
+    for (auto& [device, s] : batch) {
+      writes.push_back(AttestationAt(device, minute, true));
+      sources.push_back(std::move(s));
+    }
+    memo.Fill(*store_, absl::MakeSpan(writes), sources);
+    EXPECT_OK(store_->RecordAttestations(writes).status());
+    return writes;
+  };
+  auto kept_value = [&](const std::string& device) -> std::string {
+    absl::StatusOr<StoredDeviceClaims> kept = store_->LatestClaims(device);
+    return kept.ok() ? kept->claims.claims_json : kept.status().ToString();
+  };
+
+  // First sight: serialised.
+  round(1, {{"d1", source("k1", 1)}, {"d2", source("k2", 2)}});
+  EXPECT_EQ(renders, 2);
+  EXPECT_THAT(kept_value("d1"), HasSubstr(R"("value":1)"));
+
+  // The same sources: not serialised; the latest records name the kept
+  // claims' digest.
+  std::vector<Store::AttestationWrite> w =
+      round(2, {{"d1", source("k1", 1)}, {"d2", source("k2", 2)}});
+  EXPECT_EQ(renders, 2);
+  EXPECT_EQ(memo.skipped(), 2);
+  EXPECT_FALSE(w[0].claims.has_value());
+  ASSERT_OK_AND_ASSIGN(StoredDeviceClaims kept1, store_->LatestClaims("d1"));
+  EXPECT_EQ(w[0].kept_claims_sha256, kept1.sha256);
+  ASSERT_OK_AND_ASSIGN(AttestationRecord latest,
+                       store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.time, kT0 + absl::Minutes(2));
+  EXPECT_EQ(latest.claims_sha256, kept1.sha256);
+
+  // A new source key (a new boot): serialised and kept.
+  round(3, {{"d1", source("k1b", 10)}, {"d2", source("k2", 2)}});
+  EXPECT_EQ(renders, 3);
+  EXPECT_THAT(kept_value("d1"), HasSubstr(R"("value":10)"));
+
+  // Another replica keeps other claims for d2: the store, not the memo,
+  // decides; d2's own claims are serialised and kept again.
+  Store::AttestationWrite other = AttestationAt("d2", 4, true);
+  other.claims = DeviceClaims{R"([{"type":"v","value":99}])", {}, "", ""};
+  ASSERT_OK(replica->RecordAttestations({other}).status());
+  round(5, {{"d2", source("k2", 2)}});
+  EXPECT_EQ(renders, 4);
+  EXPECT_THAT(kept_value("d2"), HasSubstr(R"("value":2)"));
+
+  // No key: always serialised. No claims: neither claims nor a digest.
+  round(6, {{"d1", source("", 10)}});
+  EXPECT_EQ(renders, 5);
+  w = round(7, {{"d1", ClaimsSource{"k1b", nullptr}}});
+  EXPECT_FALSE(w[0].claims.has_value());
+  EXPECT_EQ(w[0].kept_claims_sha256, "");
+  ASSERT_OK_AND_ASSIGN(latest, store_->LatestAttestation("d1"));
+  EXPECT_EQ(latest.claims_sha256, "");
+  EXPECT_EQ(memo.serialised(), renders);
+
+  // A memo of one device starts over when a second comes.
+  KeptClaimsMemo small(1);
+  std::vector<Store::AttestationWrite> one = {AttestationAt("d1", 8, true)};
+  std::vector<ClaimsSource> s1 = {source("k1b", 10)};
+  small.Fill(*store_, absl::MakeSpan(one), s1);  // d1 remembered
+  std::vector<Store::AttestationWrite> two = {AttestationAt("d2", 8, true)};
+  std::vector<ClaimsSource> s2 = {source("k2", 2)};
+  small.Fill(*store_, absl::MakeSpan(two), s2);  // d1 forgotten
+  one = {AttestationAt("d1", 9, true)};
+  small.Fill(*store_, absl::MakeSpan(one), s1);
+  EXPECT_EQ(small.serialised(), 3);
+  EXPECT_TRUE(one[0].claims.has_value());
 }
 
 // --- audit -------------------------------------------------------------------
