@@ -78,13 +78,22 @@ absl::Status NonceIssuer::Consume(absl::Span<const uint8_t> nonce,
   if (used_.contains(k)) {
     return absl::UnauthenticatedError("nonce: already used");
   }
-  if (used_.size() >= kMaxRemembered) {
+  if (used_.size() >= max_remembered_) {
     return absl::ResourceExhaustedError(
         "nonce: too many outstanding attestations; retry later");
   }
   used_.insert(k);
   order_.push_back({k, expires});
   return absl::OkStatus();
+}
+
+size_t NonceIssuer::RememberedFor(unsigned cores, absl::Duration lifetime) {
+  const double seconds = absl::ToDoubleSeconds(lifetime);
+  const double wanted =
+      std::max(1u, cores) * static_cast<double>(kRatePerCore) * seconds;
+  if (!(wanted > kMinRemembered)) return kMinRemembered;  // also NaN
+  // 2^40 nonces would be ~64 TB: no machine gets there.
+  return static_cast<size_t>(std::min(wanted, 1099511627776.0));
 }
 
 size_t NonceIssuer::remembered() const {

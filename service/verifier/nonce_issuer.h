@@ -45,16 +45,31 @@ struct IssuedNonce {
 class NonceIssuer {
  public:
   static constexpr size_t kNonceSize = 41;
-  // Accepted nonces remembered at most; beyond it Consume() fails with
-  // kResourceExhausted until some expire (bounds memory under a flood).
-  static constexpr size_t kMaxRemembered = 1 << 20;
+  // The fewest accepted nonces remembered at most (~60 bytes each).
+  static constexpr size_t kMinRemembered = 1 << 20;
+  // What one core can attest per second, with room to spare (~3,200 per
+  // core measured on the benchmark VM: docs/PERFORMANCE.md).
+  static constexpr size_t kRatePerCore = 5000;
+
+  // The bound a verifier on `cores` cores needs: every nonce accepted at
+  // full rate stays remembered for its whole `lifetime`, so the bound is
+  // rate x lifetime (at least kMinRemembered). A fixed 1,048,576 held a
+  // verifier to ~8,700 att/s sustained with the 2-minute default.
+  static size_t RememberedFor(unsigned cores, absl::Duration lifetime);
 
   // `key`, `clock` and `rng` must outlive the issuer. `lifetime` is how long
   // a nonce stays valid (default 2 minutes: a quote takes < 1 s, a slow
-  // TPM a few seconds, plus the network).
+  // TPM a few seconds, plus the network). Beyond `max_remembered` accepted
+  // unexpired nonces Consume() fails with kResourceExhausted until some
+  // expire (bounds memory when a flood of evidence outruns the lifetime).
   NonceIssuer(const HmacKey* key, const Clock* clock, tpm::RandomSource* rng,
-              absl::Duration lifetime = absl::Minutes(2))
-      : key_(key), clock_(clock), rng_(rng), lifetime_(lifetime) {}
+              absl::Duration lifetime = absl::Minutes(2),
+              size_t max_remembered = kMinRemembered)
+      : key_(key),
+        clock_(clock),
+        rng_(rng),
+        lifetime_(lifetime),
+        max_remembered_(max_remembered) {}
 
   // A fresh nonce for `device_id`. Fails with kInternal when randomness or
   // the MAC fails.
@@ -66,12 +81,13 @@ class NonceIssuer {
   //   "nonce: malformed (N bytes)", "nonce: not issued by this verifier or
   //   issued for another device", "nonce: expired 35s ago", "nonce: issued in
   //   the future", "nonce: already used";
-  // kResourceExhausted when kMaxRemembered unexpired nonces are held.
+  // kResourceExhausted when max_remembered unexpired nonces are held.
   // Thread-safe.
   absl::Status Consume(absl::Span<const uint8_t> nonce,
                        absl::string_view device_id);
 
   absl::Duration lifetime() const { return lifetime_; }
+  size_t max_remembered() const { return max_remembered_; }
 
   // How many accepted nonces are remembered now (tests: memory stays
   // bounded because expired ones are pruned).
@@ -90,6 +106,7 @@ class NonceIssuer {
   const Clock* clock_;
   tpm::RandomSource* rng_;
   absl::Duration lifetime_;
+  size_t max_remembered_;
   // A consumed nonce is remembered by its issue time and random part (24
   // bytes, no allocation): the MAC was checked before, so these identify it.
   using Key = std::array<uint8_t, 24>;

@@ -204,6 +204,34 @@ TEST_F(NonceIssuerTest, NoncesConsumedOutOfIssueOrderAreNeverForgottenEarly) {
   EXPECT_EQ(issuer_.remembered(), 2u);
 }
 
+TEST_F(NonceIssuerTest, BeyondItsBoundConsumeIsExhaustedUntilNoncesExpire) {
+  NonceIssuer small(&key_, &clock_, &rng_, absl::Minutes(2), 3);
+  auto issue = [&] { return *small.Issue(kDevice); };
+  for (int i = 0; i < 3; ++i) ASSERT_OK(small.Consume(issue().bytes, kDevice));
+  const IssuedNonce waiting = issue();
+  EXPECT_THAT(small.Consume(waiting.bytes, kDevice),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("too many outstanding attestations")));
+  EXPECT_EQ(small.remembered(), 3u);
+  // Refused, not spent: once the three expire, a fresh nonce is accepted.
+  clock_.Advance(absl::Minutes(2) + absl::Seconds(1));
+  EXPECT_OK(small.Consume(issue().bytes, kDevice));
+  EXPECT_EQ(small.remembered(), 1u);
+}
+
+// The bound scales with the rate the machine can attest at over the
+// lifetime, so a bigger verifier is not refused at full rate.
+TEST(NonceIssuerBound, IsRateTimesLifetimeAndNeverBelowTheMinimum) {
+  EXPECT_EQ(NonceIssuer::RememberedFor(16, absl::Minutes(2)),
+            16u * NonceIssuer::kRatePerCore * 120);
+  EXPECT_EQ(NonceIssuer::RememberedFor(2, absl::Minutes(2)), 1200000u);
+  EXPECT_EQ(NonceIssuer::RememberedFor(1, absl::Seconds(5)),
+            NonceIssuer::kMinRemembered);
+  // hardware_concurrency() may say 0 (unknown): one core.
+  EXPECT_EQ(NonceIssuer::RememberedFor(0, absl::Hours(1)),
+            1u * NonceIssuer::kRatePerCore * 3600);
+}
+
 TEST_F(NonceIssuerTest, ConcurrentConsumesOfOneNonceAdmitExactlyOne) {
   IssuedNonce n = Issue();
   std::atomic<int> accepted{0};

@@ -1,5 +1,7 @@
 #include "service/verifier/verifier.h"
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "service/token/openid_metadata.h"
@@ -29,8 +31,10 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
     ASSIGN_OR_RETURN(HmacKey k, HmacKey::Generate());
     v->hmac_.emplace(std::move(k));
   }
-  v->nonces_ = std::make_unique<NonceIssuer>(&*v->hmac_, clock, &v->rng_,
-                                             options.nonce_lifetime);
+  v->nonces_ = std::make_unique<NonceIssuer>(
+      &*v->hmac_, clock, &v->rng_, options.nonce_lifetime,
+      NonceIssuer::RememberedFor(std::thread::hardware_concurrency(),
+                                 options.nonce_lifetime));
   if (options.device_registry != nullptr) {
     v->registry_ = options.device_registry;
   } else {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
@@ -59,6 +60,23 @@ class ReloadSigningKeyTest : public ::testing::Test {
   std::string dir_;
   std::string key_path_;
 };
+
+// The verifier sizes its nonce memory for this machine's cores and the
+// configured lifetime (NonceIssuer::RememberedFor).
+TEST(VerifierNonces, BoundFollowsTheCoresAndTheLifetime) {
+  VerifierOptions o;
+  o.ek_trust_pem = Read(vigil::testing::SourcePath(
+      "service/verifier/testdata/unrelated-root.pem"));
+  o.core.issuer = "https://verifier.test";
+  o.nonce_lifetime = absl::Minutes(30);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Verifier> v,
+                       Verifier::Create(o, &SystemClock::Get()));
+  EXPECT_EQ(v->nonces().lifetime(), absl::Minutes(30));
+  EXPECT_EQ(v->nonces().max_remembered(),
+            NonceIssuer::RememberedFor(std::thread::hardware_concurrency(),
+                                       absl::Minutes(30)));
+  EXPECT_GT(v->nonces().max_remembered(), NonceIssuer::kMinRemembered);
+}
 
 TEST_F(ReloadSigningKeyTest, NewKeyRotatesAndTheOldOneStaysPublished) {
   ASSERT_OK_AND_ASSIGN(token::SigningKey a, token::SigningKey::Generate());
