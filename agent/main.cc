@@ -27,6 +27,7 @@
 #include "agent/daemon/notifier.h"
 #include "agent/daemon/privileged_resources.h"
 #include "agent/daemon/state_machine.h"
+#include "common/mutex_mode.h"
 
 namespace vigil::agent {
 namespace {
@@ -63,6 +64,7 @@ void PrintResult(const v1::AttestationResult& r, const AgentConfig& config) {
 }
 
 int Main(int argc, char** argv) {
+  DisableMutexDeadlockDetection();
   // Block the stop signals in every thread (gRPC starts threads); one
   // thread receives them with sigwait. SIGUSR1 only wakes that thread at
   // exit.

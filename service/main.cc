@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/mutex_mode.h"
 #include "service/config/server_config.h"
 #include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
@@ -47,6 +48,7 @@ void Fail(absl::string_view what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  vigil::DisableMutexDeadlockDetection();
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -67,6 +67,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/mutex_mode.h"
 #include "eventlog/claims.h"
 #include "eventlog/maa_json.h"
 #include "eventlog/parser.h"
@@ -1610,6 +1611,8 @@ int Run(const Options& o) {
 }  // namespace vigil::loadgen
 
 int main(int argc, char** argv) {
+  // As the daemons run (common/mutex_mode.h).
+  vigil::DisableMutexDeadlockDetection();
   vigil::loadgen::Options o;
   if (!vigil::loadgen::ParseOptions(argc, argv, o)) return 2;
   return vigil::loadgen::Run(o);
