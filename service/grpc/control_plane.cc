@@ -24,11 +24,8 @@ namespace {
 
 // At most this many attestation records wait for the database.
 constexpr size_t kMaxQueuedRecords = 10000;
-// Attestation records written per store transaction (RunRecorder). On
-// SQLite every TPM clock commit waits for the recorder's transaction on the
-// one connection: 1,000 records held them ~35 ms at fleet rates, 250 keep
-// most of the batching's gain (docs/PERFORMANCE.md).
-constexpr size_t kMaxRecordsPerBatch = 250;
+// Attestation records written per store transaction (RunRecorder).
+constexpr size_t kMaxRecordsPerBatch = 1000;
 // Queued records that carry their claims, at most: a device's claims with
 // `pcrs` take ~20 KB of memory. Beyond this many (the store is behind),
 // records queue without them; a device's next attestation brings them

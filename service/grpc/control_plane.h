@@ -12,7 +12,7 @@
 //     when the store does not keep them already: store::KeptClaimsMemo),
 //     written by one thread from a bounded queue so a slow database never
 //     slows attestation; whatever queued while one batch committed is the
-//     next batch (up to 250 per transaction: one commit, not two per
+//     next batch (up to 1,000 per transaction: one commit, not two per
 //     attestation). When the queue is full, records are dropped and counted
 //     in the log;
 //   * retention: audit events older than audit_retention are pruned hourly;
