@@ -1,7 +1,9 @@
 #include "service/verifier/hmac_key.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <fstream>
@@ -18,7 +20,7 @@ absl::StatusOr<HmacKey> HmacKey::Generate() {
   if (RAND_priv_bytes(key.data(), static_cast<int>(key.size())) != 1) {
     return absl::InternalError("no randomness for the verifier's HMAC key");
   }
-  return HmacKey(std::move(key));
+  return Make(std::move(key));
 }
 
 absl::StatusOr<HmacKey> HmacKey::FromBytes(absl::Span<const uint8_t> key) {
@@ -26,7 +28,24 @@ absl::StatusOr<HmacKey> HmacKey::FromBytes(absl::Span<const uint8_t> key) {
     return absl::InvalidArgumentError(absl::StrCat(
         "HMAC key: ", key.size(), " bytes, want at least ", kMinSize));
   }
-  return HmacKey(std::vector<uint8_t>(key.begin(), key.end()));
+  return Make(std::vector<uint8_t>(key.begin(), key.end()));
+}
+
+absl::StatusOr<HmacKey> HmacKey::Make(std::vector<uint8_t> key) {
+  std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(
+      EVP_MAC_fetch(nullptr, "HMAC", nullptr), &EVP_MAC_free);
+  if (mac == nullptr) return absl::InternalError("OpenSSL: no HMAC");
+  std::shared_ptr<EVP_MAC_CTX> keyed(EVP_MAC_CTX_new(mac.get()),
+                                     &EVP_MAC_CTX_free);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
+  if (keyed == nullptr ||
+      EVP_MAC_init(keyed.get(), key.data(), key.size(), params) != 1) {
+    return absl::InternalError("OpenSSL: HMAC-SHA-256 unavailable");
+  }
+  return HmacKey(std::move(key), std::move(keyed));
 }
 
 absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
@@ -54,19 +73,24 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
 absl::StatusOr<std::array<uint8_t, HmacKey::kMacSize>> HmacKey::Mac(
     absl::string_view label,
     std::initializer_list<absl::Span<const uint8_t>> parts) const {
-  std::vector<uint8_t> msg(label.begin(), label.end());
-  msg.push_back(0);
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+      EVP_MAC_CTX_dup(keyed_.get()), &EVP_MAC_CTX_free);
+  if (ctx == nullptr) return absl::InternalError("OpenSSL: HMAC copy failed");
+  auto update = [&ctx](const void* data, size_t n) {
+    return EVP_MAC_update(ctx.get(), static_cast<const uint8_t*>(data), n) == 1;
+  };
+  const uint8_t zero = 0;
+  bool ok = update(label.data(), label.size()) && update(&zero, 1);
   for (absl::Span<const uint8_t> p : parts) {
     const size_t n = p.size();
-    msg.insert(msg.end(),
-               {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
-                static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
-    msg.insert(msg.end(), p.begin(), p.end());
+    const uint8_t length[4] = {
+        static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+        static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+    ok = ok && update(length, 4) && update(p.data(), p.size());
   }
   std::array<uint8_t, kMacSize> out{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), msg.data(),
-           msg.size(), out.data(), &len) == nullptr ||
+  size_t len = 0;
+  if (!ok || EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 ||
       len != kMacSize) {
     return absl::InternalError("OpenSSL: HMAC-SHA-256 failed");
   }

@@ -7,8 +7,12 @@
 #ifndef VIGIL_SERVICE_VERIFIER_HMAC_KEY_H_
 #define VIGIL_SERVICE_VERIFIER_HMAC_KEY_H_
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,14 +40,21 @@ class HmacKey {
   // HMAC-SHA-256(key, label || 0x00 || part_1 || ... ) where every part is
   // prefixed with its 4-byte big-endian length, so different splits of the
   // same bytes never collide. `label` separates uses ("vigil nonce v1").
-  // Fails with kInternal only when OpenSSL cannot allocate.
+  // Fails with kInternal only when OpenSSL cannot allocate. Thread-safe:
+  // each call copies a keyed context made once (no algorithm fetch and no
+  // key schedule per call: two MACs per attestation).
   absl::StatusOr<std::array<uint8_t, kMacSize>> Mac(
       absl::string_view label,
       std::initializer_list<absl::Span<const uint8_t>> parts) const;
 
  private:
-  explicit HmacKey(std::vector<uint8_t> key) : key_(std::move(key)) {}
+  // Fails with kInternal when OpenSSL has no HMAC-SHA-256.
+  static absl::StatusOr<HmacKey> Make(std::vector<uint8_t> key);
+  HmacKey(std::vector<uint8_t> key, std::shared_ptr<evp_mac_ctx_st> keyed)
+      : key_(std::move(key)), keyed_(std::move(keyed)) {}
   std::vector<uint8_t> key_;
+  // HMAC-SHA-256 initialised with key_, never updated: copied per Mac().
+  std::shared_ptr<evp_mac_ctx_st> keyed_;
 };
 
 // Constant-time comparison (CRYPTO_memcmp); false when sizes differ.

@@ -1,7 +1,12 @@
 #include "service/verifier/hmac_key.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -58,6 +63,50 @@ TEST(HmacKey, MacIsHmacSha256OverTheLengthPrefixedParts) {
   auto b = Mac(k, "label", {AsBytes("abc")});
   EXPECT_EQ(a, b);
   EXPECT_NE(a, Mac(k, "label", {AsBytes("abd")}));
+}
+
+// The framing spelled out and MACed by OpenSSL's one-shot HMAC(): an
+// independent path to the same bytes (keys shorter and longer than
+// SHA-256's 64-byte block, which HMAC hashes first).
+TEST(HmacKey, MacEqualsOneShotHmacOfTheFraming) {
+  for (size_t key_size : {32, 64, 100}) {
+    const std::vector<uint8_t> key = KeyBytes(key_size, 9);
+    ASSERT_OK_AND_ASSIGN(HmacKey k, HmacKey::FromBytes(key));
+    std::string framed = std::string("vigil nonce v1") + '\0';
+    framed += std::string("\0\0\0\3abc", 7);
+    framed += std::string("\0\0\0\0", 4);  // an empty part
+    framed += std::string("\0\0\1\0", 4) + std::string(256, 'x');
+    uint8_t want[32];
+    unsigned int len = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                   reinterpret_cast<const uint8_t*>(framed.data()),
+                   framed.size(), want, &len),
+              nullptr);
+    const std::string big(256, 'x');
+    auto got = Mac(k, "vigil nonce v1", {AsBytes("abc"), {}, AsBytes(big)});
+    EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.end()),
+              std::vector<uint8_t>(want, want + len))
+        << key_size;
+  }
+}
+
+// One key serves every worker at once (each call copies the keyed state).
+TEST(HmacKey, ConcurrentMacsAllAgree) {
+  ASSERT_OK_AND_ASSIGN(HmacKey k, HmacKey::FromBytes(KeyBytes(32)));
+  const auto want = Mac(k, "label", {AsBytes("device")});
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        absl::StatusOr<std::array<uint8_t, HmacKey::kMacSize>> m =
+            k.Mac("label", {AsBytes("device")});
+        if (!m.ok() || *m != want) ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(HmacKey, DifferentSplitsOfTheSameBytesNeverCollide) {
