@@ -41,11 +41,14 @@ absl::StatusOr<HmacKey> HmacKey::Make(std::vector<uint8_t> key) {
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_end()};
-  if (keyed == nullptr ||
-      EVP_MAC_init(keyed.get(), key.data(), key.size(), params) != 1) {
+  const bool keyed_ok =
+      keyed != nullptr &&
+      EVP_MAC_init(keyed.get(), key.data(), key.size(), params) == 1;
+  OPENSSL_cleanse(key.data(), key.size());
+  if (!keyed_ok) {
     return absl::InternalError("OpenSSL: HMAC-SHA-256 unavailable");
   }
-  return HmacKey(std::move(key), std::move(keyed));
+  return HmacKey(std::move(keyed));
 }
 
 absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {

@@ -48,12 +48,13 @@ class HmacKey {
       std::initializer_list<absl::Span<const uint8_t>> parts) const;
 
  private:
-  // Fails with kInternal when OpenSSL has no HMAC-SHA-256.
+  // Keys an HMAC-SHA-256 context with `key`, then wipes `key` (the context
+  // holds the only copy). Fails with kInternal when OpenSSL has no
+  // HMAC-SHA-256.
   static absl::StatusOr<HmacKey> Make(std::vector<uint8_t> key);
-  HmacKey(std::vector<uint8_t> key, std::shared_ptr<evp_mac_ctx_st> keyed)
-      : key_(std::move(key)), keyed_(std::move(keyed)) {}
-  std::vector<uint8_t> key_;
-  // HMAC-SHA-256 initialised with key_, never updated: copied per Mac().
+  explicit HmacKey(std::shared_ptr<evp_mac_ctx_st> keyed)
+      : keyed_(std::move(keyed)) {}
+  // Initialised with the key, never updated: copied per Mac().
   std::shared_ptr<evp_mac_ctx_st> keyed_;
 };
 
