@@ -137,6 +137,13 @@ absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex) {
   return out;
 }
 
+bool IsLowerHex(absl::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string Base64Encode(absl::Span<const uint8_t> bytes) {
   return Encode64(bytes, kStd, /*pad=*/true);
 }

@@ -22,6 +22,10 @@ std::string HexEncode(absl::Span<const uint8_t> bytes);
 // Accepts upper or lower case. Fails (kInvalidArgument, naming the position)
 // on an odd length or a non-hex character.
 absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex);
+// Whether every character is 0-9 or a-f, as HexEncode writes (true for "").
+// For identifiers that must be in that one canonical form (device ids,
+// digests), where HexDecode would also accept upper case.
+bool IsLowerHex(absl::string_view text);
 
 // Standard alphabet with '=' padding.
 std::string Base64Encode(absl::Span<const uint8_t> bytes);

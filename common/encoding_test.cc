@@ -33,6 +33,16 @@ TEST(Hex, RejectsOddLengthAndBadCharacterWithPosition) {
 }
 
 // RFC 4648 §10 test vectors.
+TEST(Hex, IsLowerHexAcceptsOnlyWhatHexEncodeWrites) {
+  EXPECT_TRUE(IsLowerHex(HexEncode(std::vector<uint8_t>{0x00, 0xab, 0xff})));
+  EXPECT_TRUE(IsLowerHex("0123456789abcdef"));
+  EXPECT_TRUE(IsLowerHex(""));
+  EXPECT_FALSE(IsLowerHex("00AB"));  // HexDecode accepts it; this does not
+  EXPECT_FALSE(IsLowerHex("0g"));
+  EXPECT_FALSE(IsLowerHex("ab "));
+  EXPECT_FALSE(IsLowerHex(std::string("a\0", 2)));
+}
+
 TEST(Base64, MatchesRfc4648Vectors) {
   EXPECT_EQ(Base64Encode(Bytes("")), "");
   EXPECT_EQ(Base64Encode(Bytes("f")), "Zg==");

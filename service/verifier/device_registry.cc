@@ -1,7 +1,7 @@
 #include "service/verifier/device_registry.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/encoding.h"
 
 namespace vigil::service {
 
@@ -66,11 +66,8 @@ absl::Status ValidateDeviceId(absl::string_view device_id) {
     return absl::InvalidArgumentError(absl::StrCat(
         "device_id: ", device_id.size(), " characters, want 64 hex digits"));
   }
-  for (char c : device_id) {
-    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) {
-      return absl::InvalidArgumentError(
-          "device_id: want lower-case hex digits");
-    }
+  if (!IsLowerHex(device_id)) {
+    return absl::InvalidArgumentError("device_id: want lower-case hex digits");
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/encoding.h"
 #include "common/status_macros.h"
 #include "tpm/wire/public_area.h"
 
@@ -717,11 +718,7 @@ absl::Status UpsertClaims(SqlSession& s, const AttestationRecord& record,
 }
 
 absl::Status CheckDigest(absl::string_view sha256) {
-  const bool hex = sha256.size() == 64 &&
-                   std::all_of(sha256.begin(), sha256.end(), [](char c) {
-                     return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
-                   });
-  if (hex) return absl::OkStatus();
+  if (sha256.size() == 64 && IsLowerHex(sha256)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("kept_claims_sha256: \"", absl::CHexEscape(sha256),
                    "\": want 64 lower-case hex digits"));
