@@ -62,6 +62,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -79,6 +80,7 @@
 #include "service/token/raw_jwt.h"
 #include "service/verifier/ek_trust.h"
 #include "service/verifier/verifier.h"
+#include "tools/loadgen/stall_probe.h"
 #include "tools/loadgen/transport_echo.h"
 #include "tpm/verify/quote_verifier.h"
 #include "tpm/verify/testing/software_ak.h"
@@ -86,8 +88,6 @@
 
 namespace vigil::loadgen {
 namespace {
-
-using Steady = std::chrono::steady_clock;
 
 // The load generator's own messages. In --same-process mode fd 2 carries
 // the verifier's per-attestation log (sent to --verifier-log), so these go
@@ -120,6 +120,7 @@ struct Options {
   int server_pid = 0;  // with --target: whose RSS to read
   std::string log_path;
   std::string json_path;
+  std::string trace_path;  // --trace: the paced phase, one line each
   std::string verifier_log = "/dev/null";
   double floor_seconds = 2;
   // Saturation phase: how long before the window opens; 0: 3 s, or 1 s per
@@ -137,11 +138,19 @@ struct Options {
   // The verifier's worker pool (ServiceOptions::worker_threads, the
   // daemon's `workers`); 0: the daemon's default, two per core.
   int worker_threads = 0;
-  // --store sqlite: the verifier keeps devices, TPM clocks and attestation
-  // records in a SQLite store in a fresh directory, as vigil-verifier does
-  // with `store = sqlite:...` (ControlPlane); default: in memory.
-  bool sqlite_store = false;
+  // --store: the verifier keeps devices, TPM clocks and attestation records
+  // in a store, as vigil-verifier does with `store = ...` (ControlPlane):
+  // "sqlite" (a SQLite file in a fresh directory) or "postgres:CONNINFO" (the
+  // given database, which must hold no devices); empty: in memory.
+  std::string store;
 };
+
+// The store as reports name it: never the connection string (it may hold
+// a password).
+std::string StoreKind(const std::string& store) {
+  if (store.empty()) return "in memory";
+  return absl::StartsWith(store, "postgres:") ? "postgres" : store;
+}
 
 void Usage() {
   std::cerr <<
@@ -151,7 +160,8 @@ void Usage() {
                      [--floor-seconds S] [--warmup S] [--same-process]
                      [--target ADDR [--server-pid PID]] [--resend-log]
                      [--no-transport-baseline] [--worker-threads N]
-                     [--store sqlite]
+                     [--store sqlite | --store postgres:CONNINFO]
+                     [--trace FILE]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -183,6 +193,14 @@ rate; the single-threaded crypto floor times the core count.
                 control plane on a SQLite database in a fresh directory
                 under /tmp (devices, TPM clocks, attestation records and
                 audit in the store); default: the in-memory registry only.
+--trace FILE    write the paced phase's attestations (start and latency,
+                ms) and the stall probe's stalls to FILE, to see what the
+                tail lines up with (docs/PERFORMANCE.md).
+--store postgres:CONNINFO
+                the same on PostgreSQL: libpq's connection string (e.g.
+                "host=/run/postgresql dbname=vigil_bench"). The database must
+                be empty or hold only an earlier run's schema (the devices
+                are enrolled with fresh AKs each run; old ones stay).
 )";
 }
 
@@ -225,13 +243,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       if (!number("--server-pid", d)) return false;
       o.server_pid = static_cast<int>(d);
     } else if (a == "--target" || a == "--log" || a == "--json" ||
-               a == "--verifier-log") {
+               a == "--verifier-log" || a == "--trace") {
       const char* v = value(a.c_str());
       if (v == nullptr) return false;
-      (a == "--target" ? o.target
-       : a == "--log"  ? o.log_path
-       : a == "--json" ? o.json_path
-                       : o.verifier_log) = v;
+      (a == "--target"  ? o.target
+       : a == "--log"   ? o.log_path
+       : a == "--json"  ? o.json_path
+       : a == "--trace" ? o.trace_path
+                        : o.verifier_log) = v;
     } else if (a == "--progress") {
       g_progress = true;
     } else if (a == "--same-process") {
@@ -244,11 +263,11 @@ bool ParseOptions(int argc, char** argv, Options& o) {
     } else if (a == "--store") {
       const char* v = value("--store");
       if (v == nullptr) return false;
-      if (std::string(v) != "sqlite") {
-        std::cerr << "vigil-loadgen: --store: only sqlite\n";
+      if (std::string(v) != "sqlite" && !absl::StartsWith(v, "postgres:")) {
+        std::cerr << "vigil-loadgen: --store: sqlite or postgres:CONNINFO\n";
         return false;
       }
-      o.sqlite_store = true;
+      o.store = v;
     } else if (a == "--no-transport-baseline") {
       o.transport_baseline = false;
     } else {
@@ -471,7 +490,7 @@ absl::Status Register(service::Verifier& v, const Device& d) {
 }
 
 struct InProcessVerifier {
-  std::string store_dir;  // --store sqlite: removed at the end
+  std::string store_dir;  // with --store: removed at the end
   std::unique_ptr<service::ControlPlane> control;
   std::unique_ptr<service::Verifier> verifier;
   service::RunningServer server;
@@ -484,17 +503,19 @@ struct InProcessVerifier {
 
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
-    const std::string& address, int worker_threads, bool sqlite_store) {
+    const std::string& address, int worker_threads, const std::string& store) {
   auto out = std::make_unique<InProcessVerifier>();
   service::VerifierOptions options = DaemonDefaults();
-  if (sqlite_store) {
+  if (!store.empty()) {
+    // The directory holds the admin socket, and the SQLite file.
     char dir[] = "/tmp/vigil-loadgen-store-XXXXXX";
     if (mkdtemp(dir) == nullptr) {
       return absl::InternalError("cannot create a store directory in /tmp");
     }
     out->store_dir = dir;
     service::ControlPlaneConfig c;
-    c.store = absl::StrCat("sqlite:", dir, "/store.db");
+    c.store =
+        store == "sqlite" ? absl::StrCat("sqlite:", dir, "/store.db") : store;
     c.admin_listen = absl::StrCat("unix:", dir, "/admin.sock");
     absl::StatusOr<std::unique_ptr<service::ControlPlane>> cp =
         service::ControlPlane::Open(c, SystemClock::Get());
@@ -759,15 +780,15 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
 
 class Recorder {
  public:
-  void Add(double micros) {
+  void Add(Steady::time_point start, double micros) {
     std::lock_guard<std::mutex> lock(mu_);
-    latencies_.push_back(micros);
+    latencies_.push_back({start, micros});
   }
   void Error(const std::string& what) {
     std::lock_guard<std::mutex> lock(mu_);
     if (errors_++ < 5) Say(absl::StrCat("error: ", what));
   }
-  std::vector<double> TakeLatencies() {
+  std::vector<Sample> TakeLatencies() {
     std::lock_guard<std::mutex> lock(mu_);
     return std::exchange(latencies_, {});
   }
@@ -782,7 +803,7 @@ class Recorder {
 
  private:
   mutable std::mutex mu_;
-  std::vector<double> latencies_;
+  std::vector<Sample> latencies_;
   long errors_ = 0;
 };
 
@@ -902,7 +923,7 @@ class Agent final
               r.reasons_size() > 0 ? r.reasons(0).message() : "(no reason)"));
         } else {
           g_token_bytes.store(r.token().size(), std::memory_order_relaxed);
-          if (counted_) controller_->recorder().Add(us);
+          if (counted_) controller_->recorder().Add(wanted_at_, us);
         }
         in_round_ = false;
         if (!connected_) {
@@ -1010,6 +1031,14 @@ int Controller::Release(int n) {
 // ---------------------------------------------------------------------------
 // Phases and report
 
+struct StallSummary {
+  bool realtime = false;  // the probe ran SCHED_FIFO (else: see stall_probe.h)
+  long count = 0;
+  double total_ms = 0, max_ms = 0;
+  long attestations_outside = 0;
+  double p99_outside_ms = 0, max_outside_ms = 0;
+};
+
 struct PhaseResult {
   double seconds = 0;
   long attestations = 0;
@@ -1020,25 +1049,56 @@ struct PhaseResult {
   double verifier_cores = -1, loadgen_cores = -1;
   double offered_rate = 0;  // paced phase only
   long not_sent = 0;        // paced: releases with no idle agent
+  // Paced: what the stall probe (stall_probe.h) saw in the window, and the
+  // attestations that were in flight during none of those stalls.
+  std::optional<StallSummary> stalls;
 };
 
-PhaseResult Summarise(std::vector<double> lat, double seconds) {
+// p-th percentile of sorted latencies (µs), in ms; 0 when empty.
+double PercentileMs(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<size_t>(p * sorted.size()))] /
+         1000;
+}
+
+std::vector<double> SortedMicros(const std::vector<Sample>& samples) {
+  std::vector<double> out;
+  out.reserve(samples.size());
+  for (const Sample& s : samples) out.push_back(s.micros);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+PhaseResult Summarise(const std::vector<Sample>& samples, double seconds) {
   PhaseResult r;
   r.seconds = seconds;
-  r.attestations = static_cast<long>(lat.size());
-  r.per_second = lat.size() / seconds;
-  if (!lat.empty()) {
-    std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) {
-      return lat[std::min(lat.size() - 1,
-                          static_cast<size_t>(p * lat.size()))] /
-             1000;
-    };
-    r.p50_ms = pct(0.50);
-    r.p99_ms = pct(0.99);
-    r.max_ms = lat.back() / 1000;
-  }
+  r.attestations = static_cast<long>(samples.size());
+  r.per_second = samples.size() / seconds;
+  const std::vector<double> lat = SortedMicros(samples);
+  r.p50_ms = PercentileMs(lat, 0.50);
+  r.p99_ms = PercentileMs(lat, 0.99);
+  r.max_ms = lat.empty() ? 0 : lat.back() / 1000;
   return r;
+}
+
+StallSummary SummariseStalls(const std::vector<Sample>& samples,
+                             const std::vector<Stall>& stalls, bool realtime) {
+  StallSummary out;
+  out.realtime = realtime;
+  out.count = static_cast<long>(stalls.size());
+  for (const Stall& st : stalls) {
+    const double ms =
+        std::chrono::duration<double, std::milli>(st.to - st.from).count();
+    out.total_ms += ms;
+    out.max_ms = std::max(out.max_ms, ms);
+  }
+  const std::vector<Sample> kept = OutsideStalls(samples, stalls);
+  out.attestations_outside = static_cast<long>(kept.size());
+  const std::vector<double> lat = SortedMicros(kept);
+  out.p99_outside_ms = PercentileMs(lat, 0.99);
+  out.max_outside_ms = lat.empty() ? 0 : lat.back() / 1000;
+  return out;
 }
 
 // CPU of the verifier (a separate process) and of this one over a window.
@@ -1076,18 +1136,47 @@ PhaseResult RunClosedLoop(Controller& c, Recorder& rec, int verifier_pid,
   }
   std::this_thread::sleep_for(
       std::chrono::duration<double>(seconds - static_cast<int>(seconds)));
-  std::vector<double> lat = rec.TakeLatencies();
+  const std::vector<Sample> lat = rec.TakeLatencies();
   const double elapsed =
       std::chrono::duration<double>(Steady::now() - start).count();
-  PhaseResult r = Summarise(std::move(lat), elapsed);
+  PhaseResult r = Summarise(lat, elapsed);
   cpu.Fill(r);
   c.SetMode(Controller::Mode::kHold);
   return r;
 }
 
+// --trace: the paced phase's attestations and the probe's stalls, times in
+// ms from the phase's start (and the start itself as CLOCK_MONOTONIC
+// seconds, to line them up with `perf record -k CLOCK_MONOTONIC`).
+void WriteTrace(const std::string& path, Steady::time_point start,
+                const std::vector<Sample>& samples,
+                const std::vector<Stall>& stalls) {
+  auto ms = [](Steady::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  std::ofstream out(path);
+  out << "# paced phase from CLOCK_MONOTONIC "
+      << absl::StrFormat(
+             "%.6f",
+             std::chrono::duration<double>(start.time_since_epoch()).count())
+      << " s\n# attestation: start_ms latency_ms\n"
+      << "# stall start_ms length_ms cpu\n";
+  for (const Sample& x : samples) {
+    out << absl::StrFormat("%.3f %.3f\n", ms(x.start - start), x.micros / 1000);
+  }
+  for (const Stall& x : stalls) {
+    out << absl::StrFormat("# stall %.3f %.3f %d\n", ms(x.from - start),
+                           ms(x.to - x.from), x.cpu);
+  }
+  if (!out) Say(absl::StrCat(path, ": cannot write the trace"));
+}
+
 PhaseResult RunPaced(Controller& c, Recorder& rec, int verifier_pid,
-                     double rate, double seconds) {
+                     double rate, double seconds,
+                     const std::string& trace_path) {
   rec.TakeLatencies();
+  StallProbe probe({});
+  probe.Start();
   c.SetMode(Controller::Mode::kPaced);
   const CpuWindow cpu(verifier_pid);
   const Steady::time_point start = Steady::now();
@@ -1110,14 +1199,17 @@ PhaseResult RunPaced(Controller& c, Recorder& rec, int verifier_pid,
     }
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
-  std::vector<double> lat = rec.TakeLatencies();
+  const std::vector<Sample> lat = rec.TakeLatencies();
   const double elapsed =
       std::chrono::duration<double>(Steady::now() - start).count();
   c.SetMode(Controller::Mode::kHold);
-  PhaseResult r = Summarise(std::move(lat), elapsed);
+  const std::vector<Stall> stalls = probe.Stop();
+  PhaseResult r = Summarise(lat, elapsed);
   cpu.Fill(r);
   r.offered_rate = rate;
   r.not_sent = not_sent;
+  r.stalls = SummariseStalls(lat, stalls, probe.realtime());
+  if (!trace_path.empty()) WriteTrace(trace_path, start, lat, stalls);
   return r;
 }
 
@@ -1133,6 +1225,16 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
   if (r.offered_rate > 0) {
     j["offered_per_s"] = r.offered_rate;
     j["releases_without_idle_agent"] = r.not_sent;
+  }
+  if (r.stalls.has_value()) {
+    j["stall_probe"] = {
+        {"realtime", r.stalls->realtime},
+        {"stalls", r.stalls->count},
+        {"stall_ms_total", r.stalls->total_ms},
+        {"stall_ms_max", r.stalls->max_ms},
+        {"attestations_outside_stalls", r.stalls->attestations_outside},
+        {"p99_ms_outside_stalls", r.stalls->p99_outside_ms},
+        {"max_ms_outside_stalls", r.stalls->max_outside_ms}};
   }
   return j;
 }
@@ -1284,8 +1386,8 @@ int Run(const Options& o) {
       const int log = open(o.verifier_log.c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
-      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
-          *devices, "unix:" + socket, o.worker_threads, o.sqlite_store);
+      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
+          StartVerifier(*devices, "unix:" + socket, o.worker_threads, o.store);
       if (!v.ok()) {
         const std::string m = absl::StrCat(v.status().message());
         (void)!write(ready[1], m.data(), m.size());
@@ -1363,8 +1465,8 @@ int Run(const Options& o) {
       dup2(log, 2);
       close(log);
     }
-    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
-        *devices, "unix:" + socket, o.worker_threads, o.sqlite_store);
+    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
+        StartVerifier(*devices, "unix:" + socket, o.worker_threads, o.store);
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
@@ -1425,8 +1527,8 @@ int Run(const Options& o) {
     controller.WaitIdle(o.streams, 300);
     const double rate =
         o.paced_rate > 0 ? o.paced_rate : o.paced_fraction * sat.per_second;
-    PhaseResult paced =
-        RunPaced(controller, rec, std::max(server_pid, 0), rate, o.duration_s);
+    PhaseResult paced = RunPaced(controller, rec, std::max(server_pid, 0), rate,
+                                 o.duration_s, o.trace_path);
     controller.WaitIdle(o.streams, 300);
     const long server_rss_after = RssKib(server_pid);
     const long errors = rec.errors();
@@ -1475,6 +1577,7 @@ int Run(const Options& o) {
         {"streams", o.streams},
         {"channels", o.channels},
         {"verifier", mode},
+        {"store", StoreKind(o.store)},
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
         {"resend_log", o.resend_log},
@@ -1515,10 +1618,10 @@ int Run(const Options& o) {
     }
 
     std::cout << absl::StrFormat(
-        "vigil-loadgen: %d streams over %d connection(s), verifier in %s, "
-        "%s (%zu bytes%s)\n",
-        o.streams, o.channels, mode, o.log_path, boot->log.size(),
-        o.resend_log ? ", sent every round" : "");
+        "vigil-loadgen: %d streams over %d connection(s), verifier in %s "
+        "(store: %s), %s (%zu bytes%s)\n",
+        o.streams, o.channels, mode, StoreKind(o.store), o.log_path,
+        boot->log.size(), o.resend_log ? ", sent every round" : "");
     std::cout << absl::StrFormat(
         "  connect + enrolled + first attestation: %.2f s; errors (denials, "
         "broken streams): %ld\n",
@@ -1540,6 +1643,16 @@ int Run(const Options& o) {
     if (paced.not_sent > 0) {
       std::cout << absl::StrFormat(
           "  (paced: %ld releases found no idle agent)\n", paced.not_sent);
+    }
+    if (paced.stalls.has_value()) {
+      const StallSummary& st = *paced.stalls;
+      std::cout << absl::StrFormat(
+          "  paced, stall probe (%s, 1 ms ticks per CPU): %ld stalls over "
+          "5 ms (longest %.1f ms, %.1f ms in all); the %ld attestations in "
+          "flight during none: p99 %.2f ms, max %.2f ms\n",
+          st.realtime ? "SCHED_FIFO" : "normal priority: our load counts too",
+          st.count, st.max_ms, st.total_ms, st.attestations_outside,
+          st.p99_outside_ms, st.max_outside_ms);
     }
     std::cout << absl::StrFormat(
         "  floor: quote verify %.1f us + token sign %.1f us, x %d cores = "
