@@ -1,13 +1,14 @@
 #include "service/verifier/hmac_key.h"
 
+#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <cerrno>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -52,20 +53,42 @@ absl::StatusOr<HmacKey> HmacKey::Make(std::vector<uint8_t> key) {
 }
 
 absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
+  // Read with read(2) into one buffer sized up front, and wipe every copy
+  // of the key (file text, trimmed text, decoded bytes) once it is keyed:
+  // an ifstream would keep the text in its own buffer, a growing string in
+  // the blocks it left behind.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return absl::NotFoundError(
         absl::StrCat("HMAC key file ", path, ": cannot open"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text(absl::StripAsciiWhitespace(buf.str()));
+  }
+  constexpr size_t kMaxFileBytes = 64 * 1024;  // a key is < 1 KB of text
+  std::string raw(kMaxFileBytes + 1, '\0');
+  size_t got = 0;
+  while (got < raw.size()) {
+    const ssize_t n = read(fd, raw.data() + got, raw.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (got > kMaxFileBytes) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HMAC key file ", path, ": over ", kMaxFileBytes, " bytes"));
+  }
+  std::string text(
+      absl::StripAsciiWhitespace(absl::string_view(raw.data(), got)));
+  OPENSSL_cleanse(raw.data(), raw.size());
   absl::StatusOr<std::vector<uint8_t>> bytes = HexDecode(text);
   if (!bytes.ok()) bytes = Base64Decode(text);
+  OPENSSL_cleanse(text.data(), text.size());
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("HMAC key file ", path, ": not hex or base64 text"));
   }
   absl::StatusOr<HmacKey> key = FromBytes(*bytes);
+  OPENSSL_cleanse(bytes->data(), bytes->size());
   if (!key.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("HMAC key file ", path, ": ", key.status().message()));

@@ -174,6 +174,17 @@ TEST(HmacKey, FromFileErrorsNameTheFileButNeverEchoItsContents) {
   const std::string empty = WriteTemp("empty", "\n");
   EXPECT_THAT(HmacKey::FromFile(empty),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(empty)));
+
+  // Not a key file at all (a key is < 1 KB of text): refused by size,
+  // whatever it holds.
+  const std::string big = WriteTemp("big", std::string(64 * 1024 + 1, 'a'));
+  EXPECT_THAT(HmacKey::FromFile(big),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(big), HasSubstr("over 65536 bytes"))));
+  // Exactly the limit is read (and then judged as text).
+  const std::string at_limit = WriteTemp(
+      "limit", HexEncode(KeyBytes(32)) + std::string(64 * 1024 - 64, ' '));
+  EXPECT_OK(HmacKey::FromFile(at_limit).status());
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndSize) {
