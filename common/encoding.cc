@@ -14,13 +14,6 @@ constexpr char kStd[] =
 constexpr char kUrl[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string Encode64(absl::Span<const uint8_t> in, const char* alphabet,
                      bool pad) {
   std::string out;
@@ -126,8 +119,8 @@ absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex) {
   }
   std::vector<uint8_t> out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "hex: invalid character at position ", hi < 0 ? 2 * i : 2 * i + 1));
@@ -135,6 +128,13 @@ absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex) {
     out[i] = static_cast<uint8_t>((hi << 4) | lo);
   }
   return out;
+}
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 bool IsLowerHex(absl::string_view text) {

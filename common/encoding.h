@@ -26,6 +26,9 @@ absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex);
 // For identifiers that must be in that one canonical form (device ids,
 // digests), where HexDecode would also accept upper case.
 bool IsLowerHex(absl::string_view text);
+// The value of one hex digit (either case), or -1 when `c` is not one. For
+// parsers with their own layout of hex text (EFI GUIDs).
+int HexDigitValue(char c);
 
 // Standard alphabet with '=' padding.
 std::string Base64Encode(absl::Span<const uint8_t> bytes);

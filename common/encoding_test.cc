@@ -33,6 +33,17 @@ TEST(Hex, RejectsOddLengthAndBadCharacterWithPosition) {
 }
 
 // RFC 4648 §10 test vectors.
+TEST(Hex, HexDigitValueOfEveryCharacter) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    int want = -1;
+    if (ch >= '0' && ch <= '9') want = c - '0';
+    if (ch >= 'a' && ch <= 'f') want = c - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') want = c - 'A' + 10;
+    EXPECT_EQ(HexDigitValue(ch), want) << "character " << c;
+  }
+}
+
 TEST(Hex, IsLowerHexAcceptsOnlyWhatHexEncodeWrites) {
   EXPECT_TRUE(IsLowerHex(HexEncode(std::vector<uint8_t>{0x00, 0xab, 0xff})));
   EXPECT_TRUE(IsLowerHex("0123456789abcdef"));

@@ -12,13 +12,6 @@ namespace {
 
 constexpr uint64_t kMaxNameChars = 1024;
 
-int HexNibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 bool ReadEfiGuid(ByteReader& r, EfiGuid* out) {
@@ -63,7 +56,7 @@ std::optional<EfiGuid> EfiGuid::FromString(absl::string_view text) {
       ++i;
       continue;
     }
-    int hi = HexNibble(text[i]), lo = HexNibble(text[i + 1]);
+    int hi = HexDigitValue(text[i]), lo = HexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     raw[n++] = static_cast<uint8_t>(hi << 4 | lo);
     i += 2;
@@ -110,23 +103,23 @@ absl::StatusOr<UefiVariableData> ParseUefiVariableData(
   }
   std::copy(guid.begin(), guid.end(), v.vendor_guid.bytes.begin());
   if (name_chars > kMaxNameChars || name_chars * 2 > r.remaining()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("offset ", r.offset(), ": UEFI_VARIABLE_DATA: UnicodeNameLength ",
-                     name_chars, " exceeds the data"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offset ", r.offset(), ": UEFI_VARIABLE_DATA: UnicodeNameLength ",
+        name_chars, " exceeds the data"));
   }
   absl::Span<const uint8_t> name;
   r.ReadBytes(name_chars * 2, &name);
   auto utf8 = Utf16LeToUtf8(name);
   if (!utf8.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "offset ", r.offset(), ": UEFI_VARIABLE_DATA: UnicodeName: ",
-        utf8.status().message()));
+        "offset ", r.offset(),
+        ": UEFI_VARIABLE_DATA: UnicodeName: ", utf8.status().message()));
   }
   v.name_utf8 = *std::move(utf8);
   if (data_len > r.remaining()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("offset ", r.offset(), ": UEFI_VARIABLE_DATA: VariableDataLength ",
-                     data_len, " exceeds the ", r.remaining(), " bytes left"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offset ", r.offset(), ": UEFI_VARIABLE_DATA: VariableDataLength ",
+        data_len, " exceeds the ", r.remaining(), " bytes left"));
   }
   r.ReadBytes(data_len, &v.variable_data);
   v.trailing_bytes = r.remaining();
