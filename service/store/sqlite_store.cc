@@ -111,7 +111,11 @@ class SqliteDatabase final : public internal::SqlDatabase {
     const bool lazy = mode == internal::TxMode::kWriteLazySync;
     // WAL with synchronous=NORMAL: the commit is in the WAL (so it survives
     // this process) but not fsynced until the next checkpoint. Set per
-    // transaction: the connection's other commits stay FULL.
+    // transaction: the connection's other commits stay FULL. Parsed anew
+    // each time (Exec, not the statement cache) on purpose: SQLite applies
+    // `PRAGMA synchronous = X` while preparing it, so a cached statement
+    // stepped again does not reliably set the level (tried with SQLite
+    // 3.40: the first re-step left the previous level in force).
     if (lazy) RETURN_IF_ERROR(Exec("PRAGMA synchronous = NORMAL", step));
     const char* begin =
         mode == internal::TxMode::kRead ? "BEGIN" : "BEGIN IMMEDIATE";
@@ -291,6 +295,22 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       }));
   return std::unique_ptr<SqliteStore>(
       new SqliteStore(std::move(db), options.poll_interval));
+}
+
+absl::StatusOr<int64_t> SqliteStore::SynchronousLevelForTesting() {
+  int64_t level = -1;
+  RETURN_IF_ERROR(database().Transact(
+      internal::TxMode::kRead, "read synchronous",
+      [&](internal::SqlSession& s) -> absl::Status {
+        ASSIGN_OR_RETURN(internal::SqlRows rows,
+                         s.Query("PRAGMA synchronous", {}));
+        if (rows.rows.size() != 1) {
+          return absl::InternalError("PRAGMA synchronous: not one row");
+        }
+        ASSIGN_OR_RETURN(level, internal::ColumnInt(rows.rows[0], 0));
+        return absl::OkStatus();
+      }));
+  return level;
 }
 
 }  // namespace vigil::service::store

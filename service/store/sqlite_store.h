@@ -58,6 +58,12 @@ class SqliteStore final : public internal::SqlStore {
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const SqliteStoreOptions& options);
 
+  // The connection's `PRAGMA synchronous` between transactions (2: FULL),
+  // read through the store's own connection: tests check that lazily
+  // synced commits (clocks, records) hand it back at FULL. Fails only as
+  // a read transaction does.
+  absl::StatusOr<int64_t> SynchronousLevelForTesting();
+
  private:
   using internal::SqlStore::SqlStore;
 };

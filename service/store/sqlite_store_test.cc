@@ -162,6 +162,52 @@ TEST_F(SqliteStoreTest, KeptClaimsDigestsAreReadFromTheCoveringIndex) {
                                     "device_claims_digest (device_id=?)")));
 }
 
+// Clock and attestation-record commits run with synchronous=NORMAL
+// (TxMode::kWriteLazySync); every other commit on the connection must stay
+// FULL (fsynced), so each lazy transaction hands the connection back at
+// FULL — also when nothing in it matched (unknown devices).
+int64_t Level(SqliteStore& store) {
+  absl::StatusOr<int64_t> level = store.SynchronousLevelForTesting();
+  EXPECT_TRUE(level.ok()) << level.status();
+  return level.value_or(-1);
+}
+
+TEST_F(SqliteStoreTest, LazilySyncedCommitsLeaveTheConnectionAtFull) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store,
+                       SqliteStore::Open({.path = path()}));
+  constexpr int64_t kFull = 2;
+  EXPECT_EQ(Level(*store), kFull);
+
+  ClockUpdate clock;
+  clock.device_id = "ghost";
+  clock.clock.clock = 1000;
+  clock.clock.reset_count = 1;
+  clock.clock.safe = true;
+  ASSERT_OK_AND_ASSIGN(auto clocks, store->RecordDeviceClocks({clock}));
+  ASSERT_EQ(clocks.size(), 1u);
+  EXPECT_THAT(clocks[0],
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ghost")));
+  EXPECT_EQ(Level(*store), kFull);
+
+  Store::AttestationWrite w;
+  w.record.device_id = "ghost";
+  w.record.time = absl::FromUnixSeconds(1700000000);
+  w.record.permitted = true;
+  w.record.attestation_type = "Tpm";
+  w.record.policy_hash = "ph";
+  w.record.token_id = "jti";
+  w.record.reasons_json = "[]";
+  w.audit.time = w.record.time;
+  w.audit.actor = {"device:ghost", Role::kAgent};
+  w.audit.action = AuditAction::kAttestation;
+  w.audit.attestation_type = "Tpm";
+  w.audit.result = AuditResult::kSuccess;
+  w.audit.detail_json = "{}";
+  ASSERT_OK_AND_ASSIGN(int64_t skipped, store->RecordAttestations({w}));
+  EXPECT_EQ(skipped, 1);  // not enrolled; the transaction ran all the same
+  EXPECT_EQ(Level(*store), kFull);
+}
+
 TEST_F(SqliteStoreTest, ForeignKeysAreEnforced) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store,
                        SqliteStore::Open({.path = path()}));
