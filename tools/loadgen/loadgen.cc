@@ -140,8 +140,9 @@ struct Options {
   int worker_threads = 0;
   // --store: the verifier keeps devices, TPM clocks and attestation records
   // in a store, as vigil-verifier does with `store = ...` (ControlPlane):
-  // "sqlite" (a SQLite file in a fresh directory) or "postgres:CONNINFO" (the
-  // given database, which must hold no devices); empty: in memory.
+  // "sqlite" (a SQLite file in a fresh directory) or "postgres:CONNINFO" (a
+  // database the caller provides; the run's devices are added to it);
+  // empty: in memory.
   std::string store;
 };
 
@@ -193,14 +194,14 @@ rate; the single-threaded crypto floor times the core count.
                 control plane on a SQLite database in a fresh directory
                 under /tmp (devices, TPM clocks, attestation records and
                 audit in the store); default: the in-memory registry only.
+--store postgres:CONNINFO
+                the same on PostgreSQL: libpq's connection string (e.g.
+                "host=/run/postgresql dbname=vigil_bench"). An empty
+                database or an earlier run's: each run enrols devices with
+                fresh AKs (new device ids) and leaves them there.
 --trace FILE    write the paced phase's attestations (start and latency,
                 ms) and the stall probe's stalls to FILE, to see what the
                 tail lines up with (docs/PERFORMANCE.md).
---store postgres:CONNINFO
-                the same on PostgreSQL: libpq's connection string (e.g.
-                "host=/run/postgresql dbname=vigil_bench"). The database must
-                be empty or hold only an earlier run's schema (the devices
-                are enrolled with fresh AKs each run; old ones stay).
 )";
 }
 
