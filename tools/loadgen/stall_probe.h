@@ -18,7 +18,7 @@
 // Without CAP_SYS_NICE (not root) the threads run at normal priority and
 // `realtime()` is false: then a stall may also be our own threads keeping
 // the CPU busy, and reports say so. Cost while running: one wake-up per
-// millisecond per CPU (~1-2% of a core here).
+// millisecond per CPU, a few microseconds each.
 
 #ifndef VIGIL_TOOLS_LOADGEN_STALL_PROBE_H_
 #define VIGIL_TOOLS_LOADGEN_STALL_PROBE_H_
