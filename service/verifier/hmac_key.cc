@@ -65,13 +65,20 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   constexpr size_t kMaxFileBytes = 64 * 1024;  // a key is < 1 KB of text
   std::string raw(kMaxFileBytes + 1, '\0');
   size_t got = 0;
+  bool read_failed = false;
   while (got < raw.size()) {
     const ssize_t n = read(fd, raw.data() + got, raw.size() - got);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_failed = true;  // e.g. EISDIR
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
   close(fd);
+  if (read_failed) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return absl::NotFoundError(
+        absl::StrCat("HMAC key file ", path, ": cannot read"));
+  }
   if (got > kMaxFileBytes) {
     OPENSSL_cleanse(raw.data(), raw.size());
     return absl::InvalidArgumentError(absl::StrCat(

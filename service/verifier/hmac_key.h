@@ -33,10 +33,10 @@ class HmacKey {
   // From key bytes (>= kMinSize). Fails with kInvalidArgument when shorter.
   static absl::StatusOr<HmacKey> FromBytes(absl::Span<const uint8_t> key);
   // From a file holding the key as hex or base64 text (one line) — the
-  // shared key of several replicas. Fails with kNotFound (unreadable) or
-  // kInvalidArgument (over 64 KiB, not hex or base64, too short), naming
-  // the file and never echoing its contents. Every copy of the key it made
-  // is wiped before it returns.
+  // shared key of several replicas. Fails with kNotFound (cannot open or
+  // read) or kInvalidArgument (over 64 KiB, not hex or base64, too short),
+  // naming the file and never echoing its contents. Every copy of the key
+  // it made is wiped before it returns.
   static absl::StatusOr<HmacKey> FromFile(const std::string& path);
 
   // HMAC-SHA-256(key, label || 0x00 || part_1 || ... ) where every part is

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -175,6 +176,11 @@ TEST(HmacKey, FromFileErrorsNameTheFileButNeverEchoItsContents) {
   EXPECT_THAT(HmacKey::FromFile(empty),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(empty)));
 
+  // Opens but cannot be read (a directory): said so, not "too short".
+  const std::string dir = std::filesystem::path(empty).parent_path();
+  EXPECT_THAT(HmacKey::FromFile(dir),
+              StatusIs(absl::StatusCode::kNotFound,
+                       AllOf(HasSubstr(dir), HasSubstr("cannot read"))));
   // Not a key file at all (a key is < 1 KB of text): refused by size,
   // whatever it holds.
   const std::string big = WriteTemp("big", std::string(64 * 1024 + 1, 'a'));
