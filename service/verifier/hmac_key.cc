@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
@@ -87,8 +88,13 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   std::string text(
       absl::StripAsciiWhitespace(absl::string_view(raw.data(), got)));
   OPENSSL_cleanse(raw.data(), raw.size());
-  absl::StatusOr<std::vector<uint8_t>> bytes = HexDecode(text);
-  if (!bytes.ok()) bytes = Base64Decode(text);
+  // Hex exactly when HexDecode accepts the text (hex is tried first), decided
+  // up front so a failed attempt leaves no half-decoded key behind.
+  const bool hex = text.size() % 2 == 0 &&
+                   std::all_of(text.begin(), text.end(),
+                               [](char c) { return HexDigitValue(c) >= 0; });
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      hex ? HexDecode(text) : Base64Decode(text);
   OPENSSL_cleanse(text.data(), text.size());
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(
