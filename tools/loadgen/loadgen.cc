@@ -196,9 +196,11 @@ rate; the single-threaded crypto floor times the core count.
                 audit in the store); default: the in-memory registry only.
 --store postgres:CONNINFO
                 the same on PostgreSQL: libpq's connection string (e.g.
-                "host=/run/postgresql dbname=vigil_bench"). An empty
-                database or an earlier run's: each run enrols devices with
-                fresh AKs (new device ids) and leaves them there.
+                "host=/run/postgresql dbname=vigil_bench"); keep a password
+                out of it (the command line is visible to every user):
+                passfile= or PGPASSFILE. An empty database or an earlier
+                run's: each run enrols devices with fresh AKs (new device
+                ids) and leaves them there.
 --trace FILE    write the paced phase's attestations (start and latency,
                 ms) and the stall probe's stalls to FILE, to see what the
                 tail lines up with (docs/PERFORMANCE.md).
@@ -280,6 +282,11 @@ bool ParseOptions(int argc, char** argv, Options& o) {
     o.log_path = std::string(VIGIL_SOURCE_DIR) +
                  "/eventlog/testdata/corpus/google-go-tpm-tools/"
                  "ubuntu-2404-amd-sevsnp.bin";
+  }
+  if (!o.store.empty() && !o.target.empty()) {
+    std::cerr << "vigil-loadgen: --store configures the verifier it starts; "
+                 "not with --target\n";
+    return false;
   }
   if (o.warmup_s == 0) o.warmup_s = std::max(3.0, o.streams / 1000.0);
   if (o.channels == 0) o.channels = std::clamp(o.streams / 1250, 1, 16);
@@ -495,10 +502,19 @@ struct InProcessVerifier {
   std::unique_ptr<service::ControlPlane> control;
   std::unique_ptr<service::Verifier> verifier;
   service::RunningServer server;
+  // Also when StartVerifier gives up half way (a store that cannot be
+  // opened): the directory must not outlive the run.
+  ~InProcessVerifier() { RemoveStoreDir(); }
   void Shutdown() {
     server.Shutdown(absl::Seconds(2));
     if (control != nullptr) control->Shutdown();
-    if (!store_dir.empty()) std::filesystem::remove_all(store_dir);
+    RemoveStoreDir();
+  }
+  void RemoveStoreDir() {
+    if (store_dir.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(store_dir, ignored);
+    store_dir.clear();
   }
 };
 
@@ -1234,8 +1250,14 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
         {"stall_ms_total", r.stalls->total_ms},
         {"stall_ms_max", r.stalls->max_ms},
         {"attestations_outside_stalls", r.stalls->attestations_outside},
-        {"p99_ms_outside_stalls", r.stalls->p99_outside_ms},
-        {"max_ms_outside_stalls", r.stalls->max_outside_ms}};
+        {"p99_ms_outside_stalls",
+         r.stalls->attestations_outside > 0
+             ? nlohmann::ordered_json(r.stalls->p99_outside_ms)
+             : nlohmann::ordered_json()},
+        {"max_ms_outside_stalls",
+         r.stalls->attestations_outside > 0
+             ? nlohmann::ordered_json(r.stalls->max_outside_ms)
+             : nlohmann::ordered_json()}};
   }
   return j;
 }
@@ -1650,10 +1672,13 @@ int Run(const Options& o) {
       std::cout << absl::StrFormat(
           "  paced, stall probe (%s, 1 ms ticks per CPU): %ld stalls over "
           "5 ms (longest %.1f ms, %.1f ms in all); the %ld attestations in "
-          "flight during none: p99 %.2f ms, max %.2f ms\n",
+          "flight during none: %s\n",
           st.realtime ? "SCHED_FIFO" : "normal priority: our load counts too",
           st.count, st.max_ms, st.total_ms, st.attestations_outside,
-          st.p99_outside_ms, st.max_outside_ms);
+          st.attestations_outside == 0
+              ? std::string("n/a")
+              : absl::StrFormat("p99 %.2f ms, max %.2f ms", st.p99_outside_ms,
+                                st.max_outside_ms));
     }
     std::cout << absl::StrFormat(
         "  floor: quote verify %.1f us + token sign %.1f us, x %d cores = "

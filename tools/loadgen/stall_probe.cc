@@ -83,14 +83,18 @@ void StallProbe::Run(int cpu) {
     realtime_ = false;
   }
   std::vector<Stall> found;
-  Steady::time_point next = Steady::now() + options_.tick;
+  Steady::time_point last = Steady::now();  // when this CPU last ran us
+  Steady::time_point next = last + options_.tick;
   while (!stop_.load(std::memory_order_relaxed)) {
     const timespec ts = ToTimespec(next);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) ==
            EINTR) {
     }
     const Steady::time_point now = Steady::now();
-    if (now - next > options_.threshold) found.push_back({next, now, cpu});
+    // Late by more than the threshold: the CPU may have been gone since we
+    // last ran, so the stall is reported from then, not from `next`.
+    if (now - next > options_.threshold) found.push_back({last, now, cpu});
+    last = now;
     next += options_.tick;
     if (next < now) next = now + options_.tick;  // skip the missed ticks
   }

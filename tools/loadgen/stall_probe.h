@@ -34,15 +34,19 @@ namespace vigil::loadgen {
 using Steady = std::chrono::steady_clock;
 
 struct Stall {
-  Steady::time_point from;  // when the probe should have woken
-  Steady::time_point to;    // when it did
+  // From the probe's last wake-up before the late one (the last time the
+  // CPU is known to have run it) to the late wake-up: at most one tick
+  // more than the stall itself.
+  Steady::time_point from;
+  Steady::time_point to;
   int cpu = -1;
 };
 
 struct StallProbeOptions {
   std::chrono::microseconds tick{1000};
-  // Wake-ups later than this are stalls. 5 ms: five missed ticks, far
-  // beyond scheduling jitter of a SCHED_FIFO thread (tens of µs).
+  // Wake-ups later than this (after their planned time) are stalls. 5 ms: five
+  // missed ticks, far beyond scheduling jitter of a SCHED_FIFO thread (tens of
+  // µs).
   std::chrono::microseconds threshold{5000};
   // CPUs to watch; empty: every CPU this process may run on.
   std::vector<int> cpus;
@@ -62,7 +66,8 @@ class StallProbe {
   // `from`. Empty when not running.
   std::vector<Stall> Stop();
 
-  // Whether every probe thread got SCHED_FIFO (known after Start).
+  // Whether every probe thread got SCHED_FIFO; meaningful after Stop (each
+  // thread clears it, if it must, when it starts).
   bool realtime() const { return realtime_.load(); }
   int cpus() const { return static_cast<int>(options_.cpus.size()); }
 

@@ -45,6 +45,29 @@ TEST(OutsideStallsTest, NoStallsKeepsEverySample) {
   EXPECT_EQ(OutsideStalls(samples, {}).size(), 2u);
 }
 
+// Without privileges too: with a zero threshold every wake-up is "late"
+// (by the scheduler's microseconds), so the probe reports each tick — on
+// the CPU it watches, each from the wake-up before it.
+TEST(StallProbeTest, ZeroThresholdReportsEveryTick) {
+  StallProbe probe({.threshold = std::chrono::microseconds(0), .cpus = {0}});
+  probe.Start();
+  std::this_thread::sleep_for(milliseconds(60));
+  const std::vector<Stall> stalls = probe.Stop();
+  // 60 ticks of 1 ms; a loaded machine may skip some (missed ticks are
+  // skipped, not queued), never most.
+  EXPECT_GE(stalls.size(), 20u);
+  EXPECT_LE(stalls.size(), 70u);
+  for (size_t i = 0; i < stalls.size(); ++i) {
+    EXPECT_EQ(stalls[i].cpu, 0);
+    EXPECT_LT(stalls[i].from, stalls[i].to);
+    // Each reported from the previous wake-up: back to back.
+    if (i > 0) {
+      EXPECT_EQ(stalls[i - 1].to, stalls[i].from);
+    }
+  }
+  EXPECT_TRUE(probe.Stop().empty()) << "a second Stop has nothing left";
+}
+
 TEST(StallProbeTest, StopWithoutStartIsEmpty) {
   StallProbe probe({});
   EXPECT_TRUE(probe.Stop().empty());
