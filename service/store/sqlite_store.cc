@@ -111,11 +111,11 @@ class SqliteDatabase final : public internal::SqlDatabase {
     const bool lazy = mode == internal::TxMode::kWriteLazySync;
     // WAL with synchronous=NORMAL: the commit is in the WAL (so it survives
     // this process) but not fsynced until the next checkpoint. Set per
-    // transaction: the connection's other commits stay FULL. Parsed anew
-    // each time (Exec, not the statement cache) on purpose: SQLite applies
-    // `PRAGMA synchronous = X` while preparing it, so a cached statement
-    // stepped again does not reliably set the level (tried with SQLite
-    // 3.40: the first re-step left the previous level in force).
+    // transaction: the connection's other commits stay FULL. Through Exec,
+    // not the statement cache: SQLite applies `PRAGMA synchronous = X`
+    // while preparing it and re-prepares a PRAGMA on every later run, so a
+    // cached one saves no parsing — and one prepared ahead of its first run
+    // sets the level then, not when it is stepped (tried with SQLite 3.40).
     if (lazy) RETURN_IF_ERROR(Exec("PRAGMA synchronous = NORMAL", step));
     const char* begin =
         mode == internal::TxMode::kRead ? "BEGIN" : "BEGIN IMMEDIATE";
@@ -297,6 +297,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       new SqliteStore(std::move(db), options.poll_interval));
 }
 
+// PRAGMA statements are re-prepared on every run after their first, which
+// runs right after they are prepared, so the cached statement reads the
+// level in force now.
 absl::StatusOr<int64_t> SqliteStore::SynchronousLevelForTesting() {
   int64_t level = -1;
   RETURN_IF_ERROR(database().Transact(

@@ -173,8 +173,10 @@ int64_t Level(SqliteStore& store) {
 }
 
 TEST_F(SqliteStoreTest, LazilySyncedCommitsLeaveTheConnectionAtFull) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store,
-                       SqliteStore::Open({.path = path()}));
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<SqliteStore> store,
+      SqliteStore::Open(
+          {.path = path(), .busy_timeout = absl::Milliseconds(50)}));
   constexpr int64_t kFull = 2;
   EXPECT_EQ(Level(*store), kFull);
 
@@ -205,6 +207,17 @@ TEST_F(SqliteStoreTest, LazilySyncedCommitsLeaveTheConnectionAtFull) {
   w.audit.detail_json = "{}";
   ASSERT_OK_AND_ASSIGN(int64_t skipped, store->RecordAttestations({w}));
   EXPECT_EQ(skipped, 1);  // not enrolled; the transaction ran all the same
+  EXPECT_EQ(Level(*store), kFull);
+
+  // And when the lazy transaction fails: another connection holds the
+  // write lock past busy_timeout, so BEGIN IMMEDIATE gives up.
+  RawSqlite other(path());
+  ASSERT_OK(other.Exec("BEGIN IMMEDIATE"));
+  EXPECT_THAT(store->RecordDeviceClocks({clock}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("locked")));
+  EXPECT_THAT(store->RecordAttestations({w}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("locked")));
+  ASSERT_OK(other.Exec("ROLLBACK"));
   EXPECT_EQ(Level(*store), kFull);
 }
 
