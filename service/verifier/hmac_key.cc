@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,10 +59,17 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   // of the key (file text, trimmed text, decoded bytes) once it is keyed:
   // an ifstream would keep the text in its own buffer, a growing string in
   // the blocks it left behind.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO in its place must not hang the start.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return absl::NotFoundError(
         absl::StrCat("HMAC key file ", path, ": cannot open"));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat("HMAC key file ", path, ": not a regular file"));
   }
   constexpr size_t kMaxFileBytes = 64 * 1024;  // a key is < 1 KB of text
   std::string raw(kMaxFileBytes + 1, '\0');
@@ -70,7 +78,7 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   while (got < raw.size()) {
     const ssize_t n = read(fd, raw.data() + got, raw.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) read_failed = true;  // e.g. EISDIR
+    if (n < 0) read_failed = true;  // an I/O error
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }

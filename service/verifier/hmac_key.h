@@ -34,9 +34,11 @@ class HmacKey {
   static absl::StatusOr<HmacKey> FromBytes(absl::Span<const uint8_t> key);
   // From a file holding the key as hex or base64 text (one line) — the
   // shared key of several replicas. Fails with kNotFound (cannot open or
-  // read) or kInvalidArgument (over 64 KiB, not hex or base64, too short),
-  // naming the file and never echoing its contents. Every copy of the key
-  // it made is wiped before it returns.
+  // read) or kInvalidArgument (not a regular file, over 64 KiB, not hex or
+  // base64, too short), naming the file and never echoing its contents.
+  // The file's text and the decoded key are wiped before it returns (a
+  // base64 decode that fails part way may leave a partial buffer; such a
+  // file holds no key).
   static absl::StatusOr<HmacKey> FromFile(const std::string& path);
 
   // HMAC-SHA-256(key, label || 0x00 || part_1 || ... ) where every part is

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -176,11 +177,17 @@ TEST(HmacKey, FromFileErrorsNameTheFileButNeverEchoItsContents) {
   EXPECT_THAT(HmacKey::FromFile(empty),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(empty)));
 
-  // Opens but cannot be read (a directory): said so, not "too short".
+  // Not a regular file: a directory, or a FIFO (which must not hang).
   const std::string dir = std::filesystem::path(empty).parent_path();
   EXPECT_THAT(HmacKey::FromFile(dir),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr(dir), HasSubstr("cannot read"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(dir), HasSubstr("not a regular file"))));
+  const std::string fifo = WriteTemp("fifo", "") + ".fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(HmacKey::FromFile(fifo),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a regular file")));
+  unlink(fifo.c_str());
   // Not a key file at all (a key is < 1 KB of text): refused by size,
   // whatever it holds.
   const std::string big = WriteTemp("big", std::string(64 * 1024 + 1, 'a'));
