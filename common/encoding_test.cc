@@ -32,7 +32,6 @@ TEST(Hex, RejectsOddLengthAndBadCharacterWithPosition) {
                                           HasSubstr("position 2")));
 }
 
-// RFC 4648 §10 test vectors.
 TEST(Hex, HexDigitValueOfEveryCharacter) {
   for (int c = 0; c < 256; ++c) {
     const char ch = static_cast<char>(c);
@@ -54,6 +53,7 @@ TEST(Hex, IsLowerHexAcceptsOnlyWhatHexEncodeWrites) {
   EXPECT_FALSE(IsLowerHex(std::string("a\0", 2)));
 }
 
+// RFC 4648 §10 test vectors.
 TEST(Base64, MatchesRfc4648Vectors) {
   EXPECT_EQ(Base64Encode(Bytes("")), "");
   EXPECT_EQ(Base64Encode(Bytes("f")), "Zg==");
