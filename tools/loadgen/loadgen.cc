@@ -1435,8 +1435,14 @@ int Run(const Options& o) {
     const ssize_t n = read(ready[0], buf, 2);
     ack_fd = ready[0];
     if (n != 2 || std::memcmp(buf, "ok", 2) != 0) {
-      Say(absl::StrCat("verifier: ",
-                       absl::string_view(buf, std::max<ssize_t>(n, 0))));
+      // The child wrote why and exited: the rest of its message up to EOF.
+      size_t got = static_cast<size_t>(std::max<ssize_t>(n, 0));
+      while (got > 0 && got < sizeof(buf)) {
+        const ssize_t more = read(ready[0], buf + got, sizeof(buf) - got);
+        if (more <= 0) break;
+        got += static_cast<size_t>(more);
+      }
+      Say(absl::StrCat("verifier: ", absl::string_view(buf, got)));
       return 1;
     }
     address = "unix:" + socket;
