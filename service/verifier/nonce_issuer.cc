@@ -73,17 +73,26 @@ absl::Status NonceIssuer::Consume(absl::Span<const uint8_t> nonce,
   }
   Key k;
   std::copy(nonce.begin() + 1, nonce.begin() + kHeaderSize, k.begin());
+  const int64_t second = absl::ToUnixSeconds(expires);  // rounds down
+  // Declared before the lock: the forgotten sets are freed after it is
+  // released (a large free may unmap memory).
+  std::vector<Bucket> dropped;
   absl::MutexLock lock(&mu_);
-  PruneLocked(now);
-  if (used_.contains(k)) {
+  PruneLocked(now, dropped);
+  auto it = used_.find(second);
+  if (it != used_.end() && it->second.contains(k)) {
     return absl::UnauthenticatedError("nonce: already used");
   }
-  if (used_.size() >= max_remembered_) {
+  if (remembered_ >= max_remembered_) {
     return absl::ResourceExhaustedError(
         "nonce: too many outstanding attestations; retry later");
   }
-  used_.insert(k);
-  order_.push_back({k, expires});
+  if (it == used_.end()) {
+    it = used_.try_emplace(second).first;
+    it->second.reserve(last_bucket_size_);
+  }
+  it->second.insert(k);
+  ++remembered_;
   return absl::OkStatus();
 }
 
@@ -98,13 +107,19 @@ size_t NonceIssuer::RememberedFor(unsigned cores, absl::Duration lifetime) {
 
 size_t NonceIssuer::remembered() const {
   absl::MutexLock lock(&mu_);
-  return used_.size();
+  return remembered_;
 }
 
-void NonceIssuer::PruneLocked(absl::Time now) {
-  while (!order_.empty() && order_.front().expires < now) {
-    used_.erase(order_.front().key);
-    order_.pop_front();
+void NonceIssuer::PruneLocked(absl::Time now, std::vector<Bucket>& dropped) {
+  // The set for second S holds nonces expiring in [S, S + 1): all expired
+  // (now > expires) once now >= S + 1.
+  while (!used_.empty() &&
+         now >= absl::FromUnixSeconds(used_.begin()->first + 1)) {
+    Bucket& b = used_.begin()->second;
+    remembered_ -= b.size();
+    last_bucket_size_ = b.size();
+    dropped.push_back(std::move(b));
+    used_.erase(used_.begin());
   }
 }
 

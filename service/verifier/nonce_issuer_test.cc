@@ -181,9 +181,9 @@ TEST_F(NonceIssuerTest, RememberedSetIsPrunedAfterExpiry) {
   EXPECT_EQ(issuer_.remembered(), 1u);
 }
 
-// Nonces are forgotten in the order consumed, which is not quite the order
-// they expire in: one that expires later, consumed first, holds back the
-// forgetting of those behind it — late, never early.
+// Nonces are forgotten by when they expire, whatever the order they were
+// consumed in: never early, and one that expires later does not hold back
+// the others.
 TEST_F(NonceIssuerTest, NoncesConsumedOutOfIssueOrderAreNeverForgottenEarly) {
   const IssuedNonce b = Issue();  // t0: expires t0 + 2m
   clock_.Advance(absl::Seconds(30));
@@ -192,7 +192,7 @@ TEST_F(NonceIssuerTest, NoncesConsumedOutOfIssueOrderAreNeverForgottenEarly) {
   ASSERT_OK(issuer_.Consume(b.bytes, kDevice));
   clock_.Advance(absl::Minutes(1) + absl::Seconds(40));  // t0 + 2m10s
   ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
-  EXPECT_EQ(issuer_.remembered(), 3u);  // b expired, kept behind a
+  EXPECT_EQ(issuer_.remembered(), 2u);  // a and the new one; b forgotten
   EXPECT_THAT(
       issuer_.Consume(a.bytes, kDevice),
       StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("already used")));
@@ -202,6 +202,29 @@ TEST_F(NonceIssuerTest, NoncesConsumedOutOfIssueOrderAreNeverForgottenEarly) {
   clock_.Advance(absl::Seconds(21));  // t0 + 2m31s: a and b both expired
   ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
   EXPECT_EQ(issuer_.remembered(), 2u);
+}
+
+// Remembered by the second its validity ends in: up to and including the
+// expiry a replay is refused as used, not forgotten; at most a second
+// later it is forgotten (and refused as expired).
+TEST_F(NonceIssuerTest, ReplayIsRefusedUpToTheExpiryAndForgottenWithinASecond) {
+  clock_.Advance(absl::Milliseconds(250));  // expiry inside a second
+  const IssuedNonce n = Issue();
+  ASSERT_OK(issuer_.Consume(n.bytes, kDevice));
+  clock_.Advance(absl::Minutes(2));  // now == expiry
+  EXPECT_THAT(
+      issuer_.Consume(n.bytes, kDevice),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("already used")));
+  EXPECT_EQ(issuer_.remembered(), 1u);
+  clock_.Advance(absl::Milliseconds(700));  // same second, expired
+  EXPECT_THAT(
+      issuer_.Consume(n.bytes, kDevice),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
+  ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
+  EXPECT_EQ(issuer_.remembered(), 2u) << "its second is not over yet";
+  clock_.Advance(absl::Milliseconds(100));  // the next second
+  ASSERT_OK(issuer_.Consume(Issue().bytes, kDevice));
+  EXPECT_EQ(issuer_.remembered(), 2u) << "the first one forgotten";
 }
 
 TEST_F(NonceIssuerTest, BeyondItsBoundConsumeIsExhaustedUntilNoncesExpire) {
