@@ -1,5 +1,7 @@
 #include "common/encoding.h"
 
+#include <string.h>
+
 #include <array>
 
 #include "absl/status/status.h"
@@ -13,6 +15,15 @@ constexpr char kStd[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kUrl[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// A decoder that fails part way has already written some bytes, which may
+// be a secret's (HmacKey::FromFile decodes its key file with these): wipe
+// them before the buffer is freed. explicit_bzero, not std::fill: a store
+// into memory about to be freed may be optimised away.
+absl::Status DiscardPartial(std::vector<uint8_t>& out, absl::Status error) {
+  if (!out.empty()) explicit_bzero(out.data(), out.size());
+  return error;
+}
 
 std::string Encode64(absl::Span<const uint8_t> in, const char* alphabet,
                      bool pad) {
@@ -61,8 +72,9 @@ absl::StatusOr<std::vector<uint8_t>> Decode64(absl::string_view text,
   for (size_t i = 0; i < len; ++i) {
     int v = table[static_cast<uint8_t>(text[i])];
     if (v < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": invalid character at position ", i));
+      return DiscardPartial(
+          out, absl::InvalidArgumentError(
+                   absl::StrCat(name, ": invalid character at position ", i)));
     }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
@@ -74,11 +86,12 @@ absl::StatusOr<std::vector<uint8_t>> Decode64(absl::string_view text,
   // Non-canonical trailing bits (e.g. "QR" instead of "QQ") are rejected so
   // that one byte string has exactly one encoding.
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, ": non-zero padding bits at end"));
+    return DiscardPartial(out, absl::InvalidArgumentError(absl::StrCat(
+                                   name, ": non-zero padding bits at end")));
   }
   if (len != text.size() && (len + (text.size() - len)) % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": bad padding"));
+    return DiscardPartial(
+        out, absl::InvalidArgumentError(absl::StrCat(name, ": bad padding")));
   }
   return out;
 }
@@ -122,8 +135,9 @@ absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex) {
     int hi = HexDigitValue(hex[2 * i]);
     int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "hex: invalid character at position ", hi < 0 ? 2 * i : 2 * i + 1));
+      return DiscardPartial(out, absl::InvalidArgumentError(absl::StrCat(
+                                     "hex: invalid character at position ",
+                                     hi < 0 ? 2 * i : 2 * i + 1)));
     }
     out[i] = static_cast<uint8_t>((hi << 4) | lo);
   }

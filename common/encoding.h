@@ -20,7 +20,9 @@ namespace vigil {
 // Lower-case hex, two digits per byte.
 std::string HexEncode(absl::Span<const uint8_t> bytes);
 // Accepts upper or lower case. Fails (kInvalidArgument, naming the position)
-// on an odd length or a non-hex character.
+// on an odd length or a non-hex character. This and the base64 decoders
+// below wipe the bytes they had written when they fail part way (the text
+// may be a secret's: HmacKey::FromFile).
 absl::StatusOr<std::vector<uint8_t>> HexDecode(absl::string_view hex);
 // Whether every character is 0-9 or a-f, as HexEncode writes (true for "").
 // For identifiers that must be in that one canonical form (device ids,

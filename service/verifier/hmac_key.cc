@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/ascii.h"
@@ -58,8 +57,8 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   // Read with read(2) into one buffer sized up front, and wipe every copy
   // of the key (file text, trimmed text, decoded bytes) once it is keyed:
   // an ifstream would keep the text in its own buffer, a growing string in
-  // the blocks it left behind.
-  // O_NONBLOCK: a FIFO in its place must not hang the start.
+  // the blocks it left behind. O_NONBLOCK: a FIFO in its place must not
+  // hang the start.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return absl::NotFoundError(
@@ -96,13 +95,9 @@ absl::StatusOr<HmacKey> HmacKey::FromFile(const std::string& path) {
   std::string text(
       absl::StripAsciiWhitespace(absl::string_view(raw.data(), got)));
   OPENSSL_cleanse(raw.data(), raw.size());
-  // Hex exactly when HexDecode accepts the text (hex is tried first), decided
-  // up front so a failed attempt leaves no half-decoded key behind.
-  const bool hex = text.size() % 2 == 0 &&
-                   std::all_of(text.begin(), text.end(),
-                               [](char c) { return HexDigitValue(c) >= 0; });
-  absl::StatusOr<std::vector<uint8_t>> bytes =
-      hex ? HexDecode(text) : Base64Decode(text);
+  // The decoders wipe what they decoded when they fail part way.
+  absl::StatusOr<std::vector<uint8_t>> bytes = HexDecode(text);
+  if (!bytes.ok()) bytes = Base64Decode(text);
   OPENSSL_cleanse(text.data(), text.size());
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(

@@ -36,9 +36,8 @@ class HmacKey {
   // shared key of several replicas. Fails with kNotFound (cannot open or
   // read) or kInvalidArgument (not a regular file, over 64 KiB, not hex or
   // base64, too short), naming the file and never echoing its contents.
-  // The file's text and the decoded key are wiped before it returns (a
-  // base64 decode that fails part way may leave a partial buffer; such a
-  // file holds no key).
+  // Every copy of the key it made (the file's text, the decoded bytes, a
+  // decode that failed part way) is wiped before it returns.
   static absl::StatusOr<HmacKey> FromFile(const std::string& path);
 
   // HMAC-SHA-256(key, label || 0x00 || part_1 || ... ) where every part is
