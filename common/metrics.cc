@@ -1,0 +1,335 @@
+#include "common/metrics.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace vigil::metrics {
+namespace {
+
+bool IsNameChar(char c, bool first, bool colon_ok) {
+  if (absl::ascii_isalpha(c) || c == '_') return true;
+  if (colon_ok && c == ':') return true;
+  return !first && absl::ascii_isdigit(c);
+}
+
+bool ValidName(absl::string_view name, bool colon_ok) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (!IsNameChar(name[i], i == 0, colon_ok)) return false;
+  }
+  return true;
+}
+
+// Backslash and newline escaped, and double quotes when `quotes` (label
+// values; HELP text keeps them).
+std::string Escape(absl::string_view text, bool quotes) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// `{a="x",b="y"}` (with `extra`, e.g. le="0.5", last), or "" without labels.
+std::string LabelText(const std::vector<std::string>& names,
+                      const std::vector<std::string>& values,
+                      absl::string_view extra = "") {
+  if (names.empty() && extra.empty()) return "";
+  std::string out = "{";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, names[i], "=\"", EscapeLabelValue(values[i]), "\"");
+  }
+  if (!extra.empty()) absl::StrAppend(&out, names.empty() ? "" : ",", extra);
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string EscapeLabelValue(absl::string_view v) {
+  return Escape(v, /*quotes=*/true);
+}
+
+std::string FormatValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Integers up to 2^53 are exact in a double: print them as integers.
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) {
+    return absl::StrCat(static_cast<int64_t>(v));
+  }
+  // The shortest digits that read back as the same double, laid out as
+  // Prometheus' own Go client does (strconv 'g', -1): exponent form below
+  // 1e-4 and from 1e6, plain decimals between ("0.0005", not "5e-04").
+  char buf[64];
+  std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  const std::string scientific(buf, r.ptr);
+  int exponent = 0;
+  const size_t e = scientific.find('e');
+  if (e == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(scientific).substr(e + 1),
+                        &exponent) ||
+      exponent < -4 || exponent >= 6) {
+    return scientific;
+  }
+  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+std::vector<double> ExponentialBounds(double start, double factor, int count) {
+  std::vector<double> out;
+  double b = start;
+  for (int i = 0; i < count; ++i) {
+    out.push_back(b);
+    b *= factor;
+  }
+  return out;
+}
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
+}
+
+void Histogram::Observe(double value) {
+  // Few bounds (a dozen or two): a linear scan beats a binary search's
+  // branches, and most observations land in the first buckets.
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+Histogram::Snapshot Histogram::Take() const {
+  Snapshot s;
+  uint64_t running = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    running += buckets_[i].load(std::memory_order_relaxed);
+    s.cumulative.push_back(running);
+  }
+  s.sum = sum_.load(std::memory_order_relaxed);
+  return s;
+}
+
+template <typename Metric>
+Metric& Family<Metric>::With(absl::Span<const absl::string_view> values) {
+  std::vector<std::string> key(values.begin(), values.end());
+  absl::MutexLock lock(&mu_);
+  if (key.size() != label_names_.size()) {
+    report_(absl::InvalidArgumentError(
+        absl::StrCat("got ", key.size(), " label values for labels (",
+                     absl::StrJoin(label_names_, ", "), ")")));
+    key.assign(label_names_.size(), "other");
+  }
+  auto it = series_.find(key);
+  if (it != series_.end()) return *it->second;
+  if (series_.size() >= max_series_) {
+    key.assign(label_names_.size(), "other");
+    it = series_.find(key);
+    if (it != series_.end()) return *it->second;
+  }
+  return *series_.emplace(std::move(key), make_()).first->second;
+}
+
+template class Family<Counter>;
+template class Family<Gauge>;
+
+struct Registry::Entry {
+  std::string name;
+  std::string help;
+  std::string type;  // "counter", "gauge", "histogram"
+  std::vector<std::string> labels;
+  std::unique_ptr<Counter> counter;
+  std::unique_ptr<Gauge> gauge;
+  std::unique_ptr<Histogram> histogram;
+  std::unique_ptr<CounterFamily> counters;
+  std::unique_ptr<GaugeFamily> gauges;
+  std::function<double()> read;
+  bool rendered = true;  // false when its registration failed
+};
+
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
+void Registry::Report(absl::Status s) const {
+  absl::MutexLock lock(&status_mu_);
+  if (status_.ok()) status_ = std::move(s);
+}
+
+absl::Status Registry::status() const {
+  absl::MutexLock lock(&status_mu_);
+  return status_;
+}
+
+Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
+                               absl::string_view type,
+                               const std::vector<std::string>& labels) {
+  auto e = std::make_unique<Entry>();
+  e->name = std::string(name);
+  e->help = std::string(help);
+  e->type = std::string(type);
+  e->labels = labels;
+  auto fail = [&](absl::string_view why) {
+    Report(absl::InvalidArgumentError(
+        absl::StrCat("metric \"", absl::CHexEscape(name), "\": ", why)));
+    e->rendered = false;
+  };
+  if (!ValidName(name, /*colon_ok=*/true)) {
+    fail("not a valid metric name");
+  }
+  for (const std::unique_ptr<Entry>& other : entries_) {
+    if (other->rendered && other->name == name) fail("registered twice");
+  }
+  for (const std::string& l : labels) {
+    if (!ValidName(l, /*colon_ok=*/false) || absl::StartsWith(l, "__") ||
+        l == "le") {
+      fail(absl::StrCat("label \"", absl::CHexEscape(l), "\" not allowed"));
+    }
+  }
+  entries_.push_back(std::move(e));
+  return entries_.back().get();
+}
+
+Counter& Registry::AddCounter(absl::string_view name, absl::string_view help) {
+  Entry* e = Add(name, help, "counter", {});
+  e->counter = std::make_unique<Counter>();
+  return *e->counter;
+}
+
+Gauge& Registry::AddGauge(absl::string_view name, absl::string_view help) {
+  Entry* e = Add(name, help, "gauge", {});
+  e->gauge = std::make_unique<Gauge>();
+  return *e->gauge;
+}
+
+Histogram& Registry::AddHistogram(absl::string_view name,
+                                  absl::string_view help,
+                                  std::vector<double> bounds) {
+  Entry* e = Add(name, help, "histogram", {});
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (!std::isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
+      Report(absl::InvalidArgumentError(
+          absl::StrCat("metric \"", name, "\": bucket bounds must be finite ",
+                       "and strictly increasing (bound ", i, ")")));
+      e->rendered = false;
+      break;
+    }
+  }
+  e->histogram = std::make_unique<Histogram>(std::move(bounds));
+  return *e->histogram;
+}
+
+template <typename Metric>
+std::unique_ptr<Family<Metric>> Registry::MakeFamily(
+    const std::string& name, std::vector<std::string> label_names,
+    size_t max_series) {
+  return std::unique_ptr<Family<Metric>>(new Family<Metric>(
+      std::move(label_names), max_series,
+      [] { return std::make_unique<Metric>(); },
+      [this, name](absl::Status s) {
+        Report(absl::Status(
+            s.code(), absl::StrCat("metric \"", name, "\": ", s.message())));
+      }));
+}
+
+CounterFamily& Registry::AddCounterFamily(absl::string_view name,
+                                          absl::string_view help,
+                                          std::vector<std::string> label_names,
+                                          size_t max_series) {
+  Entry* e = Add(name, help, "counter", label_names);
+  e->counters =
+      MakeFamily<Counter>(e->name, std::move(label_names), max_series);
+  return *e->counters;
+}
+
+GaugeFamily& Registry::AddGaugeFamily(absl::string_view name,
+                                      absl::string_view help,
+                                      std::vector<std::string> label_names,
+                                      size_t max_series) {
+  Entry* e = Add(name, help, "gauge", label_names);
+  e->gauges = MakeFamily<Gauge>(e->name, std::move(label_names), max_series);
+  return *e->gauges;
+}
+
+void Registry::AddGaugeCallback(absl::string_view name, absl::string_view help,
+                                std::function<double()> read) {
+  Entry* e = Add(name, help, "gauge", {});
+  e->read = std::move(read);
+}
+
+namespace {
+
+template <typename Metric, typename ValueOf>
+void RenderFamily(
+    const std::string& name, const std::vector<std::string>& labels,
+    const std::map<std::vector<std::string>, std::unique_ptr<Metric>>& series,
+    ValueOf value_of, std::string& out) {
+  for (const auto& [values, metric] : series) {
+    absl::StrAppend(&out, name, LabelText(labels, values), " ",
+                    value_of(*metric), "\n");
+  }
+}
+
+}  // namespace
+
+std::string Registry::Render() const {
+  std::string out;
+  for (const std::unique_ptr<Entry>& e : entries_) {
+    if (!e->rendered) continue;
+    absl::StrAppend(&out, "# HELP ", e->name, " ",
+                    Escape(e->help, /*quotes=*/false), "\n", "# TYPE ", e->name,
+                    " ", e->type, "\n");
+    if (e->counter != nullptr) {
+      absl::StrAppend(&out, e->name, " ", e->counter->Value(), "\n");
+    } else if (e->gauge != nullptr) {
+      absl::StrAppend(&out, e->name, " ", e->gauge->Value(), "\n");
+    } else if (e->read) {
+      absl::StrAppend(&out, e->name, " ", FormatValue(e->read()), "\n");
+    } else if (e->histogram != nullptr) {
+      const Histogram::Snapshot s = e->histogram->Take();
+      const std::vector<double>& bounds = e->histogram->bounds();
+      for (size_t i = 0; i < s.cumulative.size(); ++i) {
+        const std::string le =
+            i < bounds.size() ? FormatValue(bounds[i]) : "+Inf";
+        absl::StrAppend(&out, e->name, "_bucket{le=\"", le, "\"} ",
+                        s.cumulative[i], "\n");
+      }
+      absl::StrAppend(&out, e->name, "_sum ", FormatValue(s.sum), "\n", e->name,
+                      "_count ", s.cumulative.back(), "\n");
+    } else if (e->counters != nullptr) {
+      absl::MutexLock lock(&e->counters->mu_);
+      RenderFamily(
+          e->name, e->labels, e->counters->series_,
+          [](const Counter& c) { return c.Value(); }, out);
+    } else if (e->gauges != nullptr) {
+      absl::MutexLock lock(&e->gauges->mu_);
+      RenderFamily(
+          e->name, e->labels, e->gauges->series_,
+          [](const Gauge& g) { return g.Value(); }, out);
+    }
+  }
+  return out;
+}
+
+}  // namespace vigil::metrics
