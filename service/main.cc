@@ -30,6 +30,7 @@
 #include "service/config/server_config.h"
 #include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
+#include "service/http/metrics_endpoint.h"
 #include "service/http/relying_party_endpoint.h"
 #include "service/verifier/verifier.h"
 
@@ -43,6 +44,14 @@ constexpr char kUsage[] =
 
 void Fail(absl::string_view what) {
   std::cerr << "vigil-verifier: " << what << "\n";
+}
+
+// Reports a start-up failure; the exit code: EX_UNAVAILABLE when a
+// listener or the store could not be reached, EX_CONFIG otherwise.
+int FailStart(const absl::Status& s, absl::string_view prefix = "") {
+  Fail(absl::StrCat(prefix, s.message()));
+  return s.code() == absl::StatusCode::kUnavailable ? EX_UNAVAILABLE
+                                                    : EX_CONFIG;
 }
 
 }  // namespace
@@ -93,10 +102,7 @@ int main(int argc, char** argv) {
         vigil::service::ControlPlane::Open(config->control,
                                            vigil::SystemClock::Get());
     if (!cp.ok()) {
-      Fail(cp.status().message());
-      return cp.status().code() == absl::StatusCode::kUnavailable
-                 ? EX_UNAVAILABLE
-                 : EX_CONFIG;
+      return FailStart(cp.status());
     }
     control = *std::move(cp);
     config->verifier.device_registry = control->registry();
@@ -112,9 +118,7 @@ int main(int argc, char** argv) {
     if (absl::Status s =
             control->Start(verifier->get(), config->tls_cert, config->tls_key);
         !s.ok()) {
-      Fail(absl::StrCat(config_path, ": control plane: ", s.message()));
-      return s.code() == absl::StatusCode::kUnavailable ? EX_UNAVAILABLE
-                                                        : EX_CONFIG;
+      return FailStart(s, absl::StrCat(config_path, ": control plane: "));
     }
   }
   std::unique_ptr<vigil::service::RelyingPartyEndpoint> http;
@@ -131,12 +135,28 @@ int main(int argc, char** argv) {
             config->tls_key, config->insecure, admin_api,
             config->control.admin_client_ca);
     if (!ep.ok()) {
-      Fail(ep.status().message());
-      return ep.status().code() == absl::StatusCode::kUnavailable
-                 ? EX_UNAVAILABLE
-                 : EX_CONFIG;
+      return FailStart(ep.status());
     }
     http = *std::move(ep);
+  }
+  std::unique_ptr<vigil::service::HttpListener> metrics;
+  if (!config->metrics_listen.empty()) {
+    vigil::service::HttpListenerOptions mo;
+    mo.setting = "metrics_listen";
+    mo.address = config->metrics_listen;
+    mo.tls_cert_file = config->tls_cert;
+    mo.tls_key_file = config->tls_key;
+    mo.insecure = config->insecure;
+    mo.client_ca_file = config->metrics_client_ca;
+    mo.client_ca_setting = "metrics_client_ca";
+    mo.require_client_certificate = !config->metrics_client_ca.empty();
+    absl::StatusOr<std::unique_ptr<vigil::service::HttpListener>> ep =
+        vigil::service::StartMetricsEndpoint(&(*verifier)->metrics().registry(),
+                                             std::move(mo));
+    if (!ep.ok()) {
+      return FailStart(ep.status());
+    }
+    metrics = *std::move(ep);
   }
   vigil::service::ListenerOptions listener;
   listener.address = config->listen;
@@ -147,10 +167,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<vigil::service::RunningServer> server =
       vigil::service::StartServer(verifier->get(), listener, config->service);
   if (!server.ok()) {
-    Fail(server.status().message());
-    return server.status().code() == absl::StatusCode::kUnavailable
-               ? EX_UNAVAILABLE
-               : EX_CONFIG;
+    return FailStart(server.status());
   }
   if (http != nullptr) http->SetReady(true);
   // The lines tests and operators read: where we listen, with chosen ports.
@@ -158,6 +175,9 @@ int main(int argc, char** argv) {
             << (config->insecure ? " (plaintext, loopback)" : " (TLS)") << "\n";
   if (http != nullptr)
     std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";
+  if (metrics != nullptr) {
+    std::cout << "vigil-verifier: metrics: " << metrics->url() << "/metrics\n";
+  }
   if (control != nullptr) {
     std::cout << "vigil-verifier: control plane ("
               << vigil::service::admin::ModeName(config->control.mode)

@@ -20,6 +20,8 @@ const std::vector<std::string>& Keys() {
                                    "tls_client_ca",
                                    "insecure",
                                    "http_listen",
+                                   "metrics_listen",
+                                   "metrics_client_ca",
                                    "issuer",
                                    "ek_trust_dir",
                                    "allow_uncertified_ek",
@@ -153,6 +155,17 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetString("tls_client_ca", &s.tls_client_ca));
   RETURN_IF_ERROR(c.GetBool("insecure", &s.insecure));
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
+  RETURN_IF_ERROR(c.GetString("metrics_listen", &s.metrics_listen));
+  RETURN_IF_ERROR(c.GetString("metrics_client_ca", &s.metrics_client_ca));
+  if (!s.metrics_client_ca.empty() && s.metrics_listen.empty()) {
+    return c.Error("metrics_client_ca",
+                   "set without metrics_listen (there is no metrics "
+                   "endpoint to protect)");
+  }
+  if (!s.metrics_client_ca.empty() && s.insecure) {
+    return c.Error("metrics_client_ca",
+                   "client certificates need TLS (insecure = true is set)");
+  }
   if (!s.tls_client_ca.empty() && s.insecure) {
     return c.Error("tls_client_ca",
                    "client certificates need TLS (insecure = true is set)");
@@ -176,6 +189,12 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                      absl::StrCat("plaintext is allowed only on loopback "
                                   "listeners, not http_listen ",
                                   s.http_listen));
+    }
+    if (!s.metrics_listen.empty() && !IsLoopbackAddress(s.metrics_listen)) {
+      return c.Error("insecure",
+                     absl::StrCat("plaintext is allowed only on loopback "
+                                  "listeners, not metrics_listen ",
+                                  s.metrics_listen));
     }
   } else if (s.tls_cert.empty()) {
     return c.Error("tls_cert",

@@ -61,6 +61,11 @@ struct ServerConfig {
   // HTTPS endpoint for relying parties (OpenID metadata, JWKS, health);
   // empty: none.
   std::string http_listen;
+  // Prometheus endpoint (GET /metrics; service/http/metrics_endpoint.h):
+  // host:port, empty: none. TLS like the others; with metrics_client_ca
+  // (PEM bundle) a scraper must present a certificate from it.
+  std::string metrics_listen;
+  std::string metrics_client_ca;
   VerifierOptions verifier;
   ServiceOptions service;
   ControlPlaneConfig control;

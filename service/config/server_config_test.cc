@@ -151,6 +151,35 @@ TEST(ServerConfig, ClientCertificatesNeedTls) {
                "(insecure = true is set)"));
 }
 
+TEST(ServerConfig, MetricsKeys) {
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig c,
+      Parse(absl::StrCat(kBase, "metrics_listen = 0.0.0.0:9464\n",
+                         "metrics_client_ca = /mon-ca.pem\n")));
+  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9464");
+  EXPECT_EQ(c.metrics_client_ca, "/mon-ca.pem");
+  EXPECT_THAT(Parse(absl::StrCat(kBase, "metrics_client_ca = /mon-ca.pem\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:7: metrics_client_ca: set without "
+                       "metrics_listen (there is no metrics endpoint to "
+                       "protect)"));
+  EXPECT_THAT(Parse("listen = unix:/s\ninsecure = true\nissuer = https://v\n"
+                    "ek_trust_dir = /r\nmetrics_listen = 0.0.0.0:9464\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:2: insecure: plaintext is allowed only "
+                       "on loopback listeners, not metrics_listen "
+                       "0.0.0.0:9464"));
+  EXPECT_OK(
+      Parse("listen = unix:/s\ninsecure = true\nissuer = https://v\n"
+            "ek_trust_dir = /r\nmetrics_listen = 127.0.0.1:0\n"));
+  EXPECT_THAT(Parse("listen = unix:/s\ninsecure = true\nissuer = https://v\n"
+                    "ek_trust_dir = /r\nmetrics_listen = 127.0.0.1:0\n"
+                    "metrics_client_ca = /ca.pem\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:6: metrics_client_ca: client "
+                       "certificates need TLS (insecure = true is set)"));
+}
+
 TEST(ServerConfig, ControlPlaneKeys) {
   ASSERT_OK_AND_ASSIGN(
       ServerConfig c,

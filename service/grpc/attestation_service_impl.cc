@@ -217,6 +217,7 @@ class AgentStream final
 
   void OnDone() override {
     svc_->streams_->Remove(guard_);
+    svc_->verifier_->metrics().agent_streams().Add(-1);
     {
       absl::MutexLock lock(&guard_->mu);
       guard_->stream = nullptr;
@@ -580,6 +581,7 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>*
 AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
   auto guard = std::make_shared<StreamGuard>();
   if (!streams_->TryAdd(guard, options_.max_streams)) {
+    verifier_->metrics().agent_streams_refused().Increment();
     // A reactor that refuses at once.
     class Refuse final : public grpc::ServerBidiReactor<v1::AgentMessage,
                                                         v1::VerifierMessage> {
@@ -593,6 +595,7 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
     };
     return new Refuse();
   }
+  verifier_->metrics().agent_streams().Add(1);
   return new AgentStream(this, context, std::move(guard));
 }
 

@@ -194,6 +194,23 @@ absl::Status ControlPlane::Start(Verifier* verifier,
   lo.tls_key_file = tls_key;
   lo.tls_client_ca_file = config_.admin_client_ca;
   ASSIGN_OR_RETURN(server_, StartAdminServer(service_.get(), lo));
+  metrics::Registry& registry = verifier->metrics().registry();
+  metrics::CounterFamily& records = registry.AddCounterFamily(
+      "vigil_attestation_records_total",
+      "Attestation records (audit event + latest attestation) by fate: "
+      "stored, dropped (queue full: the store is too slow) or failed (the "
+      "store refused the batch).",
+      {"result"});
+  records_stored_ = &records.With({"stored"});
+  records_dropped_ = &records.With({"dropped"});
+  records_failed_ = &records.With({"failed"});
+  registry.AddGaugeCallback("vigil_attestation_records_queued",
+                            "Attestation records waiting for the store.",
+                            [this] {
+                              absl::MutexLock lock(&mu_);
+                              return static_cast<double>(queue_.size());
+                            });
+  RETURN_IF_ERROR(registry.status());
   verifier->core().SetObserver(
       [this](const AttestationOutcome& o) { Record(o); });
   sync_ = std::thread([this] { RunSync(); });
@@ -234,6 +251,7 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
   if (stopping_) return;
   if (queue_.size() >= kMaxQueuedRecords) {
     ++dropped_;
+    records_dropped_->Increment();
     return;
   }
   if (p.claims != nullptr) {
@@ -339,6 +357,8 @@ void ControlPlane::RunRecorder() {
     claims_memo_.Fill(*store_, absl::MakeSpan(writes), sources);
     if (!writes.empty()) {
       absl::StatusOr<int64_t> skipped = store_->RecordAttestations(writes);
+      (skipped.ok() ? records_stored_ : records_failed_)
+          ->Increment(writes.size());
       if (!skipped.ok()) {
         std::cerr << "vigil-verifier: " << writes.size()
                   << " attestation record(s) not stored: "

@@ -14,7 +14,7 @@
 //     slows attestation; whatever queued while one batch committed is the
 //     next batch (up to 1,000 per transaction: one commit, not two per
 //     attestation). When the queue is full, records are dropped and counted
-//     in the log;
+//     in the log and in vigil_attestation_records_total{result="dropped"};
 //   * retention: audit events older than audit_retention are pruned hourly;
 //   * OIDC keys (when oidc_issuer is set): the identity provider's JWKS,
 //     fetched over verified HTTPS at start and every 10 minutes (every 30 s
@@ -56,6 +56,8 @@ class ControlPlane {
   // Builds the policy manager over `verifier` (its policies, token key
   // ring), starts the admin listener and the background jobs, and records
   // every attestation. `tls_cert`/`tls_key` serve a TCP admin listener.
+  // Adds the recorder's metrics to verifier->metrics(); one of them reads
+  // this object, so the registry must not be rendered after it is gone.
   // Fails as PolicyManager::Create (isolated without signers, unusable
   // certificates), kInvalidArgument (policy_signers unreadable, role rules)
   // or kUnavailable (cannot bind the admin listener).
@@ -131,6 +133,10 @@ class ControlPlane {
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_claims_ ABSL_GUARDED_BY(mu_) = 0;  // queue_ entries with claims
   store::KeptClaimsMemo claims_memo_;              // the recorder thread's
+  // In the verifier's metrics registry (set by Start).
+  metrics::Counter* records_stored_ = nullptr;
+  metrics::Counter* records_dropped_ = nullptr;
+  metrics::Counter* records_failed_ = nullptr;
 };
 
 }  // namespace vigil::service

@@ -4,7 +4,8 @@
 // provider signs are accepted once they arrive — here through the REST
 // mirror on the HTTPS endpoint, as vigil-verifier wires it. A provider
 // whose metadata names another issuer is refused: its keys are never
-// fetched, and bearer calls stay refused.
+// fetched, and bearer calls stay refused. And the recorder: its records are
+// counted in the verifier's metrics.
 #include "service/grpc/control_plane.h"
 
 #include <memory>
@@ -38,7 +39,7 @@ constexpr char kAudience[] = "api://vigil-admin";
 constexpr char kDenyAll[] =
     "version=1.0; authorizationrules { => deny(); }; issuancerules {};";
 
-class ControlPlaneOidcTest : public ::testing::Test {
+class ControlPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(TempDir d, TempDir::Create("vigil-cp"));
@@ -103,7 +104,32 @@ class ControlPlaneOidcTest : public ::testing::Test {
   std::unique_ptr<RelyingPartyEndpoint> endpoint_;
 };
 
-TEST_F(ControlPlaneOidcTest, FetchesTheProvidersKeysAndAcceptsItsTokens) {
+// Every attestation outcome becomes a record in the store, counted in the
+// verifier's metrics once written (here: refused evidence from a device the
+// store does not know, kept in the audit trail).
+TEST_F(ControlPlaneTest, RecordsAreCountedInTheVerifiersMetrics) {
+  ControlPlaneConfig c;
+  c.store = "sqlite:" + dir_->Join("store.db");
+  c.admin_listen = "unix:" + dir_->Join("admin.sock");
+  ASSERT_OK_AND_ASSIGN(control_, ControlPlane::Open(c, SystemClock::Get()));
+  ASSERT_OK(control_->Start(verifier_.get(), "", ""));
+  EnrolledDevice device;
+  device.device_id = std::string(64, 'a');
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(verifier_->core().Attest(device, v1::Evidence()).permitted);
+  }
+  control_->Shutdown();  // flushes the queue
+  const std::string text = verifier_->metrics().registry().Render();
+  EXPECT_THAT(text, HasSubstr("vigil_attestations_total{result=\"denied\"} 3"));
+  EXPECT_THAT(text, HasSubstr("vigil_attestation_records_total{result="
+                              "\"stored\"} 3"));
+  EXPECT_THAT(text, HasSubstr("vigil_attestation_records_total{result="
+                              "\"dropped\"} 0"));
+  EXPECT_THAT(text, HasSubstr("vigil_attestation_records_queued 0"));
+  control_.reset();
+}
+
+TEST_F(ControlPlaneTest, FetchesTheProvidersKeysAndAcceptsItsTokens) {
   auto idp = LocalOidcProvider::Start(
       dir_->Join("idp.pem"), dir_->Join("idp.key"), idp_keys_->JwksJson());
   ASSERT_NE(idp, nullptr);
@@ -123,7 +149,7 @@ TEST_F(ControlPlaneOidcTest, FetchesTheProvidersKeysAndAcceptsItsTokens) {
   EXPECT_GE(idp->jwks_hits(), 1);
 }
 
-TEST_F(ControlPlaneOidcTest, RefusesAProviderWhoseMetadataNamesAnotherIssuer) {
+TEST_F(ControlPlaneTest, RefusesAProviderWhoseMetadataNamesAnotherIssuer) {
   auto idp = LocalOidcProvider::Start(
       dir_->Join("idp.pem"), dir_->Join("idp.key"), idp_keys_->JwksJson(),
       "https://login.attacker.example");

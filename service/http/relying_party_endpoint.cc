@@ -1,32 +1,12 @@
 #include "service/http/relying_party_endpoint.h"
 
-#include <openssl/ssl.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "httplib.h"
 
 namespace vigil::service {
-namespace {
-
-// Asks TLS clients for a certificate issued by `ca_file` and verifies the
-// one sent; a client that sends none still connects (relying parties).
-absl::Status RequestClientCertificates(SSL_CTX* ctx,
-                                       const std::string& ca_file) {
-  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_file.c_str());
-  if (names == nullptr ||
-      SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
-    if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin_client_ca ", ca_file, ": cannot load"));
-  }
-  SSL_CTX_set_client_CA_list(ctx, names);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<RelyingPartyEndpoint>>
 RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
@@ -34,40 +14,19 @@ RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
                             const std::string& tls_key_file, bool insecure,
                             const AdminApi& admin,
                             const std::string& admin_client_ca_file) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http_listen: want host:port, got \"", address, "\""));
-  }
+  HttpListenerOptions lo;
+  lo.setting = "http_listen";
+  lo.address = address;
+  lo.tls_cert_file = tls_cert_file;
+  lo.tls_key_file = tls_key_file;
+  lo.insecure = insecure;
+  // Requested, never required: relying parties send no certificate; the
+  // admin routes' role rules read it when one was sent.
+  if (admin.manager != nullptr) lo.client_ca_file = admin_client_ca_file;
+  lo.client_ca_setting = "admin_client_ca";
   std::unique_ptr<RelyingPartyEndpoint> ep(new RelyingPartyEndpoint());
-  ep->host_ = address.substr(0, colon);
-  if (ep->host_.size() > 2 && ep->host_.front() == '[') {
-    ep->host_ = ep->host_.substr(1, ep->host_.size() - 2);
-  }
-  if (insecure) {
-    ep->server_ = std::make_unique<httplib::Server>();
-    ep->tls_ = false;
-  } else {
-    auto ssl = std::make_unique<httplib::SSLServer>(tls_cert_file.c_str(),
-                                                    tls_key_file.c_str());
-    if (!ssl->is_valid()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("http_listen: cannot load tls_cert ", tls_cert_file,
-                       " / tls_key ", tls_key_file));
-    }
-    SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
-    if (admin.manager != nullptr && !admin_client_ca_file.empty()) {
-      if (absl::Status s = RequestClientCertificates(ssl->ssl_context(),
-                                                     admin_client_ca_file);
-          !s.ok()) {
-        return s;
-      }
-    }
-    ep->server_ = std::move(ssl);
-  }
+  ASSIGN_OR_RETURN(ep->listener_, HttpListener::Create(std::move(lo)));
+  ep->server_ = &ep->listener_->server();
   RelyingPartyEndpoint* self = ep.get();
   auto json = [](httplib::Response& res, const std::string& body) {
     res.set_header("Cache-Control", "public, max-age=300");
@@ -156,29 +115,8 @@ RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
   ep->server_->set_write_timeout(10, 0);
   ep->server_->set_payload_max_length(
       admin.manager != nullptr ? kMaxAdminBodyBytes : 64 * 1024);
-  if (port == 0) {
-    port = ep->server_->bind_to_any_port(ep->host_);
-  } else if (!ep->server_->bind_to_port(ep->host_, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("http_listen: cannot bind ", address));
-  }
-  ep->port_ = port;
-  ep->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  RETURN_IF_ERROR(ep->listener_->Start());
   return ep;
-}
-
-RelyingPartyEndpoint::~RelyingPartyEndpoint() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-std::string RelyingPartyEndpoint::url() const {
-  const bool v6 = host_.find(':') != std::string::npos;
-  return absl::StrCat(tls_ ? "https://" : "http://", v6 ? "[" : "", host_,
-                      v6 ? "]" : "", ":", port_);
 }
 
 }  // namespace vigil::service

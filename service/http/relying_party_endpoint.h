@@ -20,10 +20,10 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "service/http/admin_routes.h"
+#include "service/http/http_listener.h"
 #include "service/verifier/verifier.h"
 
 namespace httplib {
@@ -48,20 +48,17 @@ class RelyingPartyEndpoint {
       const std::string& tls_cert_file, const std::string& tls_key_file,
       bool insecure, const AdminApi& admin = {},
       const std::string& admin_client_ca_file = "");
-  ~RelyingPartyEndpoint();
 
   void SetReady(bool ready) { ready_ = ready; }
-  int port() const { return port_; }
-  std::string url() const;  // "https://127.0.0.1:port"
+  int port() const { return listener_->port(); }
+  std::string url() const { return listener_->url(); }
 
  private:
   RelyingPartyEndpoint() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  // Declared before the listener: its thread runs handlers that read it.
   std::atomic<bool> ready_{false};
-  std::string host_;
-  int port_ = 0;
-  bool tls_ = true;
+  std::unique_ptr<HttpListener> listener_;
+  httplib::Server* server_ = nullptr;  // the listener's
 };
 
 }  // namespace vigil::service

@@ -30,6 +30,7 @@
 #include "service/verifier/evidence_verifier.h"
 #include "service/verifier/policy_set.h"
 #include "service/verifier/reason.h"
+#include "service/verifier/verifier_metrics.h"
 #include "tpm/verify/random_source.h"
 #include "vigil/v1/evidence.pb.h"
 
@@ -86,17 +87,20 @@ struct AttestOptions {
 
 class AttestationCore {
  public:
-  // Pointers must outlive the core. All members are thread-safe, so one core
-  // serves every connection.
+  // Pointers must outlive the core; `metrics` may be null (every outcome
+  // is counted there when it is not). All members are thread-safe, so one
+  // core serves every connection.
   AttestationCore(EvidenceVerifier* evidence, PolicySet* policies,
                   const token::JwtSigner* signer, const Clock* clock,
-                  tpm::RandomSource* rng, AttestationCoreOptions options)
+                  tpm::RandomSource* rng, AttestationCoreOptions options,
+                  VerifierMetrics* metrics = nullptr)
       : evidence_(evidence),
         policies_(policies),
         signer_(signer),
         clock_(clock),
         rng_(rng),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        metrics_(metrics) {}
 
   // The PCRs the Tpm policy in force requires (required_pcr_mask).
   uint32_t RequiredPcrMask() const;
@@ -135,6 +139,7 @@ class AttestationCore {
   const Clock* clock_;
   tpm::RandomSource* rng_;
   AttestationCoreOptions options_;
+  VerifierMetrics* metrics_;
   std::function<void(const AttestationOutcome&)> observer_;
 };
 

@@ -52,6 +52,21 @@ absl::StatusOr<std::vector<uint8_t>> Enroller::Secret(
 
 absl::StatusOr<EnrollmentChallenge> Enroller::Begin(
     const v1::AgentHello& hello) const {
+  absl::StatusOr<EnrollmentChallenge> c = Challenge(hello);
+  if (metrics_ != nullptr) metrics_->CountEnrolment("challenge", c.ok());
+  return c;
+}
+
+absl::StatusOr<EnrolledDevice> Enroller::Complete(
+    const v1::AgentHello& hello, absl::Span<const uint8_t> ticket,
+    absl::Span<const uint8_t> secret) const {
+  absl::StatusOr<EnrolledDevice> d = Activate(hello, ticket, secret);
+  if (metrics_ != nullptr) metrics_->CountEnrolment("activation", d.ok());
+  return d;
+}
+
+absl::StatusOr<EnrollmentChallenge> Enroller::Challenge(
+    const v1::AgentHello& hello) const {
   ASSIGN_OR_RETURN(Checked c, Check(hello));
   EnrollmentChallenge out;
   out.ticket.resize(kTicketSize);
@@ -68,7 +83,7 @@ absl::StatusOr<EnrollmentChallenge> Enroller::Begin(
   return out;
 }
 
-absl::StatusOr<EnrolledDevice> Enroller::Complete(
+absl::StatusOr<EnrolledDevice> Enroller::Activate(
     const v1::AgentHello& hello, absl::Span<const uint8_t> ticket,
     absl::Span<const uint8_t> secret) const {
   if (ticket.size() != kTicketSize || ticket[0] != kTicketVersion) {

@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "service/verifier/ek_trust.h"
 #include "service/verifier/hmac_key.h"
+#include "service/verifier/verifier_metrics.h"
 #include "tpm/verify/ak_checks.h"
 #include "tpm/verify/make_credential.h"
 #include "tpm/verify/random_source.h"
@@ -59,10 +60,17 @@ struct EnrollmentChallenge {
 
 class Enroller {
  public:
-  // Every pointer must outlive the Enroller.
+  // Every pointer must outlive the Enroller; `metrics` may be null (each
+  // Begin and Complete is counted there when it is not).
   Enroller(const EkTrustStore* trust, const HmacKey* key, const Clock* clock,
-           tpm::RandomSource* rng, EnrollmentOptions options = {})
-      : trust_(trust), key_(key), clock_(clock), rng_(rng), options_(options) {}
+           tpm::RandomSource* rng, EnrollmentOptions options = {},
+           VerifierMetrics* metrics = nullptr)
+      : trust_(trust),
+        key_(key),
+        clock_(clock),
+        rng_(rng),
+        options_(options),
+        metrics_(metrics) {}
 
   // Checks the hello's EK (chain, key match) and AK (attributes), and makes
   // the credential challenge. Fails with the EkTrustStore::Verify errors,
@@ -90,12 +98,18 @@ class Enroller {
   absl::StatusOr<Checked> Check(const v1::AgentHello& hello) const;
   absl::StatusOr<std::vector<uint8_t>> Secret(
       const Checked& c, absl::Span<const uint8_t> ticket) const;
+  absl::StatusOr<EnrollmentChallenge> Challenge(
+      const v1::AgentHello& hello) const;
+  absl::StatusOr<EnrolledDevice> Activate(
+      const v1::AgentHello& hello, absl::Span<const uint8_t> ticket,
+      absl::Span<const uint8_t> secret) const;
 
   const EkTrustStore* trust_;
   const HmacKey* key_;
   const Clock* clock_;
   tpm::RandomSource* rng_;
   EnrollmentOptions options_;
+  VerifierMetrics* metrics_;
 };
 
 }  // namespace vigil::service

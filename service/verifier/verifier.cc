@@ -44,8 +44,8 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   EnrollmentOptions eo;
   eo.ek.allow_uncertified = options.allow_uncertified_ek;
   eo.challenge_lifetime = options.enrolment_lifetime;
-  v->enroller_ =
-      std::make_unique<Enroller>(&*v->trust_, &*v->hmac_, clock, &v->rng_, eo);
+  v->enroller_ = std::make_unique<Enroller>(&*v->trust_, &*v->hmac_, clock,
+                                            &v->rng_, eo, &v->metrics_);
   v->evidence_ =
       std::make_unique<EvidenceVerifier>(v->nonces_.get(), v->registry_);
   if (!options.policy_path.empty()) {
@@ -64,8 +64,42 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   (void)metadata;
   v->core_ = std::make_unique<AttestationCore>(
       v->evidence_.get(), &v->policies_, v->key_ring_.get(), clock, &v->rng_,
-      options.core);
+      options.core, &v->metrics_);
+  v->RegisterGauges();
+  RETURN_IF_ERROR(v->metrics_.registry().status());
   return v;
+}
+
+void Verifier::RegisterGauges() {
+  metrics::Registry& r = metrics_.registry();
+  // Read at scrape time from components the Verifier owns, so they live as
+  // long as the registry.
+  const NonceIssuer* nonces = nonces_.get();
+  r.AddGaugeCallback(
+      "vigil_nonces_remembered",
+      "Accepted nonces remembered until they expire (replay protection); "
+      "at vigil_nonces_remembered_max new attestations are refused.",
+      [nonces] { return static_cast<double>(nonces->remembered()); });
+  r.AddGaugeCallback(
+      "vigil_nonces_remembered_max", "The bound on vigil_nonces_remembered.",
+      [nonces] { return static_cast<double>(nonces->max_remembered()); });
+  const ReplayCache* replays = &evidence_->replay_cache();
+  r.AddGaugeCallback(
+      "vigil_event_logs_held",
+      "Replayed event logs held, so an agent can name an unchanged log "
+      "instead of sending it.",
+      [replays] { return static_cast<double>(replays->size()); });
+  r.AddGaugeCallback(
+      "vigil_event_logs_held_bytes",
+      "Memory charged to the held event logs (the budget is "
+      "kDefaultReplayCacheBytes).",
+      [replays] { return static_cast<double>(replays->charged_bytes()); });
+  const PolicySet* policies = &policies_;
+  r.AddGaugeCallback(
+      "vigil_policy_generation",
+      "Generation of the policies in force (moves on every reload or "
+      "change).",
+      [policies] { return static_cast<double>(policies->generation()); });
 }
 
 absl::StatusOr<std::string> Verifier::OpenIdConfiguration() const {
@@ -102,12 +136,15 @@ absl::StatusOr<bool> Verifier::ReloadSigningKey() {
         "; change algorithms with a restart"));
   }
   RETURN_IF_ERROR(key_ring_->Rotate(std::move(key)));
+  metrics_.signing_key_rotations().Increment();
   return true;
 }
 
 absl::Status Verifier::ReloadPolicies() {
   if (options_.policy_path.empty()) return absl::OkStatus();
-  return policies_.Load(options_.policy_path, clock_->Now());
+  absl::Status s = policies_.Load(options_.policy_path, clock_->Now());
+  metrics_.policy_reloads(s.ok()).Increment();
+  return s;
 }
 
 }  // namespace vigil::service

@@ -22,6 +22,7 @@
 #include "service/verifier/hmac_key.h"
 #include "service/verifier/nonce_issuer.h"
 #include "service/verifier/policy_set.h"
+#include "service/verifier/verifier_metrics.h"
 #include "tpm/verify/random_source.h"
 
 namespace vigil::service {
@@ -70,6 +71,9 @@ class Verifier {
   AttestationCore& core() { return *core_; }
   const VerifierOptions& options() const { return options_; }
   const Clock& clock() const { return *clock_; }
+  // Counters, gauges and histograms for Prometheus (verifier_metrics.h);
+  // the server and the control plane add theirs before serving.
+  VerifierMetrics& metrics() { return metrics_; }
   // The OpenID metadata and JWKS documents relying parties fetch.
   absl::StatusOr<std::string> OpenIdConfiguration() const;
   std::string Jwks() const { return key_ring_->JwksJson(); }
@@ -92,6 +96,8 @@ class Verifier {
 
   VerifierOptions options_;
   const Clock* clock_;
+  // Before every component that counts in it (they are destroyed first).
+  VerifierMetrics metrics_;
   tpm::OpenSslRandomSource rng_;
   std::optional<EkTrustStore> trust_;
   std::optional<HmacKey> hmac_;
@@ -104,6 +110,7 @@ class Verifier {
   std::unique_ptr<token::KeyRing> key_ring_;
   token::JwsAlgorithm token_algorithm_ = token::JwsAlgorithm::kEs256;
   absl::StatusOr<token::SigningKey> LoadSigningKey() const;
+  void RegisterGauges();
   std::unique_ptr<AttestationCore> core_;
 };
 

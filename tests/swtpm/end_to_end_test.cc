@@ -274,6 +274,22 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
     return nlohmann::json::parse(r.output);
   }
 
+  // The samples at `url` as tests/e2e/scrape_metrics.py (Prometheus'
+  // Python client) parsed them, or kUnavailable with its reason.
+  absl::StatusOr<nlohmann::json> Scrape(const std::string& url,
+                                        const std::string& client = "") {
+    std::vector<std::string> argv = {
+        "env", absl::StrCat("SSL_CERT_FILE=", dir_->Join("ca.pem")),
+        "/usr/bin/python3", SourcePath("tests/e2e/scrape_metrics.py"), url};
+    if (!client.empty()) {
+      argv.push_back(dir_->Join(client + ".pem"));
+      argv.push_back(dir_->Join(client + ".key"));
+    }
+    ASSIGN_OR_RETURN(CommandResult r, RunCommand(argv));
+    if (r.exit_code != 0) return absl::UnavailableError(r.output);
+    return nlohmann::json::parse(r.output);
+  }
+
   // The token file's contents once they differ from `previous` (the agent
   // writes it atomically after the verifier logged the result), or
   // `previous` after 60 s.
@@ -496,6 +512,106 @@ TEST_P(EndToEndDaemons, DaemonsReportToTheServiceManager) {
   ASSERT_OK(verifier_notify.WaitFor("STOPPING=1", absl::Seconds(20)).status());
   ASSERT_OK_AND_ASSIGN(int code, verifier_->Wait(absl::Seconds(20)));
   EXPECT_EQ(code, 0);
+}
+
+// The value of the sample `name` whose labels include `labels`, summed over
+// every such sample (0 when there is none).
+double SampleSum(const nlohmann::json& samples, const std::string& name,
+                 const nlohmann::json& labels = nlohmann::json::object()) {
+  double sum = 0;
+  for (const nlohmann::json& s : samples) {
+    if (s["name"] != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : labels.items()) {
+      if (!s["labels"].contains(k) || s["labels"][k] != v) match = false;
+    }
+    if (match) sum += s["value"].get<double>();
+  }
+  return sum;
+}
+
+// Prometheus metrics (metrics_listen, metrics_client_ca): a scraper with a
+// certificate from the monitoring CA reads counters that follow what the
+// verifier did — enrolment steps, a permitted and a denied attestation
+// (with the denial's stage), the policy reload, the open stream — and
+// parses them with Prometheus' own client; one without a certificate does
+// not get past the TLS handshake.
+TEST_P(EndToEndDaemons, MetricsFollowEnrolmentAttestationsAndReloads) {
+  WritePolicy(kPolicy);
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "scraper"));
+  extra_verifier_conf_ =
+      absl::StrCat("metrics_listen = 127.0.0.1:0\nmetrics_client_ca = ",
+                   dir_->Join("ca.pem"), "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  ASSERT_OK_AND_ASSIGN(std::string line,
+                       verifier_->WaitForLine("metrics: ", absl::Seconds(5)));
+  const std::string url = line.substr(line.find("https://"));
+  EXPECT_THAT(url, ::testing::EndsWith("/metrics"));
+
+  EXPECT_THAT(Scrape(url), StatusIs(absl::StatusCode::kUnavailable,
+                                    HasSubstr("fetch failed")));
+  ASSERT_OK_AND_ASSIGN(nlohmann::json before, Scrape(url, "scraper"));
+  EXPECT_EQ(SampleSum(before, "vigil_attestations_total"), 0);
+  EXPECT_GT(SampleSum(before, "process_start_time_seconds"), 1.7e9);
+
+  ASSERT_OK(WriteAgentConfig(addr));
+  auto run_once = [&]() -> absl::StatusOr<CommandResult> {
+    return RunCommand(
+        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
+        absl::Seconds(120));
+  };
+  ASSERT_OK_AND_ASSIGN(CommandResult permitted, run_once());
+  ASSERT_EQ(permitted.exit_code, 0) << permitted.output;
+  ASSERT_OK_AND_ASSIGN(nlohmann::json after, Scrape(url, "scraper"));
+  EXPECT_EQ(
+      SampleSum(after, "vigil_attestations_total", {{"result", "permitted"}}),
+      1);
+  EXPECT_EQ(SampleSum(after, "vigil_enrolments_total",
+                      {{"step", "challenge"}, {"result", "ok"}}),
+            1);
+  EXPECT_EQ(SampleSum(after, "vigil_enrolments_total",
+                      {{"step", "activation"}, {"result", "ok"}}),
+            1);
+  EXPECT_EQ(SampleSum(after, "vigil_attestation_duration_seconds_count"), 1);
+  EXPECT_GT(SampleSum(after, "vigil_attestation_duration_seconds_sum"), 0);
+  EXPECT_GT(SampleSum(after, "vigil_event_logs_held"), 0);
+  EXPECT_GT(SampleSum(after, "vigil_nonces_remembered"), 0);
+
+  // A policy the Linux boot fails (Secure Boot off), put in force by SIGHUP.
+  WritePolicy(R"(version=1.2;
+authorizationrules
+{
+    [type=="secureBootEnabled", value==true] => permit();
+};
+issuancerules {};
+)");
+  verifier_->Signal(SIGHUP);
+  ASSERT_OK(
+      verifier_->WaitForLine("policies reloaded", absl::Seconds(20)).status());
+  ASSERT_OK_AND_ASSIGN(CommandResult denied, run_once());
+  EXPECT_NE(denied.exit_code, 0) << denied.output;
+  ASSERT_OK_AND_ASSIGN(nlohmann::json later, Scrape(url, "scraper"));
+  EXPECT_EQ(
+      SampleSum(later, "vigil_attestations_total", {{"result", "denied"}}), 1);
+  EXPECT_EQ(SampleSum(later, "vigil_attestation_denials_total",
+                      {{"stage", "policy"}}),
+            1);
+  EXPECT_EQ(SampleSum(later, "vigil_policy_reloads_total", {{"result", "ok"}}),
+            1);
+  // Both agents were known devices by then: one enrolment in all.
+  EXPECT_EQ(
+      SampleSum(later, "vigil_enrolments_total", {{"step", "activation"}}), 1);
+  // The --once agents are gone: no stream stays open (the count drops when
+  // gRPC is done with the stream, a moment after the agent exits).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  double open = -1;
+  while (absl::Now() < deadline) {
+    ASSERT_OK_AND_ASSIGN(nlohmann::json now, Scrape(url, "scraper"));
+    open = SampleSum(now, "vigil_agent_streams");
+    if (open == 0) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(open, 0);
 }
 
 // Mutual TLS (tls_client_ca): an agent with a certificate from the
