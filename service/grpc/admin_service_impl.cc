@@ -365,9 +365,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
     if (!tls.ok()) return tls.status();
     creds = *std::move(tls);
   }
+  if (absl::Status s = CheckUnixSocketFree(listener.address); !s.ok()) {
+    return s;
+  }
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listener.address, creds, &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // as in server.cc
   builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(2 * admin::kMaxAdminJwsBytes));

@@ -2,10 +2,13 @@
 // administrator on the Unix socket, and on TCP with TLS every role boundary:
 // no credential, a certificate from an unknown CA, a certificate the rules
 // give no role, a reader, a contributor. Each refusal is audited.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -140,6 +143,33 @@ TEST_F(AdminServiceTest, TheUnixSocketIsTheOwnersAndTheOwnerIsAdministrator) {
   v1::GetPolicyRequest empty;
   EXPECT_EQ(stub->GetPolicy(&ctx, empty, &doc).error_message(),
             "attestation_type: missing");
+}
+
+// A second admin listener on a socket another server serves is refused
+// (gRPC would unlink it and take it over); a stale socket file, nobody
+// accepting on it, is replaced.
+TEST_F(AdminServiceTest, ASocketInUseIsRefusedAStaleOneReplaced) {
+  AdminListenerOptions o;
+  o.address = "unix:" + dir_->Join("admin.sock");
+  ASSERT_NE(Start(o, grpc::InsecureChannelCredentials(), o.address), nullptr);
+  EXPECT_THAT(StartAdminServer(service_.get(), o),
+              ::vigil::testing::StatusIs(
+                  absl::StatusCode::kUnavailable,
+                  HasSubstr("another process is serving on this socket")));
+  for (auto& s : servers_) s->Shutdown();
+  servers_.clear();
+  // What a killed process leaves: the socket file, nobody accepting.
+  const std::string path = dir_->Join("admin.sock");
+  unlink(path.c_str());
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  memcpy(sa.sun_path, path.data(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)), 0);
+  close(fd);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_NE(Start(o, grpc::InsecureChannelCredentials(), o.address), nullptr);
 }
 
 TEST_F(AdminServiceTest, OverTlsEveryRoleBoundaryHolds) {

@@ -1,5 +1,10 @@
 #include "service/grpc/server.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +29,31 @@ absl::StatusOr<std::string> ReadFile(const std::string& path,
 }
 
 }  // namespace
+
+absl::Status CheckUnixSocketFree(const std::string& address) {
+  if (!absl::StartsWith(address, "unix:")) return absl::OkStatus();
+  const std::string path = address.substr(5);
+  sockaddr_un sa{};
+  if (path.empty() || path.size() >= sizeof(sa.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(address, ": want unix:/path of at most ",
+                     sizeof(sa.sun_path) - 1, " bytes"));
+  }
+  sa.sun_family = AF_UNIX;
+  memcpy(sa.sun_path, path.data(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::OkStatus();  // gRPC's bind will report the cause
+  const bool served =
+      connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0;
+  close(fd);
+  if (served) {
+    return absl::UnavailableError(
+        absl::StrCat(path,
+                     ": another process is serving on this socket (a second "
+                     "vigil-verifier?)"));
+  }
+  return absl::OkStatus();
+}
 
 void RunningServer::Shutdown(absl::Duration grace) {
   if (service != nullptr) service->CloseAllStreams();
@@ -69,11 +99,18 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
     if (!tls.ok()) return tls.status();
     creds = *std::move(tls);
   }
+  if (absl::Status s = CheckUnixSocketFree(listener.address); !s.ok()) {
+    return s;
+  }
   RunningServer out;
   out.service = std::make_unique<AttestationServiceImpl>(verifier, options);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listener.address, creds, &port);
+  // gRPC sets SO_REUSEPORT by default: a second verifier on the same port
+  // would start and the kernel would split agents between the two (other
+  // nonce and signing keys). A port in use must be a start-up error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(out.service.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));

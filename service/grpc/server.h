@@ -36,9 +36,6 @@ struct RunningServer {
   void Shutdown(absl::Duration grace);
 };
 
-// Starts serving `verifier` (which must outlive the result). Fails with
-// kInvalidArgument when TLS files cannot be read (naming them) or the
-// address is malformed, kUnavailable when it cannot bind.
 // TLS credentials for a listener from PEM files: the certificate chain and
 // key, and when `client_ca_file` is set, client certificates verified
 // against it — required (`require_client_certificate`) or verified only when
@@ -47,6 +44,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
     const std::string& cert_file, const std::string& key_file,
     const std::string& client_ca_file, bool require_client_certificate);
 
+// For a unix:/path listener: kUnavailable when a process already serves on
+// that socket. gRPC unlinks the path and binds anew, which would silently
+// take the socket from a running verifier; a stale socket file (nobody
+// accepting) is fine. OK for other addresses.
+absl::Status CheckUnixSocketFree(const std::string& address);
+
+// Starts serving `verifier` (which must outlive the result). Fails with
+// kInvalidArgument when TLS files cannot be read (naming them) or the
+// address is malformed, kUnavailable when it cannot bind (a TCP port in
+// use: no SO_REUSEPORT; a unix socket served by another process).
 absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
                                           const ListenerOptions& listener,
                                           const ServiceOptions& options);

@@ -665,6 +665,9 @@ TEST_F(VerifierGrpcTest, StreamsBeyondMaxStreamsAreResourceExhausted) {
   grpc::Status st = refused->End();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(st.error_message(), HasSubstr("too many agent streams"));
+  const std::string metrics = verifier_->metrics().registry().Render();
+  EXPECT_THAT(metrics, HasSubstr("\nvigil_agent_streams 2\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nvigil_agent_streams_refused_total 1\n"));
   // Unary calls are not streams: still served.
   grpc::ClientContext kctx;
   v1::SigningKeys keys;
@@ -677,6 +680,33 @@ TEST_F(VerifierGrpcTest, StreamsBeyondMaxStreamsAreResourceExhausted) {
   c->Send(HelloMessage(v1::AgentHello()));  // version 0
   st = c->End();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// A second verifier on a TCP port already served is refused (EX_UNAVAILABLE
+// in vigil-verifier), not admitted beside the first: gRPC's default
+// SO_REUSEPORT would have the kernel split agents between two processes
+// with different nonce and signing keys.
+TEST_F(VerifierGrpcTest, ASecondServerOnAPortInUseIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  service::ListenerOptions l;
+  l.address = "127.0.0.1:0";
+  l.insecure = true;
+  ASSERT_OK_AND_ASSIGN(service::RunningServer first,
+                       service::StartServer(verifier_.get(), l, Options()));
+  l.address = first.address;
+  EXPECT_THAT(service::StartServer(verifier_.get(), l, Options()),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot listen on " + first.address)));
+  first.Shutdown(absl::Seconds(1));
+  // The fixture's unix socket: gRPC would unlink it and take it over.
+  l.address = server_->address;
+  EXPECT_THAT(service::StartServer(verifier_.get(), l, Options()),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("another process is serving on this socket")));
+  // The first server still answers on it.
+  grpc::ClientContext ctx;
+  v1::SigningKeys keys;
+  EXPECT_TRUE(stub_->GetSigningKeys(&ctx, {}, &keys).ok());
 }
 
 // Connects arriving together must not overshoot the limit (the check and the
