@@ -113,6 +113,7 @@ Histogram::Histogram(std::vector<double> bounds)
 }
 
 void Histogram::Observe(double value) {
+  if (std::isnan(value)) return;
   // Few bounds (a dozen or two): a linear scan beats a binary search's
   // branches, and most observations land in the first buckets.
   size_t i = 0;
@@ -184,7 +185,8 @@ absl::Status Registry::status() const {
 
 Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
                                absl::string_view type,
-                               const std::vector<std::string>& labels) {
+                               const std::vector<std::string>& labels,
+                               const std::function<void(Entry&)>& fill) {
   auto e = std::make_unique<Entry>();
   e->name = std::string(name);
   e->help = std::string(help);
@@ -198,46 +200,50 @@ Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
   if (!ValidName(name, /*colon_ok=*/true)) {
     fail("not a valid metric name");
   }
-  for (const std::unique_ptr<Entry>& other : entries_) {
-    if (other->rendered && other->name == name) fail("registered twice");
-  }
   for (const std::string& l : labels) {
     if (!ValidName(l, /*colon_ok=*/false) || absl::StartsWith(l, "__") ||
         l == "le") {
       fail(absl::StrCat("label \"", absl::CHexEscape(l), "\" not allowed"));
     }
   }
+  // Whole before a scrape can see it.
+  fill(*e);
+  absl::MutexLock lock(&entries_mu_);
+  for (const std::unique_ptr<Entry>& other : entries_) {
+    if (other->rendered && other->name == name) fail("registered twice");
+  }
   entries_.push_back(std::move(e));
   return entries_.back().get();
 }
 
 Counter& Registry::AddCounter(absl::string_view name, absl::string_view help) {
-  Entry* e = Add(name, help, "counter", {});
-  e->counter = std::make_unique<Counter>();
-  return *e->counter;
+  return *Add(name, help, "counter", {}, [](Entry& e) {
+            e.counter = std::make_unique<Counter>();
+          })->counter;
 }
 
 Gauge& Registry::AddGauge(absl::string_view name, absl::string_view help) {
-  Entry* e = Add(name, help, "gauge", {});
-  e->gauge = std::make_unique<Gauge>();
-  return *e->gauge;
+  return *Add(name, help, "gauge", {}, [](Entry& e) {
+            e.gauge = std::make_unique<Gauge>();
+          })->gauge;
 }
 
 Histogram& Registry::AddHistogram(absl::string_view name,
                                   absl::string_view help,
                                   std::vector<double> bounds) {
-  Entry* e = Add(name, help, "histogram", {});
-  for (size_t i = 0; i < bounds.size(); ++i) {
-    if (!std::isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
-      Report(absl::InvalidArgumentError(
-          absl::StrCat("metric \"", name, "\": bucket bounds must be finite ",
-                       "and strictly increasing (bound ", i, ")")));
-      e->rendered = false;
-      break;
-    }
-  }
-  e->histogram = std::make_unique<Histogram>(std::move(bounds));
-  return *e->histogram;
+  return *Add(name, help, "histogram", {}, [&](Entry& e) {
+            for (size_t i = 0; i < bounds.size(); ++i) {
+              if (!std::isfinite(bounds[i]) ||
+                  (i > 0 && bounds[i] <= bounds[i - 1])) {
+                Report(absl::InvalidArgumentError(absl::StrCat(
+                    "metric \"", name, "\": bucket bounds must be finite ",
+                    "and strictly increasing (bound ", i, ")")));
+                e.rendered = false;
+                break;
+              }
+            }
+            e.histogram = std::make_unique<Histogram>(std::move(bounds));
+          })->histogram;
 }
 
 template <typename Metric>
@@ -257,25 +263,25 @@ CounterFamily& Registry::AddCounterFamily(absl::string_view name,
                                           absl::string_view help,
                                           std::vector<std::string> label_names,
                                           size_t max_series) {
-  Entry* e = Add(name, help, "counter", label_names);
-  e->counters =
-      MakeFamily<Counter>(e->name, std::move(label_names), max_series);
-  return *e->counters;
+  return *Add(name, help, "counter", label_names, [&](Entry& e) {
+            e.counters =
+                MakeFamily<Counter>(e.name, std::move(label_names), max_series);
+          })->counters;
 }
 
 GaugeFamily& Registry::AddGaugeFamily(absl::string_view name,
                                       absl::string_view help,
                                       std::vector<std::string> label_names,
                                       size_t max_series) {
-  Entry* e = Add(name, help, "gauge", label_names);
-  e->gauges = MakeFamily<Gauge>(e->name, std::move(label_names), max_series);
-  return *e->gauges;
+  return *Add(name, help, "gauge", label_names, [&](Entry& e) {
+            e.gauges =
+                MakeFamily<Gauge>(e.name, std::move(label_names), max_series);
+          })->gauges;
 }
 
 void Registry::AddGaugeCallback(absl::string_view name, absl::string_view help,
                                 std::function<double()> read) {
-  Entry* e = Add(name, help, "gauge", {});
-  e->read = std::move(read);
+  Add(name, help, "gauge", {}, [&](Entry& e) { e.read = std::move(read); });
 }
 
 namespace {
@@ -295,6 +301,7 @@ void RenderFamily(
 
 std::string Registry::Render() const {
   std::string out;
+  absl::MutexLock entries_lock(&entries_mu_);
   for (const std::unique_ptr<Entry>& e : entries_) {
     if (!e->rendered) continue;
     absl::StrAppend(&out, "# HELP ", e->name, " ",

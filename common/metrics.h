@@ -66,6 +66,7 @@ class Histogram {
   // implicit. Invalid bounds are reported through the registry.
   explicit Histogram(std::vector<double> bounds);
 
+  // NaN is ignored (it would make the sum NaN for good).
   void Observe(double value);
 
   struct Snapshot {
@@ -120,8 +121,9 @@ class Family {
 using CounterFamily = Family<Counter>;
 using GaugeFamily = Family<Gauge>;
 
-// Every metric of a process, rendered together. Register at start-up, from
-// one thread; updating and rendering are thread-safe afterwards.
+// Every metric of a process, rendered together. Registering, updating and
+// rendering are thread-safe (a component may register after a scrape
+// started; registration takes a lock a scrape holds while it renders).
 class Registry {
  public:
   Registry();
@@ -156,15 +158,18 @@ class Registry {
 
  private:
   struct Entry;
+  // Validates, lets `fill` set the metric, then publishes the entry.
   Entry* Add(absl::string_view name, absl::string_view help,
-             absl::string_view type, const std::vector<std::string>& labels);
+             absl::string_view type, const std::vector<std::string>& labels,
+             const std::function<void(Entry&)>& fill);
   void Report(absl::Status s) const;
   template <typename Metric>
   std::unique_ptr<Family<Metric>> MakeFamily(
       const std::string& name, std::vector<std::string> label_names,
       size_t max_series);
 
-  std::vector<std::unique_ptr<Entry>> entries_;
+  mutable absl::Mutex entries_mu_;
+  std::vector<std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(entries_mu_);
   mutable absl::Mutex status_mu_;
   mutable absl::Status status_ ABSL_GUARDED_BY(status_mu_);
 };

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/mutex_mode.h"
 #include "service/config/server_config.h"
@@ -114,6 +115,12 @@ int main(int argc, char** argv) {
     Fail(absl::StrCat(config_path, ": ", verifier.status().message()));
     return EX_CONFIG;
   }
+  // Whatever return follows, the control plane's threads (which use the
+  // verifier's policies, key ring and metrics) stop before the verifier is
+  // destroyed: `control` was declared first, so it would outlive it.
+  absl::Cleanup stop_control = [&control] {
+    if (control != nullptr) control->Shutdown();
+  };
   if (control != nullptr) {
     if (absl::Status s =
             control->Start(verifier->get(), config->tls_cert, config->tls_key);
@@ -150,6 +157,13 @@ int main(int argc, char** argv) {
     mo.client_ca_file = config->metrics_client_ca;
     mo.client_ca_setting = "metrics_client_ca";
     mo.require_client_certificate = !config->metrics_client_ca.empty();
+    if (config->metrics_client_ca.empty() &&
+        !vigil::service::IsLoopbackAddress(config->metrics_listen)) {
+      std::cerr << "vigil-verifier: warning: metrics_listen "
+                << config->metrics_listen
+                << " serves anyone who reaches it (set metrics_client_ca, or "
+                   "restrict the port to the monitoring network)\n";
+    }
     absl::StatusOr<std::unique_ptr<vigil::service::HttpListener>> ep =
         vigil::service::StartMetricsEndpoint(&(*verifier)->metrics().registry(),
                                              std::move(mo));

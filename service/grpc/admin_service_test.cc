@@ -23,6 +23,7 @@
 #include "service/auth/testing/test_bearer.h"
 #include "service/control/jws_writer.h"
 #include "service/grpc/admin_service_impl.h"
+#include "service/grpc/server.h"
 #include "service/store/sqlite_store.h"
 #include "service/token/jwks.h"
 #include "service/token/key_ring.h"
@@ -335,6 +336,17 @@ TEST_F(AdminServiceTest, DryRunTakesClaimsOrADeviceNotBoth) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(s.error_message(), "no claims recorded for device " + device);
   EXPECT_TRUE(dry_run(claims, "").ok());
+}
+
+TEST(CheckUnixSocketFree, OnlyUnixAddressesOfAFittingLength) {
+  EXPECT_OK(CheckUnixSocketFree("127.0.0.1:1"));
+  EXPECT_OK(CheckUnixSocketFree("unix:/nonexistent/vigil.sock"));
+  EXPECT_THAT(CheckUnixSocketFree("unix:/" + std::string(120, 'a')),
+              ::vigil::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("at most 107 bytes")));
+  EXPECT_THAT(CheckUnixSocketFree("unix:"),
+              ::vigil::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("want unix:/path")));
 }
 
 TEST(StartAdminServer, RefusesTcpWithoutTls) {

@@ -248,7 +248,10 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
     p.log_pcrs_key = outcome.replay->pcrs_key;
   }
   absl::MutexLock lock(&mu_);
-  if (stopping_) return;
+  if (stopping_) {
+    records_dropped_->Increment();  // decided while the verifier stopped
+    return;
+  }
   if (queue_.size() >= kMaxQueuedRecords) {
     ++dropped_;
     records_dropped_->Increment();

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -41,18 +42,26 @@ absl::Status CheckUnixSocketFree(const std::string& address) {
   }
   sa.sun_family = AF_UNIX;
   memcpy(sa.sun_path, path.data(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: a server whose backlog is full (hung) must not hang our
+  // start; EAGAIN then means someone holds the socket.
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return absl::OkStatus();  // gRPC's bind will report the cause
-  const bool served =
-      connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0;
+  const int rc =
+      connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+  const int err = errno;
   close(fd);
-  if (served) {
+  if (rc != 0 && (err == ECONNREFUSED || err == ENOENT)) {
+    return absl::OkStatus();  // nobody accepts: free, or a stale file
+  }
+  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
     return absl::UnavailableError(
         absl::StrCat(path,
                      ": another process is serving on this socket (a second "
                      "vigil-verifier?)"));
   }
-  return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat(path, ": cannot tell whether the socket is in use (",
+                   strerror(err), ")"));
 }
 
 void RunningServer::Shutdown(absl::Duration grace) {

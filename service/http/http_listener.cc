@@ -24,6 +24,11 @@ absl::Status VerifyClientCertificates(SSL_CTX* ctx, const std::string& setting,
         absl::StrCat(setting, " ", ca_file, ": cannot load"));
   }
   SSL_CTX_set_client_CA_list(ctx, names);
+  // With peer verification on, OpenSSL refuses to resume a TLS 1.2 session
+  // (by id) unless the server names a session id context: clients that
+  // resume would fail their second handshake.
+  static constexpr unsigned char kContext[] = "vigil";
+  SSL_CTX_set_session_id_context(ctx, kContext, sizeof(kContext) - 1);
   SSL_CTX_set_verify(
       ctx, SSL_VERIFY_PEER | (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
       nullptr);

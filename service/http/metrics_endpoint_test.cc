@@ -101,6 +101,16 @@ TEST_F(MetricsEndpointTest, WithoutAClientCaAnyTlsClientIsServed) {
   EXPECT_EQ(ok->status, 200);
 }
 
+// cpp-httplib's stop() does nothing until its thread is inside listen: a
+// listener destroyed right after Start must still stop (it used to join a
+// thread blocked in accept()).
+TEST_F(MetricsEndpointTest, DestroyedRightAfterStartItStops) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpListener> l,
+                         StartMetricsEndpoint(&registry_, Options()));
+  }
+}
+
 TEST_F(MetricsEndpointTest, SetUpErrorsNameTheSetting) {
   HttpListenerOptions o = Options();
   o.address = "127.0.0.1";

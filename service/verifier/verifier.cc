@@ -72,13 +72,16 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
 
 void Verifier::RegisterGauges() {
   metrics::Registry& r = metrics_.registry();
-  // Read at scrape time from components the Verifier owns, so they live as
-  // long as the registry.
+  // Read at scrape time from components the Verifier owns. They are
+  // destroyed before the registry (metrics_ is declared first), which is
+  // harmless as long as nothing renders during ~Verifier: main destroys
+  // the metrics endpoint first.
   const NonceIssuer* nonces = nonces_.get();
   r.AddGaugeCallback(
       "vigil_nonces_remembered",
-      "Accepted nonces remembered until they expire (replay protection); "
-      "at vigil_nonces_remembered_max new attestations are refused.",
+      "Accepted nonces remembered until they expire (replay protection; "
+      "expired ones are forgotten as attestations arrive); at "
+      "vigil_nonces_remembered_max new attestations are refused.",
       [nonces] { return static_cast<double>(nonces->remembered()); });
   r.AddGaugeCallback(
       "vigil_nonces_remembered_max", "The bound on vigil_nonces_remembered.",
@@ -97,8 +100,8 @@ void Verifier::RegisterGauges() {
   const PolicySet* policies = &policies_;
   r.AddGaugeCallback(
       "vigil_policy_generation",
-      "Generation of the policies in force (moves on every reload or "
-      "change).",
+      "Generation of the policies in force (moves when a reload or the "
+      "control plane changes them).",
       [policies] { return static_cast<double>(policies->generation()); });
 }
 

@@ -1,7 +1,9 @@
 #include "service/verifier/verifier_metrics.h"
 
+#include <algorithm>
 #include <ctime>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -21,8 +23,9 @@ VerifierMetrics::VerifierMetrics()
           {"stage", "code"})),
       replay_findings_(registry_.AddCounterFamily(
           "vigil_replay_findings_total",
-          "Replay reasons about a PCR, per attestation: pcr_mismatch "
-          "(refused), pcr_mismatch_not_required, pcr_not_in_log, quirk.",
+          "Attestations with a replay reason about a PCR (once per "
+          "attestation, whatever the banks): pcr_mismatch (refused), "
+          "pcr_mismatch_not_required, pcr_not_in_log, quirk.",
           {"code", "pcr"})),
       // 0.25 ms to ~4 s: an attestation with its log held takes ~0.1 ms of
       // CPU, a 45 KB log replayed ~0.5 ms, a slow store adds milliseconds.
@@ -65,8 +68,15 @@ void VerifierMetrics::CountAttestation(bool permitted,
   if (!permitted && !reasons.empty()) {
     denials_.With({reasons.front().stage, reasons.front().code}).Increment();
   }
+  // Once per (code, PCR) however many banks the finding is about: the
+  // agent quotes every allocated bank, so a SHA-1 + SHA-256 TPM reports
+  // each mismatch twice.
+  std::vector<std::pair<absl::string_view, int>> seen;
   for (const Reason& r : reasons) {
     if (r.stage != "replay" || r.pcr < 0) continue;
+    const std::pair<absl::string_view, int> key(r.code, r.pcr);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    seen.push_back(key);
     ReplayFinding(r.code, r.pcr).Increment();
   }
   attest_seconds_.Observe(absl::ToDoubleSeconds(took));

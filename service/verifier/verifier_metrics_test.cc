@@ -46,8 +46,11 @@ TEST(VerifierMetrics, DenialCountsItsFirstReasonAndReplayFindingsByPcr) {
       {ReplayReason("pcr_mismatch", 7), ReplayReason("pcr_not_in_log", 10),
        Reason::Of("policy", "denied", "not reached")},
       absl::Microseconds(300));
-  m.CountAttestation(/*permitted=*/true, {ReplayReason("pcr_not_in_log", 10)},
-                     absl::Milliseconds(3));
+  // The same finding in two banks counts once.
+  m.CountAttestation(
+      /*permitted=*/true,
+      {ReplayReason("pcr_not_in_log", 10), ReplayReason("pcr_not_in_log", 10)},
+      absl::Milliseconds(3));
   m.CountAttestation(/*permitted=*/false,
                      {Reason::Of("nonce", "nonce_expired", "late")},
                      absl::Microseconds(100));
