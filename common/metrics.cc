@@ -183,18 +183,23 @@ absl::Status Registry::status() const {
   return status_;
 }
 
+void Registry::ReportFor(absl::string_view name, absl::StatusCode code,
+                         absl::string_view why) const {
+  Report(absl::Status(
+      code, absl::StrCat("metric \"", absl::CHexEscape(name), "\": ", why)));
+}
+
 Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
                                absl::string_view type,
                                const std::vector<std::string>& labels,
-                               const std::function<void(Entry&)>& fill) {
+                               const std::function<std::string(Entry&)>& fill) {
   auto e = std::make_unique<Entry>();
   e->name = std::string(name);
   e->help = std::string(help);
   e->type = std::string(type);
   e->labels = labels;
   auto fail = [&](absl::string_view why) {
-    Report(absl::InvalidArgumentError(
-        absl::StrCat("metric \"", absl::CHexEscape(name), "\": ", why)));
+    ReportFor(name, absl::StatusCode::kInvalidArgument, why);
     e->rendered = false;
   };
   if (!ValidName(name, /*colon_ok=*/true)) {
@@ -207,7 +212,7 @@ Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
     }
   }
   // Whole before a scrape can see it.
-  fill(*e);
+  if (const std::string why = fill(*e); !why.empty()) fail(why);
   absl::MutexLock lock(&entries_mu_);
   for (const std::unique_ptr<Entry>& other : entries_) {
     if (other->rendered && other->name == name) fail("registered twice");
@@ -219,12 +224,14 @@ Registry::Entry* Registry::Add(absl::string_view name, absl::string_view help,
 Counter& Registry::AddCounter(absl::string_view name, absl::string_view help) {
   return *Add(name, help, "counter", {}, [](Entry& e) {
             e.counter = std::make_unique<Counter>();
+            return std::string();
           })->counter;
 }
 
 Gauge& Registry::AddGauge(absl::string_view name, absl::string_view help) {
   return *Add(name, help, "gauge", {}, [](Entry& e) {
             e.gauge = std::make_unique<Gauge>();
+            return std::string();
           })->gauge;
 }
 
@@ -232,56 +239,61 @@ Histogram& Registry::AddHistogram(absl::string_view name,
                                   absl::string_view help,
                                   std::vector<double> bounds) {
   return *Add(name, help, "histogram", {}, [&](Entry& e) {
-            for (size_t i = 0; i < bounds.size(); ++i) {
+            std::string why;
+            for (size_t i = 0; i < bounds.size() && why.empty(); ++i) {
               if (!std::isfinite(bounds[i]) ||
                   (i > 0 && bounds[i] <= bounds[i - 1])) {
-                Report(absl::InvalidArgumentError(absl::StrCat(
-                    "metric \"", name, "\": bucket bounds must be finite ",
-                    "and strictly increasing (bound ", i, ")")));
-                e.rendered = false;
-                break;
+                why = absl::StrCat(
+                    "bucket bounds must be finite and strictly increasing "
+                    "(bound ",
+                    i, ")");
               }
             }
             e.histogram = std::make_unique<Histogram>(std::move(bounds));
+            return why;
           })->histogram;
 }
 
 template <typename Metric>
-std::unique_ptr<Family<Metric>> Registry::MakeFamily(
-    const std::string& name, std::vector<std::string> label_names,
-    size_t max_series) {
-  return std::unique_ptr<Family<Metric>>(new Family<Metric>(
-      std::move(label_names), max_series,
-      [] { return std::make_unique<Metric>(); },
-      [this, name](absl::Status s) {
-        Report(absl::Status(
-            s.code(), absl::StrCat("metric \"", name, "\": ", s.message())));
-      }));
+Family<Metric>& Registry::AddFamily(
+    absl::string_view name, absl::string_view help, absl::string_view type,
+    std::vector<std::string> label_names, size_t max_series,
+    std::unique_ptr<Family<Metric>> Entry::*slot) {
+  return *(Add(name, help, type, label_names, [&](Entry& e) {
+             // The family's own errors (a series over its limit) name the
+             // metric as registration errors do.
+             e.*slot = std::unique_ptr<Family<Metric>>(new Family<Metric>(
+                 std::move(label_names), max_series,
+                 [] { return std::make_unique<Metric>(); },
+                 [this, n = e.name](absl::Status s) {
+                   ReportFor(n, s.code(), s.message());
+                 }));
+             return std::string();
+           })->*slot);
 }
 
 CounterFamily& Registry::AddCounterFamily(absl::string_view name,
                                           absl::string_view help,
                                           std::vector<std::string> label_names,
                                           size_t max_series) {
-  return *Add(name, help, "counter", label_names, [&](Entry& e) {
-            e.counters =
-                MakeFamily<Counter>(e.name, std::move(label_names), max_series);
-          })->counters;
+  return AddFamily<Counter>(name, help, "counter", std::move(label_names),
+                            max_series, &Entry::counters);
 }
 
 GaugeFamily& Registry::AddGaugeFamily(absl::string_view name,
                                       absl::string_view help,
                                       std::vector<std::string> label_names,
                                       size_t max_series) {
-  return *Add(name, help, "gauge", label_names, [&](Entry& e) {
-            e.gauges =
-                MakeFamily<Gauge>(e.name, std::move(label_names), max_series);
-          })->gauges;
+  return AddFamily<Gauge>(name, help, "gauge", std::move(label_names),
+                          max_series, &Entry::gauges);
 }
 
 void Registry::AddGaugeCallback(absl::string_view name, absl::string_view help,
                                 std::function<double()> read) {
-  Add(name, help, "gauge", {}, [&](Entry& e) { e.read = std::move(read); });
+  Add(name, help, "gauge", {}, [&](Entry& e) {
+    e.read = std::move(read);
+    return std::string();
+  });
 }
 
 namespace {

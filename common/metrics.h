@@ -158,15 +158,23 @@ class Registry {
 
  private:
   struct Entry;
-  // Validates, lets `fill` set the metric, then publishes the entry.
+  // Validates, lets `fill` set the metric (it returns why the metric is
+  // unusable, or ""), then publishes the entry; a failed one is kept (its
+  // caller holds a reference) but never rendered.
   Entry* Add(absl::string_view name, absl::string_view help,
              absl::string_view type, const std::vector<std::string>& labels,
-             const std::function<void(Entry&)>& fill);
-  void Report(absl::Status s) const;
+             const std::function<std::string(Entry&)>& fill);
+  // A labelled family in the Entry member `slot`.
   template <typename Metric>
-  std::unique_ptr<Family<Metric>> MakeFamily(
-      const std::string& name, std::vector<std::string> label_names,
-      size_t max_series);
+  Family<Metric>& AddFamily(absl::string_view name, absl::string_view help,
+                            absl::string_view type,
+                            std::vector<std::string> label_names,
+                            size_t max_series,
+                            std::unique_ptr<Family<Metric>> Entry::*slot);
+  void Report(absl::Status s) const;
+  // Report() with the text every metric error has: metric "name": why.
+  void ReportFor(absl::string_view name, absl::StatusCode code,
+                 absl::string_view why) const;
 
   mutable absl::Mutex entries_mu_;
   std::vector<std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(entries_mu_);

@@ -106,7 +106,8 @@ class ControlPlaneTest : public ::testing::Test {
 
 // Every attestation outcome becomes a record in the store, counted in the
 // verifier's metrics once written (here: refused evidence from a device the
-// store does not know, kept in the audit trail).
+// store does not know, kept in the audit trail); one decided after the
+// control plane stopped is counted as dropped.
 TEST_F(ControlPlaneTest, RecordsAreCountedInTheVerifiersMetrics) {
   ControlPlaneConfig c;
   c.store = "sqlite:" + dir_->Join("store.db");
@@ -119,12 +120,14 @@ TEST_F(ControlPlaneTest, RecordsAreCountedInTheVerifiersMetrics) {
     EXPECT_FALSE(verifier_->core().Attest(device, v1::Evidence()).permitted);
   }
   control_->Shutdown();  // flushes the queue
+  // Decided after the recorder stopped: not stored, counted as dropped.
+  EXPECT_FALSE(verifier_->core().Attest(device, v1::Evidence()).permitted);
   const std::string text = verifier_->metrics().registry().Render();
-  EXPECT_THAT(text, HasSubstr("vigil_attestations_total{result=\"denied\"} 3"));
+  EXPECT_THAT(text, HasSubstr("vigil_attestations_total{result=\"denied\"} 4"));
   EXPECT_THAT(text, HasSubstr("vigil_attestation_records_total{result="
                               "\"stored\"} 3"));
   EXPECT_THAT(text, HasSubstr("vigil_attestation_records_total{result="
-                              "\"dropped\"} 0"));
+                              "\"dropped\"} 1"));
   EXPECT_THAT(text, HasSubstr("vigil_attestation_records_queued 0"));
   control_.reset();
 }

@@ -95,6 +95,9 @@ TEST_F(ReloadSigningKeyTest, NewKeyRotatesAndTheOldOneStaysPublished) {
   EXPECT_THAT(v->key_ring().PublishedKids(),
               ::testing::ElementsAre(b.kid(), a.kid()));
   EXPECT_THAT(v->Jwks(), HasSubstr(a.kid()));
+  // vigil_signing_key_rotations_total: the rotation, not the unchanged
+  // reload.
+  EXPECT_EQ(v->metrics().signing_key_rotations().Value(), 1u);
 }
 
 TEST_F(ReloadSigningKeyTest, BadOrDifferentAlgorithmKeyLeavesTheKeyInForce) {
@@ -112,6 +115,46 @@ TEST_F(ReloadSigningKeyTest, BadOrDifferentAlgorithmKeyLeavesTheKeyInForce) {
   EXPECT_FALSE(v->ReloadSigningKey().ok());
   EXPECT_EQ(v->key_ring().current_kid(), a.kid());
   EXPECT_THAT(v->key_ring().PublishedKids(), ::testing::ElementsAre(a.kid()));
+  EXPECT_EQ(v->metrics().signing_key_rotations().Value(), 0u);
+}
+
+// SIGHUP's policy reload (Verifier::ReloadPolicies) is counted by outcome in
+// vigil_policy_reloads_total, and a failed one leaves the policies (and
+// their generation) as they were.
+TEST_F(ReloadSigningKeyTest, PolicyReloadsAreCountedByOutcome) {
+  const std::string policy = dir_ + "/Tpm.policy";
+  std::ofstream(policy) << "version=1.0;\nauthorizationrules\n{\n"
+                           "    => deny();\n};\nissuancerules\n{\n};\n";
+  VerifierOptions o;
+  o.ek_trust_pem = Read(vigil::testing::SourcePath(
+      "service/verifier/testdata/unrelated-root.pem"));
+  o.core.issuer = "https://verifier.test";
+  o.policy_path = policy;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Verifier> v,
+                       Verifier::Create(o, &SystemClock::Get()));
+  EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 0u);  // start: no
+  ASSERT_OK(v->ReloadPolicies());
+  EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 1u);
+  const std::string before = v->metrics().registry().Render();
+
+  std::ofstream(policy) << "version=1.0;\nauthorizationrules\n{\n"
+                           "    = permit()\n};\n";  // line 4: no "=>"
+  EXPECT_THAT(v->ReloadPolicies(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("Tpm.policy:4:")));
+  EXPECT_EQ(v->metrics().policy_reloads(false).Value(), 1u);
+  EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 1u);
+  const std::string after = v->metrics().registry().Render();
+  EXPECT_THAT(after,
+              HasSubstr("vigil_policy_reloads_total{result=\"failed\"} 1"));
+  // The generation gauge did not move on the failed reload.
+  auto generation = [](const std::string& text) {
+    const size_t at = text.find("\nvigil_policy_generation ");
+    return at == std::string::npos
+               ? std::string("missing")
+               : text.substr(at, text.find('\n', at + 1) - at);
+  };
+  EXPECT_NE(generation(before), "missing");
+  EXPECT_EQ(generation(after), generation(before));
 }
 
 }  // namespace

@@ -228,6 +228,12 @@ TEST_F(VerifierCoreTest, EnrolmentNeedsTheAkInTheEksTpm) {
   EXPECT_THAT(v->enroller().Complete(mixed, c.ticket, guess),
               StatusIs(absl::StatusCode::kUnauthenticated,
                        HasSubstr("credential activation")));
+  // Operators see both steps in vigil_enrolments_total.
+  const std::string text = v->metrics().registry().Render();
+  EXPECT_THAT(text, HasSubstr("vigil_enrolments_total{step=\"challenge\","
+                              "result=\"ok\"} 1"));
+  EXPECT_THAT(text, HasSubstr("vigil_enrolments_total{step=\"activation\","
+                              "result=\"refused\"} 1"));
 }
 
 TEST_F(VerifierCoreTest, EkFromAnUnknownCaIsRefused) {
@@ -249,6 +255,9 @@ TEST_F(VerifierCoreTest, EkFromAnUnknownCaIsRefused) {
   EXPECT_THAT(v->enroller().Begin(bare),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("no certificate")));
+  EXPECT_THAT(v->metrics().registry().Render(),
+              HasSubstr("vigil_enrolments_total{step=\"challenge\","
+                        "result=\"refused\"} 2"));
 }
 
 TEST_F(VerifierCoreTest,
