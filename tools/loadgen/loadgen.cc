@@ -4,7 +4,9 @@
 // same run, the crypto floor (one quote verification + one token signature).
 //
 // The verifier is the daemon's own code (Verifier::Create + StartServer,
-// default policy, ES256 tokens) on a unix socket. By default it runs in a
+// default policy, ES256 tokens) on a unix socket, or with --transport tls
+// on 127.0.0.1 with mutual TLS and one connection per agent (as a fleet
+// reaches a daemon configured as systemd/ shows). By default it runs in a
 // forked child so its RSS is measured apart from the load generator's;
 // --same-process runs it in this process (RSS then includes the client side
 // of every stream); --target ADDR drives an external verifier (which must
@@ -38,6 +40,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -114,7 +117,14 @@ struct Options {
   // the throughput the saturation phase measured.
   double paced_rate = 0;
   double paced_fraction = 0.5;
-  int channels = 0;  // 0: one per 1,250 streams, at least 1, at most 16
+  // 0: one per 1,250 streams (at least 1, at most 16) over the unix
+  // socket; one per stream with --transport tls (each agent its own
+  // connection, as a fleet connects).
+  int channels = 0;
+  // --transport tls: the verifier listens on 127.0.0.1 with TLS and
+  // requires client certificates (mutual TLS, the daemon's agent listener);
+  // default: a unix socket without TLS.
+  bool tls = false;
   std::string target;
   bool same_process = false;
   int server_pid = 0;  // with --target: whose RSS to read
@@ -162,7 +172,7 @@ void Usage() {
                      [--target ADDR [--server-pid PID]] [--resend-log]
                      [--no-transport-baseline] [--worker-threads N]
                      [--store sqlite | --store postgres:CONNINFO]
-                     [--trace FILE]
+                     [--trace FILE] [--transport unix|tls]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -201,6 +211,12 @@ rate; the single-threaded crypto floor times the core count.
                 passfile= or PGPASSFILE. An empty database or an earlier
                 run's: each run enrols devices with fresh AKs (new device
                 ids) and leaves them there.
+--transport tls the verifier (and the transport echo) listen on 127.0.0.1
+                with TLS and require a client certificate, as the daemon's
+                agent listener does (a CA, server and client certificates
+                made for the run), and each agent has its own connection
+                unless --channels says otherwise; default: unix, a unix
+                socket without TLS, streams multiplexed.
 --trace FILE    write the paced phase's attestations (start and latency,
                 ms) and the stall probe's stalls to FILE, to see what the
                 tail lines up with (docs/PERFORMANCE.md).
@@ -271,6 +287,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
         return false;
       }
       o.store = v;
+    } else if (a == "--transport") {
+      const char* v = value("--transport");
+      if (v == nullptr) return false;
+      if (std::string(v) != "unix" && std::string(v) != "tls") {
+        std::cerr << "vigil-loadgen: --transport: unix or tls\n";
+        return false;
+      }
+      o.tls = std::string(v) == "tls";
     } else if (a == "--no-transport-baseline") {
       o.transport_baseline = false;
     } else {
@@ -288,8 +312,16 @@ bool ParseOptions(int argc, char** argv, Options& o) {
                  "not with --target\n";
     return false;
   }
+  if (o.tls && !o.target.empty()) {
+    std::cerr << "vigil-loadgen: --transport tls sets up the verifier it "
+                 "starts; not with --target\n";
+    return false;
+  }
   if (o.warmup_s == 0) o.warmup_s = std::max(3.0, o.streams / 1000.0);
-  if (o.channels == 0) o.channels = std::clamp(o.streams / 1250, 1, 16);
+  if (o.channels == 0) {
+    o.channels = o.tls ? o.streams : std::clamp(o.streams / 1250, 1, 16);
+  }
+  o.channels = std::clamp(o.channels, 1, o.streams);
   return true;
 }
 
@@ -443,38 +475,153 @@ v1::Evidence MakeEvidence(const Boot& boot, const tpm::testing::SoftwareAk& ak,
 // ---------------------------------------------------------------------------
 // The verifier under test
 
-// A self-signed P-256 certificate as the EK trust bundle: the verifier needs
-// one to start, and no simulated EK chains to anything (they are registered
-// directly).
-std::string ThrowawayRootPem() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), 0);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(
-      name, "CN", MBSTRING_ASC,
-      reinterpret_cast<const unsigned char*>("vigil-loadgen throwaway root"),
-      -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509_set_pubkey(x, key);
-  X509_sign(x, key, EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, x);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return pem;
+// A P-256 key and a certificate for it, as PEM.
+struct PemPair {
+  std::string cert;
+  std::string key;
+};
+
+// A certificate for a fresh P-256 key with subject CN=`cn`, valid for a
+// day: a CA (basicConstraints CA:TRUE) signed by itself when `issuer` is
+// null, else a leaf signed by `issuer`, with subjectAltName IP:127.0.0.1
+// when `loopback_san` (the TLS run's server). Fails with kInternal when
+// OpenSSL does.
+absl::StatusOr<PemPair> MakeCertificate(const std::string& cn,
+                                        const PemPair* issuer,
+                                        bool loopback_san) {
+  using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+  using Cert = std::unique_ptr<X509, decltype(&X509_free)>;
+  using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+  auto pem_text = [](BIO* bio) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<size_t>(std::max(len, 0L)));
+  };
+  const auto fail = [&cn] {
+    return absl::InternalError(
+        absl::StrCat("cannot make the certificate for ", cn));
+  };
+  Key key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free);
+  Cert x(X509_new(), X509_free);
+  if (key == nullptr || x == nullptr) return fail();
+  Key issuer_key(nullptr, EVP_PKEY_free);
+  Cert issuer_cert(nullptr, X509_free);
+  if (issuer != nullptr) {
+    Bio kb(BIO_new_mem_buf(issuer->key.data(),
+                           static_cast<int>(issuer->key.size())),
+           BIO_free);
+    Bio cb(BIO_new_mem_buf(issuer->cert.data(),
+                           static_cast<int>(issuer->cert.size())),
+           BIO_free);
+    issuer_key.reset(
+        PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+    issuer_cert.reset(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+    if (issuer_key == nullptr || issuer_cert == nullptr) return fail();
+  }
+  uint64_t serial = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&serial), sizeof(serial));
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(x.get()), serial >> 1);
+  X509_gmtime_adj(X509_getm_notBefore(x.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400);
+  X509_NAME* name = X509_get_subject_name(x.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()),
+                             -1, -1, 0);
+  X509_set_issuer_name(x.get(), issuer_cert != nullptr
+                                    ? X509_get_subject_name(issuer_cert.get())
+                                    : name);
+  X509_set_pubkey(x.get(), key.get());
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer_cert != nullptr ? issuer_cert.get() : x.get(),
+                 x.get(), nullptr, nullptr, 0);
+  std::vector<std::pair<int, const char*>> extensions;
+  if (issuer == nullptr) {
+    extensions = {{NID_basic_constraints, "critical,CA:TRUE"},
+                  {NID_key_usage, "critical,keyCertSign,cRLSign"}};
+  } else {
+    extensions = {{NID_basic_constraints, "critical,CA:FALSE"}};
+    if (loopback_san)
+      extensions.push_back({NID_subject_alt_name, "IP:127.0.0.1"});
+  }
+  for (const auto& [nid, value] : extensions) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    if (ext == nullptr) return fail();
+    const int added = X509_add_ext(x.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+    if (added != 1) return fail();
+  }
+  if (X509_sign(x.get(), issuer_key != nullptr ? issuer_key.get() : key.get(),
+                EVP_sha256()) <= 0) {
+    return fail();
+  }
+  Bio cert_bio(BIO_new(BIO_s_mem()), BIO_free);
+  Bio key_bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (PEM_write_bio_X509(cert_bio.get(), x.get()) != 1 ||
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0,
+                               nullptr, nullptr) != 1) {
+    return fail();
+  }
+  return PemPair{pem_text(cert_bio.get()), pem_text(key_bio.get())};
+}
+
+// --transport tls: a CA made for the run, the verifier's certificate for
+// 127.0.0.1 and one client certificate every simulated agent presents, as
+// PEM text and as files (the verifier's listener reads files, as the
+// daemon's configuration names them). Made before any fork; the directory
+// is removed by the process that made it.
+struct LoopbackTls {
+  PemPair ca, server, client;
+  std::string dir;
+  std::string Path(const char* name) const { return dir + "/" + name; }
+  ~LoopbackTls() {
+    if (dir.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<LoopbackTls>> MakeLoopbackTls() {
+  auto out = std::make_unique<LoopbackTls>();
+  absl::StatusOr<PemPair> ca =
+      MakeCertificate("vigil-loadgen CA", nullptr, false);
+  if (!ca.ok()) return ca.status();
+  out->ca = *std::move(ca);
+  absl::StatusOr<PemPair> server =
+      MakeCertificate("vigil-loadgen verifier", &out->ca, true);
+  if (!server.ok()) return server.status();
+  out->server = *std::move(server);
+  absl::StatusOr<PemPair> client =
+      MakeCertificate("vigil-loadgen agent", &out->ca, false);
+  if (!client.ok()) return client.status();
+  out->client = *std::move(client);
+  char dir[] = "/tmp/vigil-loadgen-tls-XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    return absl::InternalError("cannot create a directory in /tmp");
+  }
+  out->dir = dir;
+  for (const auto& [name, text] :
+       {std::pair<const char*, const std::string*>{"ca.pem", &out->ca.cert},
+        {"server.pem", &out->server.cert},
+        {"server.key", &out->server.key}}) {
+    std::ofstream f(out->Path(name));
+    f << *text;
+    if (!f.flush()) {
+      return absl::InternalError(
+          absl::StrCat("cannot write ", out->Path(name)));
+    }
+  }
+  return out;
 }
 
 service::VerifierOptions DaemonDefaults() {
   service::VerifierOptions o;
-  o.ek_trust_pem = ThrowawayRootPem();
+  // The EK trust bundle: the verifier needs one to start, and no simulated
+  // EK chains to anything (they are registered directly).
+  absl::StatusOr<PemPair> root =
+      MakeCertificate("vigil-loadgen throwaway root", nullptr, false);
+  if (root.ok()) o.ek_trust_pem = root->cert;
   o.token_algorithm = token::JwsAlgorithm::kEs256;
   o.core.issuer = "https://vigil-loadgen.invalid";
   return o;
@@ -520,7 +667,8 @@ struct InProcessVerifier {
 
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
-    const std::string& address, int worker_threads, const std::string& store) {
+    const std::string& address, int worker_threads, const std::string& store,
+    const LoopbackTls* tls) {
   auto out = std::make_unique<InProcessVerifier>();
   service::VerifierOptions options = DaemonDefaults();
   if (!store.empty()) {
@@ -551,7 +699,13 @@ absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
   listener.address = address;
   service::ServiceOptions service_options;
   service_options.worker_threads = static_cast<size_t>(worker_threads);
-  listener.insecure = true;
+  if (tls != nullptr) {
+    listener.tls_cert_file = tls->Path("server.pem");
+    listener.tls_key_file = tls->Path("server.key");
+    listener.tls_client_ca_file = tls->Path("ca.pem");
+  } else {
+    listener.insecure = true;
+  }
   absl::StatusOr<service::RunningServer> server =
       service::StartServer(out->verifier.get(), listener, service_options);
   if (!server.ok()) return server.status();
@@ -1284,7 +1438,16 @@ void StopAgents(std::vector<std::unique_ptr<Agent>>& agents) {
 }
 
 std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
-    int channels, const std::string& address) {
+    int channels, const std::string& address, const LoopbackTls* tls) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (tls != nullptr) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = tls->ca.cert;
+    ssl.pem_private_key = tls->client.key;
+    ssl.pem_cert_chain = tls->client.cert;
+    credentials = grpc::SslCredentials(ssl);
+  }
   std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs;
   for (int i = 0; i < channels; ++i) {
     grpc::ChannelArguments args;
@@ -1293,10 +1456,30 @@ std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("vigil.loadgen.channel", i);
     args.SetMaxReceiveMessageSize(32 << 20);
-    stubs.push_back(v1::AttestationService::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(v1::AttestationService::NewStub(
+        grpc::CreateCustomChannel(address, credentials, args)));
   }
   return stubs;
+}
+
+// The children's start-up report, one line on a pipe: "ok ADDRESS" with
+// the address they listen on (a TCP port chosen by the kernel in a TLS
+// run), or why they could not start (then they exit).
+void WriteStartup(int fd, const absl::StatusOr<std::string>& address) {
+  const std::string line = address.ok()
+                               ? absl::StrCat("ok ", *address, "\n")
+                               : absl::StrCat(address.status().message(), "\n");
+  (void)!write(fd, line.data(), line.size());
+}
+
+absl::StatusOr<std::string> ReadStartup(int fd) {
+  std::string line;
+  char c;
+  while (line.size() < 1024 && read(fd, &c, 1) == 1 && c != '\n') {
+    line.push_back(c);
+  }
+  if (absl::StartsWith(line, "ok ")) return line.substr(3);
+  return absl::UnavailableError(line.empty() ? "exited without a word" : line);
 }
 
 // The transport echo's process: forked with the verifier's, before this
@@ -1304,9 +1487,10 @@ std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
 // (the shape it needs is known only then) and stops when `cfg_fd` closes.
 struct EchoChild {
   pid_t pid = -1;
-  int cfg_fd = -1;    // parent -> child: the shape, then EOF to stop
-  int ready_fd = -1;  // child -> parent: "ok" or why not
-  std::string socket;
+  int cfg_fd = -1;      // parent -> child: the shape, then EOF to stop
+  int ready_fd = -1;    // child -> parent: WriteStartup, once per start
+  std::string socket;   // unix run: where it listens
+  std::string address;  // once started: where to connect
   void Stop() {
     if (pid <= 0) return;
     close(cfg_fd);
@@ -1324,19 +1508,18 @@ struct EchoChild {
 absl::StatusOr<PhaseResult> RunTransportBaseline(
     const Options& o, EchoChild& echo,
     const std::vector<std::unique_ptr<Device>>& devices, const Boot& boot,
-    uint32_t pcr_mask) {
+    uint32_t pcr_mask, const LoopbackTls* tls) {
   const uint64_t wire[2] = {g_token_bytes.load(), pcr_mask};
-  char buf[256];
   if (write(echo.cfg_fd, wire, sizeof(wire)) != sizeof(wire)) {
     return absl::UnavailableError("transport echo: its process is gone");
   }
-  const ssize_t n = read(echo.ready_fd, buf, sizeof(buf));
-  if (n != 2 || std::memcmp(buf, "ok", 2) != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "transport echo: ", absl::string_view(buf, std::max<ssize_t>(n, 0))));
+  absl::StatusOr<std::string> address = ReadStartup(echo.ready_fd);
+  if (!address.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("transport echo: ", address.status().message()));
   }
   std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs =
-      MakeStubs(o.channels, "unix:" + echo.socket);
+      MakeStubs(o.channels, *address, tls);
   Recorder rec;
   Controller controller(&rec);
   std::vector<std::unique_ptr<Agent>> agents =
@@ -1375,6 +1558,20 @@ int Run(const Options& o) {
     Say(boot.status().message());
     return 2;
   }
+  std::unique_ptr<LoopbackTls> tls;
+  if (o.tls) {
+    absl::StatusOr<std::unique_ptr<LoopbackTls>> t = MakeLoopbackTls();
+    if (!t.ok()) {
+      Say(t.status().message());
+      return 1;
+    }
+    tls = *std::move(t);
+  }
+  // Where the verifier and the echo listen: any free port on loopback with
+  // TLS, else unix sockets.
+  auto listen_address = [&](const std::string& socket_path) {
+    return tls != nullptr ? std::string("127.0.0.1:0") : "unix:" + socket_path;
+  };
   Say(absl::StrCat(o.streams, " simulated devices..."));
   absl::StatusOr<std::vector<std::unique_ptr<Device>>> devices =
       MakeDevices(o.streams);
@@ -1410,13 +1607,13 @@ int Run(const Options& o) {
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
       absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-          StartVerifier(*devices, "unix:" + socket, o.worker_threads, o.store);
+          StartVerifier(*devices, listen_address(socket), o.worker_threads,
+                        o.store, tls.get());
       if (!v.ok()) {
-        const std::string m = absl::StrCat(v.status().message());
-        (void)!write(ready[1], m.data(), m.size());
+        WriteStartup(ready[1], v.status());
         _exit(1);
       }
-      (void)!write(ready[1], "ok", 2);
+      WriteStartup(ready[1], (*v)->server.address);
       char c;
       while (read(stop[0], &c, 1) > 0) {
         if (c == 't') {
@@ -1431,21 +1628,13 @@ int Run(const Options& o) {
     close(stop[0]);
     stop_fd = stop[1];
     server_pid = pid;
-    char buf[512];
-    const ssize_t n = read(ready[0], buf, 2);
     ack_fd = ready[0];
-    if (n != 2 || std::memcmp(buf, "ok", 2) != 0) {
-      // The child wrote why and exited: the rest of its message up to EOF.
-      size_t got = static_cast<size_t>(std::max<ssize_t>(n, 0));
-      while (got > 0 && got < sizeof(buf)) {
-        const ssize_t more = read(ready[0], buf + got, sizeof(buf) - got);
-        if (more <= 0) break;
-        got += static_cast<size_t>(more);
-      }
-      Say(absl::StrCat("verifier: ", absl::string_view(buf, got)));
+    absl::StatusOr<std::string> started = ReadStartup(ready[0]);
+    if (!started.ok()) {
+      Say(absl::StrCat("verifier: ", started.status().message()));
       return 1;
     }
-    address = "unix:" + socket;
+    address = *started;
     if (o.transport_baseline) {
       int cfg[2], eready[2];
       if (pipe(cfg) != 0 || pipe(eready) != 0) return 1;
@@ -1463,14 +1652,30 @@ int Run(const Options& o) {
         EchoShape shape;
         shape.token_bytes = wire[0];
         shape.pcr_mask = static_cast<uint32_t>(wire[1]);
-        absl::StatusOr<std::unique_ptr<TransportEcho>> e =
-            TransportEcho::Start("unix:" + echo.socket, shape);
+        // The verifier's TLS setup when it has one (the same handshake and
+        // record layer per round).
+        std::shared_ptr<grpc::ServerCredentials> credentials =
+            grpc::InsecureServerCredentials();
+        if (tls != nullptr) {
+          absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> c =
+              service::ServerTlsCredentials(tls->Path("server.pem"),
+                                            tls->Path("server.key"),
+                                            tls->Path("ca.pem"), true);
+          if (!c.ok()) {
+            WriteStartup(eready[1], c.status());
+            _exit(1);
+          }
+          credentials = *std::move(c);
+        }
+        absl::StatusOr<std::unique_ptr<TransportEcho>> e = TransportEcho::Start(
+            listen_address(echo.socket), shape, std::move(credentials));
         if (!e.ok()) {
-          const std::string m = absl::StrCat(e.status().message());
-          (void)!write(eready[1], m.data(), m.size());
+          WriteStartup(eready[1], e.status());
           _exit(1);
         }
-        (void)!write(eready[1], "ok", 2);
+        WriteStartup(eready[1], tls != nullptr
+                                    ? absl::StrCat("127.0.0.1:", (*e)->port())
+                                    : "unix:" + echo.socket);
         char c;
         while (read(cfg[0], &c, 1) > 0) {
         }
@@ -1494,14 +1699,14 @@ int Run(const Options& o) {
       dup2(log, 2);
       close(log);
     }
-    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-        StartVerifier(*devices, "unix:" + socket, o.worker_threads, o.store);
+    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
+        *devices, listen_address(socket), o.worker_threads, o.store, tls.get());
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
     }
     local = *std::move(v);
-    address = "unix:" + socket;
+    address = local->server.address;
   }
 
   // The floor, while the verifier is idle.
@@ -1529,7 +1734,7 @@ int Run(const Options& o) {
   const long server_rss_before = RssKib(server_pid);
   const long self_rss_before = RssKib(0);
   std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs =
-      MakeStubs(o.channels, address);
+      MakeStubs(o.channels, address, tls.get());
   Recorder rec;
   Controller controller(&rec);
   const Steady::time_point connect_start = Steady::now();
@@ -1566,8 +1771,8 @@ int Run(const Options& o) {
     // connected, idle).
     std::optional<PhaseResult> transport;
     if (echo.pid > 0) {
-      absl::StatusOr<PhaseResult> t =
-          RunTransportBaseline(o, echo, *devices, *boot, floor->pcr_mask);
+      absl::StatusOr<PhaseResult> t = RunTransportBaseline(
+          o, echo, *devices, *boot, floor->pcr_mask, tls.get());
       if (t.ok()) {
         transport = *t;
       } else {
@@ -1605,6 +1810,7 @@ int Run(const Options& o) {
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
+        {"transport", o.tls ? "tcp loopback, mutual TLS" : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
         {"event_log", o.log_path},
@@ -1647,10 +1853,12 @@ int Run(const Options& o) {
     }
 
     std::cout << absl::StrFormat(
-        "vigil-loadgen: %d streams over %d connection(s), verifier in %s "
-        "(store: %s), %s (%zu bytes%s)\n",
-        o.streams, o.channels, mode, StoreKind(o.store), o.log_path,
-        boot->log.size(), o.resend_log ? ", sent every round" : "");
+        "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
+        "%s (store: %s), %s (%zu bytes%s)\n",
+        o.streams, o.channels,
+        o.tls ? "TCP loopback, mutual TLS" : "unix socket", mode,
+        StoreKind(o.store), o.log_path, boot->log.size(),
+        o.resend_log ? ", sent every round" : "");
     std::cout << absl::StrFormat(
         "  connect + enrolled + first attestation: %.2f s; errors (denials, "
         "broken streams): %ld\n",

@@ -156,11 +156,12 @@ class TransportEcho::Service final
 };
 
 absl::StatusOr<std::unique_ptr<TransportEcho>> TransportEcho::Start(
-    const std::string& address, EchoShape shape) {
+    const std::string& address, EchoShape shape,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   std::unique_ptr<TransportEcho> out(new TransportEcho());
   out->service_ = std::make_unique<Service>(shape);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(address, std::move(credentials), &out->port_);
   builder.RegisterService(out->service_.get());
   // The verifier's limits (service/grpc/server.cc).
   builder.SetMaxReceiveMessageSize(static_cast<int>(service::kMaxMessageBytes));

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 
 namespace vigil::loadgen {
@@ -42,14 +43,19 @@ struct EchoShape {
 // written from gRPC's callback thread (no worker pool): the baseline is the
 // transport alone.
 //
-// Starts the server on `address` (e.g. "unix:/tmp/x.sock") with the
-// verifier's message-size limits. Fails (UNAVAILABLE) when it cannot listen.
+// Starts the server on `address` (e.g. "unix:/tmp/x.sock", or
+// "127.0.0.1:0" for any free port) with `credentials` (the verifier's TLS
+// setup in a TLS run, else insecure) and the verifier's message-size
+// limits. Fails (UNAVAILABLE) when it cannot listen.
 class TransportEcho {
  public:
   static absl::StatusOr<std::unique_ptr<TransportEcho>> Start(
-      const std::string& address, EchoShape shape);
+      const std::string& address, EchoShape shape,
+      std::shared_ptr<grpc::ServerCredentials> credentials);
   ~TransportEcho();
   void Shutdown();
+  // The TCP port it listens on (for a TCP address; meaningless for unix).
+  int port() const { return port_; }
 
  private:
   class Service;
@@ -57,6 +63,7 @@ class TransportEcho {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
+  int port_ = 0;
 };
 
 }  // namespace vigil::loadgen
