@@ -263,7 +263,7 @@ Family<Metric>& Registry::AddFamily(
              // The family's own errors (a series over its limit) name the
              // metric as registration errors do.
              e.*slot = std::unique_ptr<Family<Metric>>(new Family<Metric>(
-                 std::move(label_names), max_series,
+                 e.labels, max_series,
                  [] { return std::make_unique<Metric>(); },
                  [this, n = e.name](absl::Status s) {
                    ReportFor(n, s.code(), s.message());

@@ -1,5 +1,6 @@
-// Verifier::ReloadSigningKey: rotation on SIGHUP keeps the previous key
-// published (docs/VERIFIER.md, issue #5 §2).
+// Verifier::ReloadSigningKey and ReloadPolicies (SIGHUP): rotation keeps the
+// previous key published, a failed reload changes nothing, and both are counted
+// in the verifier's metrics (docs/VERIFIER.md, issue #5 §2).
 #include "service/verifier/verifier.h"
 
 #include <unistd.h>
@@ -35,7 +36,7 @@ void WriteKey(const std::string& path, const token::SigningKey& key) {
   std::ofstream(path) << *pem;
 }
 
-class ReloadSigningKeyTest : public ::testing::Test {
+class ReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/vigil-verifier-test-XXXXXX";
@@ -78,7 +79,7 @@ TEST(VerifierNonces, BoundFollowsTheCoresAndTheLifetime) {
   EXPECT_GT(v->nonces().max_remembered(), NonceIssuer::kMinRemembered);
 }
 
-TEST_F(ReloadSigningKeyTest, NewKeyRotatesAndTheOldOneStaysPublished) {
+TEST_F(ReloadTest, NewKeyRotatesAndTheOldOneStaysPublished) {
   ASSERT_OK_AND_ASSIGN(token::SigningKey a, token::SigningKey::Generate());
   WriteKey(key_path_, a);
   std::unique_ptr<Verifier> v = Make();
@@ -100,7 +101,7 @@ TEST_F(ReloadSigningKeyTest, NewKeyRotatesAndTheOldOneStaysPublished) {
   EXPECT_EQ(v->metrics().signing_key_rotations().Value(), 1u);
 }
 
-TEST_F(ReloadSigningKeyTest, BadOrDifferentAlgorithmKeyLeavesTheKeyInForce) {
+TEST_F(ReloadTest, BadOrDifferentAlgorithmKeyLeavesTheKeyInForce) {
   ASSERT_OK_AND_ASSIGN(token::SigningKey a, token::SigningKey::Generate());
   WriteKey(key_path_, a);
   std::unique_ptr<Verifier> v = Make();
@@ -121,7 +122,7 @@ TEST_F(ReloadSigningKeyTest, BadOrDifferentAlgorithmKeyLeavesTheKeyInForce) {
 // SIGHUP's policy reload (Verifier::ReloadPolicies) is counted by outcome in
 // vigil_policy_reloads_total, and a failed one leaves the policies (and
 // their generation) as they were.
-TEST_F(ReloadSigningKeyTest, PolicyReloadsAreCountedByOutcome) {
+TEST_F(ReloadTest, PolicyReloadsAreCountedByOutcome) {
   const std::string policy = dir_ + "/Tpm.policy";
   std::ofstream(policy) << "version=1.0;\nauthorizationrules\n{\n"
                            "    => deny();\n};\nissuancerules\n{\n};\n";
@@ -132,7 +133,8 @@ TEST_F(ReloadSigningKeyTest, PolicyReloadsAreCountedByOutcome) {
   o.policy_path = policy;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Verifier> v,
                        Verifier::Create(o, &SystemClock::Get()));
-  EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 0u);  // start: no
+  // The load at start is not a reload.
+  EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 0u);
   ASSERT_OK(v->ReloadPolicies());
   EXPECT_EQ(v->metrics().policy_reloads(true).Value(), 1u);
   const std::string before = v->metrics().registry().Render();

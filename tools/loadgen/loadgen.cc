@@ -69,6 +69,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/mutex_mode.h"
@@ -119,7 +120,7 @@ struct Options {
   double paced_fraction = 0.5;
   // 0: one per 1,250 streams (at least 1, at most 16) over the unix
   // socket; one per stream with --transport tls (each agent its own
-  // connection, as a fleet connects).
+  // connection, as a fleet connects). At most one per stream.
   int channels = 0;
   // --transport tls: the verifier listens on 127.0.0.1 with TLS and
   // requires client certificates (mutual TLS, the daemon's agent listener);
@@ -518,10 +519,14 @@ absl::StatusOr<PemPair> MakeCertificate(const std::string& cn,
     issuer_cert.reset(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
     if (issuer_key == nullptr || issuer_cert == nullptr) return fail();
   }
+  // A positive serial, unique per certificate (RFC 5280 §4.1.2.2).
   uint64_t serial = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&serial), sizeof(serial));
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&serial), sizeof(serial)) !=
+      1) {
+    return fail();
+  }
   X509_set_version(x.get(), 2);
-  ASN1_INTEGER_set_uint64(X509_get_serialNumber(x.get()), serial >> 1);
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(x.get()), (serial >> 1) | 1);
   X509_gmtime_adj(X509_getm_notBefore(x.get()), -60);
   X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400);
   X509_NAME* name = X509_get_subject_name(x.get());
@@ -568,12 +573,16 @@ absl::StatusOr<PemPair> MakeCertificate(const std::string& cn,
 
 // --transport tls: a CA made for the run, the verifier's certificate for
 // 127.0.0.1 and one client certificate every simulated agent presents, as
-// PEM text and as files (the verifier's listener reads files, as the
-// daemon's configuration names them). Made before any fork; the directory
-// is removed by the process that made it.
+// PEM text; the CA certificate and the verifier's certificate and key also
+// as files (the verifier's listener reads files, as the daemon's
+// configuration names them). Made before any fork; the directory is
+// removed by the process that made it (children leave by _exit).
 struct LoopbackTls {
   PemPair ca, server, client;
   std::string dir;
+  LoopbackTls() = default;
+  LoopbackTls(const LoopbackTls&) = delete;
+  LoopbackTls& operator=(const LoopbackTls&) = delete;
   std::string Path(const char* name) const { return dir + "/" + name; }
   ~LoopbackTls() {
     if (dir.empty()) return;
@@ -615,13 +624,14 @@ absl::StatusOr<std::unique_ptr<LoopbackTls>> MakeLoopbackTls() {
   return out;
 }
 
-service::VerifierOptions DaemonDefaults() {
+absl::StatusOr<service::VerifierOptions> DaemonDefaults() {
   service::VerifierOptions o;
   // The EK trust bundle: the verifier needs one to start, and no simulated
   // EK chains to anything (they are registered directly).
   absl::StatusOr<PemPair> root =
       MakeCertificate("vigil-loadgen throwaway root", nullptr, false);
-  if (root.ok()) o.ek_trust_pem = root->cert;
+  if (!root.ok()) return root.status();
+  o.ek_trust_pem = root->cert;
   o.token_algorithm = token::JwsAlgorithm::kEs256;
   o.core.issuer = "https://vigil-loadgen.invalid";
   return o;
@@ -670,7 +680,9 @@ absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::string& address, int worker_threads, const std::string& store,
     const LoopbackTls* tls) {
   auto out = std::make_unique<InProcessVerifier>();
-  service::VerifierOptions options = DaemonDefaults();
+  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults();
+  if (!defaults.ok()) return defaults.status();
+  service::VerifierOptions options = *std::move(defaults);
   if (!store.empty()) {
     // The directory holds the admin socket, and the SQLite file.
     char dir[] = "/tmp/vigil-loadgen-store-XXXXXX";
@@ -832,8 +844,10 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
   if (!ok) return absl::InternalError("floor: the quote does not verify");
   // The verifier's key ring (ES256, generated as the daemon does without a
   // key file) signing a token with the claims an attestation issues.
+  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults();
+  if (!defaults.ok()) return defaults.status();
   absl::StatusOr<std::unique_ptr<service::Verifier>> v =
-      service::Verifier::Create(DaemonDefaults(), &SystemClock::Get());
+      service::Verifier::Create(*defaults, &SystemClock::Get());
   if (!v.ok()) return v.status();
   const absl::Time now = absl::Now();
   absl::StatusOr<token::RawJwt> jwt =
@@ -1466,9 +1480,13 @@ std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
 // the address they listen on (a TCP port chosen by the kernel in a TLS
 // run), or why they could not start (then they exit).
 void WriteStartup(int fd, const absl::StatusOr<std::string>& address) {
-  const std::string line = address.ok()
-                               ? absl::StrCat("ok ", *address, "\n")
-                               : absl::StrCat(address.status().message(), "\n");
+  // A multi-line reason is kept whole on its one line.
+  const std::string line =
+      address.ok()
+          ? absl::StrCat("ok ", *address, "\n")
+          : absl::StrCat(
+                absl::StrReplaceAll(address.status().message(), {{"\n", "; "}}),
+                "\n");
   (void)!write(fd, line.data(), line.size());
 }
 
@@ -1487,10 +1505,9 @@ absl::StatusOr<std::string> ReadStartup(int fd) {
 // (the shape it needs is known only then) and stops when `cfg_fd` closes.
 struct EchoChild {
   pid_t pid = -1;
-  int cfg_fd = -1;      // parent -> child: the shape, then EOF to stop
-  int ready_fd = -1;    // child -> parent: WriteStartup, once per start
-  std::string socket;   // unix run: where it listens
-  std::string address;  // once started: where to connect
+  int cfg_fd = -1;     // parent -> child: the shape, then EOF to stop
+  int ready_fd = -1;   // child -> parent: WriteStartup, once per start
+  std::string socket;  // unix run: where it listens
   void Stop() {
     if (pid <= 0) return;
     close(cfg_fd);
@@ -1545,12 +1562,23 @@ absl::StatusOr<PhaseResult> RunTransportBaseline(
 }
 
 int Run(const Options& o) {
-  // More descriptors than streams need (they share a few connections), but
-  // a raised limit costs nothing and keeps a --channels experiment working.
+  // Multiplexed streams share a few connections; one connection per agent
+  // (--transport tls, --channels) needs a descriptor each, twice during the
+  // transport baseline (the verifier's connections stay open).
   rlimit lim;
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    const rlim_t need =
+        static_cast<rlim_t>(o.channels) * (o.transport_baseline ? 2 : 1) + 64;
+    if (lim.rlim_cur < need) {
+      Say(absl::StrCat("RLIMIT_NOFILE is ", lim.rlim_cur, "; ", o.channels,
+                       " connections need about ", need,
+                       " (raise the hard limit, or --no-transport-baseline)"));
+      return 2;
+    }
   }
   g_resend_log = o.resend_log;
   absl::StatusOr<Boot> boot = LoadBoot(o.log_path);
@@ -1652,8 +1680,8 @@ int Run(const Options& o) {
         EchoShape shape;
         shape.token_bytes = wire[0];
         shape.pcr_mask = static_cast<uint32_t>(wire[1]);
-        // The verifier's TLS setup when it has one (the same handshake and
-        // record layer per round).
+        // The verifier's TLS setup when it has one: the same record layer
+        // per round (handshakes happen at connect, outside the window).
         std::shared_ptr<grpc::ServerCredentials> credentials =
             grpc::InsecureServerCredentials();
         if (tls != nullptr) {
@@ -1810,7 +1838,7 @@ int Run(const Options& o) {
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
-        {"transport", o.tls ? "tcp loopback, mutual TLS" : "unix socket"},
+        {"transport", o.tls ? "TCP loopback, mutual TLS" : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
         {"event_log", o.log_path},
