@@ -36,6 +36,16 @@ void WriteKey(const std::string& path, const token::SigningKey& key) {
   std::ofstream(path) << *pem;
 }
 
+// What every verifier here needs to start: an EK trust bundle (no EK
+// chains to it in these tests) and an issuer.
+VerifierOptions BaseOptions() {
+  VerifierOptions o;
+  o.ek_trust_pem = Read(vigil::testing::SourcePath(
+      "service/verifier/testdata/unrelated-root.pem"));
+  o.core.issuer = "https://verifier.test";
+  return o;
+}
+
 class ReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -47,10 +57,7 @@ class ReloadTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<Verifier> Make() {
-    VerifierOptions o;
-    o.ek_trust_pem = Read(vigil::testing::SourcePath(
-        "service/verifier/testdata/unrelated-root.pem"));
-    o.core.issuer = "https://verifier.test";
+    VerifierOptions o = BaseOptions();
     o.signing_key_file = key_path_;
     absl::StatusOr<std::unique_ptr<Verifier>> v =
         Verifier::Create(o, &SystemClock::Get());
@@ -65,10 +72,7 @@ class ReloadTest : public ::testing::Test {
 // The verifier sizes its nonce memory for this machine's cores and the
 // configured lifetime (NonceIssuer::RememberedFor).
 TEST(VerifierNonces, BoundFollowsTheCoresAndTheLifetime) {
-  VerifierOptions o;
-  o.ek_trust_pem = Read(vigil::testing::SourcePath(
-      "service/verifier/testdata/unrelated-root.pem"));
-  o.core.issuer = "https://verifier.test";
+  VerifierOptions o = BaseOptions();
   o.nonce_lifetime = absl::Minutes(30);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Verifier> v,
                        Verifier::Create(o, &SystemClock::Get()));
@@ -126,10 +130,7 @@ TEST_F(ReloadTest, PolicyReloadsAreCountedByOutcome) {
   const std::string policy = dir_ + "/Tpm.policy";
   std::ofstream(policy) << "version=1.0;\nauthorizationrules\n{\n"
                            "    => deny();\n};\nissuancerules\n{\n};\n";
-  VerifierOptions o;
-  o.ek_trust_pem = Read(vigil::testing::SourcePath(
-      "service/verifier/testdata/unrelated-root.pem"));
-  o.core.issuer = "https://verifier.test";
+  VerifierOptions o = BaseOptions();
   o.policy_path = policy;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Verifier> v,
                        Verifier::Create(o, &SystemClock::Get()));
