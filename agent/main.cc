@@ -74,6 +74,11 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A TPM reached over a socket (tcti swtpm: or mssim:, as in the demo)
+  // that dies mid-command must be an EPIPE the device layer turns into a
+  // retryable error and the state machine into backoff — not a SIGPIPE
+  // that kills the agent. tpm2-tss writes with write(), not MSG_NOSIGNAL.
+  signal(SIGPIPE, SIG_IGN);
 
   std::string config_path = "/etc/vigil/agent.conf";
   bool once = false;
