@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_flow_control.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
 
 namespace vigil::agent {
@@ -153,6 +154,11 @@ absl::StatusOr<std::unique_ptr<VerifierClient>> VerifierClient::Create(
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
   // The stream is usually idle between attestations; keep pinging anyway.
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // The verifier's window settings, for what the agent receives
+  // (common/grpc_flow_control.h).
+  for (const GrpcIntArgument& a : kAttestationFlowControl) {
+    args.SetInt(a.name, a.value);
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->channel = grpc::CreateCustomChannel(options.target, credentials, args);

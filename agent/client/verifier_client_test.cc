@@ -1,5 +1,15 @@
 #include "agent/client/verifier_client.h"
 
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "common/grpc_flow_control.h"
+#include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -56,6 +66,42 @@ TEST(VerifierClient, UnreachableVerifierIsUnavailableWithinTheTimeout) {
   EXPECT_THAT(client->Connect(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("reachable")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+// The agent announces the verifier's fixed stream window
+// (common/grpc_flow_control.h) for what it receives: read from its SETTINGS
+// by a raw unix-socket listener that never answers.
+TEST(VerifierClient, AnnouncesTheFixedAttestationStreamWindow) {
+  char dir[] = "/tmp/vigil-client-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/verifier.sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  ASSERT_EQ(listen(listener, 1), 0);
+
+  VerifierClientOptions o;
+  o.target = "unix:" + path;
+  o.insecure = true;
+  o.connect_timeout = absl::Seconds(3);
+  ASSERT_OK_AND_ASSIGN(auto client, VerifierClient::Create(o));
+  std::thread connecting([&] { (void)client->Connect(); });
+  const int fd = accept(listener, nullptr, nullptr);
+  absl::StatusOr<uint32_t> window =
+      fd >= 0 ? ::vigil::testing::ReadPeerInitialWindowSize(
+                    fd, /*peer_is_client=*/true)
+              : absl::UnavailableError("accept failed");
+  if (fd >= 0) close(fd);
+  close(listener);
+  connecting.join();
+  unlink(path.c_str());
+  rmdir(dir);
+  ASSERT_OK(window.status());
+  EXPECT_EQ(*window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
 }
 
 }  // namespace

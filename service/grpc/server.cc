@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_flow_control.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "service/grpc/request_validation.h"
@@ -132,6 +133,11 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   // vanished) is detected and its stream freed.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  // A fixed window instead of gRPC's probe: no WINDOW_UPDATE-only write
+  // per message read (common/grpc_flow_control.h says why and what it costs).
+  for (const GrpcIntArgument& a : kAttestationFlowControl) {
+    builder.AddChannelArgument(a.name, a.value);
+  }
   out.server = builder.BuildAndStart();
   if (out.server == nullptr) {
     return absl::UnavailableError(

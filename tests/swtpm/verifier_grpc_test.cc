@@ -5,6 +5,10 @@
 // asserts the gRPC status code and message the protocol promises
 // (protos/vigil/v1/attestation_service.proto), and that the verifier keeps
 // serving well-behaved agents meanwhile.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/grpc_flow_control.h"
+#include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -239,6 +245,26 @@ class VerifierGrpcTest : public ::testing::Test {
 
 AttestingDevice* VerifierGrpcTest::device_ = nullptr;
 std::string* VerifierGrpcTest::boot_error_ = nullptr;
+
+// The listener announces the fixed stream window of common/grpc_flow_control.h
+// (gRPC's probe would move it): read from its SETTINGS on a raw connection.
+TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
+  Start();
+  const std::string path = dir_->Join("verifier.sock");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  path.copy(addr.sun_path, path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_OK(::vigil::testing::WriteClientPreface(fd));
+  absl::StatusOr<uint32_t> window =
+      ::vigil::testing::ReadPeerInitialWindowSize(fd, /*peer_is_client=*/false);
+  close(fd);
+  ASSERT_OK(window.status());
+  EXPECT_EQ(*window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
+}
 
 TEST_F(VerifierGrpcTest, FirstMessageThatIsNotAHelloIsOutOfTurn) {
   ASSERT_NO_FATAL_FAILURE(Start());

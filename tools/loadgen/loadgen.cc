@@ -72,6 +72,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/grpc_flow_control.h"
 #include "common/mutex_mode.h"
 #include "eventlog/claims.h"
 #include "eventlog/maa_json.h"
@@ -1470,6 +1471,10 @@ std::vector<std::unique_ptr<v1::AttestationService::Stub>> MakeStubs(
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("vigil.loadgen.channel", i);
     args.SetMaxReceiveMessageSize(32 << 20);
+    // As vigil-agent sets them.
+    for (const GrpcIntArgument& a : kAttestationFlowControl) {
+      args.SetInt(a.name, a.value);
+    }
     stubs.push_back(v1::AttestationService::NewStub(
         grpc::CreateCustomChannel(address, credentials, args)));
   }

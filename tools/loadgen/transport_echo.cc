@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_flow_control.h"
 #include "grpcpp/grpcpp.h"
 #include "service/grpc/request_validation.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
@@ -166,6 +167,9 @@ absl::StatusOr<std::unique_ptr<TransportEcho>> TransportEcho::Start(
   // The verifier's limits (service/grpc/server.cc).
   builder.SetMaxReceiveMessageSize(static_cast<int>(service::kMaxMessageBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(service::kMaxMessageBytes));
+  for (const GrpcIntArgument& a : kAttestationFlowControl) {
+    builder.AddChannelArgument(a.name, a.value);
+  }
   out->server_ = builder.BuildAndStart();
   if (out->server_ == nullptr) {
     return absl::UnavailableError(
