@@ -5,9 +5,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/statusor.h"
 #include "common/grpc_flow_control.h"
 #include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
@@ -75,11 +78,17 @@ TEST(VerifierClient, AnnouncesTheFixedAttestationStreamWindow) {
   char dir[] = "/tmp/vigil-client-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/verifier.sock";
+  absl::Cleanup remove_dir = [&] {
+    unlink(path.c_str());
+    rmdir(dir);
+  };
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
   path.copy(addr.sun_path, path.size());
   const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(listener, 0);
+  absl::Cleanup close_listener = [&] { close(listener); };
   ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
             0);
   ASSERT_EQ(listen(listener, 1), 0);
@@ -89,17 +98,15 @@ TEST(VerifierClient, AnnouncesTheFixedAttestationStreamWindow) {
   o.insecure = true;
   o.connect_timeout = absl::Seconds(3);
   ASSERT_OK_AND_ASSIGN(auto client, VerifierClient::Create(o));
+  // Connect gives up after connect_timeout (this listener never answers).
   std::thread connecting([&] { (void)client->Connect(); });
+  absl::Cleanup join = [&] { connecting.join(); };
+  ASSERT_OK(::vigil::testing::WaitForConnection(listener));
   const int fd = accept(listener, nullptr, nullptr);
+  ASSERT_GE(fd, 0);
   absl::StatusOr<uint32_t> window =
-      fd >= 0 ? ::vigil::testing::ReadPeerInitialWindowSize(
-                    fd, /*peer_is_client=*/true)
-              : absl::UnavailableError("accept failed");
-  if (fd >= 0) close(fd);
-  close(listener);
-  connecting.join();
-  unlink(path.c_str());
-  rmdir(dir);
+      ::vigil::testing::ReadPeerInitialWindowSize(fd, /*peer_is_client=*/true);
+  close(fd);
   ASSERT_OK(window.status());
   EXPECT_EQ(*window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
 }

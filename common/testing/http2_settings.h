@@ -2,20 +2,29 @@
 // -----------------------------------------------------------------------------
 // Reads the SETTINGS a gRPC peer announces, from a raw socket, so tests can
 // check the HTTP/2 flow control our ends really set up (RFC 9113 §4.1 frame
-// header, §6.5 SETTINGS, §3.4 the client's connection preface):
+// header, §6.5 SETTINGS, §3.4 the connection preface):
 //
-//   WriteClientPreface(fd);
-//   ReadPeerInitialWindowSize(fd, /*peer_is_client=*/false) -> 1048576
+//   WriteClientPreface(fd);                                  // to a server
+//   ReadPeerInitialWindowSize(fd, /*peer_is_client=*/false)  // -> 1048576
+//
+// Every wait is bounded (5 s per read), writes never raise SIGPIPE, and
+// failures say what was wrong; nothing here closes `fd`.
 #ifndef VIGIL_COMMON_TESTING_HTTP2_SETTINGS_H_
 #define VIGIL_COMMON_TESTING_HTTP2_SETTINGS_H_
 
+#include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,45 +39,60 @@ inline constexpr absl::string_view kHttp2ClientPreface =
 
 namespace http2_internal {
 
-// Reads exactly n bytes within 5 s; kDeadlineExceeded or kUnavailable
-// (peer closed) otherwise.
+inline constexpr uint8_t kSettings = 0x4;
+inline constexpr uint8_t kAck = 0x1;
+inline constexpr int kReadTimeoutMs = 5000;
+
+// Polls `fd` for `events` for up to kReadTimeoutMs, through EINTR.
+inline absl::Status Wait(int fd, short events) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int r = poll(&p, 1, kReadTimeoutMs);
+    if (r == 1) return absl::OkStatus();
+    if (r == 0) return absl::DeadlineExceededError("nothing from the peer");
+    if (errno != EINTR) {
+      return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
+    }
+  }
+}
+
+// Reads exactly n bytes; kDeadlineExceeded, kUnavailable (peer closed) or
+// kInternal (read error) otherwise, with how many bytes had come.
 inline absl::StatusOr<std::string> ReadExactly(int fd, size_t n) {
   std::string out;
   while (out.size() < n) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) != 1) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("no bytes from the peer after ", out.size()));
+    if (absl::Status s = Wait(fd, POLLIN); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat(s.message(), " after ", out.size(), " bytes"));
     }
     char buf[4096];
-    ssize_t r = read(fd, buf, std::min(sizeof(buf), n - out.size()));
-    if (r <= 0) return absl::UnavailableError("peer closed");
+    const ssize_t r = read(fd, buf, std::min(sizeof(buf), n - out.size()));
+    if (r == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("peer closed after ", out.size(), " bytes"));
+    }
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("read: ", strerror(errno)));
+    }
     out.append(buf, static_cast<size_t>(r));
   }
   return out;
 }
 
-}  // namespace http2_internal
-
-// The client's preface and an empty SETTINGS frame: what a server waits for
-// before it sends its own SETTINGS.
-inline absl::Status WriteClientPreface(int fd) {
-  std::string out(kHttp2ClientPreface);
-  out.append(std::string("\0\0\0\x04\0\0\0\0\0", 9));
-  if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
-    return absl::UnavailableError("cannot write the preface");
+// Writes all of `bytes` (send with MSG_NOSIGNAL: a closed peer is an
+// error, not a signal).
+inline absl::Status WriteAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t w = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("send: ", strerror(errno)));
+    }
+    bytes.remove_prefix(static_cast<size_t>(w));
   }
   return absl::OkStatus();
 }
-
-namespace http2_internal {
-
-struct Frame {
-  uint8_t type = 0;
-  uint8_t flags = 0;
-  uint32_t stream = 0;
-  std::string payload;
-};
 
 inline uint32_t Be32(absl::string_view b, size_t at) {
   const auto u = [&](size_t k) {
@@ -77,6 +101,15 @@ inline uint32_t Be32(absl::string_view b, size_t at) {
   return (u(0) << 24) | (u(1) << 16) | (u(2) << 8) | u(3);
 }
 
+struct Frame {
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  uint32_t stream = 0;
+  std::string payload;
+};
+
+// One frame (§4.1); payloads over the default SETTINGS_MAX_FRAME_SIZE
+// (16,384) are refused, as the peer may not send more before our SETTINGS.
 inline absl::StatusOr<Frame> ReadFrame(int fd) {
   absl::StatusOr<std::string> h = ReadExactly(fd, 9);
   if (!h.ok()) return h.status();
@@ -97,51 +130,53 @@ inline absl::StatusOr<Frame> ReadFrame(int fd) {
 
 }  // namespace http2_internal
 
-// Reads the peer's frames up to its first SETTINGS frame that is not an ACK,
-// and acknowledges it. With `peer_is_client`,
-// first checks and skips the client preface. Fails when the bytes are not
-// HTTP/2 or no SETTINGS come within 16 frames.
+// The client's connection preface and an empty SETTINGS frame: what a server
+// waits for before it sends its own SETTINGS.
+inline absl::Status WriteClientPreface(int fd) {
+  std::string out(kHttp2ClientPreface);
+  out.append(std::string("\0\0\0\x04\0\0\0\0\0", 9));
+  return http2_internal::WriteAll(fd, out);
+}
+
+// Reads the peer's connection preface up to its SETTINGS (§3.4: a server's
+// preface is a SETTINGS frame; a client's is the fixed string, then a
+// SETTINGS frame), acknowledges it (§6.5.3) and returns its parameters by
+// identifier. Fails with kInvalidArgument when the bytes are not that.
 inline absl::StatusOr<std::map<uint16_t, uint32_t>> ReadPeerSettings(
     int fd, bool peer_is_client) {
-  using http2_internal::ReadExactly;
+  using http2_internal::Be32;
   if (peer_is_client) {
     absl::StatusOr<std::string> preface =
-        ReadExactly(fd, kHttp2ClientPreface.size());
+        http2_internal::ReadExactly(fd, kHttp2ClientPreface.size());
     if (!preface.ok()) return preface.status();
     if (*preface != kHttp2ClientPreface) {
       return absl::InvalidArgumentError("not an HTTP/2 client preface");
     }
   }
+  absl::StatusOr<http2_internal::Frame> f = http2_internal::ReadFrame(fd);
+  if (!f.ok()) return f.status();
+  if (f->type != http2_internal::kSettings ||
+      (f->flags & http2_internal::kAck) != 0 || f->stream != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the peer's first frame is not SETTINGS on stream 0 (type ",
+        static_cast<int>(f->type), ", flags ", static_cast<int>(f->flags),
+        ", stream ", f->stream, ")"));
+  }
+  if (f->payload.size() % 6 != 0) {
+    return absl::InvalidArgumentError("SETTINGS length not a multiple of 6");
+  }
   std::map<uint16_t, uint32_t> out;
-  bool have_settings = false;
-  for (int frames = 0; frames < 16 && !have_settings; ++frames) {
-    absl::StatusOr<http2_internal::Frame> f = http2_internal::ReadFrame(fd);
-    if (!f.ok()) return f.status();
-    if (f->type != 0x4 || (f->flags & 0x1) != 0) continue;  // ACK
-    if (f->payload.size() % 6 != 0) {
-      return absl::InvalidArgumentError("SETTINGS length not a multiple of 6");
-    }
-    for (size_t i = 0; i < f->payload.size(); i += 6) {
-      const uint16_t id =
-          static_cast<uint16_t>(http2_internal::Be32(f->payload, i) >> 16);
-      out[id] = http2_internal::Be32(f->payload, i + 2);
-    }
-    have_settings = true;
-    // Acknowledge them, as a real peer must (RFC 9113 §6.5.3); some
-    // implementations hold back their window updates until then.
-    const std::string ack("\0\0\0\x04\x01\0\0\0\0", 9);
-    if (write(fd, ack.data(), ack.size()) != static_cast<ssize_t>(ack.size())) {
-      return absl::UnavailableError("cannot acknowledge the SETTINGS");
-    }
+  for (size_t i = 0; i < f->payload.size(); i += 6) {
+    out[static_cast<uint16_t>(Be32(f->payload, i) >> 16)] =
+        Be32(f->payload, i + 2);
   }
-  if (!have_settings) {
-    return absl::NotFoundError("no SETTINGS in the peer's first 16 frames");
-  }
+  const std::string ack("\0\0\0\x04\x01\0\0\0\0", 9);
+  if (absl::Status s = http2_internal::WriteAll(fd, ack); !s.ok()) return s;
   return out;
 }
 
-// The peer's SETTINGS_INITIAL_WINDOW_SIZE; kNotFound when it sent none
-// (then HTTP/2's 65,535 applies).
+// The peer's SETTINGS_INITIAL_WINDOW_SIZE; kNotFound when its SETTINGS do
+// not carry one (HTTP/2's 65,535 then applies).
 inline absl::StatusOr<uint32_t> ReadPeerInitialWindowSize(int fd,
                                                           bool peer_is_client) {
   absl::StatusOr<std::map<uint16_t, uint32_t>> s =
@@ -152,6 +187,11 @@ inline absl::StatusOr<uint32_t> ReadPeerInitialWindowSize(int fd,
     return absl::NotFoundError("no SETTINGS_INITIAL_WINDOW_SIZE");
   }
   return it->second;
+}
+
+// Waits (bounded) until a connection is pending on a listening socket.
+inline absl::Status WaitForConnection(int listener) {
+  return http2_internal::Wait(listener, POLLIN);
 }
 
 }  // namespace vigil::testing

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,13 @@
 
 namespace vigil::service {
 namespace {
+
+// common/grpc_flow_control.h spells gRPC's argument names without gRPC's
+// headers; a misspelt name would be ignored by gRPC without a word.
+static_assert(std::string_view(kAttestationFlowControl[0].name) ==
+              GRPC_ARG_HTTP2_BDP_PROBE);
+static_assert(std::string_view(kAttestationFlowControl[1].name) ==
+              GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES);
 
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      absl::string_view what) {

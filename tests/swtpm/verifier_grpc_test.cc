@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
@@ -247,9 +250,11 @@ AttestingDevice* VerifierGrpcTest::device_ = nullptr;
 std::string* VerifierGrpcTest::boot_error_ = nullptr;
 
 // The listener announces the fixed stream window of common/grpc_flow_control.h
-// (gRPC's probe would move it): read from its SETTINGS on a raw connection.
+// (gRPC's default is 65,535): read from its SETTINGS on a raw connection.
+// That the probe is off is not visible here (it only acts once data flows);
+// server.cc checks both argument names against gRPC's at compile time.
 TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   const std::string path = dir_->Join("verifier.sock");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -257,13 +262,13 @@ TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
   path.copy(addr.sun_path, path.size());
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
+  absl::Cleanup close_fd = [fd] { close(fd); };
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_OK(::vigil::testing::WriteClientPreface(fd));
-  absl::StatusOr<uint32_t> window =
-      ::vigil::testing::ReadPeerInitialWindowSize(fd, /*peer_is_client=*/false);
-  close(fd);
-  ASSERT_OK(window.status());
-  EXPECT_EQ(*window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
+  ASSERT_OK_AND_ASSIGN(uint32_t window,
+                       ::vigil::testing::ReadPeerInitialWindowSize(
+                           fd, /*peer_is_client=*/false));
+  EXPECT_EQ(window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
 }
 
 TEST_F(VerifierGrpcTest, FirstMessageThatIsNotAHelloIsOutOfTurn) {
