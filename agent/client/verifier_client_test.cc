@@ -1,8 +1,6 @@
 #include "agent/client/verifier_client.h"
 
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -14,6 +12,7 @@
 #include "common/grpc_flow_control.h"
 #include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/unix_socket.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -82,16 +81,8 @@ TEST(VerifierClient, AnnouncesTheFixedAttestationStreamWindow) {
     unlink(path.c_str());
     rmdir(dir);
   };
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  path.copy(addr.sun_path, path.size());
-  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  absl::Cleanup close_listener = [&] { close(listener); };
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-            0);
-  ASSERT_EQ(listen(listener, 1), 0);
+  ASSERT_OK_AND_ASSIGN(const int listener, ::vigil::testing::ListenUnix(path));
+  absl::Cleanup close_listener = [listener] { close(listener); };
 
   VerifierClientOptions o;
   o.target = "unix:" + path;
@@ -101,9 +92,7 @@ TEST(VerifierClient, AnnouncesTheFixedAttestationStreamWindow) {
   // Connect gives up after connect_timeout (this listener never answers).
   std::thread connecting([&] { (void)client->Connect(); });
   absl::Cleanup join = [&] { connecting.join(); };
-  ASSERT_OK(::vigil::testing::WaitForConnection(listener));
-  const int fd = accept(listener, nullptr, nullptr);
-  ASSERT_GE(fd, 0);
+  ASSERT_OK_AND_ASSIGN(const int fd, ::vigil::testing::AcceptWithin(listener));
   absl::StatusOr<uint32_t> window =
       ::vigil::testing::ReadPeerInitialWindowSize(fd, /*peer_is_client=*/true);
   close(fd);

@@ -7,8 +7,8 @@
 //   WriteClientPreface(fd);                                  // to a server
 //   ReadPeerInitialWindowSize(fd, /*peer_is_client=*/false)  // -> 1048576
 //
-// Every wait is bounded (5 s per read), writes never raise SIGPIPE, and
-// failures say what was wrong; nothing here closes `fd`.
+// Every wait is bounded (kSocketWaitMs per read), writes never raise SIGPIPE,
+// and failures say what was wrong; nothing here closes `fd`.
 #ifndef VIGIL_COMMON_TESTING_HTTP2_SETTINGS_H_
 #define VIGIL_COMMON_TESTING_HTTP2_SETTINGS_H_
 
@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/testing/unix_socket.h"
 
 namespace vigil::testing {
 
@@ -41,27 +42,12 @@ namespace http2_internal {
 
 inline constexpr uint8_t kSettings = 0x4;
 inline constexpr uint8_t kAck = 0x1;
-inline constexpr int kReadTimeoutMs = 5000;
-
-// Polls `fd` for `events` for up to kReadTimeoutMs, through EINTR.
-inline absl::Status Wait(int fd, short events) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    const int r = poll(&p, 1, kReadTimeoutMs);
-    if (r == 1) return absl::OkStatus();
-    if (r == 0) return absl::DeadlineExceededError("nothing from the peer");
-    if (errno != EINTR) {
-      return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
-    }
-  }
-}
-
 // Reads exactly n bytes; kDeadlineExceeded, kUnavailable (peer closed) or
 // kInternal (read error) otherwise, with how many bytes had come.
 inline absl::StatusOr<std::string> ReadExactly(int fd, size_t n) {
   std::string out;
   while (out.size() < n) {
-    if (absl::Status s = Wait(fd, POLLIN); !s.ok()) {
+    if (absl::Status s = PollWithin(fd, POLLIN); !s.ok()) {
       return absl::Status(
           s.code(), absl::StrCat(s.message(), " after ", out.size(), " bytes"));
     }
@@ -187,11 +173,6 @@ inline absl::StatusOr<uint32_t> ReadPeerInitialWindowSize(int fd,
     return absl::NotFoundError("no SETTINGS_INITIAL_WINDOW_SIZE");
   }
   return it->second;
-}
-
-// Waits (bounded) until a connection is pending on a listening socket.
-inline absl::Status WaitForConnection(int listener) {
-  return http2_internal::Wait(listener, POLLIN);
 }
 
 }  // namespace vigil::testing

@@ -141,8 +141,8 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   // vanished) is detected and its stream freed.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5 * 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
-  // A fixed window instead of gRPC's probe: no WINDOW_UPDATE-only write
-  // per message read (common/grpc_flow_control.h says why and what it costs).
+  // A fixed window instead of gRPC's probe: fewer WINDOW_UPDATE-only writes
+  // (common/grpc_flow_control.h says why and what it costs).
   for (const GrpcIntArgument& a : kAttestationFlowControl) {
     builder.AddChannelArgument(a.name, a.value);
   }

@@ -5,8 +5,6 @@
 // asserts the gRPC status code and message the protocol promises
 // (protos/vigil/v1/attestation_service.proto), and that the verifier keeps
 // serving well-behaved agents meanwhile.
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -26,6 +24,7 @@
 #include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
+#include "common/testing/unix_socket.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -255,15 +254,9 @@ std::string* VerifierGrpcTest::boot_error_ = nullptr;
 // server.cc checks both argument names against gRPC's at compile time.
 TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
   ASSERT_NO_FATAL_FAILURE(Start());
-  const std::string path = dir_->Join("verifier.sock");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  path.copy(addr.sun_path, path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
+  ASSERT_OK_AND_ASSIGN(
+      const int fd, ::vigil::testing::ConnectUnix(dir_->Join("verifier.sock")));
   absl::Cleanup close_fd = [fd] { close(fd); };
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_OK(::vigil::testing::WriteClientPreface(fd));
   ASSERT_OK_AND_ASSIGN(uint32_t window,
                        ::vigil::testing::ReadPeerInitialWindowSize(
