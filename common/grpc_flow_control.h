@@ -29,10 +29,11 @@
 // stream (AgentStream re-arms StartRead at once), so a message is taken as
 // it arrives and its size is bounded by the maximum message size (32 MiB,
 // service/grpc/request_validation.h) either way; the window adds at most
-// kAttestationStreamWindowBytes per stream of data queued behind it. The
-// listener sets no limit on streams per connection (one-shot Attest
-// callers may multiplex), so a client that opens many streams can queue
-// that much on each, as it already could send a 32 MiB message on each.
+// kAttestationStreamWindowBytes per stream of data queued behind it. What a
+// client can make the verifier hold over many streams — queued data, or
+// messages started and never finished — is bounded by the listener's
+// streams per connection and its transport memory quota
+// (service/grpc/service_options.h), not by the window.
 // In the gRPC sources we read (newer than 1.51) turning the probe off also
 // ends the shrinking of windows under memory pressure, which runs only with
 // the probe.

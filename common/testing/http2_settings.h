@@ -34,6 +34,8 @@
 
 namespace vigil::testing {
 
+// SETTINGS parameters (RFC 9113 §6.5.2).
+inline constexpr uint16_t kSettingsMaxConcurrentStreams = 0x3;
 inline constexpr uint16_t kSettingsInitialWindowSize = 0x4;
 inline constexpr absl::string_view kHttp2ClientPreface =
     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

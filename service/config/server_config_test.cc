@@ -48,6 +48,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
                    "step_timeout = 20s\n"
                    "reattest_interval = 30m\n"
                    "max_streams = 5000\n"
+                   "max_streams_per_connection = 8\n"
+                   "transport_memory_mb = 256\n"
                    "workers = 4\n"
                    "log_permits_per_second = -1\n");
   ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(text));
@@ -76,6 +78,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.service.step_timeout, absl::Seconds(20));
   EXPECT_EQ(c.service.reattest_interval, absl::Minutes(30));
   EXPECT_EQ(c.service.max_streams, 5000u);
+  EXPECT_EQ(c.service.max_streams_per_connection, 8u);
+  EXPECT_EQ(c.service.transport_memory_bytes, size_t{256} << 20);
   EXPECT_EQ(c.service.worker_threads, 4u);
   EXPECT_EQ(c.service.log_permits_per_second, -1);
 }
@@ -90,6 +94,14 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.verifier.nonce_lifetime, absl::Minutes(2));
   EXPECT_EQ(c.service.hello_timeout, absl::Seconds(10));
   EXPECT_EQ(c.service.max_streams, 20000u);
+  EXPECT_EQ(c.service.max_streams_per_connection, 100u);
+  EXPECT_EQ(c.service.transport_memory_bytes, size_t{1} << 30);
+}
+
+TEST(ServerConfig, TransportMemoryZeroMeansNoBound) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig c,
+                       Parse(absl::StrCat(kBase, "transport_memory_mb = 0\n")));
+  EXPECT_EQ(c.service.transport_memory_bytes, 0u);
 }
 
 TEST(ServerConfig, InsecureIsAllowedOnlyOnLoopbackListeners) {
@@ -302,6 +314,13 @@ TEST(ServerConfig, OtherValueErrorsNameFileLineAndKey) {
   for (const Bad& b :
        {Bad{"max_streams = 0", "verifier.conf:7: max_streams: want an integer"},
         Bad{"workers = 257", "verifier.conf:7: workers: want an integer"},
+        Bad{"max_streams_per_connection = 0",
+            "verifier.conf:7: max_streams_per_connection: want an integer"},
+        Bad{"transport_memory_mb = 63",
+            "verifier.conf:7: transport_memory_mb: want 0 (no bound) or at "
+            "least 64, got 63"},
+        Bad{"transport_memory_mb = 1G",
+            "verifier.conf:7: transport_memory_mb: want an integer"},
         Bad{"log_permits_per_second = -2",
             "verifier.conf:7: log_permits_per_second: want an integer"},
         Bad{"insecure = maybe",

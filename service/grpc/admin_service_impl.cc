@@ -375,6 +375,12 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(2 * admin::kMaxAdminJwsBytes));
+  // Callers are authenticated after their request has arrived, so anyone
+  // who can connect could otherwise make this listener hold messages
+  // started and never finished (server.h, LimitTransport): operators send
+  // a policy or two at a time.
+  LimitTransport(builder, kAdminMaxStreamsPerConnection,
+                 kAdminTransportMemoryBytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (!unix_socket && port == 0)) {
     return absl::UnavailableError(

@@ -85,6 +85,12 @@ class AdminServiceImpl final : public v1::PolicyAdmin::Service {
   const auth::CallerAuthenticator* authenticator_;
 };
 
+// What clients can make the admin listener hold (server.h, LimitTransport):
+// streams per connection, and memory over all connections — 64 requests of
+// the largest size (2 x admin::kMaxAdminJwsBytes) at once.
+inline constexpr size_t kAdminMaxStreamsPerConnection = 16;
+inline constexpr size_t kAdminTransportMemoryBytes = size_t{128} << 20;
+
 struct AdminListenerOptions {
   // unix:/path (default: local administrators only) or host:port (TLS).
   std::string address;

@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/unix_socket.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -144,6 +147,25 @@ TEST_F(AdminServiceTest, TheUnixSocketIsTheOwnersAndTheOwnerIsAdministrator) {
   v1::GetPolicyRequest empty;
   EXPECT_EQ(stub->GetPolicy(&ctx, empty, &doc).error_message(),
             "attestation_type: missing");
+}
+
+// Callers are authenticated only once their request has arrived, so the
+// listener bounds what anyone who connects can open (server.h,
+// LimitTransport): its SETTINGS announce the stream limit.
+TEST_F(AdminServiceTest, AnnouncesItsStreamLimitPerConnection) {
+  AdminListenerOptions o;
+  o.address = "unix:" + dir_->Join("admin.sock");
+  ASSERT_NE(Start(o, grpc::InsecureChannelCredentials(), o.address), nullptr);
+  ASSERT_OK_AND_ASSIGN(const int fd,
+                       ::vigil::testing::ConnectUnix(dir_->Join("admin.sock")));
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  ASSERT_OK(::vigil::testing::WriteClientPreface(fd));
+  ASSERT_OK_AND_ASSIGN(auto settings, ::vigil::testing::ReadPeerSettings(
+                                          fd, /*peer_is_client=*/false));
+  ASSERT_EQ(settings.count(::vigil::testing::kSettingsMaxConcurrentStreams),
+            1u);
+  EXPECT_EQ(settings[::vigil::testing::kSettingsMaxConcurrentStreams],
+            kAdminMaxStreamsPerConnection);
 }
 
 // A second admin listener on a socket another server serves is refused

@@ -4,17 +4,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_flow_control.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "service/grpc/request_validation.h"
 
 namespace vigil::service {
@@ -103,6 +105,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+void LimitTransport(grpc::ServerBuilder& builder,
+                    size_t max_streams_per_connection, size_t memory_bytes) {
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(std::min<size_t>(max_streams_per_connection,
+                                        std::numeric_limits<int>::max())));
+  if (memory_bytes != 0) {
+    // The builder takes its own reference to the quota.
+    grpc::ResourceQuota quota("vigil-transport");
+    quota.Resize(memory_bytes);
+    builder.SetResourceQuota(quota);
+  }
+}
+
 absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
                                           const ListenerOptions& listener,
                                           const ServiceOptions& options) {
@@ -146,6 +162,8 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   for (const GrpcIntArgument& a : kAttestationFlowControl) {
     builder.AddChannelArgument(a.name, a.value);
   }
+  LimitTransport(builder, options.max_streams_per_connection,
+                 options.transport_memory_bytes);
   out.server = builder.BuildAndStart();
   if (out.server == nullptr) {
     return absl::UnavailableError(

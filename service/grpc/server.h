@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "service/grpc/attestation_service_impl.h"
 
 namespace vigil::service {
@@ -49,6 +50,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
 // take the socket from a running verifier; a stale socket file (nobody
 // accepting) is fine. OK for other addresses.
 absl::Status CheckUnixSocketFree(const std::string& address);
+
+// Bounds what clients can make gRPC hold on `builder`'s listener (see
+// ServiceOptions::max_streams_per_connection and transport_memory_bytes):
+// announces `max_streams_per_connection` (SETTINGS_MAX_CONCURRENT_STREAMS)
+// and, unless `memory_bytes` is 0, puts every connection under one gRPC
+// resource quota of that many bytes, above which gRPC cancels streams with
+// RESOURCE_EXHAUSTED. Clients cannot fail this; it cannot fail.
+void LimitTransport(grpc::ServerBuilder& builder,
+                    size_t max_streams_per_connection, size_t memory_bytes);
 
 // Starts serving `verifier` (which must outlive the result). Fails with
 // kInvalidArgument when TLS files cannot be read (naming them) or the

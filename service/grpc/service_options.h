@@ -16,6 +16,22 @@ struct ServiceOptions {
   absl::Duration step_timeout = absl::Seconds(60);
   absl::Duration reattest_interval = absl::Hours(1);
   size_t max_streams = 20000;
+  // HTTP/2 streams one connection may have open at once
+  // (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2): an agent needs one
+  // (its Connect stream) and a unary call now and then; a one-shot caller a
+  // few. Bounds what one connection can make the verifier hold, and, with
+  // max_streams, how many streams a few clients can take.
+  size_t max_streams_per_connection = 100;
+  // The bound on memory gRPC holds for this listener — bytes read from
+  // connections and not yet delivered as whole messages, among the rest —
+  // as a gRPC resource quota. Above it gRPC stops reading and then cancels
+  // streams (RESOURCE_EXHAUSTED, "Buffers full") until it is under again:
+  // without it, clients that start large messages and never finish them
+  // hold up to 32 MiB per stream (tests/swtpm/verifier_grpc_test.cc,
+  // PartialMessagesAreCutOffAtTheTransportMemoryLimit). It does not bound
+  // what OpenSSL holds per TLS connection, nor the decoded messages the
+  // verifier works on. 0: no bound.
+  size_t transport_memory_bytes = size_t{1} << 30;
   // Threads that verify evidence; 0: two per core. More than one per core
   // because a worker also waits — for the store's group commit of its TPM
   // clock (StoreDeviceRegistry), for locks — and a core whose worker waits

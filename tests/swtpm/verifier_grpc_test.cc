@@ -7,6 +7,7 @@
 // serving well-behaved agents meanwhile.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/grpc_flow_control.h"
+#include "common/testing/http2_client.h"
 #include "common/testing/http2_settings.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
@@ -230,6 +232,18 @@ class VerifierGrpcTest : public ::testing::Test {
     *result = m.result();
   }
 
+  // Opens a stream that enrols and attests once, permitted (or fails the
+  // test); the stream stays open in `*out`.
+  void OpenPermittedAgent(std::unique_ptr<Stream>* out) {
+    *out = Open();
+    v1::AttestationRequest request;
+    ASSERT_NO_FATAL_FAILURE(Enrol(**out, &request));
+    v1::Evidence evidence;
+    v1::AttestationResult result;
+    ASSERT_NO_FATAL_FAILURE(Attest(**out, request, &evidence, &result));
+    ASSERT_TRUE(result.permitted()) << result.DebugString();
+  }
+
   static absl::Span<const uint8_t> AsBytes(const std::string& s) {
     return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()),
                                s.size());
@@ -262,6 +276,92 @@ TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
                        ::vigil::testing::ReadPeerInitialWindowSize(
                            fd, /*peer_is_client=*/false));
   EXPECT_EQ(window, static_cast<uint32_t>(kAttestationStreamWindowBytes));
+}
+
+// The listener tells clients how many streams a connection may open
+// (SETTINGS_MAX_CONCURRENT_STREAMS); gRPC's default is no limit at all.
+TEST_F(VerifierGrpcTest, AnnouncesItsStreamLimitPerConnection) {
+  service::ServiceOptions options = Options();
+  options.max_streams_per_connection = 7;
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  ASSERT_OK_AND_ASSIGN(
+      const int fd, ::vigil::testing::ConnectUnix(dir_->Join("verifier.sock")));
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  ASSERT_OK(::vigil::testing::WriteClientPreface(fd));
+  ASSERT_OK_AND_ASSIGN(auto settings, ::vigil::testing::ReadPeerSettings(
+                                          fd, /*peer_is_client=*/false));
+  ASSERT_EQ(settings.count(kSettingsMaxConcurrentStreams), 1u);
+  EXPECT_EQ(settings[kSettingsMaxConcurrentStreams], 7u);
+}
+
+// A gRPC message of `length` bytes that is one field unknown to every vigil
+// message (field 15, length-delimited): decoding it costs no more memory
+// than its bytes, unlike many small unknown fields.
+std::string OneUnknownFieldMessage(uint32_t length) {
+  std::string m(1, '\x7a');
+  uint32_t rest = length - 1 - 4;  // the tag, a 4-byte varint (< 2^28)
+  for (int i = 0; i < 4; ++i) {
+    m.push_back(static_cast<char>((rest & 0x7f) | (i < 3 ? 0x80 : 0)));
+    rest >>= 7;
+  }
+  m.resize(length, '\0');
+  return m;
+}
+
+// A client that starts large messages on many streams and never finishes
+// them makes gRPC hold every byte it sent (each stream's window grows to fit
+// the declared message): without a bound, 8 streams of 24 MiB on one
+// connection are 192 MiB held, and nothing stops a client from opening
+// more. With transport_memory_bytes, gRPC cancels streams once that much is
+// held; the verifier goes on serving others.
+TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
+  service::ServiceOptions options = Options();
+  options.transport_memory_bytes = size_t{64} << 20;
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  ASSERT_OK_AND_ASSIGN(
+      const int fd, ::vigil::testing::ConnectUnix(dir_->Join("verifier.sock")));
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RawHttp2Client> c,
+                       RawHttp2Client::Start(fd));
+  constexpr size_t kStreams = 8;
+  constexpr uint32_t kLength = 24u << 20;
+  const std::string message = OneUnknownFieldMessage(kLength);
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < kStreams; ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        uint32_t id, c->OpenGrpcCall("/vigil.v1.AttestationService/Connect"));
+    ASSERT_OK(c->SendGrpcMessageStart(id, kLength));
+    ids.push_back(id);
+  }
+  // Round robin, a MiB at a time, while any stream takes more; all but the
+  // last byte of each message, so none is ever complete.
+  std::vector<size_t> sent(kStreams, 0);
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (size_t i = 0; i < kStreams; ++i) {
+      if (c->resets().count(ids[i]) != 0) continue;
+      const size_t want = std::min<size_t>(1 << 20, kLength - 1 - sent[i]);
+      if (want == 0) continue;
+      ASSERT_OK_AND_ASSIGN(
+          size_t n,
+          c->SendWithinWindow(
+              ids[i], absl::string_view(message).substr(sent[i], want)));
+      sent[i] += n;
+      progress = progress || n > 0;
+    }
+  }
+  ASSERT_OK(c->Drain(/*wait_ms=*/500));
+  size_t held = 0;
+  for (size_t i = 0; i < kStreams; ++i) {
+    if (c->resets().count(ids[i]) == 0) held += sent[i];
+  }
+  // 64 MiB hold at most two of these messages: the others were cancelled.
+  EXPECT_GE(c->resets().size(), kStreams - 2);
+  EXPECT_LE(held, options.transport_memory_bytes);
+  EXPECT_FALSE(c->goaway().has_value());
+  // A well-behaved agent is served meanwhile, on its own connection.
+  std::unique_ptr<Stream> agent;
+  ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&agent));
 }
 
 TEST_F(VerifierGrpcTest, FirstMessageThatIsNotAHelloIsOutOfTurn) {
@@ -637,13 +737,8 @@ TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
 
 TEST_F(VerifierGrpcTest, PolicyChangeAsksConnectedAgentsToReattest) {
   ASSERT_NO_FATAL_FAILURE(Start());
-  auto s = Open();
-  v1::AttestationRequest request;
-  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
-  v1::Evidence evidence;
-  v1::AttestationResult result;
-  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
-  ASSERT_TRUE(result.permitted());
+  std::unique_ptr<Stream> s;
+  ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&s));
 
   // A reload (SIGHUP) lands while the agent is connected: it is asked at
   // once, and the new policy decides.
@@ -656,6 +751,8 @@ TEST_F(VerifierGrpcTest, PolicyChangeAsksConnectedAgentsToReattest) {
   ASSERT_TRUE(s->call->Read(&m));
   ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
   EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+  v1::Evidence evidence;
+  v1::AttestationResult result;
   ASSERT_NO_FATAL_FAILURE(
       Attest(*s, m.attestation_request(), &evidence, &result));
   EXPECT_FALSE(result.permitted());

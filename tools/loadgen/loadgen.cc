@@ -676,10 +676,22 @@ struct InProcessVerifier {
   }
 };
 
+// The daemon's service options, but for the pool size asked for and as many
+// streams per connection as the run multiplexes (the daemon's default, 100,
+// is for a fleet: one stream per agent connection).
+service::ServiceOptions ServiceOptionsFor(const Options& o) {
+  service::ServiceOptions s;
+  s.worker_threads = static_cast<size_t>(o.worker_threads);
+  s.max_streams_per_connection =
+      std::max(s.max_streams_per_connection,
+               static_cast<size_t>((o.streams + o.channels - 1) / o.channels));
+  return s;
+}
+
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
-    const std::string& address, int worker_threads, const std::string& store,
-    const LoopbackTls* tls) {
+    const std::string& address, const service::ServiceOptions& service_options,
+    const std::string& store, const LoopbackTls* tls) {
   auto out = std::make_unique<InProcessVerifier>();
   absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults();
   if (!defaults.ok()) return defaults.status();
@@ -710,8 +722,6 @@ absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
   }
   service::ListenerOptions listener;
   listener.address = address;
-  service::ServiceOptions service_options;
-  service_options.worker_threads = static_cast<size_t>(worker_threads);
   if (tls != nullptr) {
     listener.tls_cert_file = tls->Path("server.pem");
     listener.tls_key_file = tls->Path("server.key");
@@ -1640,7 +1650,7 @@ int Run(const Options& o) {
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
       absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-          StartVerifier(*devices, listen_address(socket), o.worker_threads,
+          StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
                         o.store, tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
@@ -1732,8 +1742,9 @@ int Run(const Options& o) {
       dup2(log, 2);
       close(log);
     }
-    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
-        *devices, listen_address(socket), o.worker_threads, o.store, tls.get());
+    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
+        StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
+                      o.store, tls.get());
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
