@@ -34,6 +34,22 @@ bool ByteReader::ReadU64Le(uint64_t* out) {
   return true;
 }
 
+bool ByteReader::ReadVarint64(uint64_t* out) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 10; ++i) {
+    if (pos_ + i >= data_.size()) return false;
+    const uint8_t b = data_[pos_ + i];
+    if (i == 9 && b > 1) return false;  // bits 64 and up
+    v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      *out = v;
+      pos_ += i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ByteReader::ReadBytes(size_t n, absl::Span<const uint8_t>* out) {
   if (remaining() < n) return false;
   *out = data_.subspan(pos_, n);

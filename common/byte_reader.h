@@ -13,7 +13,8 @@
 //   ByteReader r(bytes);
 //   uint32_t pcr, type;
 //   ByteReader body;
-//   if (!r.ReadU32Le(&pcr) || !r.ReadU32Le(&type) || !r.ReadU32LePrefixed(&body))
+//   if (!r.ReadU32Le(&pcr) || !r.ReadU32Le(&type) ||
+//   !r.ReadU32LePrefixed(&body))
 //     return Error(r.offset(), "truncated event header");
 //
 // Thread-compatible: a reader is a value; copy it to fork a look-ahead cursor.
@@ -47,6 +48,11 @@ class ByteReader {
   bool ReadU16Le(uint16_t* out);
   bool ReadU32Le(uint32_t* out);
   bool ReadU64Le(uint64_t* out);
+  // An unsigned LEB128 varint of at most 10 bytes, as protobuf encodes
+  // integers and lengths (protobuf.dev/programming-guides/encoding, "Base
+  // 128 Varints"). Fails on a truncated one, on more than 10 bytes, and on
+  // a 10th byte that would carry bits past 64.
+  bool ReadVarint64(uint64_t* out);
 
   // Reads `n` bytes as a span into the underlying buffer (no copy).
   bool ReadBytes(size_t n, absl::Span<const uint8_t>* out);

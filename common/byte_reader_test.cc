@@ -8,8 +8,9 @@ namespace vigil {
 namespace {
 
 TEST(ByteReader, ReadsLittleEndianIntegersAndAdvances) {
-  const std::vector<uint8_t> b = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                  0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
+  const std::vector<uint8_t> b = {0x01, 0x02, 0x03, 0x04, 0x05,
+                                  0x06, 0x07, 0x08, 0x09, 0x0a,
+                                  0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
   ByteReader r(b);
   uint8_t u8;
   uint16_t u16;
@@ -25,6 +26,43 @@ TEST(ByteReader, ReadsLittleEndianIntegersAndAdvances) {
   EXPECT_EQ(u64, 0x0f0e0d0c0b0a0908ull);
   EXPECT_TRUE(r.empty());
   EXPECT_EQ(r.offset(), 15u);
+}
+
+TEST(ByteReader, ReadsVarintsOfOneToTenBytes) {
+  struct Case {
+    std::vector<uint8_t> bytes;
+    uint64_t want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{0x00}, 0},
+           {{0x01}, 1},
+           {{0x96, 0x01}, 150},  // the encoding guide's example
+           {{0xff, 0xff, 0xff, 0xff, 0x0f}, 0xffffffffu},
+           {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+            ~uint64_t{0}}}) {
+    ByteReader r(c.bytes);
+    uint64_t v = 0;
+    ASSERT_TRUE(r.ReadVarint64(&v)) << c.want;
+    EXPECT_EQ(v, c.want);
+    EXPECT_TRUE(r.empty());
+  }
+}
+
+TEST(ByteReader, RefusesTruncatedOverlongAndOverflowingVarints) {
+  for (const std::vector<uint8_t>& bytes : std::vector<std::vector<uint8_t>>{
+           {},
+           {0x80},
+           {0xff, 0xff},
+           // 11 bytes
+           {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00},
+           // 10th byte carries bit 64
+           {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}}) {
+    ByteReader r(bytes);
+    uint64_t v = 7;
+    EXPECT_FALSE(r.ReadVarint64(&v)) << bytes.size();
+    EXPECT_EQ(v, 7u);
+    EXPECT_EQ(r.remaining(), bytes.size());  // the cursor did not move
+  }
 }
 
 TEST(ByteReader, FailedReadLeavesCursorUnchanged) {

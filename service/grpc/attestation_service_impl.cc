@@ -1,6 +1,7 @@
 #include "service/grpc/attestation_service_impl.h"
 
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "common/status_macros.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/status_mapping.h"
+#include "service/grpc/untrusted_codec.h"
 
 namespace vigil::service {
 
@@ -170,7 +172,7 @@ class StreamRegistry {
 };
 
 class AgentStream final
-    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // `guard` is already in the service's StreamRegistry (Connect reserved
   // the slot); until this constructor sets guard->stream, visitors of the
@@ -192,9 +194,10 @@ class AgentStream final
       MaybeFinishLocked(grpc::Status::OK);
       return;
     }
-    v1::AgentMessage msg = std::move(in_);
-    in_ = v1::AgentMessage();  // drop the capacity of a large event log
-    absl::Status s = DispatchLocked(std::move(msg));
+    v1::AgentMessage msg;
+    absl::Status s = DecodeUntrusted(in_, "agent message", &msg);
+    in_.Clear();  // drop a large event log's slices now
+    if (s.ok()) s = DispatchLocked(std::move(msg));
     if (!s.ok()) {
       FinishLocked(ToGrpcStatus(s));
       return;
@@ -460,7 +463,7 @@ class AgentStream final
   void QueueLocked(v1::VerifierMessage m)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
     if (finished_) return;
-    out_.push_back(std::move(m));
+    out_.push_back(EncodeMessage(m));
     WriteNextLocked();
   }
 
@@ -491,8 +494,8 @@ class AgentStream final
   AttestationServiceImpl* svc_;
   const std::string peer_;
   std::shared_ptr<StreamGuard> guard_;
-  v1::AgentMessage in_;
-  std::deque<v1::VerifierMessage> out_ ABSL_GUARDED_BY(guard_->mu);
+  grpc::ByteBuffer in_;
+  std::deque<grpc::ByteBuffer> out_ ABSL_GUARDED_BY(guard_->mu);
   bool writing_ ABSL_GUARDED_BY(guard_->mu) = false;
   bool finished_ ABSL_GUARDED_BY(guard_->mu) = false;
   bool read_closed_ ABSL_GUARDED_BY(guard_->mu) = false;
@@ -577,14 +580,14 @@ void AttestationServiceImpl::CloseAllStreams() {
 
 size_t AttestationServiceImpl::open_streams() const { return streams_->size(); }
 
-grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
   auto guard = std::make_shared<StreamGuard>();
   if (!streams_->TryAdd(guard, options_.max_streams)) {
     verifier_->metrics().agent_streams_refused().Increment();
     // A reactor that refuses at once.
-    class Refuse final : public grpc::ServerBidiReactor<v1::AgentMessage,
-                                                        v1::VerifierMessage> {
+    class Refuse final
+        : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
      public:
       Refuse() {
         Finish(grpc::Status(
@@ -601,13 +604,21 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
 
 namespace {
 
-// Runs `work` on the pool and finishes the unary reactor with its status.
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   ThreadPool& pool,
-                                   std::function<absl::Status()> work) {
+// Runs a unary call on the pool: decodes the request (DecodeUntrusted),
+// runs `work` and encodes its response; finishes with `work`'s status.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RunUnary(
+    grpc::CallbackServerContext* context, ThreadPool& pool,
+    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+    std::function<absl::Status(const Request&, Response*)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!pool.Submit([reactor, work = std::move(work)]() {
-        reactor->Finish(ToGrpcStatus(work()));
+  if (!pool.Submit([reactor, request, response, work = std::move(work)]() {
+        Request in;
+        Response out;
+        absl::Status s = DecodeUntrusted(*request, "request", &in);
+        if (s.ok()) s = work(in, &out);
+        if (s.ok()) *response = EncodeMessage(out);
+        reactor->Finish(ToGrpcStatus(s));
       })) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "verifier overloaded; retry later"));
@@ -618,83 +629,100 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
 }  // namespace
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
-    grpc::CallbackServerContext* context, const v1::EnrollRequest* request,
-    v1::CredentialChallenge* response) {
-  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateHello(request->hello()));
-    absl::StatusOr<EnrollmentChallenge> c =
-        verifier_->enroller().Begin(request->hello());
-    if (!c.ok()) return c.status();
-    *response = ToProto(*c);
-    return absl::OkStatus();
-  });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+    grpc::ByteBuffer* raw_response) {
+  return RunUnary<v1::EnrollRequest, v1::CredentialChallenge>(
+      context, *pool_, raw_request, raw_response,
+      [this](const v1::EnrollRequest& request,
+             v1::CredentialChallenge* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateHello(request.hello()));
+        absl::StatusOr<EnrollmentChallenge> c =
+            verifier_->enroller().Begin(request.hello());
+        if (!c.ok()) return c.status();
+        *response = ToProto(*c);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
-    grpc::CallbackServerContext* context,
-    const v1::ActivateEnrollmentRequest* request, v1::Enrolled* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+    grpc::ByteBuffer* raw_response) {
   const std::string peer = context->peer();
-  return RunUnary(context, *pool_,
-                  [this, request, response, peer]() -> absl::Status {
-                    RETURN_IF_ERROR(ValidateActivateEnrollment(*request));
-                    absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
-                        *verifier_, peer, request->hello(),
-                        AsBytes(request->ticket()), AsBytes(request->secret()));
-                    if (!e.ok()) return e.status();
-                    *response = *std::move(e);
-                    return absl::OkStatus();
-                  });
+  return RunUnary<v1::ActivateEnrollmentRequest, v1::Enrolled>(
+      context, *pool_, raw_request, raw_response,
+      [this, peer](const v1::ActivateEnrollmentRequest& request,
+                   v1::Enrolled* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateActivateEnrollment(request));
+        absl::StatusOr<v1::Enrolled> e = CompleteEnrollment(
+            *verifier_, peer, request.hello(), AsBytes(request.ticket()),
+            AsBytes(request.secret()));
+        if (!e.ok()) return e.status();
+        *response = *std::move(e);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(
-    grpc::CallbackServerContext* context, const v1::GetNonceRequest* request,
-    v1::AttestationRequest* response) {
-  return RunUnary(context, *pool_, [this, request, response]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateDeviceId(request->device_id()));
-    absl::StatusOr<EnrolledDevice> d =
-        verifier_->registry().Find(request->device_id());
-    if (!d.ok()) return d.status();
-    absl::StatusOr<IssuedNonce> n = verifier_->nonces().Issue(d->device_id);
-    if (!n.ok()) return n.status();
-    response->set_nonce(std::string(n->bytes.begin(), n->bytes.end()));
-    response->set_pcr_mask(verifier_->core().RequiredPcrMask());
-    response->set_reason("one-shot");
-    response->set_expires_at(absl::ToUnixSeconds(n->expires_at));
-    return absl::OkStatus();
-  });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+    grpc::ByteBuffer* raw_response) {
+  return RunUnary<v1::GetNonceRequest, v1::AttestationRequest>(
+      context, *pool_, raw_request, raw_response,
+      [this](const v1::GetNonceRequest& request,
+             v1::AttestationRequest* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateDeviceId(request.device_id()));
+        absl::StatusOr<EnrolledDevice> d =
+            verifier_->registry().Find(request.device_id());
+        if (!d.ok()) return d.status();
+        absl::StatusOr<IssuedNonce> n = verifier_->nonces().Issue(d->device_id);
+        if (!n.ok()) return n.status();
+        response->set_nonce(std::string(n->bytes.begin(), n->bytes.end()));
+        response->set_pcr_mask(verifier_->core().RequiredPcrMask());
+        response->set_reason("one-shot");
+        response->set_expires_at(absl::ToUnixSeconds(n->expires_at));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
-    grpc::CallbackServerContext* context, const v1::AttestRequest* request,
-    v1::AttestationResult* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+    grpc::ByteBuffer* raw_response) {
   const std::string peer = context->peer();
-  return RunUnary(context, *pool_,
-                  [this, request, response, peer]() -> absl::Status {
-                    RETURN_IF_ERROR(ValidateAttestRequest(*request));
-                    absl::StatusOr<EnrolledDevice> d =
-                        verifier_->registry().Find(request->device_id());
-                    if (!d.ok()) return d.status();
-                    AttestOptions o;
-                    o.relying_party_nonce = request->relying_party_nonce();
-                    AttestationOutcome outcome =
-                        verifier_->core().Attest(*d, request->evidence(), o);
-                    LogOutcome(*permit_log_, peer, outcome);
-                    *response = ToProto(outcome);
-                    return absl::OkStatus();
-                  });
+  return RunUnary<v1::AttestRequest, v1::AttestationResult>(
+      context, *pool_, raw_request, raw_response,
+      [this, peer](const v1::AttestRequest& request,
+                   v1::AttestationResult* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateAttestRequest(request));
+        absl::StatusOr<EnrolledDevice> d =
+            verifier_->registry().Find(request.device_id());
+        if (!d.ok()) return d.status();
+        AttestOptions o;
+        o.relying_party_nonce = request.relying_party_nonce();
+        AttestationOutcome outcome =
+            verifier_->core().Attest(*d, request.evidence(), o);
+        LogOutcome(*permit_log_, peer, outcome);
+        *response = ToProto(outcome);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::GetSigningKeys(
-    grpc::CallbackServerContext* context,
-    const v1::GetSigningKeysRequest* /*request*/, v1::SigningKeys* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  response->set_jwks_json(verifier_->Jwks());
+  v1::GetSigningKeysRequest in;  // no fields, but checked like the others
+  if (absl::Status s = DecodeUntrusted(*request, "request", &in); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  v1::SigningKeys out;
+  out.set_jwks_json(verifier_->Jwks());
   absl::StatusOr<std::string> meta = verifier_->OpenIdConfiguration();
   if (!meta.ok()) {
     reactor->Finish(ToGrpcStatus(meta.status()));
     return reactor;
   }
-  response->set_openid_configuration_json(*meta);
+  out.set_openid_configuration_json(*meta);
+  *response = EncodeMessage(out);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

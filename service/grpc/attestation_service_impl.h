@@ -32,31 +32,45 @@ namespace vigil::service {
 
 class StreamRegistry;
 
-class AttestationServiceImpl final
-    : public v1::AttestationService::CallbackService {
+// Every method is registered raw: gRPC hands over the request's bytes, which
+// are checked on the wire before they are decoded (untrusted_codec.h says
+// why); responses are encoded here too.
+using RawAttestationService =
+    v1::AttestationService::WithRawCallbackMethod_Connect<
+        v1::AttestationService::WithRawCallbackMethod_Enroll<
+            v1::AttestationService::WithRawCallbackMethod_ActivateEnrollment<
+                v1::AttestationService::WithRawCallbackMethod_GetNonce<
+                    v1::AttestationService::WithRawCallbackMethod_Attest<
+                        v1::AttestationService::
+                            WithRawCallbackMethod_GetSigningKeys<
+                                v1::AttestationService::Service>>>>>>;
+
+// Requests that fail the wire check or do not decode end with
+// INVALID_ARGUMENT naming what was wrong ("agent message: offset 130: ...").
+class AttestationServiceImpl final : public RawAttestationService {
  public:
   AttestationServiceImpl(Verifier* verifier, ServiceOptions options);
   ~AttestationServiceImpl() override;
 
-  grpc::ServerBidiReactor<v1::AgentMessage, v1::VerifierMessage>* Connect(
+  // Bytes in and out: v1::AgentMessage / v1::VerifierMessage.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Connect(
       grpc::CallbackServerContext* context) override;
+  // The unary methods, each REQUEST -> RESPONSE as the proto defines them.
   grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
-                                   const v1::EnrollRequest* request,
-                                   v1::CredentialChallenge* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ActivateEnrollment(
-      grpc::CallbackServerContext* context,
-      const v1::ActivateEnrollmentRequest* request,
-      v1::Enrolled* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetNonce(grpc::CallbackServerContext* context,
-                                     const v1::GetNonceRequest* request,
-                                     v1::AttestationRequest* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Attest(grpc::CallbackServerContext* context,
-                                   const v1::AttestRequest* request,
-                                   v1::AttestationResult* response) override;
-  grpc::ServerUnaryReactor* GetSigningKeys(
-      grpc::CallbackServerContext* context,
-      const v1::GetSigningKeysRequest* request,
-      v1::SigningKeys* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetSigningKeys(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
   // Asks every enrolled stream to re-attest now (policy change).
   void RequestReattestation(const std::string& reason);
