@@ -18,11 +18,13 @@
 #ifndef VIGIL_COMMON_TESTING_HTTP2_CLIENT_H_
 #define VIGIL_COMMON_TESTING_HTTP2_CLIENT_H_
 
+#include <errno.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,7 +104,8 @@ class RawHttp2Client {
   // Sends as much of `data` on stream `id` as the stream's and the
   // connection's windows allow, waiting up to kSocketWaitMs for each
   // WINDOW_UPDATE; returns how many bytes went. Stops early (no error) when
-  // the server resets the stream or goes away, or grants no more window.
+  // the server has reset the stream or sent GOAWAY, or grants no more
+  // window; a closed connection is an error (kUnavailable).
   absl::StatusOr<size_t> SendWithinWindow(uint32_t id, absl::string_view data) {
     size_t sent = 0;
     while (sent < data.size()) {
@@ -205,7 +208,10 @@ class RawHttp2Client {
     pollfd p{fd_, POLLIN, 0};
     const int r = poll(&p, 1, wait_ms);
     if (r == 0) return absl::DeadlineExceededError("no frame");
-    if (r < 0) return absl::OkStatus();  // EINTR: the caller loops
+    if (r < 0) {
+      if (errno == EINTR) return absl::OkStatus();  // the caller loops
+      return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
+    }
     absl::StatusOr<http2_internal::Frame> f = http2_internal::ReadFrame(fd_);
     if (!f.ok()) return f.status();
     using http2_internal::Be32;
@@ -239,6 +245,17 @@ class RawHttp2Client {
         break;
       case kSettingsFrame:
         if ((f->flags & kAckFlag) == 0) {
+          // A new initial window applies to open streams too (§6.9.2).
+          for (size_t i = 0; i + 6 <= f->payload.size(); i += 6) {
+            if ((Be32(f->payload, i) >> 16) != kSettingsInitialWindowSize) {
+              continue;
+            }
+            const int64_t now = Be32(f->payload, i + 2);
+            for (auto& [id, window] : windows_) {
+              window += now - initial_stream_window_;
+            }
+            initial_stream_window_ = now;
+          }
           return WriteFrame(kSettingsFrame, kAckFlag, 0, "");
         }
         break;

@@ -69,12 +69,18 @@ inline absl::StatusOr<std::string> ReadExactly(int fd, size_t n) {
 }
 
 // Writes all of `bytes` (send with MSG_NOSIGNAL: a closed peer is an
-// error, not a signal).
+// error, not a signal). Each wait for room is bounded: a peer that stops
+// reading gives kDeadlineExceeded after kSocketWaitMs.
 inline absl::Status WriteAll(int fd, absl::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t w = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (absl::Status s = PollWithin(fd, POLLOUT); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(s.message(), " (writing, ",
+                                                 bytes.size(), " bytes left)"));
+    }
+    const ssize_t w =
+        send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return absl::UnavailableError(absl::StrCat("send: ", strerror(errno)));
     }
     bytes.remove_prefix(static_cast<size_t>(w));

@@ -187,6 +187,12 @@ class AgentStream final
   }
 
   void OnReadDone(bool ok) override {
+    // in_ is the read path's alone until the next StartRead: decode it
+    // before taking the stream's lock, which the ticker and policy
+    // reloads take for every stream in turn.
+    v1::AgentMessage msg;
+    const absl::Status decoded =
+        ok ? DecodeUntrusted(&in_, "agent message", &msg) : absl::OkStatus();
     absl::MutexLock lock(&guard_->mu);
     if (!ok) {
       // The agent half-closed or the call broke: finish once writes drain.
@@ -194,10 +200,7 @@ class AgentStream final
       MaybeFinishLocked(grpc::Status::OK);
       return;
     }
-    v1::AgentMessage msg;
-    absl::Status s = DecodeUntrusted(in_, "agent message", &msg);
-    in_.Clear();  // drop a large event log's slices now
-    if (s.ok()) s = DispatchLocked(std::move(msg));
+    absl::Status s = decoded.ok() ? DispatchLocked(std::move(msg)) : decoded;
     if (!s.ok()) {
       FinishLocked(ToGrpcStatus(s));
       return;
@@ -604,19 +607,26 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
 
 namespace {
 
-// Runs a unary call on the pool: decodes the request (DecodeUntrusted),
-// runs `work` and encodes its response; finishes with `work`'s status.
+// Decodes a unary request (DecodeUntrusted, which also releases gRPC's
+// bytes, as gRPC's own decoding did) and runs `work` on the pool; encodes
+// its response and finishes with its status.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RunUnary(
     grpc::CallbackServerContext* context, ThreadPool& pool,
     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
     std::function<absl::Status(const Request&, Response*)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!pool.Submit([reactor, request, response, work = std::move(work)]() {
-        Request in;
+  auto in = std::make_shared<Request>();
+  // gRPC's request buffer is its own (not const) and unused after this.
+  if (absl::Status s = DecodeUntrusted(const_cast<grpc::ByteBuffer*>(request),
+                                       "request", in.get());
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  if (!pool.Submit([reactor, in, response, work = std::move(work)]() {
         Response out;
-        absl::Status s = DecodeUntrusted(*request, "request", &in);
-        if (s.ok()) s = work(in, &out);
+        absl::Status s = work(*in, &out);
         if (s.ok()) *response = EncodeMessage(out);
         reactor->Finish(ToGrpcStatus(s));
       })) {
@@ -710,7 +720,9 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::GetSigningKeys(
     grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   v1::GetSigningKeysRequest in;  // no fields, but checked like the others
-  if (absl::Status s = DecodeUntrusted(*request, "request", &in); !s.ok()) {
+  if (absl::Status s = DecodeUntrusted(const_cast<grpc::ByteBuffer*>(request),
+                                       "request", &in);
+      !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }

@@ -6,13 +6,14 @@
 // bytes, checks them on the wire (wire_check.h) and only then decodes.
 //
 //   v1::AgentMessage m;
-//   RETURN_IF_ERROR(DecodeUntrusted(buffer, "agent message", &m));
+//   RETURN_IF_ERROR(DecodeUntrusted(&buffer, "agent message", &m));
 //   grpc::ByteBuffer out = EncodeMessage(reply);
 #ifndef VIGIL_SERVICE_GRPC_UNTRUSTED_CODEC_H_
 #define VIGIL_SERVICE_GRPC_UNTRUSTED_CODEC_H_
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -24,19 +25,39 @@
 
 namespace vigil::service {
 
-// Decodes `buffer` into `out` after CheckWire with the default limits.
+// Decodes `buffer` into `out` after CheckWire with the default limits, and
+// empties `buffer` on the way (its bytes count against the listener's
+// transport quota until gRPC's slices are released: server.h,
+// LimitTransport). A message that arrived in one slice is read in place;
+// one in several is joined into one copy first.
 // kInvalidArgument "WHAT: REASON" when the bytes are refused on the wire
 // ("agent message: offset 130: more than 64 fields unknown to this
 // verifier (field 15)") or do not decode as T; `out` is then unspecified.
 template <typename T>
-absl::Status DecodeUntrusted(const grpc::ByteBuffer& buffer,
-                             absl::string_view what, T* out) {
-  grpc::Slice slice;
-  if (!buffer.DumpToSingleSlice(&slice).ok()) {
+absl::Status DecodeUntrusted(grpc::ByteBuffer* buffer, absl::string_view what,
+                             T* out) {
+  std::vector<grpc::Slice> slices;
+  const bool dumped = buffer->Dump(&slices).ok();
+  buffer->Clear();
+  if (!dumped) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": unreadable message"));
   }
-  const absl::Span<const uint8_t> bytes(slice.begin(), slice.size());
+  std::string joined;
+  absl::Span<const uint8_t> bytes;
+  if (slices.size() == 1) {
+    bytes = absl::Span<const uint8_t>(slices[0].begin(), slices[0].size());
+  } else {
+    size_t total = 0;
+    for (const grpc::Slice& s : slices) total += s.size();
+    joined.reserve(total);
+    for (const grpc::Slice& s : slices) {
+      joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    slices.clear();
+    bytes = absl::Span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(joined.data()), joined.size());
+  }
   if (absl::Status s = CheckWire(bytes, *T::descriptor()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
   }
@@ -47,11 +68,13 @@ absl::Status DecodeUntrusted(const grpc::ByteBuffer& buffer,
   return absl::OkStatus();
 }
 
-// `m`'s encoding as gRPC's bytes (one copy of it).
+// `m`'s encoding as gRPC's bytes, serialized straight into one slice.
 template <typename T>
 grpc::ByteBuffer EncodeMessage(const T& m) {
-  const std::string bytes = m.SerializeAsString();
-  grpc::Slice slice(bytes);
+  grpc::Slice slice(m.ByteSizeLong());
+  // The slice is ours and not yet shared: writing into it is how gRPC's own
+  // ProtoBufferWriter fills slices.
+  m.SerializeWithCachedSizesToArray(const_cast<uint8_t*>(slice.begin()));
   return grpc::ByteBuffer(&slice, 1);
 }
 

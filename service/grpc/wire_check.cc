@@ -19,8 +19,6 @@ constexpr int kStartGroup = 3;
 constexpr int kEndGroup = 4;
 constexpr int kI32 = 5;
 
-constexpr uint64_t kMaxFieldNumber = (uint64_t{1} << 29) - 1;
-
 // Tags and lengths are 32-bit varints to protobuf's decoder: at most 5
 // bytes however small the value (a padded 6-byte tag is refused).
 bool ReadVarint32(ByteReader& r, uint64_t* out) {
@@ -61,9 +59,9 @@ int WireTypeOf(const FieldDescriptor& f) {
 }
 
 // Well-formed UTF-8 (RFC 3629 §4): no overlong forms, no surrogates, nothing
-// past U+10FFFF. proto3 decoding refuses string fields that are not, and
-// logs a line each time (one per hostile request, in the journal); checked
-// here it is one error naming the field.
+// past U+10FFFF. proto3 decoding refuses string fields that are not, with
+// a line of its own on stderr each time and no word of which field to the
+// caller; checked here it is the request's one error, naming the field.
 bool IsUtf8(absl::Span<const uint8_t> s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -115,10 +113,8 @@ class Walker {
       if (!ReadVarint32(r, &tag)) return Error(at, "malformed tag varint");
       const uint64_t number = tag >> 3;
       const int wire = static_cast<int>(tag & 7);
-      if (number == 0 || number > kMaxFieldNumber) {
-        return Error(at, absl::StrCat("field number ", number,
-                                      " is outside 1..", kMaxFieldNumber));
-      }
+      // A tag of at most 32 bits cannot name a field past 2^29 - 1.
+      if (number == 0) return Error(at, "field number 0 does not exist");
       if (wire == kStartGroup || wire == kEndGroup) {
         return Error(at, absl::StrCat("field ", number, ": groups (wire type ",
                                       wire, ") are not part of this protocol"));

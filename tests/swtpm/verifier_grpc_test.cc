@@ -321,6 +321,11 @@ std::string OneUnknownFieldMessage(uint32_t length) {
 TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
   service::ServiceOptions options = Options();
   options.transport_memory_bytes = size_t{64} << 20;
+  // No step deadline can be what ends these streams during the test, and
+  // the verifier ends none of its own before a whole message: every reset
+  // below is the quota's (gRPC sends its RESOURCE_EXHAUSTED trailers, then
+  // RST_STREAM NO_ERROR, so the code does not say which).
+  options.hello_timeout = absl::Minutes(10);
   ASSERT_NO_FATAL_FAILURE(Start(options));
   ASSERT_OK_AND_ASSIGN(
       const int fd, ::vigil::testing::ConnectUnix(dir_->Join("verifier.sock")));
