@@ -608,11 +608,12 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
 namespace {
 
 // Decodes a unary request (DecodeUntrusted, which also releases gRPC's
-// bytes, as gRPC's own decoding did) and runs `work` on the pool; encodes
-// its response and finishes with its status.
+// bytes, as gRPC's own decoding did) and runs `work` on `pool` — or at once
+// on gRPC's thread when `pool` is null (work that never waits); encodes its
+// response and finishes with its status.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RunUnary(
-    grpc::CallbackServerContext* context, ThreadPool& pool,
+    grpc::CallbackServerContext* context, ThreadPool* pool,
     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
     std::function<absl::Status(const Request&, Response*)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -624,12 +625,15 @@ grpc::ServerUnaryReactor* RunUnary(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  if (!pool.Submit([reactor, in, response, work = std::move(work)]() {
-        Response out;
-        absl::Status s = work(*in, &out);
-        if (s.ok()) *response = EncodeMessage(out);
-        reactor->Finish(ToGrpcStatus(s));
-      })) {
+  auto run = [reactor, in, response, work = std::move(work)]() {
+    Response out;
+    absl::Status s = work(*in, &out);
+    if (s.ok()) *response = EncodeMessage(out);
+    reactor->Finish(ToGrpcStatus(s));
+  };
+  if (pool == nullptr) {
+    run();
+  } else if (!pool->Submit(std::move(run))) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "verifier overloaded; retry later"));
   }
@@ -642,7 +646,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
     grpc::ByteBuffer* raw_response) {
   return RunUnary<v1::EnrollRequest, v1::CredentialChallenge>(
-      context, *pool_, raw_request, raw_response,
+      context, pool_.get(), raw_request, raw_response,
       [this](const v1::EnrollRequest& request,
              v1::CredentialChallenge* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateHello(request.hello()));
@@ -659,7 +663,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
     grpc::ByteBuffer* raw_response) {
   const std::string peer = context->peer();
   return RunUnary<v1::ActivateEnrollmentRequest, v1::Enrolled>(
-      context, *pool_, raw_request, raw_response,
+      context, pool_.get(), raw_request, raw_response,
       [this, peer](const v1::ActivateEnrollmentRequest& request,
                    v1::Enrolled* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateActivateEnrollment(request));
@@ -676,7 +680,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
     grpc::ByteBuffer* raw_response) {
   return RunUnary<v1::GetNonceRequest, v1::AttestationRequest>(
-      context, *pool_, raw_request, raw_response,
+      context, pool_.get(), raw_request, raw_response,
       [this](const v1::GetNonceRequest& request,
              v1::AttestationRequest* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateDeviceId(request.device_id()));
@@ -698,7 +702,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
     grpc::ByteBuffer* raw_response) {
   const std::string peer = context->peer();
   return RunUnary<v1::AttestRequest, v1::AttestationResult>(
-      context, *pool_, raw_request, raw_response,
+      context, pool_.get(), raw_request, raw_response,
       [this, peer](const v1::AttestRequest& request,
                    v1::AttestationResult* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateAttestRequest(request));
@@ -716,27 +720,19 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
 }
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::GetSigningKeys(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  v1::GetSigningKeysRequest in;  // no fields, but checked like the others
-  if (absl::Status s = DecodeUntrusted(const_cast<grpc::ByteBuffer*>(request),
-                                       "request", &in);
-      !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  v1::SigningKeys out;
-  out.set_jwks_json(verifier_->Jwks());
-  absl::StatusOr<std::string> meta = verifier_->OpenIdConfiguration();
-  if (!meta.ok()) {
-    reactor->Finish(ToGrpcStatus(meta.status()));
-    return reactor;
-  }
-  out.set_openid_configuration_json(*meta);
-  *response = EncodeMessage(out);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+    grpc::ByteBuffer* raw_response) {
+  // No fields, but checked like the others; cheap, so not on the pool.
+  return RunUnary<v1::GetSigningKeysRequest, v1::SigningKeys>(
+      context, /*pool=*/nullptr, raw_request, raw_response,
+      [this](const v1::GetSigningKeysRequest&,
+             v1::SigningKeys* response) -> absl::Status {
+        response->set_jwks_json(verifier_->Jwks());
+        absl::StatusOr<std::string> meta = verifier_->OpenIdConfiguration();
+        if (!meta.ok()) return meta.status();
+        response->set_openid_configuration_json(*meta);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace vigil::service

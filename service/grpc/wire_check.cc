@@ -161,8 +161,7 @@ class Walker {
                                           ": malformed length varint"));
           }
           ByteReader payload;
-          if (length > r.remaining() ||
-              !r.ReadSub(static_cast<size_t>(length), &payload)) {
+          if (!r.ReadSub(static_cast<size_t>(length), &payload)) {
             return Error(at, absl::StrCat("field ", number, ": length ", length,
                                           " runs past the end (", r.remaining(),
                                           " bytes left)"));
