@@ -6,11 +6,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "policy/claim.h"
 #include "service/admin/front_end.h"
 #include "service/control/policy_document.h"
+#include "service/grpc/raw_unary.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/server.h"
 #include "service/grpc/status_mapping.h"
@@ -41,7 +43,7 @@ void ToProto(const admin::CertificateChangeView& v,
 
 }  // namespace
 
-auth::Credentials CredentialsOf(const grpc::ServerContext& context) {
+auth::Credentials CredentialsOf(const grpc::ServerContextBase& context) {
   auth::Credentials c;
   c.source = context.peer();
   c.local_socket = absl::StartsWith(c.source, "unix:");
@@ -60,290 +62,320 @@ auth::Credentials CredentialsOf(const grpc::ServerContext& context) {
   return c;
 }
 
-absl::StatusOr<auth::Caller> AdminServiceImpl::CallerOf(
-    grpc::ServerContext* context, absl::string_view call) {
-  return admin::AuthenticateAudited(*manager_, *authenticator_,
-                                    CredentialsOf(*context), call);
+AdminServiceImpl::AdminServiceImpl(
+    admin::PolicyManager* manager,
+    const auth::CallerAuthenticator* authenticator)
+    : manager_(manager),
+      authenticator_(authenticator),
+      pool_(std::make_unique<ThreadPool>(kAdminWorkers, kAdminMaxQueuedCalls)) {
 }
 
-#define VIGIL_ADMIN_CALLER(var, call)                              \
-  absl::StatusOr<auth::Caller> var##_or = CallerOf(context, call); \
-  if (!var##_or.ok()) return ToGrpcStatus(var##_or.status());      \
-  const auth::Caller& var = *var##_or
+AdminServiceImpl::~AdminServiceImpl() = default;
 
-grpc::Status AdminServiceImpl::GetPolicy(grpc::ServerContext* context,
-                                         const v1::GetPolicyRequest* request,
-                                         v1::PolicyDocument* response) {
-  VIGIL_ADMIN_CALLER(caller, "GetPolicy");
-  if (absl::Status s =
-          admin::CheckAttestationTypeSize(request->attestation_type());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<admin::PolicyView> v =
-      manager_->GetPolicy(caller, request->attestation_type());
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  response->set_attestation_type(v->attestation_type);
-  response->set_policy_jws(v->jws);
-  response->set_policy_text(v->text);
-  response->set_policy_hash(v->policy_hash);
-  response->set_is_default(v->is_default);
-  response->set_version(v->version);
-  response->set_signer_thumbprint(v->signer_thumbprint);
-  response->set_token(v->token);
-  return grpc::Status::OK;
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* AdminServiceImpl::Run(
+    grpc::CallbackServerContext* context, absl::string_view call,
+    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+    std::function<absl::Status(const auth::Caller&, const Request&, Response*)>
+        work) {
+  // The credentials are read here, on gRPC's thread, while the context is
+  // certainly the call's; authenticating them may wait (audit writes).
+  auto caller = std::make_shared<auth::Caller>();
+  auto admit = [this, caller, call,
+                credentials = CredentialsOf(*context)]() -> absl::Status {
+    ASSIGN_OR_RETURN(*caller,
+                     admin::AuthenticateAudited(*manager_, *authenticator_,
+                                                credentials, call));
+    return absl::OkStatus();
+  };
+  return RunUnaryAdmitted<Request, Response>(
+      context, pool_.get(), request, response, std::move(admit),
+      [caller, work = std::move(work)](const Request& in, Response* out) {
+        return work(*caller, in, out);
+      });
 }
 
-grpc::Status AdminServiceImpl::SetPolicy(grpc::ServerContext* context,
-                                         const v1::SetPolicyRequest* request,
-                                         v1::PolicyChange* response) {
-  VIGIL_ADMIN_CALLER(caller, "SetPolicy");
-  if (absl::Status s =
-          admin::CheckAttestationTypeSize(request->attestation_type());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  if (absl::Status s = admin::CheckJwsSize("policy_jws", request->policy_jws());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  std::optional<int64_t> expected;
-  if (request->has_expected_version()) expected = request->expected_version();
-  absl::StatusOr<admin::PolicyChangeView> v = manager_->SetPolicy(
-      caller, request->attestation_type(), request->policy_jws(), expected);
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  ToProto(*v, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::GetPolicyRequest, v1::PolicyDocument>(
+      context, "GetPolicy", request, response,
+      [this](const auth::Caller& caller, const v1::GetPolicyRequest& in,
+             v1::PolicyDocument* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckAttestationTypeSize(in.attestation_type()));
+        ASSIGN_OR_RETURN(admin::PolicyView v,
+                         manager_->GetPolicy(caller, in.attestation_type()));
+        out->set_attestation_type(v.attestation_type);
+        out->set_policy_jws(v.jws);
+        out->set_policy_text(v.text);
+        out->set_policy_hash(v.policy_hash);
+        out->set_is_default(v.is_default);
+        out->set_version(v.version);
+        out->set_signer_thumbprint(v.signer_thumbprint);
+        out->set_token(v.token);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::ResetPolicy(
-    grpc::ServerContext* context, const v1::ResetPolicyRequest* request,
-    v1::PolicyChange* response) {
-  VIGIL_ADMIN_CALLER(caller, "ResetPolicy");
-  if (absl::Status s =
-          admin::CheckAttestationTypeSize(request->attestation_type());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  if (absl::Status s = admin::CheckJwsSize("policy_jws", request->policy_jws());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<admin::PolicyChangeView> v = manager_->ResetPolicy(
-      caller, request->attestation_type(), request->policy_jws());
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  ToProto(*v, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::SetPolicy(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::SetPolicyRequest, v1::PolicyChange>(
+      context, "SetPolicy", request, response,
+      [this](const auth::Caller& caller, const v1::SetPolicyRequest& in,
+             v1::PolicyChange* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckAttestationTypeSize(in.attestation_type()));
+        RETURN_IF_ERROR(admin::CheckJwsSize("policy_jws", in.policy_jws()));
+        std::optional<int64_t> expected;
+        if (in.has_expected_version()) expected = in.expected_version();
+        ASSIGN_OR_RETURN(admin::PolicyChangeView v,
+                         manager_->SetPolicy(caller, in.attestation_type(),
+                                             in.policy_jws(), expected));
+        ToProto(v, out);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::GetPolicyHistory(
-    grpc::ServerContext* context, const v1::GetPolicyHistoryRequest* request,
-    v1::PolicyHistory* response) {
-  VIGIL_ADMIN_CALLER(caller, "GetPolicyHistory");
-  if (absl::Status s =
-          admin::CheckAttestationTypeSize(request->attestation_type());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  const int64_t limit = request->limit() == 0 ? 50 : request->limit();
-  absl::StatusOr<std::vector<store::PolicyVersion>> h =
-      manager_->PolicyHistory(caller, request->attestation_type(), limit);
-  if (!h.ok()) return ToGrpcStatus(h.status());
-  for (const store::PolicyVersion& v : *h) {
-    v1::PolicyHistoryEntry* e = response->add_entries();
-    e->set_version(v.version);
-    e->set_is_reset(v.change.is_reset());
-    e->set_policy_hash(v.change.policy_hash);
-    e->set_token_hash(v.change.token_hash);
-    e->set_signer_thumbprint(v.change.signer_thumbprint.value_or(""));
-    e->set_actor(v.change.actor.identity);
-    e->set_role(std::string(auth::RoleName(v.change.actor.role)));
-    e->set_time_unix(absl::ToUnixSeconds(v.change.time));
-  }
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::ResetPolicy(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::ResetPolicyRequest, v1::PolicyChange>(
+      context, "ResetPolicy", request, response,
+      [this](const auth::Caller& caller, const v1::ResetPolicyRequest& in,
+             v1::PolicyChange* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckAttestationTypeSize(in.attestation_type()));
+        RETURN_IF_ERROR(admin::CheckJwsSize("policy_jws", in.policy_jws()));
+        ASSIGN_OR_RETURN(admin::PolicyChangeView v,
+                         manager_->ResetPolicy(caller, in.attestation_type(),
+                                               in.policy_jws()));
+        ToProto(v, out);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::DryRunPolicy(grpc::ServerContext* context,
-                                            const v1::DryRunRequest* request,
-                                            v1::DryRunResult* response) {
-  VIGIL_ADMIN_CALLER(caller, "DryRunPolicy");
-  admin::DryRunFields fields;
-  fields.attestation_type = request->attestation_type();
-  if (request->candidate_case() == v1::DryRunRequest::kPolicyText) {
-    fields.policy_text = request->policy_text();
-  } else if (request->candidate_case() == v1::DryRunRequest::kPolicyJws) {
-    fields.policy_jws = request->policy_jws();
-  }
-  fields.claims_json = request->claims_json();
-  fields.device_id = request->device_id();
-  absl::StatusOr<admin::DryRunView> d =
-      admin::RunDryRun(*manager_, caller, fields);
-  if (!d.ok()) return ToGrpcStatus(d.status());
-  response->set_permitted(d->permitted);
-  response->set_reason(d->reason);
-  response->set_issued_json(d->issued_json);
-  response->set_trace_json(d->trace_json);
-  token::Json compared = token::Json::object();
-  compared["permitted"] = d->current_permitted;
-  compared["reason"] = d->current_reason;
-  response->set_compared_json(compared.dump());
-  if (d->source.has_value()) {
-    const admin::ClaimsSource& from = *d->source;
-    v1::DryRunSource* out = response->mutable_source();
-    out->set_device_id(from.device_id);
-    out->set_attested_unix(absl::ToUnixSeconds(from.attested_at));
-    out->set_permitted(from.permitted);
-    out->set_policy_hash(from.policy_hash);
-    out->set_latest(from.latest);
-    out->set_latest_unix(absl::ToUnixSeconds(from.latest_at));
-    out->set_claims_since_unix(absl::ToUnixSeconds(from.claims_since));
-    for (const std::string& c : from.omitted) out->add_omitted_claims(c);
-    for (const std::string& c : from.rebuilt) out->add_rebuilt_claims(c);
-  }
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicyHistory(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::GetPolicyHistoryRequest, v1::PolicyHistory>(
+      context, "GetPolicyHistory", request, response,
+      [this](const auth::Caller& caller, const v1::GetPolicyHistoryRequest& in,
+             v1::PolicyHistory* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckAttestationTypeSize(in.attestation_type()));
+        const int64_t limit = in.limit() == 0 ? 50 : in.limit();
+        ASSIGN_OR_RETURN(
+            std::vector<store::PolicyVersion> h,
+            manager_->PolicyHistory(caller, in.attestation_type(), limit));
+        for (const store::PolicyVersion& v : h) {
+          v1::PolicyHistoryEntry* e = out->add_entries();
+          e->set_version(v.version);
+          e->set_is_reset(v.change.is_reset());
+          e->set_policy_hash(v.change.policy_hash);
+          e->set_token_hash(v.change.token_hash);
+          e->set_signer_thumbprint(v.change.signer_thumbprint.value_or(""));
+          e->set_actor(v.change.actor.identity);
+          e->set_role(std::string(auth::RoleName(v.change.actor.role)));
+          e->set_time_unix(absl::ToUnixSeconds(v.change.time));
+        }
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::ListPolicyCertificates(
-    grpc::ServerContext* context, const v1::ListPolicyCertificatesRequest*,
-    v1::PolicyCertificates* response) {
-  VIGIL_ADMIN_CALLER(caller, "ListPolicyCertificates");
-  absl::StatusOr<admin::CertificateListView> list =
-      manager_->ListCertificates(caller);
-  if (!list.ok()) return ToGrpcStatus(list.status());
-  for (const admin::CertificateView& c : list->certificates) {
-    v1::PolicyCertificate* p = response->add_certificates();
-    p->set_thumbprint(c.thumbprint);
-    p->set_subject(c.subject);
-    p->set_der(std::string(c.der.begin(), c.der.end()));
-    p->set_added_by(c.added_by);
-    p->set_added_unix(absl::ToUnixSeconds(c.added_at));
-  }
-  response->set_token(list->token);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::DryRunPolicy(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::DryRunRequest, v1::DryRunResult>(
+      context, "DryRunPolicy", request, response,
+      [this](const auth::Caller& caller, const v1::DryRunRequest& in,
+             v1::DryRunResult* out) -> absl::Status {
+        admin::DryRunFields fields;
+        fields.attestation_type = in.attestation_type();
+        if (in.candidate_case() == v1::DryRunRequest::kPolicyText) {
+          fields.policy_text = in.policy_text();
+        } else if (in.candidate_case() == v1::DryRunRequest::kPolicyJws) {
+          fields.policy_jws = in.policy_jws();
+        }
+        fields.claims_json = in.claims_json();
+        fields.device_id = in.device_id();
+        ASSIGN_OR_RETURN(admin::DryRunView d,
+                         admin::RunDryRun(*manager_, caller, fields));
+        out->set_permitted(d.permitted);
+        out->set_reason(d.reason);
+        out->set_issued_json(d.issued_json);
+        out->set_trace_json(d.trace_json);
+        token::Json compared = token::Json::object();
+        compared["permitted"] = d.current_permitted;
+        compared["reason"] = d.current_reason;
+        out->set_compared_json(compared.dump());
+        if (d.source.has_value()) {
+          const admin::ClaimsSource& from = *d.source;
+          v1::DryRunSource* src = out->mutable_source();
+          src->set_device_id(from.device_id);
+          src->set_attested_unix(absl::ToUnixSeconds(from.attested_at));
+          src->set_permitted(from.permitted);
+          src->set_policy_hash(from.policy_hash);
+          src->set_latest(from.latest);
+          src->set_latest_unix(absl::ToUnixSeconds(from.latest_at));
+          src->set_claims_since_unix(absl::ToUnixSeconds(from.claims_since));
+          for (const std::string& c : from.omitted) src->add_omitted_claims(c);
+          for (const std::string& c : from.rebuilt) src->add_rebuilt_claims(c);
+        }
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::AddPolicyCertificate(
-    grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
-    v1::PolicyCertificateChange* response) {
-  VIGIL_ADMIN_CALLER(caller, "AddPolicyCertificate");
-  if (absl::Status s = admin::CheckJwsSize("jws", request->jws()); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<admin::CertificateChangeView> v =
-      manager_->AddCertificate(caller, request->jws());
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  ToProto(*v, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::ListPolicyCertificates(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::ListPolicyCertificatesRequest, v1::PolicyCertificates>(
+      context, "ListPolicyCertificates", request, response,
+      [this](const auth::Caller& caller,
+             const v1::ListPolicyCertificatesRequest&,
+             v1::PolicyCertificates* out) -> absl::Status {
+        ASSIGN_OR_RETURN(admin::CertificateListView list,
+                         manager_->ListCertificates(caller));
+        for (const admin::CertificateView& c : list.certificates) {
+          v1::PolicyCertificate* p = out->add_certificates();
+          p->set_thumbprint(c.thumbprint);
+          p->set_subject(c.subject);
+          p->set_der(std::string(c.der.begin(), c.der.end()));
+          p->set_added_by(c.added_by);
+          p->set_added_unix(absl::ToUnixSeconds(c.added_at));
+        }
+        out->set_token(list.token);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::RemovePolicyCertificate(
-    grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
-    v1::PolicyCertificateChange* response) {
-  VIGIL_ADMIN_CALLER(caller, "RemovePolicyCertificate");
-  if (absl::Status s = admin::CheckJwsSize("jws", request->jws()); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<admin::CertificateChangeView> v =
-      manager_->RemoveCertificate(caller, request->jws());
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  ToProto(*v, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::AddPolicyCertificate(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::PolicyCertificateRequest, v1::PolicyCertificateChange>(
+      context, "AddPolicyCertificate", request, response,
+      [this](const auth::Caller& caller, const v1::PolicyCertificateRequest& in,
+             v1::PolicyCertificateChange* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckJwsSize("jws", in.jws()));
+        ASSIGN_OR_RETURN(admin::CertificateChangeView v,
+                         manager_->AddCertificate(caller, in.jws()));
+        ToProto(v, out);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::QueryAudit(grpc::ServerContext* context,
-                                          const v1::AuditQuery* request,
-                                          v1::AuditEvents* response) {
-  VIGIL_ADMIN_CALLER(caller, "QueryAudit");
-  admin::AuditQueryFields fields;
-  fields.since_unix = request->since_unix();
-  fields.until_unix = request->until_unix();
-  fields.actor = request->actor();
-  fields.action = request->action();
-  fields.attestation_type = request->attestation_type();
-  fields.result = request->result();
-  fields.limit = request->limit();
-  fields.after_id = request->after_id();
-  fields.oldest_first = request->oldest_first();
-  absl::StatusOr<store::AuditQuery> query = admin::MakeAuditQuery(fields);
-  if (!query.ok()) return ToGrpcStatus(query.status());
-  const store::AuditQuery& q = *query;
-  absl::StatusOr<std::vector<store::AuditEntry>> found =
-      manager_->QueryAudit(caller, q);
-  if (!found.ok()) return ToGrpcStatus(found.status());
-  for (const store::AuditEntry& e : *found) {
-    v1::AuditEvent* p = response->add_events();
-    p->set_id(e.id);
-    p->set_time_unix(absl::ToUnixSeconds(e.event.time));
-    p->set_actor(e.event.actor.identity);
-    p->set_role(std::string(auth::RoleName(e.event.actor.role)));
-    p->set_source(e.event.source_address);
-    p->set_action(std::string(store::AuditActionName(e.event.action)));
-    p->set_attestation_type(e.event.attestation_type);
-    p->set_policy_hash(e.event.policy_hash);
-    p->set_result(std::string(store::AuditResultName(e.event.result)));
-    p->set_detail_json(e.event.detail_json);
-  }
-  // A full page may have a next one.
-  if (std::optional<int64_t> next = admin::NextAuditCursor(q, *found)) {
-    response->set_next_after_id(*next);
-  }
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::RemovePolicyCertificate(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::PolicyCertificateRequest, v1::PolicyCertificateChange>(
+      context, "RemovePolicyCertificate", request, response,
+      [this](const auth::Caller& caller, const v1::PolicyCertificateRequest& in,
+             v1::PolicyCertificateChange* out) -> absl::Status {
+        RETURN_IF_ERROR(admin::CheckJwsSize("jws", in.jws()));
+        ASSIGN_OR_RETURN(admin::CertificateChangeView v,
+                         manager_->RemoveCertificate(caller, in.jws()));
+        ToProto(v, out);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::ExportPolicies(grpc::ServerContext* context,
-                                              const v1::ExportPoliciesRequest*,
-                                              v1::PolicyArchive* response) {
-  VIGIL_ADMIN_CALLER(caller, "ExportPolicies");
-  absl::StatusOr<admin::ExportView> v = manager_->ExportPolicies(caller);
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  response->set_archive(v->archive);
-  response->set_sha256(v->sha256);
-  response->set_policies(static_cast<uint32_t>(v->policies));
-  response->set_certificates(static_cast<uint32_t>(v->certificates));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::QueryAudit(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::AuditQuery, v1::AuditEvents>(
+      context, "QueryAudit", request, response,
+      [this](const auth::Caller& caller, const v1::AuditQuery& in,
+             v1::AuditEvents* out) -> absl::Status {
+        admin::AuditQueryFields fields;
+        fields.since_unix = in.since_unix();
+        fields.until_unix = in.until_unix();
+        fields.actor = in.actor();
+        fields.action = in.action();
+        fields.attestation_type = in.attestation_type();
+        fields.result = in.result();
+        fields.limit = in.limit();
+        fields.after_id = in.after_id();
+        fields.oldest_first = in.oldest_first();
+        ASSIGN_OR_RETURN(store::AuditQuery q, admin::MakeAuditQuery(fields));
+        ASSIGN_OR_RETURN(std::vector<store::AuditEntry> found,
+                         manager_->QueryAudit(caller, q));
+        for (const store::AuditEntry& e : found) {
+          v1::AuditEvent* p = out->add_events();
+          p->set_id(e.id);
+          p->set_time_unix(absl::ToUnixSeconds(e.event.time));
+          p->set_actor(e.event.actor.identity);
+          p->set_role(std::string(auth::RoleName(e.event.actor.role)));
+          p->set_source(e.event.source_address);
+          p->set_action(std::string(store::AuditActionName(e.event.action)));
+          p->set_attestation_type(e.event.attestation_type);
+          p->set_policy_hash(e.event.policy_hash);
+          p->set_result(std::string(store::AuditResultName(e.event.result)));
+          p->set_detail_json(e.event.detail_json);
+        }
+        // A full page may have a next one.
+        if (std::optional<int64_t> next = admin::NextAuditCursor(q, found)) {
+          out->set_next_after_id(*next);
+        }
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status AdminServiceImpl::ImportPolicies(
-    grpc::ServerContext* context, const v1::ImportPoliciesRequest* request,
-    v1::PolicyImport* response) {
-  VIGIL_ADMIN_CALLER(caller, "ImportPolicies");
-  if (request->archive().empty()) {
-    return ToGrpcStatus(absl::InvalidArgumentError("archive: missing"));
-  }
-  absl::StatusOr<admin::ImportView> v =
-      manager_->ImportPolicies(caller, request->archive(), request->dry_run());
-  if (!v.ok()) return ToGrpcStatus(v.status());
-  response->set_archive_sha256(v->archive_sha256);
-  response->set_archive_mode(v->archive_mode);
-  response->set_archive_issuer(v->archive_issuer);
-  response->set_applied(v->applied);
-  for (const admin::PolicyImportItem& i : v->policies) {
-    v1::PolicyImportItem* p = response->add_policies();
-    p->set_attestation_type(i.attestation_type);
-    p->set_action(std::string(admin::ImportActionName(i.action)));
-    p->set_from_policy_hash(i.from_hash);
-    p->set_to_policy_hash(i.to_hash);
-    p->set_version(i.version);
-    p->set_signer_thumbprint(i.signer_thumbprint);
-    p->set_note(i.note);
-  }
-  for (const admin::CertificateImportItem& c : v->certificates) {
-    v1::CertificateImportItem* p = response->add_certificates();
-    p->set_thumbprint(c.thumbprint);
-    p->set_subject(c.subject);
-    p->set_plan(std::string(admin::CertificatePlanName(c.plan)));
-  }
-  for (const admin::TrustDifference& t : v->trust) {
-    v1::TrustDifference* p = response->add_trust();
-    p->set_kind(t.kind);
-    p->set_thumbprint(t.thumbprint);
-    p->set_subject(t.subject);
-    p->set_archive_only(t.archive_only);
-  }
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AdminServiceImpl::ExportPolicies(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::ExportPoliciesRequest, v1::PolicyArchive>(
+      context, "ExportPolicies", request, response,
+      [this](const auth::Caller& caller, const v1::ExportPoliciesRequest&,
+             v1::PolicyArchive* out) -> absl::Status {
+        ASSIGN_OR_RETURN(admin::ExportView v, manager_->ExportPolicies(caller));
+        out->set_archive(v.archive);
+        out->set_sha256(v.sha256);
+        out->set_policies(static_cast<uint32_t>(v.policies));
+        out->set_certificates(static_cast<uint32_t>(v.certificates));
+        return absl::OkStatus();
+      });
 }
 
-#undef VIGIL_ADMIN_CALLER
+grpc::ServerUnaryReactor* AdminServiceImpl::ImportPolicies(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Run<v1::ImportPoliciesRequest, v1::PolicyImport>(
+      context, "ImportPolicies", request, response,
+      [this](const auth::Caller& caller, const v1::ImportPoliciesRequest& in,
+             v1::PolicyImport* out) -> absl::Status {
+        if (in.archive().empty()) {
+          return absl::InvalidArgumentError("archive: missing");
+        }
+        ASSIGN_OR_RETURN(
+            admin::ImportView v,
+            manager_->ImportPolicies(caller, in.archive(), in.dry_run()));
+        out->set_archive_sha256(v.archive_sha256);
+        out->set_archive_mode(v.archive_mode);
+        out->set_archive_issuer(v.archive_issuer);
+        out->set_applied(v.applied);
+        for (const admin::PolicyImportItem& i : v.policies) {
+          v1::PolicyImportItem* p = out->add_policies();
+          p->set_attestation_type(i.attestation_type);
+          p->set_action(std::string(admin::ImportActionName(i.action)));
+          p->set_from_policy_hash(i.from_hash);
+          p->set_to_policy_hash(i.to_hash);
+          p->set_version(i.version);
+          p->set_signer_thumbprint(i.signer_thumbprint);
+          p->set_note(i.note);
+        }
+        for (const admin::CertificateImportItem& c : v.certificates) {
+          v1::CertificateImportItem* p = out->add_certificates();
+          p->set_thumbprint(c.thumbprint);
+          p->set_subject(c.subject);
+          p->set_plan(std::string(admin::CertificatePlanName(c.plan)));
+        }
+        for (const admin::TrustDifference& t : v.trust) {
+          v1::TrustDifference* p = out->add_trust();
+          p->set_kind(t.kind);
+          p->set_thumbprint(t.thumbprint);
+          p->set_subject(t.subject);
+          p->set_archive_only(t.archive_only);
+        }
+        return absl::OkStatus();
+      });
+}
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
     AdminServiceImpl* service, const AdminListenerOptions& listener) {

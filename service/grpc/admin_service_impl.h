@@ -17,10 +17,13 @@
 #ifndef VIGIL_SERVICE_GRPC_ADMIN_SERVICE_IMPL_H_
 #define VIGIL_SERVICE_GRPC_ADMIN_SERVICE_IMPL_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/thread_pool.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_context.h"
 #include "service/admin/policy_manager.h"
@@ -32,57 +35,95 @@ namespace vigil::service {
 // What `context` presented: the Unix-socket peer, the "authorization"
 // metadata, the client certificate gRPC verified against the admin
 // listener's client CA.
-auth::Credentials CredentialsOf(const grpc::ServerContext& context);
+auth::Credentials CredentialsOf(const grpc::ServerContextBase& context);
 
-class AdminServiceImpl final : public v1::PolicyAdmin::Service {
+// Every method is registered raw, as on the attestation service
+// (untrusted_codec.h): the caller is authenticated from the call's
+// credentials first, on the service's worker pool, and only an
+// authenticated caller's request is checked on the wire and decoded
+// (raw_unary.h, RunUnaryAdmitted) — anyone who can connect could otherwise
+// make gRPC decode up to 2 MiB of 2-byte fields, ~36 bytes of objects each.
+using RawPolicyAdmin = v1::PolicyAdmin::WithRawCallbackMethod_GetPolicy<
+    v1::PolicyAdmin::WithRawCallbackMethod_SetPolicy<
+        v1::PolicyAdmin::WithRawCallbackMethod_ResetPolicy<
+            v1::PolicyAdmin::WithRawCallbackMethod_GetPolicyHistory<
+                v1::PolicyAdmin::WithRawCallbackMethod_DryRunPolicy<
+                    v1::PolicyAdmin::WithRawCallbackMethod_ListPolicyCertificates<
+                        v1::PolicyAdmin::WithRawCallbackMethod_AddPolicyCertificate<
+                            v1::PolicyAdmin::
+                                WithRawCallbackMethod_RemovePolicyCertificate<
+                                    v1::PolicyAdmin::WithRawCallbackMethod_QueryAudit<
+                                        v1::PolicyAdmin::
+                                            WithRawCallbackMethod_ExportPolicies<
+                                                v1::PolicyAdmin::
+                                                    WithRawCallbackMethod_ImportPolicies<
+                                                        v1::PolicyAdmin::
+                                                            Service>>>>>>>>>>>;
+
+// Each method takes the bytes of the request the proto names and answers
+// with the bytes of its response. Unauthenticated callers get
+// UNAUTHENTICATED (audited) whatever they sent; an authenticated caller's
+// request that fails the wire check or does not decode gets
+// INVALID_ARGUMENT ("request: offset 0: ..."); role and mode decisions are
+// the core's (PERMISSION_DENIED); a full worker queue RESOURCE_EXHAUSTED.
+class AdminServiceImpl final : public RawPolicyAdmin {
  public:
   // Both must outlive the service.
   AdminServiceImpl(admin::PolicyManager* manager,
-                   const auth::CallerAuthenticator* authenticator)
-      : manager_(manager), authenticator_(authenticator) {}
+                   const auth::CallerAuthenticator* authenticator);
+  // Runs the calls still queued, then joins the workers.
+  ~AdminServiceImpl() override;
 
-  grpc::Status GetPolicy(grpc::ServerContext* context,
-                         const v1::GetPolicyRequest* request,
-                         v1::PolicyDocument* response) override;
-  grpc::Status SetPolicy(grpc::ServerContext* context,
-                         const v1::SetPolicyRequest* request,
-                         v1::PolicyChange* response) override;
-  grpc::Status ResetPolicy(grpc::ServerContext* context,
-                           const v1::ResetPolicyRequest* request,
-                           v1::PolicyChange* response) override;
-  grpc::Status GetPolicyHistory(grpc::ServerContext* context,
-                                const v1::GetPolicyHistoryRequest* request,
-                                v1::PolicyHistory* response) override;
-  grpc::Status DryRunPolicy(grpc::ServerContext* context,
-                            const v1::DryRunRequest* request,
-                            v1::DryRunResult* response) override;
-  grpc::Status ListPolicyCertificates(
-      grpc::ServerContext* context,
-      const v1::ListPolicyCertificatesRequest* request,
-      v1::PolicyCertificates* response) override;
-  grpc::Status AddPolicyCertificate(
-      grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
-      v1::PolicyCertificateChange* response) override;
-  grpc::Status RemovePolicyCertificate(
-      grpc::ServerContext* context, const v1::PolicyCertificateRequest* request,
-      v1::PolicyCertificateChange* response) override;
-  grpc::Status QueryAudit(grpc::ServerContext* context,
-                          const v1::AuditQuery* request,
-                          v1::AuditEvents* response) override;
-  grpc::Status ExportPolicies(grpc::ServerContext* context,
-                              const v1::ExportPoliciesRequest* request,
-                              v1::PolicyArchive* response) override;
-  grpc::Status ImportPolicies(grpc::ServerContext* context,
-                              const v1::ImportPoliciesRequest* request,
-                              v1::PolicyImport* response) override;
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResetPolicy(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetPolicyHistory(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DryRunPolicy(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPolicyCertificates(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AddPolicyCertificate(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RemovePolicyCertificate(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* QueryAudit(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ExportPolicies(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ImportPolicies(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
-  // The caller, or the UNAUTHENTICATED status (audited).
-  absl::StatusOr<auth::Caller> CallerOf(grpc::ServerContext* context,
-                                        absl::string_view call);
+  // Authenticates the caller of `context` (audited when refused), then
+  // decodes `request` as Request and runs `work` for that caller.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Run(
+      grpc::CallbackServerContext* context, absl::string_view call,
+      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+      std::function<absl::Status(const auth::Caller&, const Request&,
+                                 Response*)>
+          work);
 
   admin::PolicyManager* manager_;
   const auth::CallerAuthenticator* authenticator_;
+  // Policy evaluation, the store and audit writes wait; gRPC's callback
+  // threads must not.
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 // What clients can make the admin listener hold (server.h, LimitTransport):
@@ -90,6 +131,10 @@ class AdminServiceImpl final : public v1::PolicyAdmin::Service {
 // the largest size (2 x admin::kMaxAdminJwsBytes) at once.
 inline constexpr size_t kAdminMaxStreamsPerConnection = 16;
 inline constexpr size_t kAdminTransportMemoryBytes = size_t{128} << 20;
+// Workers for the admin calls, and how many calls may wait for one (as many
+// as the transport quota lets arrive at once); beyond, RESOURCE_EXHAUSTED.
+inline constexpr size_t kAdminWorkers = 4;
+inline constexpr size_t kAdminMaxQueuedCalls = 64;
 
 struct AdminListenerOptions {
   // unix:/path (default: local administrators only) or host:port (TLS).

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
+#include "service/grpc/raw_unary.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/status_mapping.h"
 #include "service/grpc/untrusted_codec.h"
@@ -604,43 +605,6 @@ AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {
   verifier_->metrics().agent_streams().Add(1);
   return new AgentStream(this, context, std::move(guard));
 }
-
-namespace {
-
-// Decodes a unary request (DecodeUntrusted, which also releases gRPC's
-// bytes, as gRPC's own decoding did) and runs `work` on `pool` — or at once
-// on gRPC's thread when `pool` is null (work that never waits); encodes its
-// response and finishes with its status.
-template <typename Request, typename Response>
-grpc::ServerUnaryReactor* RunUnary(
-    grpc::CallbackServerContext* context, ThreadPool* pool,
-    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-    std::function<absl::Status(const Request&, Response*)> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto in = std::make_shared<Request>();
-  // gRPC's request buffer is its own (not const) and unused after this.
-  if (absl::Status s = DecodeUntrusted(const_cast<grpc::ByteBuffer*>(request),
-                                       "request", in.get());
-      !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  auto run = [reactor, in, response, work = std::move(work)]() {
-    Response out;
-    absl::Status s = work(*in, &out);
-    if (s.ok()) *response = EncodeMessage(out);
-    reactor->Finish(ToGrpcStatus(s));
-  };
-  if (pool == nullptr) {
-    run();
-  } else if (!pool->Submit(std::move(run))) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "verifier overloaded; retry later"));
-  }
-  return reactor;
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,

@@ -19,7 +19,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/grpc_flow_control.h"
@@ -29,13 +28,12 @@
 #include "common/testing/testdata.h"
 #include "common/testing/unix_socket.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/server.h"
+#include "service/grpc/testing/raw_calls.h"
 #include "service/token/jwks.h"
 #include "service/token/jwt_verifier.h"
 #include "service/verifier/verifier.h"
@@ -51,6 +49,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
+using ::vigil::service::testing::AddUnknownFields;
+using ::vigil::service::testing::RawUnaryCall;
 
 constexpr char kLinuxLog[] = "google-go-tpm-tools/ubuntu-2404-amd-sevsnp.bin";
 constexpr char kIssuer[] = "https://verifier.test";
@@ -372,14 +372,6 @@ TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
   ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&agent));
 }
 
-// Adds `n` empty length-delimited fields numbered 15 (unknown to every
-// vigil message) to `m`, as a newer or hostile client would send them.
-void AddUnknownFields(google::protobuf::Message& m, int n) {
-  google::protobuf::UnknownFieldSet* u =
-      m.GetReflection()->MutableUnknownFields(&m);
-  for (int i = 0; i < n; ++i) u->AddLengthDelimited(15, "");
-}
-
 // Requests are checked on the wire before they are decoded
 // (service/grpc/wire_check.h): decoding keeps every unknown field and every
 // repeated message as an object of its own, so 2-byte fields would cost the
@@ -409,21 +401,10 @@ TEST_F(VerifierGrpcTest, FieldFloodsAreRefusedBeforeDecoding) {
                         "has that many"));
   EXPECT_THAT(st.error_message(), StartsWith("request: offset "));
   // Bytes that are not protobuf at all (a truncated length).
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  grpc::GenericStub generic(channel_);
-  grpc::Slice junk(std::string("\x0a\x10\x08", 3));
-  grpc::ByteBuffer in(&junk, 1), out;
-  absl::Notification finished;
-  grpc::Status done;
-  generic.UnaryCall(&ctx, "/vigil.v1.AttestationService/GetSigningKeys",
-                    grpc::StubOptions(), &in, &out, [&](grpc::Status r) {
-                      done = std::move(r);
-                      finished.Notify();
-                    });
-  ASSERT_TRUE(finished.WaitForNotificationWithTimeout(absl::Seconds(15)));
-  EXPECT_EQ(done.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(done.error_message(),
+  st = RawUnaryCall(channel_, "/vigil.v1.AttestationService/GetSigningKeys",
+                    std::string("\x0a\x10\x08", 3));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
             "request: offset 0: field 1: length 16 runs past the end (1 bytes "
             "left)");
   // A newer agent's few extra fields pass: its hello gets a challenge.

@@ -1,0 +1,125 @@
+// File: service/grpc/raw_unary.h
+// -----------------------------------------------------------------------------
+// One unary call of a service registered raw (the generated
+// WithRawCallbackMethod_* mixins; untrusted_codec.h says why): the request's
+// bytes are checked on the wire and decoded here, `work` runs on a worker
+// pool (gRPC's callback threads must not wait on crypto, a database or a
+// policy evaluation), its response is encoded and the call finished with its
+// status (status_mapping.h).
+//
+//   return RunUnary<v1::GetNonceRequest, v1::AttestationRequest>(
+//       context, pool, raw_request, raw_response,
+//       [this](const v1::GetNonceRequest& in, v1::AttestationRequest* out) {
+//         ...
+//       });
+#ifndef VIGIL_SERVICE_GRPC_RAW_UNARY_H_
+#define VIGIL_SERVICE_GRPC_RAW_UNARY_H_
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "common/thread_pool.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/server_callback.h"
+#include "service/grpc/status_mapping.h"
+#include "service/grpc/untrusted_codec.h"
+
+namespace vigil::service {
+
+template <typename Request, typename Response>
+using UnaryWork = std::function<absl::Status(const Request&, Response*)>;
+
+namespace raw_unary_internal {
+
+// Runs `task` on `pool`, or at once on gRPC's thread when `pool` is null
+// (work that never waits). A full queue finishes the call with
+// RESOURCE_EXHAUSTED instead of growing without bound.
+inline void Dispatch(ThreadPool* pool, grpc::ServerUnaryReactor* reactor,
+                     std::function<void()> task) {
+  if (pool == nullptr) {
+    task();
+  } else if (!pool->Submit(std::move(task))) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "verifier overloaded; retry later"));
+  }
+}
+
+template <typename Request, typename Response>
+void RunAndFinish(const UnaryWork<Request, Response>& work, const Request& in,
+                  grpc::ByteBuffer* response,
+                  grpc::ServerUnaryReactor* reactor) {
+  Response out;
+  absl::Status s = work(in, &out);
+  if (s.ok()) *response = EncodeMessage(out);
+  reactor->Finish(ToGrpcStatus(s));
+}
+
+}  // namespace raw_unary_internal
+
+// Decodes `request` at once on gRPC's thread (DecodeUntrusted, which also
+// releases gRPC's bytes before the call waits in the pool's queue: they
+// count against the listener's transport quota) and runs `work` on `pool`.
+// A request refused on the wire finishes with INVALID_ARGUMENT
+// ("request: offset 0: ...") and `work` never sees it.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   ThreadPool* pool,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response,
+                                   UnaryWork<Request, Response> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto in = std::make_shared<Request>();
+  // gRPC's request buffer is its own (not const) and unused after this.
+  if (absl::Status s = DecodeUntrusted(const_cast<grpc::ByteBuffer*>(request),
+                                       "request", in.get());
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  raw_unary_internal::Dispatch(
+      pool, reactor, [reactor, in, response, work = std::move(work)]() {
+        raw_unary_internal::RunAndFinish(work, *in, response, reactor);
+      });
+  return reactor;
+}
+
+// As RunUnary, but `admit` runs first, on `pool`, and the request is
+// decoded only when it succeeds — for listeners whose callers are known
+// only from the call's credentials: a caller refused by `admit` never gets
+// its bytes decoded, so what decoding costs (untrusted_codec.h) is spent on
+// authenticated callers only. `admit`'s failure is the call's status.
+// `request` stays gRPC's (valid until the call finishes) until then.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RunUnaryAdmitted(grpc::CallbackServerContext* context,
+                                           ThreadPool* pool,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response,
+                                           std::function<absl::Status()> admit,
+                                           UnaryWork<Request, Response> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* bytes = const_cast<grpc::ByteBuffer*>(request);
+  raw_unary_internal::Dispatch(
+      pool, reactor,
+      [reactor, bytes, response, admit = std::move(admit),
+       work = std::move(work)]() {
+        if (absl::Status s = admit(); !s.ok()) {
+          bytes->Clear();
+          reactor->Finish(ToGrpcStatus(s));
+          return;
+        }
+        Request in;
+        if (absl::Status s = DecodeUntrusted(bytes, "request", &in); !s.ok()) {
+          reactor->Finish(ToGrpcStatus(s));
+          return;
+        }
+        raw_unary_internal::RunAndFinish(work, in, response, reactor);
+      });
+  return reactor;
+}
+
+}  // namespace vigil::service
+
+#endif  // VIGIL_SERVICE_GRPC_RAW_UNARY_H_
