@@ -42,6 +42,8 @@ const std::vector<std::string>& Keys() {
                                    "max_streams",
                                    "max_streams_per_connection",
                                    "transport_memory_mb",
+                                   "handshake_timeout",
+                                   "idle_connection_timeout",
                                    "workers",
                                    "log_permits_per_second",
                                    "store",
@@ -274,6 +276,10 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                    absl::StrCat("want 0 (no bound) or at least 64, got ", n));
   }
   o.transport_memory_bytes = static_cast<size_t>(n) << 20;
+  RETURN_IF_ERROR(c.GetDuration("handshake_timeout", absl::Seconds(1),
+                                absl::Minutes(10), &o.handshake_timeout));
+  RETURN_IF_ERROR(c.GetDuration("idle_connection_timeout", absl::Seconds(1),
+                                absl::Hours(24), &o.idle_connection_timeout));
   n = static_cast<int64_t>(o.worker_threads);
   RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
   o.worker_threads = static_cast<size_t>(n);

@@ -50,6 +50,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
                    "max_streams = 5000\n"
                    "max_streams_per_connection = 8\n"
                    "transport_memory_mb = 256\n"
+                   "handshake_timeout = 5s\n"
+                   "idle_connection_timeout = 10m\n"
                    "workers = 4\n"
                    "log_permits_per_second = -1\n");
   ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(text));
@@ -80,6 +82,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.service.max_streams, 5000u);
   EXPECT_EQ(c.service.max_streams_per_connection, 8u);
   EXPECT_EQ(c.service.transport_memory_bytes, size_t{256} << 20);
+  EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(5));
+  EXPECT_EQ(c.service.idle_connection_timeout, absl::Minutes(10));
   EXPECT_EQ(c.service.worker_threads, 4u);
   EXPECT_EQ(c.service.log_permits_per_second, -1);
 }
@@ -96,6 +100,8 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.service.max_streams, 20000u);
   EXPECT_EQ(c.service.max_streams_per_connection, 100u);
   EXPECT_EQ(c.service.transport_memory_bytes, size_t{1} << 30);
+  EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(20));
+  EXPECT_EQ(c.service.idle_connection_timeout, absl::Seconds(60));
 }
 
 TEST(ServerConfig, TransportMemoryZeroMeansNoBound) {
@@ -297,7 +303,9 @@ TEST(ServerConfig, LifetimesAreCheckedWithTheirLines) {
         Range{"enrolment_lifetime = soon", "enrolment_lifetime"},
         Range{"hello_timeout = 0s", "hello_timeout"},
         Range{"step_timeout = 11m", "step_timeout"},
-        Range{"reattest_interval = 500ms", "reattest_interval"}}) {
+        Range{"reattest_interval = 500ms", "reattest_interval"},
+        Range{"handshake_timeout = 0s", "handshake_timeout"},
+        Range{"idle_connection_timeout = 25h", "idle_connection_timeout"}}) {
     EXPECT_THAT(Parse(absl::StrCat(kBase, r.line, "\n")),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          StartsWith(absl::StrCat("verifier.conf:7: ", r.key,

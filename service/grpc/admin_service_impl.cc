@@ -411,8 +411,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   // who can connect could otherwise make this listener hold messages
   // started and never finished (server.h, LimitTransport): operators send
   // a policy or two at a time.
-  LimitTransport(builder, kAdminMaxStreamsPerConnection,
-                 kAdminTransportMemoryBytes);
+  LimitTransport(
+      builder, TransportLimits{
+                   .max_streams_per_connection = kAdminMaxStreamsPerConnection,
+                   .memory_bytes = kAdminTransportMemoryBytes,
+                   .handshake_timeout = kAdminHandshakeTimeout,
+                   .idle_connection_timeout = kAdminIdleConnectionTimeout,
+               });
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (!unix_socket && port == 0)) {
     return absl::UnavailableError(

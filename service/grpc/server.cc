@@ -105,16 +105,34 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+TransportLimits TransportLimitsOf(const ServiceOptions& options) {
+  TransportLimits l;
+  l.max_streams_per_connection = options.max_streams_per_connection;
+  l.memory_bytes = options.transport_memory_bytes;
+  l.handshake_timeout = options.handshake_timeout;
+  l.idle_connection_timeout = options.idle_connection_timeout;
+  return l;
+}
+
 void LimitTransport(grpc::ServerBuilder& builder,
-                    size_t max_streams_per_connection, size_t memory_bytes) {
+                    const TransportLimits& limits) {
+  // gRPC's channel arguments are ints; every limit here is at least 1.
+  auto as_int = [](uint64_t v) {
+    return static_cast<int>(std::clamp<uint64_t>(
+        v, 1, static_cast<uint64_t>(std::numeric_limits<int>::max())));
+  };
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             as_int(limits.max_streams_per_connection));
   builder.AddChannelArgument(
-      GRPC_ARG_MAX_CONCURRENT_STREAMS,
-      static_cast<int>(std::min<size_t>(max_streams_per_connection,
-                                        std::numeric_limits<int>::max())));
-  if (memory_bytes != 0) {
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      as_int(absl::ToInt64Milliseconds(limits.handshake_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      as_int(absl::ToInt64Milliseconds(limits.idle_connection_timeout)));
+  if (limits.memory_bytes != 0) {
     // The builder takes its own reference to the quota.
     grpc::ResourceQuota quota("vigil-transport");
-    quota.Resize(memory_bytes);
+    quota.Resize(limits.memory_bytes);
     builder.SetResourceQuota(quota);
   }
 }
@@ -162,8 +180,7 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   for (const GrpcIntArgument& a : kAttestationFlowControl) {
     builder.AddChannelArgument(a.name, a.value);
   }
-  LimitTransport(builder, options.max_streams_per_connection,
-                 options.transport_memory_bytes);
+  LimitTransport(builder, TransportLimitsOf(options));
   out.server = builder.BuildAndStart();
   if (out.server == nullptr) {
     return absl::UnavailableError(

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -51,14 +52,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
 // accepting) is fine. OK for other addresses.
 absl::Status CheckUnixSocketFree(const std::string& address);
 
-// Bounds what clients can make gRPC hold on `builder`'s listener (see
-// ServiceOptions::max_streams_per_connection and transport_memory_bytes):
-// announces `max_streams_per_connection` (SETTINGS_MAX_CONCURRENT_STREAMS)
-// and, unless `memory_bytes` is 0, puts every connection under one gRPC
-// resource quota of that many bytes, above which gRPC cancels streams with
-// RESOURCE_EXHAUSTED. Clients cannot fail this; it cannot fail.
+// What clients can make gRPC hold on a listener, and for how long
+// (ServiceOptions says why for each).
+struct TransportLimits {
+  // Announced as SETTINGS_MAX_CONCURRENT_STREAMS.
+  size_t max_streams_per_connection = 100;
+  // One gRPC resource quota over every connection; 0: no bound.
+  size_t memory_bytes = 0;
+  // TLS and the HTTP/2 preface and SETTINGS must be done within it.
+  absl::Duration handshake_timeout = absl::Seconds(20);
+  // Connections without a stream for this long get GOAWAY and are closed.
+  absl::Duration idle_connection_timeout = absl::Seconds(60);
+};
+
+// `options`' transport limits.
+TransportLimits TransportLimitsOf(const ServiceOptions& options);
+
+// Applies `limits` to `builder`'s listener: above the quota gRPC cancels
+// streams with RESOURCE_EXHAUSTED; connections that stall in their
+// handshake are closed, stream-less ones closed with GOAWAY NO_ERROR.
+// Clients cannot fail this; it cannot fail.
 void LimitTransport(grpc::ServerBuilder& builder,
-                    size_t max_streams_per_connection, size_t memory_bytes);
+                    const TransportLimits& limits);
 
 // Starts serving `verifier` (which must outlive the result). Fails with
 // kInvalidArgument when TLS files cannot be read (naming them) or the

@@ -32,6 +32,20 @@ struct ServiceOptions {
   // what OpenSSL holds per TLS connection, nor the decoded messages the
   // verifier works on. 0: no bound.
   size_t transport_memory_bytes = size_t{1} << 30;
+  // How long a new connection may take to finish its handshake — TLS and
+  // the client's HTTP/2 preface and SETTINGS — before it is closed (gRPC's
+  // default is 120 s). A client that connects and then says nothing holds a
+  // socket and, over TLS, ~150 KiB of buffers meanwhile. Long enough for a
+  // reconnect storm: 10,000 agents' TLS handshakes after a restart take
+  // the verifier's 2 cores seconds, not tens of seconds.
+  absl::Duration handshake_timeout = absl::Seconds(20);
+  // A connection with no stream open for this long is sent GOAWAY and
+  // closed (gRPC's default: never). Agents keep their Connect stream open,
+  // so only one-shot callers between calls — whose channels reconnect on
+  // their next call — and clients that hold connections without calling
+  // are affected; without it the latter were bounded only by the file
+  // limit, ~150 KiB each over TLS.
+  absl::Duration idle_connection_timeout = absl::Seconds(60);
   // Threads that verify evidence; 0: two per core. More than one per core
   // because a worker also waits — for the store's group commit of its TPM
   // clock (StoreDeviceRegistry), for locks — and a core whose worker waits

@@ -372,6 +372,58 @@ TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
   ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&agent));
 }
 
+// Connection-level slow loris: a client that connects and never completes
+// the handshake (for TLS, never finishes it; here, never sends the HTTP/2
+// preface) is cut off after `handshake_timeout`; one that completes it and
+// opens no stream, after `idle_connection_timeout` (GOAWAY, then closed).
+// gRPC's defaults were 120 s and never: such connections, ~150 KiB each
+// over TLS (docs/PERFORMANCE.md), were bounded only by the file limit. A
+// connection with a stream open is not idle.
+TEST_F(VerifierGrpcTest, StalledAndStreamlessConnectionsAreClosed) {
+  service::ServiceOptions options = Options();
+  options.handshake_timeout = absl::Seconds(1);
+  options.idle_connection_timeout = absl::Seconds(1);
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  const std::string socket = dir_->Join("verifier.sock");
+  // Silent from the start: the verifier's SETTINGS come, then the close
+  // (each wait is kSocketWaitMs, 5 s).
+  ASSERT_OK_AND_ASSIGN(const int silent, ::vigil::testing::ConnectUnix(socket));
+  absl::Cleanup close_silent = [silent] { close(silent); };
+  char buffer[512];
+  ssize_t got = 0;
+  do {
+    ASSERT_OK(::vigil::testing::PollWithin(silent, POLLIN))
+        << "a silent connection is still open";
+    got = recv(silent, buffer, sizeof(buffer), 0);
+  } while (got > 0);
+  EXPECT_EQ(got, 0) << strerror(errno);
+  // Preface and SETTINGS exchanged, PINGs answered, no stream: GOAWAY,
+  // then closed.
+  ASSERT_OK_AND_ASSIGN(const int idle, ::vigil::testing::ConnectUnix(socket));
+  absl::Cleanup close_idle = [idle] { close(idle); };
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RawHttp2Client> c,
+                       RawHttp2Client::Start(idle));
+  EXPECT_THAT(
+      c->Drain(/*wait_ms=*/5000),
+      ::vigil::testing::StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  // (gRPC 1.51 closes an idle connection with INTERNAL_ERROR.)
+  EXPECT_TRUE(c->goaway().has_value());
+  // An agent's stream outlives the idle timeout on its connection.
+  std::unique_ptr<Stream> agent;
+  ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&agent));
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(server_->service->open_streams(), 1u);
+  server_->service->RequestReattestation("still there?");
+  v1::VerifierMessage m;
+  ASSERT_TRUE(agent->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*agent, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted()) << result.DebugString();
+}
+
 // Requests are checked on the wire before they are decoded
 // (service/grpc/wire_check.h): decoding keeps every unknown field and every
 // repeated message as an object of its own, so 2-byte fields would cost the
