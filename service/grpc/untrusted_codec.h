@@ -25,11 +25,28 @@
 
 namespace vigil::service {
 
+namespace untrusted_codec_internal {
+
+// Join buffers at most this large are kept by their thread for the next
+// message; larger ones are released after use.
+inline constexpr size_t kKeptJoinBufferBytes = size_t{1} << 20;
+
+// This thread's buffer for joining a message that arrived in several
+// slices. Reused rather than allocated per message: a fresh 45-KB copy of
+// every agent's first round, freed microseconds later among long-lived
+// allocations, left the heap fragmented (docs/PERFORMANCE.md).
+inline std::string& JoinBuffer() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
+}  // namespace untrusted_codec_internal
+
 // Decodes `buffer` into `out` after CheckWire with the default limits, and
 // empties `buffer` on the way (its bytes count against the listener's
 // transport quota until gRPC's slices are released: server.h,
 // LimitTransport). A message that arrived in one slice is read in place;
-// one in several is joined into one copy first.
+// one in several is joined into this thread's join buffer first.
 // kInvalidArgument "WHAT: REASON" when the bytes are refused on the wire
 // ("agent message: offset 130: more than 64 fields unknown to this
 // verifier (field 15)") or do not decode as T; `out` is then unspecified.
@@ -43,29 +60,35 @@ absl::Status DecodeUntrusted(grpc::ByteBuffer* buffer, absl::string_view what,
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": unreadable message"));
   }
-  std::string joined;
+  std::string* joined = nullptr;
   absl::Span<const uint8_t> bytes;
   if (slices.size() == 1) {
     bytes = absl::Span<const uint8_t>(slices[0].begin(), slices[0].size());
   } else {
-    size_t total = 0;
-    for (const grpc::Slice& s : slices) total += s.size();
-    joined.reserve(total);
+    joined = &untrusted_codec_internal::JoinBuffer();
+    joined->clear();
     for (const grpc::Slice& s : slices) {
-      joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      joined->append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
     slices.clear();
     bytes = absl::Span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(joined.data()), joined.size());
+        reinterpret_cast<const uint8_t*>(joined->data()), joined->size());
   }
-  if (absl::Status s = CheckWire(bytes, *T::descriptor()); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
-  }
-  if (!out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
+  absl::Status result = CheckWire(bytes, *T::descriptor());
+  if (!result.ok()) {
+    result =
+        absl::InvalidArgumentError(absl::StrCat(what, ": ", result.message()));
+  } else if (!out->ParseFromArray(bytes.data(),
+                                  static_cast<int>(bytes.size()))) {
+    result = absl::InvalidArgumentError(absl::StrCat(
         what, ": not a valid ", T::descriptor()->full_name(), " encoding"));
   }
-  return absl::OkStatus();
+  // The decoded message owns copies of what it keeps.
+  if (joined != nullptr &&
+      joined->capacity() > untrusted_codec_internal::kKeptJoinBufferBytes) {
+    std::string().swap(*joined);
+  }
+  return result;
 }
 
 // `m`'s encoding as gRPC's bytes, serialized straight into one slice.
