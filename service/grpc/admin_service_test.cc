@@ -2,14 +2,11 @@
 // administrator on the Unix socket, and on TCP with TLS every role boundary:
 // no credential, a certificate from an unknown CA, a certificate the rules
 // give no role, a reader, a contributor. Each refusal is audited.
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -257,11 +254,7 @@ TEST_F(AdminServiceTest, ASocketInUseIsRefusedAStaleOneReplaced) {
   // What a killed process leaves: the socket file, nobody accepting.
   const std::string path = dir_->Join("admin.sock");
   unlink(path.c_str());
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  memcpy(sa.sun_path, path.data(), path.size());
-  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)), 0);
+  ASSERT_OK_AND_ASSIGN(const int fd, ::vigil::testing::ListenUnix(path));
   close(fd);
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
