@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
         vigil::service::RelyingPartyEndpoint::Start(
             verifier->get(), config->http_listen, config->tls_cert,
             config->tls_key, config->insecure, admin_api,
-            config->control.admin_client_ca);
+            config->control.admin_client_ca, config->http_limits);
     if (!ep.ok()) {
       return FailStart(ep.status());
     }
@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
     mo.client_ca_file = config->metrics_client_ca;
     mo.client_ca_setting = "metrics_client_ca";
     mo.require_client_certificate = !config->metrics_client_ca.empty();
+    mo.limits = config->http_limits;
     if (config->metrics_client_ca.empty() &&
         !vigil::service::IsLoopbackAddress(config->metrics_listen)) {
       std::cerr << "vigil-verifier: warning: metrics_listen "

@@ -21,6 +21,9 @@ const std::vector<std::string>& Keys() {
                                    "insecure",
                                    "http_listen",
                                    "metrics_listen",
+                                   "http_threads",
+                                   "http_connections_per_client",
+                                   "http_request_timeout",
                                    "metrics_client_ca",
                                    "issuer",
                                    "ek_trust_dir",
@@ -161,6 +164,23 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
   RETURN_IF_ERROR(c.GetString("metrics_listen", &s.metrics_listen));
   RETURN_IF_ERROR(c.GetString("metrics_client_ca", &s.metrics_client_ca));
+  ConnectionLimits& h = s.http_limits;
+  int64_t threads = static_cast<int64_t>(h.threads);
+  RETURN_IF_ERROR(c.GetInt("http_threads", 2, 1024, &threads));
+  h.threads = static_cast<size_t>(threads);
+  int64_t per_client = static_cast<int64_t>(h.max_connections_per_client);
+  RETURN_IF_ERROR(
+      c.GetInt("http_connections_per_client", 0, 1024, &per_client));
+  if (per_client >= threads) {
+    return c.Error("http_connections_per_client",
+                   absl::StrCat("want fewer than http_threads (", threads,
+                                ") so one client cannot take every thread, "
+                                "or 0 for no limit; got ",
+                                per_client));
+  }
+  h.max_connections_per_client = static_cast<size_t>(per_client);
+  RETURN_IF_ERROR(c.GetDuration("http_request_timeout", absl::Seconds(1),
+                                absl::Minutes(10), &h.request_timeout));
   if (!s.metrics_client_ca.empty() && s.metrics_listen.empty()) {
     return c.Error("metrics_client_ca",
                    "set without metrics_listen (there is no metrics "

@@ -13,6 +13,7 @@
 #include "service/admin/policy_manager.h"
 #include "service/auth/oidc_authenticator.h"
 #include "service/grpc/service_options.h"
+#include "service/http/connection_limits.h"
 #include "service/verifier/verifier.h"
 
 namespace vigil::service {
@@ -66,6 +67,10 @@ struct ServerConfig {
   // (PEM bundle) a scraper must present a certificate from it.
   std::string metrics_listen;
   std::string metrics_client_ca;
+  // Threads of the HTTPS and metrics listeners, and what one client or a
+  // slow one may hold of them (http_threads, http_connections_per_client,
+  // http_request_timeout).
+  ConnectionLimits http_limits;
   VerifierOptions verifier;
   ServiceOptions service;
   ControlPlaneConfig control;

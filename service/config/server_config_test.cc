@@ -52,6 +52,9 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
                    "transport_memory_mb = 256\n"
                    "handshake_timeout = 5s\n"
                    "idle_connection_timeout = 10m\n"
+                   "http_threads = 64\n"
+                   "http_connections_per_client = 0\n"
+                   "http_request_timeout = 2m\n"
                    "workers = 4\n"
                    "log_permits_per_second = -1\n");
   ASSERT_OK_AND_ASSIGN(ServerConfig c, Parse(text));
@@ -84,6 +87,9 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.service.transport_memory_bytes, size_t{256} << 20);
   EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(5));
   EXPECT_EQ(c.service.idle_connection_timeout, absl::Minutes(10));
+  EXPECT_EQ(c.http_limits.threads, 64u);
+  EXPECT_EQ(c.http_limits.max_connections_per_client, 0u);
+  EXPECT_EQ(c.http_limits.request_timeout, absl::Minutes(2));
   EXPECT_EQ(c.service.worker_threads, 4u);
   EXPECT_EQ(c.service.log_permits_per_second, -1);
 }
@@ -102,6 +108,9 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.service.transport_memory_bytes, size_t{1} << 30);
   EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(20));
   EXPECT_EQ(c.service.idle_connection_timeout, absl::Seconds(60));
+  EXPECT_EQ(c.http_limits.threads, 32u);
+  EXPECT_EQ(c.http_limits.max_connections_per_client, 8u);
+  EXPECT_EQ(c.http_limits.request_timeout, absl::Seconds(30));
 }
 
 TEST(ServerConfig, TransportMemoryZeroMeansNoBound) {
@@ -305,7 +314,8 @@ TEST(ServerConfig, LifetimesAreCheckedWithTheirLines) {
         Range{"step_timeout = 11m", "step_timeout"},
         Range{"reattest_interval = 500ms", "reattest_interval"},
         Range{"handshake_timeout = 0s", "handshake_timeout"},
-        Range{"idle_connection_timeout = 25h", "idle_connection_timeout"}}) {
+        Range{"idle_connection_timeout = 25h", "idle_connection_timeout"},
+        Range{"http_request_timeout = 11m", "http_request_timeout"}}) {
     EXPECT_THAT(Parse(absl::StrCat(kBase, r.line, "\n")),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          StartsWith(absl::StrCat("verifier.conf:7: ", r.key,
@@ -329,6 +339,12 @@ TEST(ServerConfig, OtherValueErrorsNameFileLineAndKey) {
             "least 64, got 63"},
         Bad{"transport_memory_mb = 1G",
             "verifier.conf:7: transport_memory_mb: want an integer"},
+        Bad{"http_threads = 1",
+            "verifier.conf:7: http_threads: want an integer"},
+        Bad{"http_connections_per_client = 32",
+            "verifier.conf:7: http_connections_per_client: want fewer than "
+            "http_threads (32) so one client cannot take every thread, or 0 "
+            "for no limit; got 32"},
         Bad{"log_permits_per_second = -2",
             "verifier.conf:7: log_permits_per_second: want an integer"},
         Bad{"insecure = maybe",

@@ -79,7 +79,22 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Create(
         return s;
       }
     }
+    absl::StatusOr<std::unique_ptr<ConnectionGuard>> guard =
+        ConnectionGuard::Attach(ssl->ssl_context(), options.limits,
+                                options.setting);
+    if (!guard.ok()) return guard.status();
+    l->guard_ = *std::move(guard);
     l->server_ = std::move(ssl);
+  }
+  // cpp-httplib's default pool is max(8, cores - 1) threads.
+  l->server_->new_task_queue = [n = options.limits.threads] {
+    return new httplib::ThreadPool(n);
+  };
+  if (l->guard_ != nullptr) {
+    l->server_->set_logger([g = l->guard_.get()](const httplib::Request& req,
+                                                 const httplib::Response&) {
+      g->RequestServed(req.ssl);
+    });
   }
   // cpp-httplib (0.11) sets SO_REUSEPORT by default, which lets a second
   // process of the same user bind the same port and take half of the

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "service/http/connection_guard.h"
 
 namespace httplib {
 class Server;
@@ -37,6 +38,10 @@ struct HttpListenerOptions {
   std::string client_ca_file;
   std::string client_ca_setting;  // names client_ca_file in errors
   bool require_client_certificate = false;
+  // Threads, and on TLS what slow or numerous clients can hold of them
+  // (connection_guard.h). The listener installs the server's logger for
+  // it: callers must not set_logger.
+  ConnectionLimits limits;
 };
 
 class HttpListener {
@@ -56,12 +61,17 @@ class HttpListener {
   absl::Status Start();
 
   int port() const { return port_; }
+  // The guard of a TLS listener; null for plaintext.
+  const ConnectionGuard* guard() const { return guard_.get(); }
   std::string url() const;  // "https://127.0.0.1:port"
 
  private:
   HttpListener() = default;
   HttpListenerOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  // After server_: destroyed first, once the destructor has stopped the
+  // server and joined its threads (no connection left).
+  std::unique_ptr<ConnectionGuard> guard_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};  // listen_after_bind returned
   std::string host_;

@@ -13,7 +13,8 @@ RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
                             const std::string& tls_cert_file,
                             const std::string& tls_key_file, bool insecure,
                             const AdminApi& admin,
-                            const std::string& admin_client_ca_file) {
+                            const std::string& admin_client_ca_file,
+                            const ConnectionLimits& limits) {
   HttpListenerOptions lo;
   lo.setting = "http_listen";
   lo.address = address;
@@ -24,6 +25,7 @@ RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
   // admin routes' role rules read it when one was sent.
   if (admin.manager != nullptr) lo.client_ca_file = admin_client_ca_file;
   lo.client_ca_setting = "admin_client_ca";
+  lo.limits = limits;
   std::unique_ptr<RelyingPartyEndpoint> ep(new RelyingPartyEndpoint());
   ASSIGN_OR_RETURN(ep->listener_, HttpListener::Create(std::move(lo)));
   ep->server_ = &ep->listener_->server();

@@ -40,14 +40,16 @@ class RelyingPartyEndpoint {
   // pointers are set (they must outlive the endpoint); with TLS and
   // `admin_client_ca_file`, client certificates are requested (never
   // required: relying parties send none) and verified against it, for the
-  // admin routes' role rules. Fails with kInvalidArgument for unreadable
-  // TLS or CA files or a malformed address, kUnavailable when it cannot
-  // bind.
+  // admin routes' role rules. `limits`: its threads and what slow or
+  // numerous clients may hold of them (connection_guard.h). Fails with
+  // kInvalidArgument for unreadable TLS or CA files or a malformed address,
+  // kUnavailable when it cannot bind.
   static absl::StatusOr<std::unique_ptr<RelyingPartyEndpoint>> Start(
       Verifier* verifier, const std::string& address,
       const std::string& tls_cert_file, const std::string& tls_key_file,
       bool insecure, const AdminApi& admin = {},
-      const std::string& admin_client_ca_file = "");
+      const std::string& admin_client_ca_file = "",
+      const ConnectionLimits& limits = {});
 
   void SetReady(bool ready) { ready_ = ready; }
   int port() const { return listener_->port(); }
