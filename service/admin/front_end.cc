@@ -35,11 +35,17 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
     const auth::Credentials& credentials, absl::string_view call) {
   absl::StatusOr<auth::Caller> caller = authenticator.Authenticate(credentials);
   if (!caller.ok()) {
-    manager.AuditAuthDenied(auth::Caller{"(unauthenticated)", auth::Role::kNone,
-                                         "", credentials.source},
-                            call, caller.status().message());
+    AuditAuthRefusal(manager, credentials, call, caller.status().message());
   }
   return caller;
+}
+
+void AuditAuthRefusal(PolicyManager& manager,
+                      const auth::Credentials& credentials,
+                      absl::string_view call, absl::string_view why) {
+  manager.AuditAuthDenied(auth::Caller{"(unauthenticated)", auth::Role::kNone,
+                                       "", credentials.source},
+                          call, why);
 }
 
 absl::StatusOr<DryRunView> RunDryRun(PolicyManager& manager,

@@ -42,6 +42,13 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
     PolicyManager& manager, const auth::CallerAuthenticator& authenticator,
     const auth::Credentials& credentials, absl::string_view call);
 
+// The audit half of AuthenticateAudited, for front ends that answer the
+// refused caller first and audit after (the gRPC admin listener): records
+// kAuthDenied for `credentials`' source, naming `call` and `why`.
+void AuditAuthRefusal(PolicyManager& manager,
+                      const auth::Credentials& credentials,
+                      absl::string_view call, absl::string_view why);
+
 // A dry run as both front ends receive it: exactly one candidate
 // (policy_text, or policy_jws whose payload is the text) and exactly one
 // subject (claims_json in `vigilctl policy eval`'s format, or device_id:

@@ -2,10 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <iostream>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -67,8 +69,9 @@ AdminServiceImpl::AdminServiceImpl(
     const auth::CallerAuthenticator* authenticator)
     : manager_(manager),
       authenticator_(authenticator),
-      pool_(std::make_unique<ThreadPool>(kAdminWorkers, kAdminMaxQueuedCalls)) {
-}
+      unaudited_log_(&SystemClock::Get(), /*per_second=*/1, absl::Minutes(1)),
+      pool_(std::make_unique<ThreadPool>(kAdminWorkers, kAdminMaxQueuedCalls)),
+      audit_pool_(std::make_unique<ThreadPool>(1, kAdminMaxQueuedRefusals)) {}
 
 AdminServiceImpl::~AdminServiceImpl() = default;
 
@@ -78,21 +81,43 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Run(
     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
     std::function<absl::Status(const auth::Caller&, const Request&, Response*)>
         work) {
-  // The credentials are read here, on gRPC's thread, while the context is
-  // certainly the call's; authenticating them may wait (audit writes).
-  auto caller = std::make_shared<auth::Caller>();
-  auto admit = [this, caller, call,
-                credentials = CredentialsOf(*context)]() -> absl::Status {
-    ASSIGN_OR_RETURN(*caller,
-                     admin::AuthenticateAudited(*manager_, *authenticator_,
-                                                credentials, call));
-    return absl::OkStatus();
-  };
-  return RunUnaryAdmitted<Request, Response>(
-      context, pool_.get(), request, response, std::move(admit),
-      [caller, work = std::move(work)](const Request& in, Response* out) {
-        return work(*caller, in, out);
+  // Authenticated here, on gRPC's thread: the authenticator only checks
+  // what the call presented (the socket's peer, a certificate gRPC has
+  // verified, a token against keys held in memory) and never waits. A
+  // refused caller is answered at once: its bytes are dropped undecoded
+  // and it never takes a worker or a place in their queue.
+  const auth::Credentials credentials = CredentialsOf(*context);
+  absl::StatusOr<auth::Caller> caller =
+      authenticator_->Authenticate(credentials);
+  if (!caller.ok()) {
+    // gRPC's request buffer is its own (not const) and unused after this.
+    const_cast<grpc::ByteBuffer*>(request)->Clear();
+    AuditRefusal(credentials, call, caller.status().message());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  return RunUnary<Request, Response>(
+      context, pool_.get(), request, response,
+      [caller = *std::move(caller), work = std::move(work)](
+          const Request& in, Response* out) { return work(caller, in, out); });
+}
+
+void AdminServiceImpl::AuditRefusal(const auth::Credentials& credentials,
+                                    absl::string_view call,
+                                    absl::string_view why) {
+  const bool queued =
+      audit_pool_->Submit([this, source = credentials, call = std::string(call),
+                           why = std::string(why)] {
+        admin::AuditAuthRefusal(*manager_, source, call, why);
       });
+  if (!queued && unaudited_log_.Admit()) {
+    std::cerr << absl::StrCat(
+        "vigil-verifier: admin: refused ", credentials.source, " (", call,
+        ") without an audit record: ", kAdminMaxQueuedRefusals,
+        " refusals already wait to be written (a flood of unauthenticated "
+        "calls)\n");
+  }
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
@@ -205,7 +230,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DryRunPolicy(
         token::Json compared = token::Json::object();
         compared["permitted"] = d.current_permitted;
         compared["reason"] = d.current_reason;
-        out->set_compared_json(compared.dump());
+        out->set_compared_json(token::DumpJson(compared));
         if (d.source.has_value()) {
           const admin::ClaimsSource& from = *d.source;
           v1::DryRunSource* src = out->mutable_source();

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/log_budget.h"
 #include "common/thread_pool.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_context.h"
@@ -40,10 +41,10 @@ auth::Credentials CredentialsOf(const grpc::ServerContextBase& context);
 
 // Every method is registered raw, as on the attestation service
 // (untrusted_codec.h): the caller is authenticated from the call's
-// credentials first, on the service's worker pool, and only an
-// authenticated caller's request is checked on the wire and decoded
-// (raw_unary.h, RunUnaryAdmitted) — anyone who can connect could otherwise
-// make gRPC decode up to 2 MiB of 2-byte fields, ~36 bytes of objects each.
+// credentials first, on gRPC's thread, and only an authenticated caller's
+// request is checked on the wire, decoded and handed to the service's
+// workers (raw_unary.h) — anyone who can connect could otherwise make gRPC
+// decode up to 2 MiB of 2-byte fields, ~36 bytes of objects each.
 using RawPolicyAdmin = v1::PolicyAdmin::WithRawCallbackMethod_GetPolicy<
     v1::PolicyAdmin::WithRawCallbackMethod_SetPolicy<
         v1::PolicyAdmin::WithRawCallbackMethod_ResetPolicy<
@@ -62,11 +63,14 @@ using RawPolicyAdmin = v1::PolicyAdmin::WithRawCallbackMethod_GetPolicy<
                                                             Service>>>>>>>>>>>;
 
 // Each method takes the bytes of the request the proto names and answers
-// with the bytes of its response. Unauthenticated callers get
-// UNAUTHENTICATED (audited) whatever they sent; an authenticated caller's
-// request that fails the wire check or does not decode gets
+// with the bytes of its response. A caller that cannot be authenticated
+// gets UNAUTHENTICATED at once, whatever it sent (a message over the
+// listener's size limit is gRPC's RESOURCE_EXHAUSTED before that); the
+// refusal is audited afterwards, on a queue of its own. An authenticated
+// caller's request that fails the wire check or does not decode gets
 // INVALID_ARGUMENT ("request: offset 0: ..."); role and mode decisions are
-// the core's (PERMISSION_DENIED); a full worker queue RESOURCE_EXHAUSTED.
+// the core's (PERMISSION_DENIED); a full worker queue RESOURCE_EXHAUSTED
+// ("verifier overloaded; retry later").
 class AdminServiceImpl final : public RawPolicyAdmin {
  public:
   // Both must outlive the service.
@@ -111,7 +115,8 @@ class AdminServiceImpl final : public RawPolicyAdmin {
 
  private:
   // Authenticates the caller of `context` (audited when refused), then
-  // decodes `request` as Request and runs `work` for that caller.
+  // decodes `request` as Request and runs `work` for that caller on a
+  // worker.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* Run(
       grpc::CallbackServerContext* context, absl::string_view call,
@@ -120,17 +125,27 @@ class AdminServiceImpl final : public RawPolicyAdmin {
                                  Response*)>
           work);
 
+  // Queues the audit record of a refused caller; when the queue is full
+  // the refusal goes unaudited, with a line on stderr (at most one a
+  // second).
+  void AuditRefusal(const auth::Credentials& credentials,
+                    absl::string_view call, absl::string_view why);
+
   admin::PolicyManager* manager_;
   const auth::CallerAuthenticator* authenticator_;
+  LogBudget unaudited_log_;
   // Policy evaluation, the store and audit writes wait; gRPC's callback
-  // threads must not.
+  // threads must not. The pools go first on destruction, running what is
+  // queued.
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> audit_pool_;  // refusals' audit records
 };
 
 // What clients can make the admin listener hold (server.h, LimitTransport):
 // streams per connection, and memory over all connections — 64 requests of
 // the largest size (2 x admin::kMaxAdminJwsBytes) at once; handshakes and
-// stream-less connections are cut off as on the agent listener.
+// stream-less connections are cut off after the agent listener's default
+// times (fixed here).
 inline constexpr size_t kAdminMaxStreamsPerConnection = 16;
 inline constexpr size_t kAdminTransportMemoryBytes = size_t{128} << 20;
 inline constexpr absl::Duration kAdminHandshakeTimeout = absl::Seconds(20);
@@ -139,6 +154,8 @@ inline constexpr absl::Duration kAdminIdleConnectionTimeout = absl::Seconds(60);
 // as the transport quota lets arrive at once); beyond, RESOURCE_EXHAUSTED.
 inline constexpr size_t kAdminWorkers = 4;
 inline constexpr size_t kAdminMaxQueuedCalls = 64;
+// Refusals whose audit records may wait to be written (one thread).
+inline constexpr size_t kAdminMaxQueuedRefusals = 4096;
 
 struct AdminListenerOptions {
   // unix:/path (default: local administrators only) or host:port (TLS).

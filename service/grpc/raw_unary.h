@@ -15,11 +15,13 @@
 #ifndef VIGIL_SERVICE_GRPC_RAW_UNARY_H_
 #define VIGIL_SERVICE_GRPC_RAW_UNARY_H_
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/thread_pool.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -47,13 +49,24 @@ inline void Dispatch(ThreadPool* pool, grpc::ServerUnaryReactor* reactor,
   }
 }
 
+// Runs `work`, encodes its response and finishes the call. Our code
+// returns statuses, but a library under it may still raise a C++
+// exception (an allocation, a JSON library on bad input): on a pool thread
+// that would end the process, where gRPC's own handlers answered UNKNOWN.
+// Caught here, it is INTERNAL and the process serves on.
 template <typename Request, typename Response>
 void RunAndFinish(const UnaryWork<Request, Response>& work, const Request& in,
                   grpc::ByteBuffer* response,
                   grpc::ServerUnaryReactor* reactor) {
-  Response out;
-  absl::Status s = work(in, &out);
-  if (s.ok()) *response = EncodeMessage(out);
+  absl::Status s;
+  try {
+    Response out;
+    s = work(in, &out);
+    if (s.ok()) *response = EncodeMessage(out);
+  } catch (const std::exception& e) {
+    s = absl::InternalError(
+        absl::StrCat("internal error handling the request: ", e.what()));
+  }
   reactor->Finish(ToGrpcStatus(s));
 }
 
@@ -82,40 +95,6 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
   raw_unary_internal::Dispatch(
       pool, reactor, [reactor, in, response, work = std::move(work)]() {
         raw_unary_internal::RunAndFinish(work, *in, response, reactor);
-      });
-  return reactor;
-}
-
-// As RunUnary, but `admit` runs first, on `pool`, and the request is
-// decoded only when it succeeds — for listeners whose callers are known
-// only from the call's credentials: a caller refused by `admit` never gets
-// its bytes decoded, so what decoding costs (untrusted_codec.h) is spent on
-// authenticated callers only. `admit`'s failure is the call's status.
-// `request` stays gRPC's (valid until the call finishes) until then.
-template <typename Request, typename Response>
-grpc::ServerUnaryReactor* RunUnaryAdmitted(grpc::CallbackServerContext* context,
-                                           ThreadPool* pool,
-                                           const grpc::ByteBuffer* request,
-                                           grpc::ByteBuffer* response,
-                                           std::function<absl::Status()> admit,
-                                           UnaryWork<Request, Response> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto* bytes = const_cast<grpc::ByteBuffer*>(request);
-  raw_unary_internal::Dispatch(
-      pool, reactor,
-      [reactor, bytes, response, admit = std::move(admit),
-       work = std::move(work)]() {
-        if (absl::Status s = admit(); !s.ok()) {
-          bytes->Clear();
-          reactor->Finish(ToGrpcStatus(s));
-          return;
-        }
-        Request in;
-        if (absl::Status s = DecodeUntrusted(bytes, "request", &in); !s.ok()) {
-          reactor->Finish(ToGrpcStatus(s));
-          return;
-        }
-        raw_unary_internal::RunAndFinish(work, in, response, reactor);
       });
   return reactor;
 }

@@ -116,13 +116,16 @@ TransportLimits TransportLimitsOf(const ServiceOptions& options) {
 
 void LimitTransport(grpc::ServerBuilder& builder,
                     const TransportLimits& limits) {
-  // gRPC's channel arguments are ints; every limit here is at least 1.
-  auto as_int = [](uint64_t v) {
-    return static_cast<int>(std::clamp<uint64_t>(
-        v, 1, static_cast<uint64_t>(std::numeric_limits<int>::max())));
+  // gRPC's channel arguments are ints; every limit here is at least 1 (a
+  // zero or negative duration would otherwise read as "no limit").
+  auto as_int = [](int64_t v) {
+    return static_cast<int>(
+        std::clamp<int64_t>(v, 1, std::numeric_limits<int>::max()));
   };
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             as_int(limits.max_streams_per_connection));
+                             as_int(static_cast<int64_t>(std::min<size_t>(
+                                 limits.max_streams_per_connection,
+                                 std::numeric_limits<int>::max()))));
   builder.AddChannelArgument(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       as_int(absl::ToInt64Milliseconds(limits.handshake_timeout)));

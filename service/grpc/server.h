@@ -70,7 +70,8 @@ TransportLimits TransportLimitsOf(const ServiceOptions& options);
 
 // Applies `limits` to `builder`'s listener: above the quota gRPC cancels
 // streams with RESOURCE_EXHAUSTED; connections that stall in their
-// handshake are closed, stream-less ones closed with GOAWAY NO_ERROR.
+// handshake are closed, stream-less ones sent GOAWAY and closed (gRPC 1.51
+// sends INTERNAL_ERROR in that GOAWAY).
 // Clients cannot fail this; it cannot fail.
 void LimitTransport(grpc::ServerBuilder& builder,
                     const TransportLimits& limits);

@@ -67,6 +67,9 @@ absl::Status DecodeUntrusted(grpc::ByteBuffer* buffer, absl::string_view what,
   } else {
     joined = &untrusted_codec_internal::JoinBuffer();
     joined->clear();
+    size_t total = 0;
+    for (const grpc::Slice& s : slices) total += s.size();
+    joined->reserve(total);  // exactly, not doubled by appends
     for (const grpc::Slice& s : slices) {
       joined->append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
