@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     mo.client_ca_setting = "metrics_client_ca";
     mo.require_client_certificate = !config->metrics_client_ca.empty();
     mo.limits = config->http_limits;
+    mo.closed_connections = &(*verifier)->metrics().http_connections_closed();
     if (config->metrics_client_ca.empty() &&
         !vigil::service::IsLoopbackAddress(config->metrics_listen)) {
       std::cerr << "vigil-verifier: warning: metrics_listen "

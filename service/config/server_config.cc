@@ -179,7 +179,9 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                                 per_client));
   }
   h.max_connections_per_client = static_cast<size_t>(per_client);
-  RETURN_IF_ERROR(c.GetDuration("http_request_timeout", absl::Seconds(1),
+  // At least twice cpp-httplib's keep-alive wait (5 s), so a client idle
+  // between two requests is not taken for a slow one.
+  RETURN_IF_ERROR(c.GetDuration("http_request_timeout", absl::Seconds(10),
                                 absl::Minutes(10), &h.request_timeout));
   if (!s.metrics_client_ca.empty() && s.metrics_listen.empty()) {
     return c.Error("metrics_client_ca",

@@ -315,7 +315,8 @@ TEST(ServerConfig, LifetimesAreCheckedWithTheirLines) {
         Range{"reattest_interval = 500ms", "reattest_interval"},
         Range{"handshake_timeout = 0s", "handshake_timeout"},
         Range{"idle_connection_timeout = 25h", "idle_connection_timeout"},
-        Range{"http_request_timeout = 11m", "http_request_timeout"}}) {
+        Range{"http_request_timeout = 11m", "http_request_timeout"},
+        Range{"http_request_timeout = 9s", "http_request_timeout"}}) {
     EXPECT_THAT(Parse(absl::StrCat(kBase, r.line, "\n")),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          StartsWith(absl::StrCat("verifier.conf:7: ", r.key,

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -15,7 +16,9 @@
 namespace vigil::service {
 namespace {
 
-// The peer of `fd` as (address, address:port); empty when unknown.
+// The peer of `fd` as (client, address:port): the client is the IPv4
+// address, or for IPv6 its /64 (one host is given a whole /64, so a
+// per-address limit would not hold it back); both empty when unknown.
 std::pair<std::string, std::string> PeerOf(int fd) {
   sockaddr_storage sa{};
   socklen_t len = sizeof(sa);
@@ -23,21 +26,37 @@ std::pair<std::string, std::string> PeerOf(int fd) {
     return {"", ""};
   }
   char text[INET6_ADDRSTRLEN] = {0};
-  int port = 0;
   if (sa.ss_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&sa);
     inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-    port = ntohs(v4->sin_port);
-    return {text, absl::StrCat(text, ":", port)};
+    return {text, absl::StrCat(text, ":", ntohs(v4->sin_port))};
   }
   if (sa.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&sa);
+    const int port = ntohs(v6->sin6_port);
+    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+      in_addr v4{};
+      memcpy(&v4, &v6->sin6_addr.s6_addr[12], sizeof(v4));
+      inet_ntop(AF_INET, &v4, text, sizeof(text));
+      return {text, absl::StrCat(text, ":", port)};
+    }
     inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-    port = ntohs(v6->sin6_port);
-    return {text, absl::StrCat("[", text, "]:", port)};
+    std::string peer = absl::StrCat("[", text, "]:", port);
+    in6_addr prefix = v6->sin6_addr;
+    memset(&prefix.s6_addr[8], 0, 8);
+    inet_ntop(AF_INET6, &prefix, text, sizeof(text));
+    return {absl::StrCat(text, "/64"), std::move(peer)};
   }
   return {"", ""};
 }
+
+// The connection this thread serves, if a guard registered it: cpp-httplib
+// serves a connection, handshake to close, on one thread.
+struct Current {
+  const ConnectionGuard* guard = nullptr;
+  uint64_t id = 0;
+};
+thread_local Current current;
 
 }  // namespace
 
@@ -86,6 +105,9 @@ struct ConnectionGuard::Hooks {
                      int /*index*/, long /*argl*/, void* /*argp*/) {
     auto* marker = static_cast<Marker*>(ptr);
     if (marker == nullptr) return;
+    if (current.guard == marker->guard && current.id == marker->id) {
+      current = Current();
+    }
     marker->guard->Unregister(marker->id);
     delete marker;
   }
@@ -98,7 +120,8 @@ ConnectionGuard::ConnectionGuard(const ConnectionLimits& limits,
       log_budget_(&SystemClock::Get(), /*per_second=*/1, absl::Minutes(1)) {}
 
 absl::StatusOr<std::unique_ptr<ConnectionGuard>> ConnectionGuard::Attach(
-    SSL_CTX* ctx, const ConnectionLimits& limits, std::string setting) {
+    SSL_CTX* ctx, const ConnectionLimits& limits, std::string setting,
+    metrics::Counter* timed_out, metrics::Counter* refused) {
   const Hooks::Indices& indices = Hooks::Get();
   if (indices.ssl < 0 || indices.ctx < 0) {
     return absl::InternalError(
@@ -107,6 +130,8 @@ absl::StatusOr<std::unique_ptr<ConnectionGuard>> ConnectionGuard::Attach(
   std::unique_ptr<ConnectionGuard> guard(
       new ConnectionGuard(limits, std::move(setting)));
   guard->ctx_ = ctx;
+  guard->timed_out_counter_ = timed_out;
+  guard->refused_counter_ = refused;
   SSL_CTX_set_ex_data(ctx, indices.ctx, guard.get());
   SSL_CTX_set_info_callback(ctx, &Hooks::OnInfo);
   guard->watchdog_ = std::thread([g = guard.get()] { g->Watch(); });
@@ -131,21 +156,39 @@ void ConnectionGuard::Register(SSL* ssl) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    size_t& open = per_client_[client];
-    if (limits_.max_connections_per_client != 0 &&
-        open >= limits_.max_connections_per_client) {
-      ++refused_;
+    // An unknown peer (getpeername failed) is no client to count.
+    auto counted =
+        client.empty() ? per_client_.end() : per_client_.find(client);
+    const size_t open = counted == per_client_.end() ? 0 : counted->second;
+    const bool over = limits_.max_connections_per_client != 0 &&
+                      open >= limits_.max_connections_per_client;
+    bool tagged = false;
+    uint64_t id = 0;
+    if (!over && !closing_) {
+      id = next_id_++;
+      auto* marker = new Hooks::Marker{this, id};
+      tagged = SSL_set_ex_data(ssl, Hooks::Get().ssl, marker) == 1;
+      if (tagged) {
+        entries_.emplace(
+            id, Entry{fd, client, peer,
+                      std::chrono::steady_clock::now() +
+                          absl::ToChronoNanoseconds(limits_.request_timeout)});
+        if (!client.empty()) ++per_client_[client];
+        current = Current{this, id};
+      } else {
+        delete marker;  // untracked, it could not be cut off: refused
+      }
+    }
+    if (!tagged) {
       // Its handshake's next read fails and cpp-httplib closes it.
       shutdown(fd, SHUT_RDWR);
-      refused_line =
-          absl::StrCat("refused ", peer, ": ", open, " connections from ",
-                       client, " already (http_connections_per_client)");
-    } else {
-      ++open;
-      const uint64_t id = next_id_++;
-      entries_.emplace(
-          id, Entry{fd, client, peer, absl::Now() + limits_.request_timeout});
-      SSL_set_ex_data(ssl, Hooks::Get().ssl, new Hooks::Marker{this, id});
+      if (over) {
+        ++refused_;
+        if (refused_counter_ != nullptr) refused_counter_->Increment();
+        refused_line =
+            absl::StrCat("refused ", peer, ": ", open, " connections from ",
+                         client, " already (http_connections_per_client)");
+      }
     }
   }
   if (!refused_line.empty() && log_budget_.Admit()) {
@@ -154,15 +197,23 @@ void ConnectionGuard::Register(SSL* ssl) {
   }
 }
 
-void ConnectionGuard::RequestServed(const SSL* ssl) {
-  if (ssl == nullptr) return;
-  const auto* marker =
-      static_cast<const Hooks::Marker*>(SSL_get_ex_data(ssl, Hooks::Get().ssl));
-  if (marker == nullptr) return;
+void ConnectionGuard::RequestServed() {
+  if (current.guard != this) return;
   absl::MutexLock lock(&mu_);
-  auto it = entries_.find(marker->id);
+  auto it = entries_.find(current.id);
   if (it != entries_.end()) {
-    it->second.deadline = absl::Now() + limits_.request_timeout;
+    it->second.deadline = std::chrono::steady_clock::now() +
+                          absl::ToChronoNanoseconds(limits_.request_timeout);
+  }
+}
+
+void ConnectionGuard::CloseAll() {
+  absl::MutexLock lock(&mu_);
+  closing_ = true;
+  for (auto& [id, e] : entries_) {
+    // Under the lock, as in Watch: `fd` is still this connection's.
+    shutdown(e.fd, SHUT_RDWR);
+    e.cut = true;
   }
 }
 
@@ -185,7 +236,7 @@ void ConnectionGuard::Watch() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_),
                            absl::Milliseconds(100));
       if (stopping_) return;
-      const absl::Time now = absl::Now();
+      const Deadline now = std::chrono::steady_clock::now();
       for (auto& [id, e] : entries_) {
         if (e.cut || e.deadline > now) continue;
         // Under the lock: the entry goes (OnFree) before cpp-httplib closes
@@ -193,6 +244,7 @@ void ConnectionGuard::Watch() {
         shutdown(e.fd, SHUT_RDWR);
         e.cut = true;
         ++cut_off_;
+        if (timed_out_counter_ != nullptr) timed_out_counter_->Increment();
         cut.push_back(e.peer);
       }
     }

@@ -4,7 +4,8 @@
 // server. cpp-httplib (0.11) serves each connection on one thread of a fixed
 // pool with blocking reads, and its read timeout restarts with every byte:
 // measured against the relying-party endpoint, 8 clients each sending a
-// byte every 3 s of a request they never finish held all 8 threads, and
+// byte every few seconds of a request they never finish held all 8
+// threads (cpp-httplib's default pool here), and
 // /healthz, /certs and the OpenID metadata went unanswered for as long as
 // they kept it up (a slow loris). cpp-httplib offers no hook on its
 // connections, so the guard takes the one OpenSSL offers on every TLS
@@ -14,8 +15,8 @@
 //     (shut down at once) when its client already has
 //     `max_connections_per_client` registered;
 //   * after each response is written (RequestServed, from the server's
-//     logger), the deadline moves on by `request_timeout` for the next
-//     request on that connection;
+//     logger, on the same thread), the deadline moves on by
+//     `request_timeout` for the next request on that connection;
 //   * a watchdog shuts down (shutdown(2), so the serving thread's blocked
 //     read returns) every connection past its deadline;
 //   * when cpp-httplib frees the connection's SSL (always before it closes
@@ -27,6 +28,7 @@
 
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -38,6 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/log_budget.h"
+#include "common/metrics.h"
 #include "service/http/connection_limits.h"
 
 namespace vigil::service {
@@ -48,17 +51,28 @@ class ConnectionGuard {
   // its own) and starts the watchdog. `setting` names the listener in log
   // lines ("http_listen"). Fails with kInternal when OpenSSL cannot give an
   // ex_data index.
+  // `timed_out` and `refused`, when set, count what cut_off() and
+  // refused() do (they must outlive the guard).
   static absl::StatusOr<std::unique_ptr<ConnectionGuard>> Attach(
-      SSL_CTX* ctx, const ConnectionLimits& limits, std::string setting);
+      SSL_CTX* ctx, const ConnectionLimits& limits, std::string setting,
+      metrics::Counter* timed_out = nullptr,
+      metrics::Counter* refused = nullptr);
   // Stops the watchdog. Every connection of `ctx` must be over (the server
   // stopped and its threads joined).
   ~ConnectionGuard();
   ConnectionGuard(const ConnectionGuard&) = delete;
   ConnectionGuard& operator=(const ConnectionGuard&) = delete;
 
-  // `ssl`'s response has been written: its next request has a fresh
-  // `request_timeout`. No-op for a null or unknown `ssl`.
-  void RequestServed(const SSL* ssl);
+  // Called on the thread serving a connection once a response has been
+  // written (the server's logger): that connection's next request has a
+  // fresh `request_timeout`. No-op on a thread serving none of this
+  // guard's connections.
+  void RequestServed();
+
+  // Shuts down every connection being served and refuses new ones, so a
+  // stopping server's threads return at once instead of waiting out slow
+  // clients. Call after the server stopped accepting.
+  void CloseAll();
 
   // Connections shut down past their deadline, and refused for their
   // client's limit, since Attach.
@@ -66,11 +80,13 @@ class ConnectionGuard {
   int64_t refused() const;
 
  private:
+  using Deadline = std::chrono::steady_clock::time_point;
+
   struct Entry {
     int fd;
-    std::string client;  // the peer's address, without the port
+    std::string client;  // the peer's address (IPv6: its /64), or empty
     std::string peer;    // address:port, for log lines
-    absl::Time deadline;
+    Deadline deadline;   // steady: a wall-clock step must not cut or spare
     bool cut = false;
   };
 
@@ -84,6 +100,8 @@ class ConnectionGuard {
 
   const ConnectionLimits limits_;
   const std::string setting_;
+  metrics::Counter* timed_out_counter_ = nullptr;
+  metrics::Counter* refused_counter_ = nullptr;
   SSL_CTX* ctx_ = nullptr;
   LogBudget log_budget_;
   mutable absl::Mutex mu_;
@@ -92,7 +110,8 @@ class ConnectionGuard {
   absl::flat_hash_map<std::string, size_t> per_client_ ABSL_GUARDED_BY(mu_);
   int64_t cut_off_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;   // CloseAll was called
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // the watchdog ends
   std::thread watchdog_;
 };
 

@@ -79,9 +79,17 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Create(
         return s;
       }
     }
+    metrics::Counter* timed_out = nullptr;
+    metrics::Counter* refused = nullptr;
+    if (options.closed_connections != nullptr) {
+      timed_out =
+          &options.closed_connections->With({options.setting, "timeout"});
+      refused =
+          &options.closed_connections->With({options.setting, "client_limit"});
+    }
     absl::StatusOr<std::unique_ptr<ConnectionGuard>> guard =
         ConnectionGuard::Attach(ssl->ssl_context(), options.limits,
-                                options.setting);
+                                options.setting, timed_out, refused);
     if (!guard.ok()) return guard.status();
     l->guard_ = *std::move(guard);
     l->server_ = std::move(ssl);
@@ -91,9 +99,11 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Create(
     return new httplib::ThreadPool(n);
   };
   if (l->guard_ != nullptr) {
-    l->server_->set_logger([g = l->guard_.get()](const httplib::Request& req,
+    // After every response written, on the connection's own thread
+    // (including the error answers cpp-httplib writes before routing).
+    l->server_->set_logger([g = l->guard_.get()](const httplib::Request&,
                                                  const httplib::Response&) {
-      g->RequestServed(req.ssl);
+      g->RequestServed();
     });
   }
   // cpp-httplib (0.11) sets SO_REUSEPORT by default, which lets a second
@@ -141,6 +151,9 @@ absl::Status HttpListener::Start() {
 
 HttpListener::~HttpListener() {
   if (server_ != nullptr) server_->stop();
+  // stop() only closes the listening socket: threads serving slow clients
+  // would go on until their deadline.
+  if (guard_ != nullptr) guard_->CloseAll();
   if (thread_.joinable()) thread_.join();
 }
 

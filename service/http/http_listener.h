@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/metrics.h"
 #include "service/http/connection_guard.h"
 
 namespace httplib {
@@ -42,6 +43,9 @@ struct HttpListenerOptions {
   // (connection_guard.h). The listener installs the server's logger for
   // it: callers must not set_logger.
   ConnectionLimits limits;
+  // When set (it must outlive the listener): what the guard closes, as
+  // {setting, "timeout" | "client_limit"}.
+  metrics::CounterFamily* closed_connections = nullptr;
 };
 
 class HttpListener {

@@ -26,6 +26,7 @@ RelyingPartyEndpoint::Start(Verifier* verifier, const std::string& address,
   if (admin.manager != nullptr) lo.client_ca_file = admin_client_ca_file;
   lo.client_ca_setting = "admin_client_ca";
   lo.limits = limits;
+  lo.closed_connections = &verifier->metrics().http_connections_closed();
   std::unique_ptr<RelyingPartyEndpoint> ep(new RelyingPartyEndpoint());
   ASSIGN_OR_RETURN(ep->listener_, HttpListener::Create(std::move(lo)));
   ep->server_ = &ep->listener_->server();

@@ -53,7 +53,13 @@ VerifierMetrics::VerifierMetrics()
       policy_reloads_failed_(policy_reloads_.With({"failed"})),
       signing_key_rotations_(registry_.AddCounter(
           "vigil_signing_key_rotations_total",
-          "Token signing keys rotated in (SIGHUP with a new key file).")) {
+          "Token signing keys rotated in (SIGHUP with a new key file).")),
+      http_connections_closed_(registry_.AddCounterFamily(
+          "vigil_http_connections_closed_total",
+          "HTTPS connections closed by the verifier: timeout (no response "
+          "within http_request_timeout) or client_limit (over "
+          "http_connections_per_client).",
+          {"listener", "reason"})) {
   const double start = static_cast<double>(std::time(nullptr));
   registry_.AddGaugeCallback(
       "process_start_time_seconds",

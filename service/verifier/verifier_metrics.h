@@ -47,6 +47,12 @@ class VerifierMetrics {
     return ok ? policy_reloads_ok_ : policy_reloads_failed_;
   }
   metrics::Counter& signing_key_rotations() { return signing_key_rotations_; }
+  // HTTPS connections the connection guard closed (service/http), by
+  // listener ("http_listen", "metrics_listen") and reason ("timeout",
+  // "client_limit").
+  metrics::CounterFamily& http_connections_closed() {
+    return http_connections_closed_;
+  }
 
  private:
   static constexpr std::array<absl::string_view, 4> kReplayCodes = {
@@ -68,6 +74,7 @@ class VerifierMetrics {
   metrics::Counter& policy_reloads_ok_;
   metrics::Counter& policy_reloads_failed_;
   metrics::Counter& signing_key_rotations_;
+  metrics::CounterFamily& http_connections_closed_;
   // ReplayFinding's series of the known codes, by code and PCR.
   std::array<std::atomic<metrics::Counter*>, kReplayCodes.size() * kPcrs>
       replay_cache_{};
