@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/testing/sanitizers.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "eventlog/event_types.h"
@@ -181,17 +182,8 @@ TEST(Corpus, AlteredHirsLogMismatchesPcr0AndPcr1NamingTheLastEvents) {
 // kInvalidArgument (never crashes or hangs), and a prefix that ends on a
 // record boundary parses to exactly the records before it. Under sanitizers
 // (10-50x slower) every 13th offset is tried, plus every boundary.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-constexpr size_t kTruncationStride = 13;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-constexpr size_t kTruncationStride = 13;
-#else
-constexpr size_t kTruncationStride = 1;
-#endif
-#else
-constexpr size_t kTruncationStride = 1;
-#endif
+constexpr size_t kTruncationStride =
+    ::vigil::testing::kUnderSanitizers ? 13 : 1;
 
 TEST_P(CorpusLog, EveryTruncationFailsCleanlyOrParsesTheRecordsBeforeIt) {
   const std::string& name = GetParam();

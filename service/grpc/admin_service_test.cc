@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "common/testing/http2_settings.h"
+#include "common/testing/sanitizers.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/unix_socket.h"
 #include "gmock/gmock.h"
@@ -53,18 +54,6 @@ using ::vigil::testing::TempDir;
 
 constexpr char kDenyAll[] =
     "version=1.0; authorizationrules { => deny(); }; issuancerules {};";
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // This process's peak resident set (VmHWM), in KiB.
 absl::StatusOr<int64_t> PeakRssKib() {
@@ -379,7 +368,8 @@ TEST_F(AdminServiceTest, RequestsAreDecodedOnlyForAuthenticatedCallers) {
 // connections' buffers, 34-38 MiB (docs/PERFORMANCE.md). Memory, not time:
 // the bound is 3x what is measured and a quarter of what was.
 TEST_F(AdminServiceTest, UnauthenticatedFloodsCostOnlyTheirBytes) {
-  if (kSanitized) GTEST_SKIP() << "sanitizers keep freed memory (quarantine)";
+  if (::vigil::testing::kAddressSanitizer)
+    GTEST_SKIP() << "sanitizers keep freed memory (quarantine)";
   ASSERT_NO_FATAL_FAILURE(StartTls());
   v1::SetPolicyRequest flood;
   AddUnknownFields(flood, (2 << 20) / 2 - 64);
