@@ -34,49 +34,19 @@ namespace vigil::service {
 template <typename Request, typename Response>
 using UnaryWork = std::function<absl::Status(const Request&, Response*)>;
 
-namespace raw_unary_internal {
-
-// Runs `task` on `pool`, or at once on gRPC's thread when `pool` is null
-// (work that never waits). A full queue finishes the call with
-// RESOURCE_EXHAUSTED instead of growing without bound.
-inline void Dispatch(ThreadPool* pool, grpc::ServerUnaryReactor* reactor,
-                     std::function<void()> task) {
-  if (pool == nullptr) {
-    task();
-  } else if (!pool->Submit(std::move(task))) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "verifier overloaded; retry later"));
-  }
-}
-
-// Runs `work`, encodes its response and finishes the call. Our code
-// returns statuses, but a library under it may still raise a C++
-// exception (an allocation, a JSON library on bad input): on a pool thread
-// that would end the process, where gRPC's own handlers answered UNKNOWN.
-// Caught here, it is INTERNAL and the process serves on.
-template <typename Request, typename Response>
-void RunAndFinish(const UnaryWork<Request, Response>& work, const Request& in,
-                  grpc::ByteBuffer* response,
-                  grpc::ServerUnaryReactor* reactor) {
-  absl::Status s;
-  try {
-    Response out;
-    s = work(in, &out);
-    if (s.ok()) *response = EncodeMessage(out);
-  } catch (const std::exception& e) {
-    s = absl::InternalError(
-        absl::StrCat("internal error handling the request: ", e.what()));
-  }
-  reactor->Finish(ToGrpcStatus(s));
-}
-
-}  // namespace raw_unary_internal
-
 // Decodes `request` at once on gRPC's thread (DecodeUntrusted, which also
 // releases gRPC's bytes before the call waits in the pool's queue: they
 // count against the listener's transport quota) and runs `work` on `pool`.
 // A request refused on the wire finishes with INVALID_ARGUMENT
-// ("request: offset 0: ...") and `work` never sees it.
+// ("request: offset 0: ...") and `work` never sees it. A null `pool` runs
+// `work` at once on gRPC's thread (work that never waits); a full one
+// finishes the call with RESOURCE_EXHAUSTED instead of growing without
+// bound.
+//
+// Our code returns statuses, but a library under `work` may still raise a
+// C++ exception (an allocation, a JSON library on bad input): on a pool
+// thread that would end the process, where gRPC's own handlers answered
+// UNKNOWN. Caught here, it is INTERNAL and the process serves on.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    ThreadPool* pool,
@@ -92,10 +62,24 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  raw_unary_internal::Dispatch(
-      pool, reactor, [reactor, in, response, work = std::move(work)]() {
-        raw_unary_internal::RunAndFinish(work, *in, response, reactor);
-      });
+  auto run = [reactor, in, response, work = std::move(work)]() {
+    absl::Status s;
+    try {
+      Response out;
+      s = work(*in, &out);
+      if (s.ok()) *response = EncodeMessage(out);
+    } catch (const std::exception& e) {
+      s = absl::InternalError(
+          absl::StrCat("internal error handling the request: ", e.what()));
+    }
+    reactor->Finish(ToGrpcStatus(s));
+  };
+  if (pool == nullptr) {
+    run();
+  } else if (!pool->Submit(std::move(run))) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "verifier overloaded; retry later"));
+  }
   return reactor;
 }
 
