@@ -35,16 +35,16 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
     const auth::Credentials& credentials, absl::string_view call) {
   absl::StatusOr<auth::Caller> caller = authenticator.Authenticate(credentials);
   if (!caller.ok()) {
-    AuditAuthRefusal(manager, credentials, call, caller.status().message());
+    AuditAuthRefusal(manager, credentials.source, call,
+                     caller.status().message());
   }
   return caller;
 }
 
-void AuditAuthRefusal(PolicyManager& manager,
-                      const auth::Credentials& credentials,
+void AuditAuthRefusal(PolicyManager& manager, absl::string_view source,
                       absl::string_view call, absl::string_view why) {
   manager.AuditAuthDenied(auth::Caller{"(unauthenticated)", auth::Role::kNone,
-                                       "", credentials.source},
+                                       "", std::string(source)},
                           call, why);
 }
 

@@ -44,9 +44,9 @@ absl::StatusOr<auth::Caller> AuthenticateAudited(
 
 // The audit half of AuthenticateAudited, for front ends that answer the
 // refused caller first and audit after (the gRPC admin listener): records
-// kAuthDenied for `credentials`' source, naming `call` and `why`.
-void AuditAuthRefusal(PolicyManager& manager,
-                      const auth::Credentials& credentials,
+// kAuthDenied for a caller from `source` (Credentials::source), naming
+// `call` and `why`.
+void AuditAuthRefusal(PolicyManager& manager, absl::string_view source,
                       absl::string_view call, absl::string_view why);
 
 // A dry run as both front ends receive it: exactly one candidate

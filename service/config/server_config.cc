@@ -287,21 +287,22 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   int64_t n = static_cast<int64_t>(o.max_streams);
   RETURN_IF_ERROR(c.GetInt("max_streams", 1, 1000000, &n));
   o.max_streams = static_cast<size_t>(n);
-  n = static_cast<int64_t>(o.max_streams_per_connection);
+  TransportLimits& t = o.transport;
+  n = static_cast<int64_t>(t.max_streams_per_connection);
   RETURN_IF_ERROR(c.GetInt("max_streams_per_connection", 1, 100000, &n));
-  o.max_streams_per_connection = static_cast<size_t>(n);
-  n = static_cast<int64_t>(o.transport_memory_bytes >> 20);
+  t.max_streams_per_connection = static_cast<size_t>(n);
+  n = static_cast<int64_t>(t.memory_bytes >> 20);
   // 0: no bound; otherwise at least two 32-MiB messages' worth.
   RETURN_IF_ERROR(c.GetInt("transport_memory_mb", 0, 1 << 20, &n));
   if (n != 0 && n < 64) {
     return c.Error("transport_memory_mb",
                    absl::StrCat("want 0 (no bound) or at least 64, got ", n));
   }
-  o.transport_memory_bytes = static_cast<size_t>(n) << 20;
+  t.memory_bytes = static_cast<size_t>(n) << 20;
   RETURN_IF_ERROR(c.GetDuration("handshake_timeout", absl::Seconds(1),
-                                absl::Minutes(10), &o.handshake_timeout));
+                                absl::Minutes(10), &t.handshake_timeout));
   RETURN_IF_ERROR(c.GetDuration("idle_connection_timeout", absl::Seconds(1),
-                                absl::Hours(24), &o.idle_connection_timeout));
+                                absl::Hours(24), &t.idle_connection_timeout));
   n = static_cast<int64_t>(o.worker_threads);
   RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
   o.worker_threads = static_cast<size_t>(n);

@@ -83,10 +83,10 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(c.service.step_timeout, absl::Seconds(20));
   EXPECT_EQ(c.service.reattest_interval, absl::Minutes(30));
   EXPECT_EQ(c.service.max_streams, 5000u);
-  EXPECT_EQ(c.service.max_streams_per_connection, 8u);
-  EXPECT_EQ(c.service.transport_memory_bytes, size_t{256} << 20);
-  EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(5));
-  EXPECT_EQ(c.service.idle_connection_timeout, absl::Minutes(10));
+  EXPECT_EQ(c.service.transport.max_streams_per_connection, 8u);
+  EXPECT_EQ(c.service.transport.memory_bytes, size_t{256} << 20);
+  EXPECT_EQ(c.service.transport.handshake_timeout, absl::Seconds(5));
+  EXPECT_EQ(c.service.transport.idle_connection_timeout, absl::Minutes(10));
   EXPECT_EQ(c.http_limits.threads, 64u);
   EXPECT_EQ(c.http_limits.max_connections_per_client, 0u);
   EXPECT_EQ(c.http_limits.request_timeout, absl::Minutes(2));
@@ -104,10 +104,10 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.verifier.nonce_lifetime, absl::Minutes(2));
   EXPECT_EQ(c.service.hello_timeout, absl::Seconds(10));
   EXPECT_EQ(c.service.max_streams, 20000u);
-  EXPECT_EQ(c.service.max_streams_per_connection, 100u);
-  EXPECT_EQ(c.service.transport_memory_bytes, size_t{1} << 30);
-  EXPECT_EQ(c.service.handshake_timeout, absl::Seconds(20));
-  EXPECT_EQ(c.service.idle_connection_timeout, absl::Seconds(60));
+  EXPECT_EQ(c.service.transport.max_streams_per_connection, 100u);
+  EXPECT_EQ(c.service.transport.memory_bytes, size_t{1} << 30);
+  EXPECT_EQ(c.service.transport.handshake_timeout, absl::Seconds(20));
+  EXPECT_EQ(c.service.transport.idle_connection_timeout, absl::Seconds(60));
   EXPECT_EQ(c.http_limits.threads, 32u);
   EXPECT_EQ(c.http_limits.max_connections_per_client, 8u);
   EXPECT_EQ(c.http_limits.request_timeout, absl::Seconds(30));
@@ -116,7 +116,7 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
 TEST(ServerConfig, TransportMemoryZeroMeansNoBound) {
   ASSERT_OK_AND_ASSIGN(ServerConfig c,
                        Parse(absl::StrCat(kBase, "transport_memory_mb = 0\n")));
-  EXPECT_EQ(c.service.transport_memory_bytes, 0u);
+  EXPECT_EQ(c.service.transport.memory_bytes, 0u);
 }
 
 TEST(ServerConfig, InsecureIsAllowedOnlyOnLoopbackListeners) {

@@ -106,9 +106,11 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Run(
 void AdminServiceImpl::AuditRefusal(const auth::Credentials& credentials,
                                     absl::string_view call,
                                     absl::string_view why) {
+  // Only the source is kept: the rest (a refused bearer token among it)
+  // is not the audit's.
   const bool queued =
-      audit_pool_->Submit([this, source = credentials, call = std::string(call),
-                           why = std::string(why)] {
+      audit_pool_->Submit([this, source = credentials.source,
+                           call = std::string(call), why = std::string(why)] {
         admin::AuditAuthRefusal(*manager_, source, call, why);
       });
   if (!queued && unaudited_log_.Admit()) {
@@ -436,13 +438,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   // who can connect could otherwise make this listener hold messages
   // started and never finished (server.h, LimitTransport): operators send
   // a policy or two at a time.
-  LimitTransport(
-      builder, TransportLimits{
-                   .max_streams_per_connection = kAdminMaxStreamsPerConnection,
-                   .memory_bytes = kAdminTransportMemoryBytes,
-                   .handshake_timeout = kAdminHandshakeTimeout,
-                   .idle_connection_timeout = kAdminIdleConnectionTimeout,
-               });
+  LimitTransport(builder, kAdminTransportLimits);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (!unix_socket && port == 0)) {
     return absl::UnavailableError(

@@ -23,13 +23,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "common/log_budget.h"
 #include "common/thread_pool.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_context.h"
 #include "service/admin/policy_manager.h"
 #include "service/auth/caller_authenticator.h"
+#include "service/grpc/service_options.h"
 #include "vigil/v1/admin_service.grpc.pb.h"
 
 namespace vigil::service {
@@ -142,14 +142,14 @@ class AdminServiceImpl final : public RawPolicyAdmin {
 };
 
 // What clients can make the admin listener hold (server.h, LimitTransport):
-// streams per connection, and memory over all connections — 64 requests of
-// the largest size (2 x admin::kMaxAdminJwsBytes) at once; handshakes and
-// stream-less connections are cut off after the agent listener's default
-// times (fixed here).
-inline constexpr size_t kAdminMaxStreamsPerConnection = 16;
-inline constexpr size_t kAdminTransportMemoryBytes = size_t{128} << 20;
-inline constexpr absl::Duration kAdminHandshakeTimeout = absl::Seconds(20);
-inline constexpr absl::Duration kAdminIdleConnectionTimeout = absl::Seconds(60);
+// 16 streams per connection, and memory over all connections — 64 requests
+// of the largest size (2 x admin::kMaxAdminJwsBytes) at once; handshakes
+// and stream-less connections are cut off after the agent listener's
+// default times (fixed here).
+inline constexpr TransportLimits kAdminTransportLimits{
+    .max_streams_per_connection = 16,
+    .memory_bytes = size_t{128} << 20,
+};
 // Workers for the admin calls, and how many calls may wait for one (as many
 // as the transport quota lets arrive at once); beyond, RESOURCE_EXHAUSTED.
 inline constexpr size_t kAdminWorkers = 4;

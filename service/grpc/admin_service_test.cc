@@ -239,7 +239,7 @@ TEST_F(AdminServiceTest, AnnouncesItsStreamLimitPerConnection) {
   ASSERT_EQ(settings.count(::vigil::testing::kSettingsMaxConcurrentStreams),
             1u);
   EXPECT_EQ(settings[::vigil::testing::kSettingsMaxConcurrentStreams],
-            kAdminMaxStreamsPerConnection);
+            kAdminTransportLimits.max_streams_per_connection);
 }
 
 // A second admin listener on a socket another server serves is refused

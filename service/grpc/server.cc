@@ -105,15 +105,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-TransportLimits TransportLimitsOf(const ServiceOptions& options) {
-  TransportLimits l;
-  l.max_streams_per_connection = options.max_streams_per_connection;
-  l.memory_bytes = options.transport_memory_bytes;
-  l.handshake_timeout = options.handshake_timeout;
-  l.idle_connection_timeout = options.idle_connection_timeout;
-  return l;
-}
-
 void LimitTransport(grpc::ServerBuilder& builder,
                     const TransportLimits& limits) {
   // gRPC's channel arguments are ints; every limit here is at least 1 (a
@@ -183,7 +174,7 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   for (const GrpcIntArgument& a : kAttestationFlowControl) {
     builder.AddChannelArgument(a.name, a.value);
   }
-  LimitTransport(builder, TransportLimitsOf(options));
+  LimitTransport(builder, options.transport);
   out.server = builder.BuildAndStart();
   if (out.server == nullptr) {
     return absl::UnavailableError(

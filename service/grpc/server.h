@@ -10,7 +10,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -51,22 +50,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
 // take the socket from a running verifier; a stale socket file (nobody
 // accepting) is fine. OK for other addresses.
 absl::Status CheckUnixSocketFree(const std::string& address);
-
-// What clients can make gRPC hold on a listener, and for how long
-// (ServiceOptions says why for each).
-struct TransportLimits {
-  // Announced as SETTINGS_MAX_CONCURRENT_STREAMS.
-  size_t max_streams_per_connection = 100;
-  // One gRPC resource quota over every connection; 0: no bound.
-  size_t memory_bytes = 0;
-  // TLS and the HTTP/2 preface and SETTINGS must be done within it.
-  absl::Duration handshake_timeout = absl::Seconds(20);
-  // Connections without a stream for this long get GOAWAY and are closed.
-  absl::Duration idle_connection_timeout = absl::Seconds(60);
-};
-
-// `options`' transport limits.
-TransportLimits TransportLimitsOf(const ServiceOptions& options);
 
 // Applies `limits` to `builder`'s listener: above the quota gRPC cancels
 // streams with RESOURCE_EXHAUSTED; connections that stall in their

@@ -11,18 +11,17 @@
 
 namespace vigil::service {
 
-struct ServiceOptions {
-  absl::Duration hello_timeout = absl::Seconds(10);
-  absl::Duration step_timeout = absl::Seconds(60);
-  absl::Duration reattest_interval = absl::Hours(1);
-  size_t max_streams = 20000;
+// What clients can make gRPC hold on a listener, and for how long. The
+// defaults are the agent listener's but for memory (ServiceOptions sets
+// 1 GiB); the admin listener has fixed ones (admin_service_impl.h).
+struct TransportLimits {
   // HTTP/2 streams one connection may have open at once
   // (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2): an agent needs one
   // (its Connect stream) and a unary call now and then; a one-shot caller a
   // few. Bounds what one connection can make the verifier hold, and, with
   // max_streams, how many streams a few clients can take.
   size_t max_streams_per_connection = 100;
-  // The bound on memory gRPC holds for this listener — bytes read from
+  // The bound on memory gRPC holds for a listener — bytes read from
   // connections and not yet delivered as whole messages, among the rest —
   // as a gRPC resource quota. Above it gRPC stops reading and then cancels
   // streams (RESOURCE_EXHAUSTED, "Buffers full") until it is under again:
@@ -31,7 +30,7 @@ struct ServiceOptions {
   // PartialMessagesAreCutOffAtTheTransportMemoryLimit). It does not bound
   // what OpenSSL holds per TLS connection, nor the decoded messages the
   // verifier works on. 0: no bound.
-  size_t transport_memory_bytes = size_t{1} << 30;
+  size_t memory_bytes = 0;
   // How long a new connection may take to finish its handshake — TLS and
   // the client's HTTP/2 preface and SETTINGS — before it is closed (gRPC's
   // default is 120 s). A client that connects and then says nothing holds a
@@ -46,6 +45,16 @@ struct ServiceOptions {
   // are affected; without it the latter were bounded only by the file
   // limit, ~150 KiB each over TLS.
   absl::Duration idle_connection_timeout = absl::Seconds(60);
+};
+
+struct ServiceOptions {
+  absl::Duration hello_timeout = absl::Seconds(10);
+  absl::Duration step_timeout = absl::Seconds(60);
+  absl::Duration reattest_interval = absl::Hours(1);
+  size_t max_streams = 20000;
+  // What clients can make gRPC hold on the agent listener, and for how
+  // long (server.h, LimitTransport).
+  TransportLimits transport{.memory_bytes = size_t{1} << 30};
   // Threads that verify evidence; 0: two per core. More than one per core
   // because a worker also waits — for the store's group commit of its TPM
   // clock (StoreDeviceRegistry), for locks — and a core whose worker waits

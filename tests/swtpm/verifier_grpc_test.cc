@@ -285,7 +285,7 @@ TEST_F(VerifierGrpcTest, AnnouncesTheFixedAttestationStreamWindow) {
 // (SETTINGS_MAX_CONCURRENT_STREAMS); gRPC's default is no limit at all.
 TEST_F(VerifierGrpcTest, AnnouncesItsStreamLimitPerConnection) {
   service::ServiceOptions options = Options();
-  options.max_streams_per_connection = 7;
+  options.transport.max_streams_per_connection = 7;
   ASSERT_NO_FATAL_FAILURE(Start(options));
   ASSERT_OK_AND_ASSIGN(
       const int fd, ::vigil::testing::ConnectUnix(dir_->Join("verifier.sock")));
@@ -315,11 +315,11 @@ std::string OneUnknownFieldMessage(uint32_t length) {
 // them makes gRPC hold every byte it sent (each stream's window grows to fit
 // the declared message): without a bound, 8 streams of 24 MiB on one
 // connection are 192 MiB held, and nothing stops a client from opening
-// more. With transport_memory_bytes, gRPC cancels streams once that much is
+// more. With transport.memory_bytes, gRPC cancels streams once that much is
 // held; the verifier goes on serving others.
 TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
   service::ServiceOptions options = Options();
-  options.transport_memory_bytes = size_t{64} << 20;
+  options.transport.memory_bytes = size_t{64} << 20;
   // No step deadline can be what ends these streams during the test, and
   // the verifier ends none of its own before a whole message: every reset
   // below is the quota's (gRPC sends its RESOURCE_EXHAUSTED trailers, then
@@ -365,7 +365,7 @@ TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
   }
   // 64 MiB hold at most two of these messages: the others were cancelled.
   EXPECT_GE(c->resets().size(), kStreams - 2);
-  EXPECT_LE(held, options.transport_memory_bytes);
+  EXPECT_LE(held, options.transport.memory_bytes);
   EXPECT_FALSE(c->goaway().has_value());
   // A well-behaved agent is served meanwhile, on its own connection.
   std::unique_ptr<Stream> agent;
@@ -381,8 +381,8 @@ TEST_F(VerifierGrpcTest, PartialMessagesAreCutOffAtTheTransportMemoryLimit) {
 // connection with a stream open is not idle.
 TEST_F(VerifierGrpcTest, StalledAndStreamlessConnectionsAreClosed) {
   service::ServiceOptions options = Options();
-  options.handshake_timeout = absl::Seconds(1);
-  options.idle_connection_timeout = absl::Seconds(1);
+  options.transport.handshake_timeout = absl::Seconds(1);
+  options.transport.idle_connection_timeout = absl::Seconds(1);
   ASSERT_NO_FATAL_FAILURE(Start(options));
   const std::string socket = dir_->Join("verifier.sock");
   // Silent from the start: the verifier's SETTINGS come, then the close

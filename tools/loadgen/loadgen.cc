@@ -682,8 +682,8 @@ struct InProcessVerifier {
 service::ServiceOptions ServiceOptionsFor(const Options& o) {
   service::ServiceOptions s;
   s.worker_threads = static_cast<size_t>(o.worker_threads);
-  s.max_streams_per_connection =
-      std::max(s.max_streams_per_connection,
+  s.transport.max_streams_per_connection =
+      std::max(s.transport.max_streams_per_connection,
                static_cast<size_t>((o.streams + o.channels - 1) / o.channels));
   return s;
 }
