@@ -26,28 +26,29 @@ std::pair<std::string, std::string> PeerOf(int fd) {
     return {"", ""};
   }
   char text[INET6_ADDRSTRLEN] = {0};
+  in_addr v4{};
+  int port = 0;
   if (sa.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&sa);
-    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-    return {text, absl::StrCat(text, ":", ntohs(v4->sin_port))};
-  }
-  if (sa.ss_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&sa);
-    const int port = ntohs(v6->sin6_port);
-    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
-      in_addr v4{};
-      memcpy(&v4, &v6->sin6_addr.s6_addr[12], sizeof(v4));
-      inet_ntop(AF_INET, &v4, text, sizeof(text));
-      return {text, absl::StrCat(text, ":", port)};
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&sa);
+    v4 = in->sin_addr;
+    port = ntohs(in->sin_port);
+  } else if (sa.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&sa);
+    port = ntohs(in6->sin6_port);
+    if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+      std::string peer = absl::StrCat("[", text, "]:", port);
+      in6_addr prefix = in6->sin6_addr;
+      memset(&prefix.s6_addr[8], 0, 8);
+      inet_ntop(AF_INET6, &prefix, text, sizeof(text));
+      return {absl::StrCat(text, "/64"), std::move(peer)};
     }
-    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-    std::string peer = absl::StrCat("[", text, "]:", port);
-    in6_addr prefix = v6->sin6_addr;
-    memset(&prefix.s6_addr[8], 0, 8);
-    inet_ntop(AF_INET6, &prefix, text, sizeof(text));
-    return {absl::StrCat(text, "/64"), std::move(peer)};
+    memcpy(&v4, &in6->sin6_addr.s6_addr[12], sizeof(v4));
+  } else {
+    return {"", ""};
   }
-  return {"", ""};
+  inet_ntop(AF_INET, &v4, text, sizeof(text));
+  return {text, absl::StrCat(text, ":", port)};
 }
 
 // The connection this thread serves, if a guard registered it: cpp-httplib
@@ -130,8 +131,8 @@ absl::StatusOr<std::unique_ptr<ConnectionGuard>> ConnectionGuard::Attach(
   std::unique_ptr<ConnectionGuard> guard(
       new ConnectionGuard(limits, std::move(setting)));
   guard->ctx_ = ctx;
-  guard->timed_out_counter_ = timed_out;
-  guard->refused_counter_ = refused;
+  if (timed_out != nullptr) guard->timed_out_ = timed_out;
+  if (refused != nullptr) guard->refused_ = refused;
   SSL_CTX_set_ex_data(ctx, indices.ctx, guard.get());
   SSL_CTX_set_info_callback(ctx, &Hooks::OnInfo);
   guard->watchdog_ = std::thread([g = guard.get()] { g->Watch(); });
@@ -183,8 +184,7 @@ void ConnectionGuard::Register(SSL* ssl) {
       // Its handshake's next read fails and cpp-httplib closes it.
       shutdown(fd, SHUT_RDWR);
       if (over) {
-        ++refused_;
-        if (refused_counter_ != nullptr) refused_counter_->Increment();
+        refused_->Increment();
         refused_line =
             absl::StrCat("refused ", peer, ": ", open, " connections from ",
                          client, " already (http_connections_per_client)");
@@ -243,8 +243,7 @@ void ConnectionGuard::Watch() {
         // the descriptor, so `fd` is still this connection's.
         shutdown(e.fd, SHUT_RDWR);
         e.cut = true;
-        ++cut_off_;
-        if (timed_out_counter_ != nullptr) timed_out_counter_->Increment();
+        timed_out_->Increment();
         cut.push_back(e.peer);
       }
     }
@@ -265,13 +264,11 @@ void ConnectionGuard::Watch() {
 }
 
 int64_t ConnectionGuard::cut_off() const {
-  absl::MutexLock lock(&mu_);
-  return cut_off_;
+  return static_cast<int64_t>(timed_out_->Value());
 }
 
 int64_t ConnectionGuard::refused() const {
-  absl::MutexLock lock(&mu_);
-  return refused_;
+  return static_cast<int64_t>(refused_->Value());
 }
 
 }  // namespace vigil::service

@@ -51,8 +51,8 @@ class ConnectionGuard {
   // its own) and starts the watchdog. `setting` names the listener in log
   // lines ("http_listen"). Fails with kInternal when OpenSSL cannot give an
   // ex_data index.
-  // `timed_out` and `refused`, when set, count what cut_off() and
-  // refused() do (they must outlive the guard).
+  // `timed_out` and `refused`, when set, are where cut_off() and refused()
+  // count (they must outlive the guard).
   static absl::StatusOr<std::unique_ptr<ConnectionGuard>> Attach(
       SSL_CTX* ctx, const ConnectionLimits& limits, std::string setting,
       metrics::Counter* timed_out = nullptr,
@@ -100,16 +100,17 @@ class ConnectionGuard {
 
   const ConnectionLimits limits_;
   const std::string setting_;
-  metrics::Counter* timed_out_counter_ = nullptr;
-  metrics::Counter* refused_counter_ = nullptr;
+  // The caller's counters, or the guard's own.
+  metrics::Counter own_timed_out_;
+  metrics::Counter own_refused_;
+  metrics::Counter* timed_out_ = &own_timed_out_;
+  metrics::Counter* refused_ = &own_refused_;
   SSL_CTX* ctx_ = nullptr;
   LogBudget log_budget_;
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, size_t> per_client_ ABSL_GUARDED_BY(mu_);
-  int64_t cut_off_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;   // CloseAll was called
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // the watchdog ends
   std::thread watchdog_;
