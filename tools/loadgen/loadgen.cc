@@ -156,6 +156,9 @@ struct Options {
   // database the caller provides; the run's devices are added to it);
   // empty: in memory.
   std::string store;
+  // --policy: the Tpm policy the verifier runs (a file, as the daemon's
+  // `policy` key); empty: the built-in default.
+  std::string policy_path;
 };
 
 // The store as reports name it: never the connection string (it may hold
@@ -174,7 +177,7 @@ void Usage() {
                      [--target ADDR [--server-pid PID]] [--resend-log]
                      [--no-transport-baseline] [--worker-threads N]
                      [--store sqlite | --store postgres:CONNINFO]
-                     [--trace FILE] [--transport unix|tls]
+                     [--trace FILE] [--transport unix|tls] [--policy FILE]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -219,6 +222,10 @@ rate; the single-threaded crypto floor times the core count.
                 made for the run), and each agent has its own connection
                 unless --channels says otherwise; default: unix, a unix
                 socket without TLS, streams multiplexed.
+--policy FILE   the Tpm policy the verifier runs (Azure's policy language,
+                as the daemon's `policy` key), e.g. Microsoft's TPM sample
+                policy, which reads the `events` claim; default: the
+                built-in default policy (permits; reads no claim).
 --trace FILE    write the paced phase's attestations (start and latency,
                 ms) and the stall probe's stalls to FILE, to see what the
                 tail lines up with (docs/PERFORMANCE.md).
@@ -264,14 +271,15 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       if (!number("--server-pid", d)) return false;
       o.server_pid = static_cast<int>(d);
     } else if (a == "--target" || a == "--log" || a == "--json" ||
-               a == "--verifier-log" || a == "--trace") {
+               a == "--verifier-log" || a == "--trace" || a == "--policy") {
       const char* v = value(a.c_str());
       if (v == nullptr) return false;
-      (a == "--target"  ? o.target
-       : a == "--log"   ? o.log_path
-       : a == "--json"  ? o.json_path
-       : a == "--trace" ? o.trace_path
-                        : o.verifier_log) = v;
+      (a == "--target"   ? o.target
+       : a == "--log"    ? o.log_path
+       : a == "--json"   ? o.json_path
+       : a == "--trace"  ? o.trace_path
+       : a == "--policy" ? o.policy_path
+                         : o.verifier_log) = v;
     } else if (a == "--progress") {
       g_progress = true;
     } else if (a == "--same-process") {
@@ -311,6 +319,11 @@ bool ParseOptions(int argc, char** argv, Options& o) {
   }
   if (!o.store.empty() && !o.target.empty()) {
     std::cerr << "vigil-loadgen: --store configures the verifier it starts; "
+                 "not with --target\n";
+    return false;
+  }
+  if (!o.policy_path.empty() && !o.target.empty()) {
+    std::cerr << "vigil-loadgen: --policy configures the verifier it starts; "
                  "not with --target\n";
     return false;
   }
@@ -625,8 +638,10 @@ absl::StatusOr<std::unique_ptr<LoopbackTls>> MakeLoopbackTls() {
   return out;
 }
 
-absl::StatusOr<service::VerifierOptions> DaemonDefaults() {
+absl::StatusOr<service::VerifierOptions> DaemonDefaults(
+    const std::string& policy_path) {
   service::VerifierOptions o;
+  o.policy_path = policy_path;
   // The EK trust bundle: the verifier needs one to start, and no simulated
   // EK chains to anything (they are registered directly).
   absl::StatusOr<PemPair> root =
@@ -691,9 +706,11 @@ service::ServiceOptions ServiceOptionsFor(const Options& o) {
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
     const std::string& address, const service::ServiceOptions& service_options,
-    const std::string& store, const LoopbackTls* tls) {
+    const std::string& store, const std::string& policy_path,
+    const LoopbackTls* tls) {
   auto out = std::make_unique<InProcessVerifier>();
-  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults();
+  absl::StatusOr<service::VerifierOptions> defaults =
+      DaemonDefaults(policy_path);
   if (!defaults.ok()) return defaults.status();
   service::VerifierOptions options = *std::move(defaults);
   if (!store.empty()) {
@@ -821,7 +838,8 @@ double MicrosPerCall(double seconds, F&& f) {
   return std::chrono::duration<double, std::micro>(now - start).count() / n;
 }
 
-absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
+absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
+                                   const std::string& policy_path) {
   Floor f;
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -855,7 +873,8 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds) {
   if (!ok) return absl::InternalError("floor: the quote does not verify");
   // The verifier's key ring (ES256, generated as the daemon does without a
   // key file) signing a token with the claims an attestation issues.
-  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults();
+  absl::StatusOr<service::VerifierOptions> defaults =
+      DaemonDefaults(policy_path);
   if (!defaults.ok()) return defaults.status();
   absl::StatusOr<std::unique_ptr<service::Verifier>> v =
       service::Verifier::Create(*defaults, &SystemClock::Get());
@@ -1651,7 +1670,7 @@ int Run(const Options& o) {
       if (log >= 0) dup2(log, 2);
       absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
           StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                        o.store, tls.get());
+                        o.store, o.policy_path, tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
         _exit(1);
@@ -1744,7 +1763,7 @@ int Run(const Options& o) {
     }
     absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
         StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                      o.store, tls.get());
+                      o.store, o.policy_path, tls.get());
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
@@ -1754,7 +1773,7 @@ int Run(const Options& o) {
   }
 
   // The floor, while the verifier is idle.
-  absl::StatusOr<Floor> floor = MeasureFloor(*boot, o.floor_seconds);
+  absl::StatusOr<Floor> floor = MeasureFloor(*boot, o.floor_seconds, o.policy_path);
   if (!floor.ok()) {
     Say(floor.status().message());
     return 1;
@@ -1857,6 +1876,7 @@ int Run(const Options& o) {
         {"transport", o.tls ? "TCP loopback, mutual TLS" : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
+        {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
         {"resend_log", o.resend_log},
@@ -1898,10 +1918,12 @@ int Run(const Options& o) {
 
     std::cout << absl::StrFormat(
         "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
-        "%s (store: %s), %s (%zu bytes%s)\n",
+        "%s (store: %s; policy: %s), %s (%zu bytes%s)\n",
         o.streams, o.channels,
         o.tls ? "TCP loopback, mutual TLS" : "unix socket", mode,
-        StoreKind(o.store), o.log_path, boot->log.size(),
+        StoreKind(o.store),
+        o.policy_path.empty() ? "built-in default" : o.policy_path,
+        o.log_path, boot->log.size(),
         o.resend_log ? ", sent every round" : "");
     std::cout << absl::StrFormat(
         "  connect + enrolled + first attestation: %.2f s; errors (denials, "
