@@ -22,6 +22,55 @@ Reason Internal(absl::string_view what, const absl::Status& s) {
   return Reason::Of("token", "internal", absl::StrCat(what, ": ", s.message()));
 }
 
+// Why `eval` (evaluated with its explain trace) did not permit: the
+// deciding rule, then, for "no permit() fired", each authorization rule's
+// first condition that matched nothing — what the device lacked.
+std::vector<Reason> DenialReasons(const policy::EvaluationResult& eval) {
+  Reason r = Reason::Of("policy", "denied", eval.reason);
+  if (eval.deciding_rule.line > 0) {
+    r.rule =
+        absl::StrCat(eval.deciding_rule.line, ":", eval.deciding_rule.column);
+    for (const policy::RuleTrace& t : eval.trace) {
+      if (t.location.line == eval.deciding_rule.line &&
+          t.location.column == eval.deciding_rule.column) {
+        r.rule_text = t.text;
+      }
+    }
+  }
+  std::vector<Reason> why = {std::move(r)};
+  for (const policy::RuleTrace& t : eval.trace) {
+    if (t.section != policy::ast::SectionKind::kAuthorization ||
+        t.outcome != policy::RuleTrace::Outcome::kNotFired ||
+        t.unmatched_condition < 0) {
+      continue;
+    }
+    Reason u =
+        Reason::Of("policy", "condition_unmatched",
+                   absl::StrCat(t.unmatched_is_absence ? "claim present: "
+                                                       : "no claim matched ",
+                                t.unmatched_text));
+    u.rule = absl::StrCat(t.location.line, ":", t.location.column);
+    u.rule_text = t.text;
+    why.push_back(std::move(u));
+  }
+  return why;
+}
+
+// What a memoized decision is charged: an estimate of its heap. JSON held
+// as nlohmann nodes takes a few times its text (an object member is a
+// 16-byte value, its key and a slot in the member vector).
+size_t DecisionCharge(const PolicyDecision& d, const std::string& key) {
+  constexpr size_t kEntryOverhead = 160;  // list node, index slot, shared_ptr
+  size_t bytes = kEntryOverhead + sizeof(PolicyDecision) + key.size() +
+                 4 * d.issued.dump().size();
+  for (const Reason& r : d.refusals) {
+    bytes += sizeof(Reason) + r.stage.size() + r.code.size() +
+             r.message.size() + r.bank.size() + r.rule.size() +
+             r.rule_text.size();
+  }
+  return bytes;
+}
+
 }  // namespace
 
 uint32_t AttestationCore::RequiredPcrMask() const {
@@ -44,6 +93,48 @@ AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
   }
   if (observer_) observer_(out);
   return out;
+}
+
+absl::StatusOr<std::shared_ptr<const PolicyDecision>>
+AttestationCore::DecidePolicy(const ActivePolicy& policy,
+                              const policy::ClaimSet& claims,
+                              const std::string& claims_key) const {
+  // The hash has a fixed length (43 base64url characters), so the two parts
+  // cannot run together.
+  std::string key;
+  if (!claims_key.empty() && !policy.hash.empty()) {
+    key = absl::StrCat(policy.hash, claims_key);
+    if (std::shared_ptr<const PolicyDecision> hit = decisions_.Find(key)) {
+      return hit;
+    }
+  }
+  if (metrics_ != nullptr) metrics_->policy_evaluations().Increment();
+  absl::StatusOr<policy::EvaluationResult> eval =
+      policy::Evaluate(policy.compiled, claims, kDecisionOnly);
+  // Most devices pass; the explain trace (which rule, which condition
+  // matched nothing) is only needed to say why one did not, so a denial is
+  // evaluated a second time with it (same claims, same result).
+  if (eval.ok() && !eval->permitted) {
+    eval = policy::Evaluate(policy.compiled, claims);
+  }
+  if (!eval.ok()) return eval.status();
+  auto made = std::make_shared<PolicyDecision>();
+  made->permitted = eval->permitted;
+  made->properties = eval->properties;
+  for (const policy::OutputClaim& c : eval->issued) {
+    made->issued[c.type] = c.value;
+  }
+  for (const policy::OutputClaim& c : eval->issued_properties) {
+    if (c.type == policy::kReportValidityInMinutes) {
+      made->lifetime_issued = true;
+    }
+  }
+  if (!eval->permitted) made->refusals = DenialReasons(*eval);
+  if (!key.empty()) {
+    const size_t charge = DecisionCharge(*made, key);
+    decisions_.Put(std::move(key), made, charge);
+  }
+  return made;
 }
 
 AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
@@ -83,56 +174,22 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
       std::make_shared<const policy::ClaimSet>(std::move(claims.claims));
   out.claims_key = std::move(claims.source_key);
 
-  absl::StatusOr<policy::EvaluationResult> eval =
-      policy::Evaluate(policy->compiled, *out.claim_set, kDecisionOnly);
-  // Most devices pass; the explain trace (which rule, which condition
-  // matched nothing) is only needed to say why one did not, so a denial is
-  // evaluated a second time with it (same claims, same result).
-  if (eval.ok() && !eval->permitted) {
-    eval = policy::Evaluate(policy->compiled, *out.claim_set);
-  }
-  if (!eval.ok()) {
+  absl::StatusOr<std::shared_ptr<const PolicyDecision>> decided =
+      DecidePolicy(*policy, *out.claim_set, out.claims_key);
+  if (!decided.ok()) {
     // A function error in the policy: the policy author's problem, named.
     out.reasons.insert(out.reasons.begin(),
                        Reason::Of("policy", "evaluation_error",
-                                  std::string(eval.status().message())));
+                                  std::string(decided.status().message())));
     return out;
   }
-  out.decision = eval->ToJson();
-  if (!eval->permitted) {
-    Reason r = Reason::Of("policy", "denied", eval->reason);
-    if (eval->deciding_rule.line > 0) {
-      r.rule = absl::StrCat(eval->deciding_rule.line, ":",
-                            eval->deciding_rule.column);
-      for (const policy::RuleTrace& t : eval->trace) {
-        if (t.location.line == eval->deciding_rule.line &&
-            t.location.column == eval->deciding_rule.column) {
-          r.rule_text = t.text;
-        }
-      }
-    }
-    std::vector<Reason> why = {std::move(r)};
-    // For "no permit() fired": each authorization rule's first condition
-    // that matched nothing says what the device lacked.
-    for (const policy::RuleTrace& t : eval->trace) {
-      if (t.section != policy::ast::SectionKind::kAuthorization ||
-          t.outcome != policy::RuleTrace::Outcome::kNotFired ||
-          t.unmatched_condition < 0) {
-        continue;
-      }
-      Reason u =
-          Reason::Of("policy", "condition_unmatched",
-                     absl::StrCat(t.unmatched_is_absence ? "claim present: "
-                                                         : "no claim matched ",
-                                  t.unmatched_text));
-      u.rule = absl::StrCat(t.location.line, ":", t.location.column);
-      u.rule_text = t.text;
-      why.push_back(std::move(u));
-    }
-    out.reasons.insert(out.reasons.begin(), why.begin(), why.end());
+  const PolicyDecision& decision = **decided;
+  if (!decision.permitted) {
+    out.reasons.insert(out.reasons.begin(), decision.refusals.begin(),
+                       decision.refusals.end());
     return out;
   }
-  if (eval->properties.require_valid_aik_cert && !device.aik_validated) {
+  if (decision.properties.require_valid_aik_cert && !device.aik_validated) {
     out.reasons.insert(
         out.reasons.begin(),
         Reason::Of("policy", "aik_not_validated",
@@ -144,13 +201,9 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
 
   // The token.
   const absl::Time now = clock_->Now();
-  bool policy_set_lifetime = policy->report_validity_set;
-  for (const policy::OutputClaim& c : eval->issued_properties) {
-    if (c.type == policy::kReportValidityInMinutes) policy_set_lifetime = true;
-  }
   absl::Duration lifetime =
-      policy_set_lifetime
-          ? absl::Minutes(eval->properties.report_validity_in_minutes)
+      policy->report_validity_set || decision.lifetime_issued
+          ? absl::Minutes(decision.properties.report_validity_in_minutes)
           : options_.default_token_lifetime;
   if (lifetime > options_.max_token_lifetime) {
     out.reasons.push_back(Reason::Of(
@@ -160,8 +213,7 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
                      absl::FormatDuration(options_.max_token_lifetime))));
     lifetime = options_.max_token_lifetime;
   }
-  nlohmann::ordered_json issued = nlohmann::ordered_json::object();
-  for (const policy::OutputClaim& c : eval->issued) issued[c.type] = c.value;
+  const nlohmann::ordered_json& issued = decision.issued;
   out.issued = issued;
 
   token::RawJwtBuilder b;

@@ -22,15 +22,14 @@
 #define VIGIL_SERVICE_VERIFIER_REPLAY_CACHE_H_
 
 #include <cstddef>
-#include <list>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "eventlog/replayed_log.h"
+#include "service/verifier/budgeted_lru.h"
 #include "tpm/types/pcr_bank.h"
 
 namespace vigil::service {
@@ -73,31 +72,33 @@ struct CachedReplay {
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks);
 
 // Thread-safe; least recently used entries go first once the charges exceed
-// the budget. An entry bigger than the whole budget is not kept.
+// the budget (BudgetedLru). An entry bigger than the whole budget is not
+// kept.
 class ReplayCache {
  public:
   // `budget_bytes` 0 disables the cache (Find never hits, Put keeps nothing).
-  explicit ReplayCache(size_t budget_bytes) : budget_(budget_bytes) {}
+  explicit ReplayCache(size_t budget_bytes) : entries_(budget_bytes) {}
 
   // The entry for `log_digest`, or null. A hit counts as a use.
-  std::shared_ptr<const CachedReplay> Find(const LogDigest& log_digest) const;
+  std::shared_ptr<const CachedReplay> Find(const LogDigest& log_digest) const {
+    return entries_.Find(log_digest);
+  }
 
   // Keeps `entry`, replacing one for the same log (the newest PCR values
   // win: a device that extended a PCR after boot replays against those).
-  void Put(std::shared_ptr<const CachedReplay> entry);
+  void Put(std::shared_ptr<const CachedReplay> entry) {
+    if (entry == nullptr) return;
+    LogDigest key = entry->log_digest;
+    const size_t charge = entry->charge;
+    entries_.Put(std::move(key), std::move(entry), charge);
+  }
 
-  size_t size() const;
-  size_t charged_bytes() const;
-  size_t budget_bytes() const { return budget_; }
+  size_t size() const { return entries_.size(); }
+  size_t charged_bytes() const { return entries_.charged_bytes(); }
+  size_t budget_bytes() const { return entries_.budget_bytes(); }
 
  private:
-  using Order = std::list<std::shared_ptr<const CachedReplay>>;
-  const size_t budget_;
-  mutable absl::Mutex mu_;
-  // Front: most recently used.
-  mutable Order order_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<LogDigest, Order::iterator> index_ ABSL_GUARDED_BY(mu_);
-  size_t charged_ ABSL_GUARDED_BY(mu_) = 0;
+  BudgetedLru<CachedReplay> entries_;
 };
 
 }  // namespace vigil::service

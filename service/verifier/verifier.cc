@@ -97,6 +97,18 @@ void Verifier::RegisterGauges() {
       "Memory charged to the held event logs (the budget is "
       "kDefaultReplayCacheBytes).",
       [replays] { return static_cast<double>(replays->charged_bytes()); });
+  const BudgetedLru<PolicyDecision>* decisions = &core_->decision_memo();
+  r.AddGaugeCallback(
+      "vigil_policy_decisions_held",
+      "Policy decisions memoized by (policy, claim set): a device "
+      "re-attesting in the same boot under the same policy reuses its "
+      "decision instead of evaluating the policy again.",
+      [decisions] { return static_cast<double>(decisions->size()); });
+  r.AddGaugeCallback(
+      "vigil_policy_decisions_held_bytes",
+      "Memory charged to the memoized policy decisions (the budget is "
+      "AttestationCoreOptions::decision_memo_bytes).",
+      [decisions] { return static_cast<double>(decisions->charged_bytes()); });
   const PolicySet* policies = &policies_;
   r.AddGaugeCallback(
       "vigil_policy_generation",

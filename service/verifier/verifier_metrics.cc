@@ -51,6 +51,11 @@ VerifierMetrics::VerifierMetrics()
           {"result"})),
       policy_reloads_ok_(policy_reloads_.With({"ok"})),
       policy_reloads_failed_(policy_reloads_.With({"failed"})),
+      policy_evaluations_(registry_.AddCounter(
+          "vigil_policy_evaluations_total",
+          "Policy evaluations run: attestations whose decision was not "
+          "memoized (a device's first round in a boot or under a new "
+          "policy).")),
       signing_key_rotations_(registry_.AddCounter(
           "vigil_signing_key_rotations_total",
           "Token signing keys rotated in (SIGHUP with a new key file).")),

@@ -46,6 +46,9 @@ class VerifierMetrics {
   metrics::Counter& policy_reloads(bool ok) {
     return ok ? policy_reloads_ok_ : policy_reloads_failed_;
   }
+  // Policies evaluated (the rest of the attestations reused a memoized
+  // decision: attestation_core.h).
+  metrics::Counter& policy_evaluations() { return policy_evaluations_; }
   metrics::Counter& signing_key_rotations() { return signing_key_rotations_; }
   // HTTPS connections the connection guard closed (service/http), by
   // listener ("http_listen", "metrics_listen") and reason ("timeout",
@@ -73,6 +76,7 @@ class VerifierMetrics {
   metrics::CounterFamily& policy_reloads_;
   metrics::Counter& policy_reloads_ok_;
   metrics::Counter& policy_reloads_failed_;
+  metrics::Counter& policy_evaluations_;
   metrics::Counter& signing_key_rotations_;
   metrics::CounterFamily& http_connections_closed_;
   // ReplayFinding's series of the known codes, by code and PCR.

@@ -48,11 +48,14 @@ class VerifierCoreTest : public ::testing::Test {
 
   // A verifier trusting the swtpm CA, with `policy` (empty: the default).
   std::unique_ptr<service::Verifier> MakeVerifier(
-      const std::string& policy_text = "") {
+      const std::string& policy_text = "",
+      size_t decision_memo_bytes =
+          service::AttestationCoreOptions().decision_memo_bytes) {
     service::VerifierOptions o;
     o.ek_trust_pem = ReadText(ca_->root_cert_path()) +
                      ReadText(ca_->intermediate_cert_path());
     o.core.issuer = "https://verifier.test";
+    o.core.decision_memo_bytes = decision_memo_bytes;
     absl::StatusOr<std::unique_ptr<service::Verifier>> v =
         service::Verifier::Create(o, &SystemClock::Get());
     EXPECT_OK(v.status());
@@ -364,6 +367,97 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
   }
   // The held entry is still the last good replay, against its values.
   EXPECT_EQ(v->core().FindLog(digest), moved.replay);
+}
+
+// Policy decisions are memoized by (policy hash, claim set): the next round
+// of the same boot under the same policy reuses the decision, denials
+// included; another policy, or other PCR values, are evaluated afresh; the
+// token is new every round (attestation_core.h).
+TEST_F(VerifierCoreTest, PolicyDecisionsAreReusedOnlyForTheSamePolicyAndClaims) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier(kSecureBootPolicy);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  auto attest = [&]() -> absl::StatusOr<service::AttestationOutcome> {
+    ASSIGN_OR_RETURN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
+    ASSIGN_OR_RETURN(v1::Evidence ev, d->Evidence(n.bytes));
+    return v->core().Attest(e, ev);
+  };
+  const metrics::Counter& evaluations = v->metrics().policy_evaluations();
+  const auto& memo = v->core().decision_memo();
+
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first, attest());
+  ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 1u);
+  EXPECT_EQ(memo.size(), 1u);
+  EXPECT_GT(memo.charged_bytes(), 0u);
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome again, attest());
+  ASSERT_TRUE(again.permitted) << again.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 1u);  // reused
+  EXPECT_EQ(again.issued, first.issued);
+  EXPECT_EQ(again.issued["secureBootEnabled"], true);
+  EXPECT_NE(again.token, first.token);
+  EXPECT_NE(again.jti, first.jti);
+
+  // Another policy (another hash): evaluated, and its denial, with the
+  // rule and the unmatched condition, is what the next round gets too.
+  constexpr char kNeedsWinPe[] = R"(version=1.0;
+authorizationrules
+{
+    [type=="notWinPE", value==false, issuer=="AttestationService"] => permit();
+};
+issuancerules
+{
+};
+)";
+  ASSERT_OK(v->policies().Set("Tpm", kNeedsWinPe, "test.policy", absl::Now()));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome denied, attest());
+  EXPECT_FALSE(denied.permitted);
+  EXPECT_EQ(evaluations.Value(), 2u);
+  ASSERT_GE(denied.reasons.size(), 2u);
+  EXPECT_EQ(denied.reasons[0].code, "denied");
+  EXPECT_EQ(denied.reasons[1].code, "condition_unmatched");
+  EXPECT_EQ(denied.reasons[1].rule, "4:5");
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome denied_again, attest());
+  EXPECT_FALSE(denied_again.permitted);
+  EXPECT_EQ(evaluations.Value(), 2u);
+  ASSERT_EQ(denied_again.reasons.size(), denied.reasons.size());
+  for (size_t i = 0; i < denied.reasons.size(); ++i) {
+    EXPECT_EQ(denied_again.reasons[i].ToString(), denied.reasons[i].ToString());
+    EXPECT_EQ(denied_again.reasons[i].rule, denied.reasons[i].rule);
+  }
+
+  // The first policy back: its decision is still held.
+  ASSERT_OK(
+      v->policies().Set("Tpm", kSecureBootPolicy, "test.policy", absl::Now()));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome back, attest());
+  EXPECT_TRUE(back.permitted);
+  EXPECT_EQ(evaluations.Value(), 2u);
+  EXPECT_EQ(memo.size(), 2u);
+
+  // Other PCR values (23 is in no log): another claim set (the `pcrs`
+  // claim), evaluated.
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome moved, attest());
+  EXPECT_TRUE(moved.permitted);
+  EXPECT_EQ(evaluations.Value(), 3u);
+  EXPECT_NE(moved.claims_key, back.claims_key);
+}
+
+// decision_memo_bytes = 0: every round evaluates the policy.
+TEST_F(VerifierCoreTest, WithoutADecisionMemoEveryRoundEvaluates) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier("", /*decision_memo_bytes=*/0);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  for (int round = 1; round <= 2; ++round) {
+    ASSERT_OK_AND_ASSIGN(service::IssuedNonce n,
+                         v->nonces().Issue(e.device_id));
+    ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
+    EXPECT_TRUE(v->core().Attest(e, ev).permitted);
+    EXPECT_EQ(v->metrics().policy_evaluations().Value(),
+              static_cast<uint64_t>(round));
+  }
+  EXPECT_EQ(v->core().decision_memo().size(), 0u);
 }
 
 }  // namespace
