@@ -39,6 +39,8 @@ const std::vector<std::string>& Keys() {
                                    "issued_claims",
                                    "nonce_lifetime",
                                    "enrolment_lifetime",
+                                   "event_log_cache_mb",
+                                   "policy_decision_cache_mb",
                                    "hello_timeout",
                                    "step_timeout",
                                    "reattest_interval",
@@ -277,6 +279,14 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                                 absl::Hours(1), &v.nonce_lifetime));
   RETURN_IF_ERROR(c.GetDuration("enrolment_lifetime", absl::Seconds(5),
                                 absl::Hours(1), &v.enrolment_lifetime));
+  // Memory budgets in MiB; 0 turns the cache off.
+  for (auto [key, bytes] :
+       {std::pair{"event_log_cache_mb", &v.replay_cache_bytes},
+        std::pair{"policy_decision_cache_mb", &v.core.decision_memo_bytes}}) {
+    int64_t mb = static_cast<int64_t>(*bytes >> 20);
+    RETURN_IF_ERROR(c.GetInt(key, 0, 1 << 20, &mb));
+    *bytes = static_cast<size_t>(mb) << 20;
+  }
   ServiceOptions& o = s.service;
   RETURN_IF_ERROR(c.GetDuration("hello_timeout", absl::Seconds(1),
                                 absl::Minutes(10), &o.hello_timeout));

@@ -44,6 +44,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
                    "issued_claims = top-level\n"
                    "nonce_lifetime = 90s\n"
                    "enrolment_lifetime = 3m\n"
+                   "event_log_cache_mb = 2048\n"
+                   "policy_decision_cache_mb = 0\n"
                    "hello_timeout = 5s\n"
                    "step_timeout = 20s\n"
                    "reattest_interval = 30m\n"
@@ -79,6 +81,8 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   EXPECT_EQ(v.core.placement, IssuedClaimsPlacement::kTopLevel);
   EXPECT_EQ(v.nonce_lifetime, absl::Seconds(90));
   EXPECT_EQ(v.enrolment_lifetime, absl::Minutes(3));
+  EXPECT_EQ(v.replay_cache_bytes, size_t{2048} << 20);
+  EXPECT_EQ(v.core.decision_memo_bytes, 0u);
   EXPECT_EQ(c.service.hello_timeout, absl::Seconds(5));
   EXPECT_EQ(c.service.step_timeout, absl::Seconds(20));
   EXPECT_EQ(c.service.reattest_interval, absl::Minutes(30));
@@ -102,6 +106,8 @@ TEST(ServerConfig, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(c.verifier.core.default_token_lifetime, absl::Hours(8));
   EXPECT_EQ(c.verifier.core.placement, IssuedClaimsPlacement::kNested);
   EXPECT_EQ(c.verifier.nonce_lifetime, absl::Minutes(2));
+  EXPECT_EQ(c.verifier.replay_cache_bytes, size_t{128} << 20);
+  EXPECT_EQ(c.verifier.core.decision_memo_bytes, size_t{32} << 20);
   EXPECT_EQ(c.service.hello_timeout, absl::Seconds(10));
   EXPECT_EQ(c.service.max_streams, 20000u);
   EXPECT_EQ(c.service.transport.max_streams_per_connection, 100u);
@@ -340,6 +346,10 @@ TEST(ServerConfig, OtherValueErrorsNameFileLineAndKey) {
             "least 64, got 63"},
         Bad{"transport_memory_mb = 1G",
             "verifier.conf:7: transport_memory_mb: want an integer"},
+        Bad{"event_log_cache_mb = -1",
+            "verifier.conf:7: event_log_cache_mb: want an integer"},
+        Bad{"policy_decision_cache_mb = 32M",
+            "verifier.conf:7: policy_decision_cache_mb: want an integer"},
         Bad{"http_threads = 1",
             "verifier.conf:7: http_threads: want an integer"},
         Bad{"http_connections_per_client = 32",

@@ -56,17 +56,52 @@ std::vector<Reason> DenialReasons(const policy::EvaluationResult& eval) {
   return why;
 }
 
-// What a memoized decision is charged: an estimate of its heap. JSON held
-// as nlohmann nodes takes a few times its text (an object member is a
-// 16-byte value, its key and a slot in the member vector).
+// The heap a JSON value holds (an estimate; its own 16-byte node is counted
+// by its parent): strings, arrays and objects each own a heap object, and
+// their vectors' spare capacity is memory too. No dump(): an issued claim
+// may hold bytes that are not UTF-8, which dump() rejects by raising (the token
+// step refuses them with a reason).
+size_t JsonHeapBytes(const nlohmann::ordered_json& j) {
+  using Json = nlohmann::ordered_json;
+  constexpr size_t kMallocOverhead = 16;
+  switch (j.type()) {
+    case Json::value_t::string:
+      return kMallocOverhead + sizeof(Json::string_t) +
+             j.get_ref<const Json::string_t&>().capacity();
+    case Json::value_t::binary:
+      return kMallocOverhead + sizeof(Json::binary_t) +
+             j.get_binary().capacity();
+    case Json::value_t::array: {
+      const auto& a = j.get_ref<const Json::array_t&>();
+      size_t n = 2 * kMallocOverhead + sizeof(Json::array_t) +
+                 a.capacity() * sizeof(Json);
+      for (const Json& e : a) n += JsonHeapBytes(e);
+      return n;
+    }
+    case Json::value_t::object: {
+      const auto& o = j.get_ref<const Json::object_t&>();
+      size_t n = 2 * kMallocOverhead + sizeof(Json::object_t) +
+                 o.capacity() * sizeof(Json::object_t::value_type);
+      for (const auto& [key, value] : o) {
+        n += key.capacity() + JsonHeapBytes(value);
+      }
+      return n;
+    }
+    default:
+      return 0;
+  }
+}
+
+// What a memoized decision is charged: an estimate of its heap, its key
+// and the memo's bookkeeping.
 size_t DecisionCharge(const PolicyDecision& d, const std::string& key) {
   constexpr size_t kEntryOverhead = 160;  // list node, index slot, shared_ptr
-  size_t bytes = kEntryOverhead + sizeof(PolicyDecision) + key.size() +
-                 4 * d.issued.dump().size();
+  size_t bytes = kEntryOverhead + sizeof(PolicyDecision) + key.capacity() +
+                 JsonHeapBytes(d.issued) +
+                 d.refusals.capacity() * sizeof(Reason);
   for (const Reason& r : d.refusals) {
-    bytes += sizeof(Reason) + r.stage.size() + r.code.size() +
-             r.message.size() + r.bank.size() + r.rule.size() +
-             r.rule_text.size();
+    bytes += r.stage.capacity() + r.code.capacity() + r.message.capacity() +
+             r.bank.capacity() + r.rule.capacity() + r.rule_text.capacity();
   }
   return bytes;
 }
@@ -102,7 +137,8 @@ AttestationCore::DecidePolicy(const ActivePolicy& policy,
   // The hash has a fixed length (43 base64url characters), so the two parts
   // cannot run together.
   std::string key;
-  if (!claims_key.empty() && !policy.hash.empty()) {
+  if (decisions_.budget_bytes() > 0 && !claims_key.empty() &&
+      !policy.hash.empty()) {
     key = absl::StrCat(policy.hash, claims_key);
     if (std::shared_ptr<const PolicyDecision> hit = decisions_.Find(key)) {
       return hit;

@@ -64,9 +64,9 @@ struct AttestationCoreOptions {
   absl::Duration max_token_lifetime = absl::Hours(24);
   IssuedClaimsPlacement placement = IssuedClaimsPlacement::kNested;
   // Memory for memoized policy decisions (see the file comment); 0: every
-  // attestation evaluates the policy. An entry is its issued claims and
-  // reasons, typically 0.5-2 KB: the default holds ~30,000 devices' current
-  // decisions.
+  // attestation evaluates the policy. An entry is charged its issued claims
+  // and reasons plus bookkeeping, ~0.3-1 KB for a policy that issues a few
+  // claims: the default holds tens of thousands of devices' decisions.
   size_t decision_memo_bytes = 32u << 20;
 };
 

@@ -53,7 +53,7 @@ class BudgetedLru {
   // bytes. A value charged more than the whole budget is not kept (and
   // whatever the key held before is dropped: it is out of date).
   void Put(std::string key, std::shared_ptr<const V> value, size_t charge) {
-    if (value == nullptr) return;
+    if (value == nullptr || budget_ == 0) return;
     std::vector<std::shared_ptr<const V>> released;  // freed after unlock
     absl::MutexLock lock(&mu_);
     if (auto it = index_.find(key); it != index_.end()) {

@@ -59,8 +59,9 @@ TEST(BudgetedLru, AReplacementOverTheBudgetDropsTheOldValueToo) {
   EXPECT_EQ(lru.size(), 0u);
   EXPECT_EQ(lru.charged_bytes(), 0u);
   BudgetedLru<std::string> off(0);
-  off.Put("a", Value("x"), 0);
+  off.Put("a", Value("x"), 0);  // even charged nothing
   EXPECT_EQ(off.Find("a"), nullptr);
+  EXPECT_EQ(off.size(), 0u);
 }
 
 // A value handed out lives on while its holder keeps it, evicted or not.
@@ -72,6 +73,23 @@ TEST(BudgetedLru, AnEvictedValueStaysValidForItsHolder) {
   EXPECT_EQ(lru.Find("a"), nullptr);
   ASSERT_NE(held, nullptr);
   EXPECT_EQ(*held, "held");
+}
+
+// Evicted values are released after the lock is dropped: a value whose
+// destructor uses the cache (here: reads its size) must not deadlock.
+TEST(BudgetedLru, EvictedValuesAreReleasedOutsideTheLock) {
+  BudgetedLru<std::string> lru(100);
+  size_t seen = 999;
+  {
+    std::shared_ptr<const std::string> v(new std::string("first"),
+                                         [&lru, &seen](const std::string* p) {
+                                           seen = lru.size();
+                                           delete p;
+                                         });
+    lru.Put("a", std::move(v), 100);
+  }
+  lru.Put("b", Value("second"), 100);  // evicts "a", the last reference
+  EXPECT_EQ(seen, 1u);
 }
 
 }  // namespace

@@ -76,6 +76,7 @@ TEST(ReplayCache, AnEntryOverTheBudgetOrAZeroBudgetKeepsNothing) {
   ReplayCache off(0);
   off.Put(Entry("a", 0));
   EXPECT_EQ(off.Find("a"), nullptr);
+  EXPECT_EQ(off.size(), 0u);
 }
 
 // The charge per log byte covers what a held replay really costs: the

@@ -46,8 +46,9 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   eo.challenge_lifetime = options.enrolment_lifetime;
   v->enroller_ = std::make_unique<Enroller>(&*v->trust_, &*v->hmac_, clock,
                                             &v->rng_, eo, &v->metrics_);
-  v->evidence_ =
-      std::make_unique<EvidenceVerifier>(v->nonces_.get(), v->registry_);
+  v->evidence_ = std::make_unique<EvidenceVerifier>(
+      v->nonces_.get(), v->registry_, tpm::AkRequirements{},
+      options.replay_cache_bytes);
   if (!options.policy_path.empty()) {
     RETURN_IF_ERROR(v->policies_.Load(options.policy_path, clock->Now()));
   }
@@ -95,7 +96,7 @@ void Verifier::RegisterGauges() {
   r.AddGaugeCallback(
       "vigil_event_logs_held_bytes",
       "Memory charged to the held event logs (the budget is "
-      "kDefaultReplayCacheBytes).",
+      "event_log_cache_mb).",
       [replays] { return static_cast<double>(replays->charged_bytes()); });
   const BudgetedLru<PolicyDecision>* decisions = &core_->decision_memo();
   r.AddGaugeCallback(
@@ -107,7 +108,7 @@ void Verifier::RegisterGauges() {
   r.AddGaugeCallback(
       "vigil_policy_decisions_held_bytes",
       "Memory charged to the memoized policy decisions (the budget is "
-      "AttestationCoreOptions::decision_memo_bytes).",
+      "policy_decision_cache_mb).",
       [decisions] { return static_cast<double>(decisions->charged_bytes()); });
   const PolicySet* policies = &policies_;
   r.AddGaugeCallback(

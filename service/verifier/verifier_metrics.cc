@@ -53,9 +53,10 @@ VerifierMetrics::VerifierMetrics()
       policy_reloads_failed_(policy_reloads_.With({"failed"})),
       policy_evaluations_(registry_.AddCounter(
           "vigil_policy_evaluations_total",
-          "Policy evaluations run: attestations whose decision was not "
-          "memoized (a device's first round in a boot or under a new "
-          "policy).")),
+          "Policy evaluations run: attestations that reached the policy and "
+          "found no memoized decision (a device's first round in a boot or "
+          "under a new policy, an evicted decision, the memo off, or a "
+          "policy error, which is never memoized).")),
       signing_key_rotations_(registry_.AddCounter(
           "vigil_signing_key_rotations_total",
           "Token signing keys rotated in (SIGHUP with a new key file).")),

@@ -78,6 +78,14 @@ class VerifierCoreTest : public ::testing::Test {
     return e;
   }
 
+  // One round: a nonce from `v`, `d`'s evidence over it, attested.
+  absl::StatusOr<service::AttestationOutcome> AttestOnce(
+      service::Verifier& v, const Device& d, const service::EnrolledDevice& e) {
+    ASSIGN_OR_RETURN(service::IssuedNonce n, v.nonces().Issue(e.device_id));
+    ASSIGN_OR_RETURN(v1::Evidence ev, d.Evidence(n.bytes));
+    return v.core().Attest(e, ev);
+  }
+
   SwtpmCa* ca_ = nullptr;
 };
 
@@ -373,15 +381,12 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
 // of the same boot under the same policy reuses the decision, denials
 // included; another policy, or other PCR values, are evaluated afresh; the
 // token is new every round (attestation_core.h).
-TEST_F(VerifierCoreTest, PolicyDecisionsAreReusedOnlyForTheSamePolicyAndClaims) {
+TEST_F(VerifierCoreTest,
+       PolicyDecisionsAreReusedOnlyForTheSamePolicyAndClaims) {
   ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
   auto v = MakeVerifier(kSecureBootPolicy);
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
-  auto attest = [&]() -> absl::StatusOr<service::AttestationOutcome> {
-    ASSIGN_OR_RETURN(service::IssuedNonce n, v->nonces().Issue(e.device_id));
-    ASSIGN_OR_RETURN(v1::Evidence ev, d->Evidence(n.bytes));
-    return v->core().Attest(e, ev);
-  };
+  auto attest = [&] { return AttestOnce(*v, *d, e); };
   const metrics::Counter& evaluations = v->metrics().policy_evaluations();
   const auto& memo = v->core().decision_memo();
 
@@ -450,14 +455,101 @@ TEST_F(VerifierCoreTest, WithoutADecisionMemoEveryRoundEvaluates) {
   auto v = MakeVerifier("", /*decision_memo_bytes=*/0);
   ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
   for (int round = 1; round <= 2; ++round) {
-    ASSERT_OK_AND_ASSIGN(service::IssuedNonce n,
-                         v->nonces().Issue(e.device_id));
-    ASSERT_OK_AND_ASSIGN(v1::Evidence ev, d->Evidence(n.bytes));
-    EXPECT_TRUE(v->core().Attest(e, ev).permitted);
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome o, AttestOnce(*v, *d, e));
+    EXPECT_TRUE(o.permitted);
     EXPECT_EQ(v->metrics().policy_evaluations().Value(),
               static_cast<uint64_t>(round));
   }
   EXPECT_EQ(v->core().decision_memo().size(), 0u);
+}
+
+// The memo is per device (the claim set holds the AK's hash): two devices
+// with the same boot log each get their own decision, and a decision taken
+// from the memo keeps the token lifetime its policy issued.
+TEST_F(VerifierCoreTest,
+       MemoizedDecisionsArePerDeviceAndKeepTheirTokenLifetime) {
+  constexpr char kPolicy[] = R"(version=1.2;
+authorizationrules
+{
+    => permit();
+};
+issuancerules
+{
+    c:[type=="aikPubHash", issuer=="AttestationService"] => issue(claim=c);
+    [type=="secureBootEnabled", value==true] => issueproperty(type="report_validity_in_minutes", value=60);
+};
+)";
+  ASSERT_OK_AND_ASSIGN(auto d1, Device::Boot(kWindowsLog));
+  ASSERT_OK_AND_ASSIGN(auto d2,
+                       Device::Boot(kWindowsLog, /*distinct_ek=*/true));
+  auto v = MakeVerifier(kPolicy);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e1, Enrol(*v, *d1));
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e2, Enrol(*v, *d2));
+  const metrics::Counter& evaluations = v->metrics().policy_evaluations();
+  for (int round = 1; round <= 2; ++round) {
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome o1,
+                         AttestOnce(*v, *d1, e1));
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome o2,
+                         AttestOnce(*v, *d2, e2));
+    ASSERT_TRUE(o1.permitted) << o1.reasons[0].ToString();
+    ASSERT_TRUE(o2.permitted) << o2.reasons[0].ToString();
+    EXPECT_EQ(evaluations.Value(), 2u) << "round " << round;
+    // Each device's own AK hash, never the other's decision.
+    EXPECT_EQ(o1.issued["aikPubHash"], o1.claims["aikPubHash"]);
+    EXPECT_EQ(o2.issued["aikPubHash"], o2.claims["aikPubHash"]);
+    EXPECT_NE(o1.issued["aikPubHash"], o2.issued["aikPubHash"]);
+    // issueproperty's lifetime, from the memo too (not the 8-h default).
+    const absl::Duration left = o1.expires_at - absl::Now();
+    EXPECT_GT(left, absl::Minutes(59)) << "round " << round;
+    EXPECT_LE(left, absl::Minutes(60)) << "round " << round;
+  }
+  EXPECT_EQ(v->core().decision_memo().size(), 2u);
+}
+
+// A policy that fails (a function error) is evaluated every round and says
+// why each time; one that issues bytes that are not UTF-8 is refused at the
+// token with a reason, from the memo as on its first round — the verifier
+// goes on serving.
+TEST_F(VerifierCoreTest,
+       PolicyErrorsAreNotMemoizedAndUnsignableClaimsAreRefused) {
+  constexpr char kFails[] = R"(version=1.2;
+authorizationrules
+{
+    => permit();
+};
+issuancerules
+{
+    c:[type=="events", issuer=="AttestationService"] => issue(type="first", value=JsonToClaimValue(JmesPath(c.value, "Events[0]")));
+};
+)";
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  auto v = MakeVerifier(kFails);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  auto attest = [&] { return AttestOnce(*v, *d, e); };
+  const metrics::Counter& evaluations = v->metrics().policy_evaluations();
+  for (uint64_t round = 1; round <= 2; ++round) {
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome o, attest());
+    EXPECT_FALSE(o.permitted);
+    ASSERT_FALSE(o.reasons.empty());
+    EXPECT_EQ(o.reasons[0].code, "evaluation_error");
+    EXPECT_THAT(o.reasons[0].message, HasSubstr("cannot be a claim value"));
+    EXPECT_EQ(evaluations.Value(), round);
+  }
+  EXPECT_EQ(v->core().decision_memo().size(), 0u);
+
+  const std::string latin1 =
+      "version=1.0;\nauthorizationrules\n{\n    => permit();\n};\n"
+      "issuancerules\n{\n    => issue(type=\"place\", "
+      "value=\"caf\xe9\");\n};\n";
+  ASSERT_OK(v->policies().Set("Tpm", latin1, "latin1.policy", absl::Now()));
+  for (uint64_t round = 1; round <= 2; ++round) {
+    ASSERT_OK_AND_ASSIGN(service::AttestationOutcome o, attest());
+    EXPECT_FALSE(o.permitted);
+    ASSERT_FALSE(o.reasons.empty());
+    EXPECT_EQ(o.reasons[0].ToString(),
+              "token/internal: token claims: x-ms-policy.place: invalid UTF-8");
+    EXPECT_EQ(evaluations.Value(), 3u);  // the second round: from the memo
+  }
 }
 
 }  // namespace
