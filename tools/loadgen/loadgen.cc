@@ -75,9 +75,11 @@
 #include "common/grpc_flow_control.h"
 #include "common/mutex_mode.h"
 #include "eventlog/claims.h"
+#include "eventlog/event_types.h"
 #include "eventlog/maa_json.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
+#include "eventlog/testing/log_builder.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "service/grpc/control_plane.h"
@@ -103,6 +105,10 @@ bool g_resend_log = false;  // --resend-log
 // The length of the last token the verifier issued: the transport echo
 // answers with one as long.
 std::atomic<size_t> g_token_bytes{0};
+// Evidence messages sent with the whole log, and with only its digest (the
+// verifier named the log as held).
+std::atomic<uint64_t> g_logs_sent{0};
+std::atomic<uint64_t> g_logs_named{0};
 
 void Say(absl::string_view line) {
   const std::string s = absl::StrCat("vigil-loadgen: ", line, "\n");
@@ -159,6 +165,13 @@ struct Options {
   // --policy: the Tpm policy the verifier runs (a file, as the daemon's
   // `policy` key); empty: the built-in default.
   std::string policy_path;
+  // --distinct-logs: each device's log is the base log plus one event of
+  // its own (a fleet: no two machines' logs are byte-identical); default:
+  // every device sends the same log, which the verifier holds once.
+  bool distinct_logs = false;
+  // --event-log-cache-mb: the verifier's event_log_cache_mb; -1: the
+  // daemon's default.
+  int64_t event_log_cache_mb = -1;
 };
 
 // The store as reports name it: never the connection string (it may hold
@@ -178,6 +191,7 @@ void Usage() {
                      [--no-transport-baseline] [--worker-threads N]
                      [--store sqlite | --store postgres:CONNINFO]
                      [--trace FILE] [--transport unix|tls] [--policy FILE]
+                     [--distinct-logs] [--event-log-cache-mb MIB]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -226,6 +240,14 @@ rate; the single-threaded crypto floor times the core count.
                 as the daemon's `policy` key), e.g. Microsoft's TPM sample
                 policy, which reads the `events` claim; default: the
                 built-in default policy (permits; reads no claim).
+--distinct-logs each device's event log is the base log plus one EV_IPL
+                event of its own in PCR 9 (and its quote says so), as in a
+                fleet, where no two machines' logs are byte-identical;
+                default: every device sends the same log, which the
+                verifier holds once.
+--event-log-cache-mb MIB
+                the verifier's event_log_cache_mb (default 128): memory for
+                the logs it holds between rounds.
 --trace FILE    write the paced phase's attestations (start and latency,
                 ms) and the stall probe's stalls to FILE, to see what the
                 tail lines up with (docs/PERFORMANCE.md).
@@ -286,6 +308,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.same_process = true;
     } else if (a == "--resend-log") {
       o.resend_log = true;
+    } else if (a == "--distinct-logs") {
+      o.distinct_logs = true;
+    } else if (a == "--event-log-cache-mb") {
+      if (!number("--event-log-cache-mb", d) || d < 0) {
+        std::cerr << "vigil-loadgen: --event-log-cache-mb: want MiB >= 0\n";
+        return false;
+      }
+      o.event_log_cache_mb = static_cast<int64_t>(d);
     } else if (a == "--worker-threads") {
       if (!number("--worker-threads", d)) return false;
       o.worker_threads = static_cast<int>(d);
@@ -374,11 +404,16 @@ absl::StatusOr<tpm::PublicArea> SoftwareEk() {
   return tpm::MakePublicArea(p);
 }
 
+struct Boot;
+
 struct Device {
   tpm::testing::SoftwareAk ak;
   tpm::PublicArea ek;
   std::string device_id;
   v1::AgentMessage hello;
+  // With --distinct-logs, this device's own boot (owned by main); null: the
+  // run's shared boot.
+  const Boot* boot = nullptr;
 };
 
 absl::StatusOr<std::vector<std::unique_ptr<Device>>> MakeDevices(int n) {
@@ -413,11 +448,11 @@ struct Boot {
   uint32_t logged_pcrs = 0;  // PCRs the log extends
 };
 
-absl::StatusOr<Boot> LoadBoot(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+// `bytes` parsed and replayed: the SHA-256 PCR values a TPM that measured
+// that boot would quote. `name` names the log in errors.
+absl::StatusOr<Boot> BootFromBytes(std::string bytes, const std::string& name) {
   Boot b;
-  b.log.assign(std::istreambuf_iterator<char>(in), {});
+  b.log = std::move(bytes);
   absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(absl::MakeConstSpan(
       reinterpret_cast<const uint8_t*>(b.log.data()), b.log.size()));
   if (!log.ok()) return log.status();
@@ -437,7 +472,36 @@ absl::StatusOr<Boot> LoadBoot(const std::string& path) {
     return b;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(path, ": the log has no SHA-256 bank"));
+      absl::StrCat(name, ": the log has no SHA-256 bank"));
+}
+
+absl::StatusOr<Boot> LoadBoot(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  return BootFromBytes(std::move(bytes), path);
+}
+
+// `base` with one more record: an EV_IPL event in PCR 9 whose data names
+// device `i` (TCG_PCR_EVENT2, PC Client PFP §10.2.2, one digest per bank
+// the log declares, each the hash of the data), so each device's log and
+// PCR 9 are its own, as GRUB's measurements of a machine's files make them.
+absl::StatusOr<Boot> DistinctBoot(const Boot& base, int i) {
+  absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(base.log.data()), base.log.size()));
+  if (!log.ok()) return log.status();
+  if (log->format != eventlog::LogFormat::kCryptoAgile) {
+    return absl::InvalidArgumentError(
+        "--distinct-logs needs a crypto-agile log");
+  }
+  // The builder starts with a Spec ID header; only the record is wanted.
+  eventlog::testing::LogBuilder record(log->algorithms);
+  record.MutableBytes().clear();
+  record.Add(9, eventlog::EV_IPL,
+             eventlog::testing::Str(absl::StrCat("vigil-loadgen device ", i)));
+  std::string bytes = base.log;
+  bytes.append(record.Bytes().begin(), record.Bytes().end());
+  return BootFromBytes(std::move(bytes), absl::StrCat("device ", i, "'s log"));
 }
 
 // What a TPM would return for TPM2_Quote(nonce, sha256:`mask`) on `boot`,
@@ -638,10 +702,14 @@ absl::StatusOr<std::unique_ptr<LoopbackTls>> MakeLoopbackTls() {
   return out;
 }
 
-absl::StatusOr<service::VerifierOptions> DaemonDefaults(
-    const std::string& policy_path) {
+// The daemon's defaults, with what the run's options set (--policy,
+// --event-log-cache-mb).
+absl::StatusOr<service::VerifierOptions> DaemonDefaults(const Options& run) {
   service::VerifierOptions o;
-  o.policy_path = policy_path;
+  o.policy_path = run.policy_path;
+  if (run.event_log_cache_mb >= 0) {
+    o.replay_cache_bytes = static_cast<size_t>(run.event_log_cache_mb) << 20;
+  }
   // The EK trust bundle: the verifier needs one to start, and no simulated
   // EK chains to anything (they are registered directly).
   absl::StatusOr<PemPair> root =
@@ -706,11 +774,9 @@ service::ServiceOptions ServiceOptionsFor(const Options& o) {
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
     const std::string& address, const service::ServiceOptions& service_options,
-    const std::string& store, const std::string& policy_path,
-    const LoopbackTls* tls) {
+    const std::string& store, const Options& run, const LoopbackTls* tls) {
   auto out = std::make_unique<InProcessVerifier>();
-  absl::StatusOr<service::VerifierOptions> defaults =
-      DaemonDefaults(policy_path);
+  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults(run);
   if (!defaults.ok()) return defaults.status();
   service::VerifierOptions options = *std::move(defaults);
   if (!store.empty()) {
@@ -839,7 +905,7 @@ double MicrosPerCall(double seconds, F&& f) {
 }
 
 absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
-                                   const std::string& policy_path) {
+                                   const Options& run) {
   Floor f;
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -873,8 +939,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
   if (!ok) return absl::InternalError("floor: the quote does not verify");
   // The verifier's key ring (ES256, generated as the daemon does without a
   // key file) signing a token with the claims an attestation issues.
-  absl::StatusOr<service::VerifierOptions> defaults =
-      DaemonDefaults(policy_path);
+  absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults(run);
   if (!defaults.ok()) return defaults.status();
   absl::StatusOr<std::unique_ptr<service::Verifier>> v =
       service::Verifier::Create(*defaults, &SystemClock::Get());
@@ -1082,7 +1147,9 @@ class Agent final
     : public grpc::ClientBidiReactor<v1::AgentMessage, v1::VerifierMessage> {
  public:
   Agent(const Device* device, const Boot* boot, Controller* controller)
-      : device_(device), boot_(boot), controller_(controller) {}
+      : device_(device),
+        boot_(device->boot != nullptr ? device->boot : boot),
+        controller_(controller) {}
 
   void Start(v1::AttestationService::Stub* stub) {
     stub->async()->Connect(&context_, this);
@@ -1124,6 +1191,8 @@ class Agent final
         *m.mutable_evidence() = MakeEvidence(
             *boot_, device_->ak, r.nonce(), r.pcr_mask(), clock_ += 1000,
             r.known_event_log_sha256(), g_resend_log);
+        (m.evidence().event_log().empty() ? g_logs_named : g_logs_sent)
+            .fetch_add(1, std::memory_order_relaxed);
         Send(std::move(m));
         break;
       }
@@ -1641,6 +1710,21 @@ int Run(const Options& o) {
     Say(devices.status().message());
     return 1;
   }
+  // --distinct-logs: made before the fork, so the verifier's child shares
+  // the pages (it never reads them) and its RSS is not charged for them.
+  std::vector<Boot> distinct_boots;
+  if (o.distinct_logs) {
+    distinct_boots.reserve(devices->size());
+    for (size_t i = 0; i < devices->size(); ++i) {
+      absl::StatusOr<Boot> b = DistinctBoot(*boot, static_cast<int>(i));
+      if (!b.ok()) {
+        Say(b.status().message());
+        return 2;
+      }
+      distinct_boots.push_back(*std::move(b));
+      (*devices)[i]->boot = &distinct_boots.back();
+    }
+  }
 
   // The verifier. Forked before any thread exists in this process (gRPC and
   // the verifier start theirs after), so the child is a clean copy.
@@ -1670,7 +1754,7 @@ int Run(const Options& o) {
       if (log >= 0) dup2(log, 2);
       absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
           StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                        o.store, o.policy_path, tls.get());
+                        o.store, o, tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
         _exit(1);
@@ -1763,7 +1847,7 @@ int Run(const Options& o) {
     }
     absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
         StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                      o.store, o.policy_path, tls.get());
+                      o.store, o, tls.get());
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
@@ -1773,7 +1857,7 @@ int Run(const Options& o) {
   }
 
   // The floor, while the verifier is idle.
-  absl::StatusOr<Floor> floor = MeasureFloor(*boot, o.floor_seconds, o.policy_path);
+  absl::StatusOr<Floor> floor = MeasureFloor(*boot, o.floor_seconds, o);
   if (!floor.ok()) {
     Say(floor.status().message());
     return 1;
@@ -1819,14 +1903,30 @@ int Run(const Options& o) {
     trim();
     const long server_rss_live = RssKib(server_pid);
     const long self_rss_idle = RssKib(0);
+    // Of a phase's rounds (a saturation phase's warm-up included): the
+    // percentage that carried the whole log because the verifier did not
+    // hold it.
+    uint64_t sent_mark = g_logs_sent.load();
+    uint64_t named_mark = g_logs_named.load();
+    auto sent_percent = [&] {
+      const uint64_t sent = g_logs_sent.load() - sent_mark;
+      const uint64_t named = g_logs_named.load() - named_mark;
+      sent_mark += sent;
+      named_mark += named;
+      return sent + named == 0 ? 0.0
+                               : 100.0 * static_cast<double>(sent) /
+                                     static_cast<double>(sent + named);
+    };
     PhaseResult sat = RunClosedLoop(controller, rec, std::max(server_pid, 0),
                                     o.warmup_s, o.duration_s);
     controller.WaitIdle(o.streams, 300);
+    const double sat_sent_percent = sent_percent();
     const double rate =
         o.paced_rate > 0 ? o.paced_rate : o.paced_fraction * sat.per_second;
     PhaseResult paced = RunPaced(controller, rec, std::max(server_pid, 0), rate,
                                  o.duration_s, o.trace_path);
     controller.WaitIdle(o.streams, 300);
+    const double paced_sent_percent = sent_percent();
     const long server_rss_after = RssKib(server_pid);
     const long errors = rec.errors();
     if (errors > 0) exit_code = 1;
@@ -1880,6 +1980,10 @@ int Run(const Options& o) {
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
         {"resend_log", o.resend_log},
+        {"distinct_logs", o.distinct_logs},
+        {"saturation_rounds_with_log_percent", sat_sent_percent},
+        {"paced_rounds_with_log_percent", paced_sent_percent},
+        {"event_log_cache_mb", o.event_log_cache_mb},
         {"connect_and_first_attestation_s", connect_s},
         {"errors", errors},
         {"saturation", ToJson(sat)},
@@ -1922,13 +2026,19 @@ int Run(const Options& o) {
         o.streams, o.channels,
         o.tls ? "TCP loopback, mutual TLS" : "unix socket", mode,
         StoreKind(o.store),
-        o.policy_path.empty() ? "built-in default" : o.policy_path,
-        o.log_path, boot->log.size(),
-        o.resend_log ? ", sent every round" : "");
+        o.policy_path.empty() ? "built-in default" : o.policy_path, o.log_path,
+        boot->log.size(),
+        absl::StrCat(
+            o.resend_log ? ", sent every round" : "",
+            o.distinct_logs ? ", one of its own per device" : "",
+            o.event_log_cache_mb >= 0
+                ? absl::StrCat("; event_log_cache_mb ", o.event_log_cache_mb)
+                : ""));
     std::cout << absl::StrFormat(
         "  connect + enrolled + first attestation: %.2f s; errors (denials, "
-        "broken streams): %ld\n",
-        connect_s, errors);
+        "broken streams): %ld; rounds that sent the whole log: %.1f%% "
+        "(saturation), %.1f%% (paced)\n",
+        connect_s, errors, sat_sent_percent, paced_sent_percent);
     std::cout << absl::StrFormat("  %-34s %10s %9s %9s %9s %9s %9s\n", "phase",
                                  "att/s", "p50 ms", "p99 ms", "max ms",
                                  "CPU ver", "CPU gen");
