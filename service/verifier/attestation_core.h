@@ -41,7 +41,7 @@
 #include "policy/claim.h"
 #include "policy/property.h"
 #include "service/token/jwt_signer.h"
-#include "service/verifier/budgeted_lru.h"
+#include "service/verifier/budgeted_cache.h"
 #include "service/verifier/evidence_verifier.h"
 #include "service/verifier/policy_set.h"
 #include "service/verifier/reason.h"
@@ -157,7 +157,7 @@ class AttestationCore {
   const AttestationCoreOptions& options() const { return options_; }
 
   // Memoized policy decisions (the file comment), for gauges and tests.
-  const BudgetedLru<PolicyDecision>& decision_memo() const {
+  const BudgetedCache<PolicyDecision>& decision_memo() const {
     return decisions_;
   }
 
@@ -190,7 +190,7 @@ class AttestationCore {
   VerifierMetrics* metrics_;
   std::function<void(const AttestationOutcome&)> observer_;
   // Keyed by the policy's hash and the claim set's source key.
-  mutable BudgetedLru<PolicyDecision> decisions_;
+  mutable BudgetedCache<PolicyDecision> decisions_;
 };
 
 }  // namespace vigil::service

@@ -29,7 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "eventlog/replayed_log.h"
-#include "service/verifier/budgeted_lru.h"
+#include "service/verifier/budgeted_cache.h"
 #include "tpm/types/pcr_bank.h"
 
 namespace vigil::service {
@@ -71,9 +71,9 @@ struct CachedReplay {
 // Equal keys mean equal banks in equal order.
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks);
 
-// Thread-safe; least recently used entries go first once the charges exceed
-// the budget (BudgetedLru). An entry bigger than the whole budget is not
-// kept.
+// Thread-safe; random entries go first once the charges exceed the budget
+// (BudgetedCache says why not the least recently used). An entry bigger
+// than the whole budget is not kept.
 class ReplayCache {
  public:
   // `budget_bytes` 0 disables the cache (Find never hits, Put keeps nothing).
@@ -98,7 +98,7 @@ class ReplayCache {
   size_t budget_bytes() const { return entries_.budget_bytes(); }
 
  private:
-  BudgetedLru<CachedReplay> entries_;
+  BudgetedCache<CachedReplay> entries_;
 };
 
 }  // namespace vigil::service

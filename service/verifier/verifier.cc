@@ -98,7 +98,7 @@ void Verifier::RegisterGauges() {
       "Memory charged to the held event logs (the budget is "
       "event_log_cache_mb).",
       [replays] { return static_cast<double>(replays->charged_bytes()); });
-  const BudgetedLru<PolicyDecision>* decisions = &core_->decision_memo();
+  const BudgetedCache<PolicyDecision>* decisions = &core_->decision_memo();
   r.AddGaugeCallback(
       "vigil_policy_decisions_held",
       "Policy decisions memoized by (policy, claim set): a device "
