@@ -69,6 +69,34 @@ TEST(BudgetedCache, KeepsMostOfARotationLongerThanItHolds) {
   EXPECT_EQ(cache.size(), 100u);
 }
 
+// Entries nobody uses (a rebooted device's old log, decisions under a
+// replaced policy) go before entries in use, so a cache large enough for
+// the live entries keeps them: here half of what is held goes unused while
+// the other half is used in rotation, and 50 new entries then displace
+// (nearly) only unused ones. Random eviction alone would keep ~30 of the
+// 50 in use.
+TEST(BudgetedCache, EntriesNobodyUsesGoFirst) {
+  BudgetedCache<std::string> cache(100);
+  for (int i = 0; i < 50; ++i) {
+    cache.Put(absl::StrCat("dead-", i), Value("old"), 1);
+    cache.Put(absl::StrCat("live-", i), Value("in use"), 1);
+  }
+  for (int round = 0; round < 12; ++round) {  // 600 lookups > 4 x 100
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_NE(cache.Find(absl::StrCat("live-", i)), nullptr);
+    }
+  }
+  for (int i = 0; i < 50; ++i) {
+    cache.Put(absl::StrCat("new-", i), Value("new"), 1);
+  }
+  int live = 0;
+  for (int i = 0; i < 50; ++i) {
+    live += cache.Find(absl::StrCat("live-", i)) != nullptr;
+  }
+  EXPECT_GE(live, 45);
+  EXPECT_EQ(cache.size(), 100u);
+}
+
 // A value charged more than the budget is not kept, and the key's older
 // value goes with it: it is out of date, and must not be found.
 TEST(BudgetedCache, AReplacementOverTheBudgetDropsTheOldValueToo) {

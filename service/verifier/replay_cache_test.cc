@@ -49,7 +49,6 @@ TEST(ReplayCache, FindsWhatWasPutAndEvictsOneEntryToStayWithinTheBudget) {
   cache.Put(Entry("c", 100));
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.charged_bytes(), 300u);
-  ASSERT_NE(cache.Find("a"), nullptr);
   cache.Put(Entry("d", 100));  // over budget: one of the others goes
   EXPECT_NE(cache.Find("d"), nullptr);
   int kept = 0;
