@@ -154,6 +154,15 @@ absl::Status ControlPlaneFromKv(const KvConfig& c, ServerConfig& s) {
   return absl::OkStatus();
 }
 
+// A `key = MiB` setting (0 to 2^20) into `*bytes`, which keeps its value
+// when the key is absent (defaults are whole MiB).
+absl::Status GetMib(const KvConfig& c, absl::string_view key, size_t* bytes) {
+  int64_t mb = static_cast<int64_t>(*bytes >> 20);
+  RETURN_IF_ERROR(c.GetInt(key, 0, 1 << 20, &mb));
+  *bytes = static_cast<size_t>(mb) << 20;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   ServerConfig s;
   RETURN_IF_ERROR(c.GetString("listen", &s.listen));
@@ -279,14 +288,10 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                                 absl::Hours(1), &v.nonce_lifetime));
   RETURN_IF_ERROR(c.GetDuration("enrolment_lifetime", absl::Seconds(5),
                                 absl::Hours(1), &v.enrolment_lifetime));
-  // Memory budgets in MiB; 0 turns the cache off.
-  for (auto [key, bytes] :
-       {std::pair{"event_log_cache_mb", &v.replay_cache_bytes},
-        std::pair{"policy_decision_cache_mb", &v.core.decision_memo_bytes}}) {
-    int64_t mb = static_cast<int64_t>(*bytes >> 20);
-    RETURN_IF_ERROR(c.GetInt(key, 0, 1 << 20, &mb));
-    *bytes = static_cast<size_t>(mb) << 20;
-  }
+  // Memory budgets; 0 turns the cache off.
+  RETURN_IF_ERROR(GetMib(c, "event_log_cache_mb", &v.replay_cache_bytes));
+  RETURN_IF_ERROR(
+      GetMib(c, "policy_decision_cache_mb", &v.core.decision_memo_bytes));
   ServiceOptions& o = s.service;
   RETURN_IF_ERROR(c.GetDuration("hello_timeout", absl::Seconds(1),
                                 absl::Minutes(10), &o.hello_timeout));
@@ -301,14 +306,12 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   n = static_cast<int64_t>(t.max_streams_per_connection);
   RETURN_IF_ERROR(c.GetInt("max_streams_per_connection", 1, 100000, &n));
   t.max_streams_per_connection = static_cast<size_t>(n);
-  n = static_cast<int64_t>(t.memory_bytes >> 20);
   // 0: no bound; otherwise at least two 32-MiB messages' worth.
-  RETURN_IF_ERROR(c.GetInt("transport_memory_mb", 0, 1 << 20, &n));
-  if (n != 0 && n < 64) {
+  RETURN_IF_ERROR(GetMib(c, "transport_memory_mb", &t.memory_bytes));
+  if (const size_t mb = t.memory_bytes >> 20; mb != 0 && mb < 64) {
     return c.Error("transport_memory_mb",
-                   absl::StrCat("want 0 (no bound) or at least 64, got ", n));
+                   absl::StrCat("want 0 (no bound) or at least 64, got ", mb));
   }
-  t.memory_bytes = static_cast<size_t>(n) << 20;
   RETURN_IF_ERROR(c.GetDuration("handshake_timeout", absl::Seconds(1),
                                 absl::Minutes(10), &t.handshake_timeout));
   RETURN_IF_ERROR(c.GetDuration("idle_connection_timeout", absl::Seconds(1),
