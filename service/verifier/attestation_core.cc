@@ -95,7 +95,8 @@ size_t JsonHeapBytes(const nlohmann::ordered_json& j) {
 // What a memoized decision is charged: an estimate of its heap, its key
 // and the memo's bookkeeping.
 size_t DecisionCharge(const PolicyDecision& d, const std::string& key) {
-  constexpr size_t kEntryOverhead = 160;  // list node, index slot, shared_ptr
+  // The cache's heap entry and index slot, the shared_ptr's control block.
+  constexpr size_t kEntryOverhead = 160;
   size_t bytes = kEntryOverhead + sizeof(PolicyDecision) + key.capacity() +
                  JsonHeapBytes(d.issued) +
                  d.refusals.capacity() * sizeof(Reason);

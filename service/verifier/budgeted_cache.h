@@ -71,7 +71,7 @@ class BudgetedCache {
   }
 
   // Keeps `value` under `key`, replacing what was there, charged `charge`
-  // bytes; random entries are evicted until it fits. A value charged more
+  // bytes; entries are evicted (PickVictim) until it fits. A value charged more
   // than the whole budget is not kept (and whatever the key held before is
   // dropped: it is out of date).
   void Put(std::string key, std::shared_ptr<const V> value, size_t charge) {
@@ -153,7 +153,7 @@ class BudgetedCache {
   mutable absl::Mutex mu_;
   // Entries on the heap, so the index's keys (views of the entries' own
   // strings) stay valid when an entry changes slots.
-  mutable std::vector<std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<absl::string_view, size_t> index_ ABSL_GUARDED_BY(mu_);
   size_t charged_ ABSL_GUARDED_BY(mu_) = 0;
   mutable uint64_t lookups_ ABSL_GUARDED_BY(mu_) = 0;

@@ -71,9 +71,9 @@ struct CachedReplay {
 // Equal keys mean equal banks in equal order.
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks);
 
-// Thread-safe; random entries go first once the charges exceed the budget
-// (BudgetedCache says why not the least recently used). An entry bigger
-// than the whole budget is not kept.
+// Thread-safe; once the charges exceed the budget, entries unused for a
+// while go first, else random ones (BudgetedCache says why not the least
+// recently used). An entry bigger than the whole budget is not kept.
 class ReplayCache {
  public:
   // `budget_bytes` 0 disables the cache (Find never hits, Put keeps nothing).
