@@ -364,20 +364,16 @@ bool ParseOptions(int argc, char** argv, Options& o) {
                  "/eventlog/testdata/corpus/google-go-tpm-tools/"
                  "ubuntu-2404-amd-sevsnp.bin";
   }
-  if (!o.store.empty() && !o.target.empty()) {
-    std::cerr << "vigil-loadgen: --store configures the verifier it starts; "
-                 "not with --target\n";
-    return false;
-  }
-  if (o.event_log_cache_mb >= 0 && !o.target.empty()) {
-    std::cerr << "vigil-loadgen: --event-log-cache-mb configures the verifier "
-                 "it starts; not with --target\n";
-    return false;
-  }
-  if (!o.policy_path.empty() && !o.target.empty()) {
-    std::cerr << "vigil-loadgen: --policy configures the verifier it starts; "
-                 "not with --target\n";
-    return false;
+  // Options of the verifier this binary starts: meaningless with --target.
+  for (const auto& [flag, set] :
+       {std::pair{"--store", !o.store.empty()},
+        std::pair{"--event-log-cache-mb", o.event_log_cache_mb >= 0},
+        std::pair{"--policy", !o.policy_path.empty()}}) {
+    if (set && !o.target.empty()) {
+      std::cerr << "vigil-loadgen: " << flag
+                << " configures the verifier it starts; not with --target\n";
+      return false;
+    }
   }
   if (o.tls && !o.target.empty()) {
     std::cerr << "vigil-loadgen: --transport tls sets up the verifier it "
@@ -504,11 +500,12 @@ absl::StatusOr<Boot> LoadBoot(const std::string& path) {
   return BootFromBytes(std::move(bytes), path);
 }
 
-// `base` with one more record: an EV_IPL event in PCR 9 whose data names
-// device `i` (TCG_PCR_EVENT2, PC Client PFP §10.2.2, one digest per bank
-// the log declares, each the hash of the data), so each device's log and
-// PCR 9 are its own, as GRUB's measurements of a machine's files make them.
-absl::StatusOr<Boot> DistinctBoot(const Boot& base, int i) {
+// `n` boots, each `base` with one more record: an EV_IPL event in PCR 9
+// whose data names its device (TCG_PCR_EVENT2, PC Client PFP §10.2.2, one
+// digest per bank the log declares, each the hash of the data), so each
+// device's log and PCR 9 are its own, as GRUB's measurements of a
+// machine's files make them.
+absl::StatusOr<std::vector<Boot>> DistinctBoots(const Boot& base, size_t n) {
   absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(absl::MakeConstSpan(
       reinterpret_cast<const uint8_t*>(base.log.data()), base.log.size()));
   if (!log.ok()) return log.status();
@@ -516,16 +513,26 @@ absl::StatusOr<Boot> DistinctBoot(const Boot& base, int i) {
     return absl::InvalidArgumentError(
         "--distinct-logs needs a crypto-agile log");
   }
-  // The builder starts with a Spec ID header; only the record is wanted.
-  eventlog::testing::LogBuilder record(log->algorithms);
-  record.MutableBytes().clear();
-  record.Add(9, eventlog::EV_IPL,
-             eventlog::testing::Str(absl::StrCat("vigil-loadgen device ", i)));
   // After the last record: before any zero padding the firmware left.
-  std::string bytes =
-      base.log.substr(0, log->size_bytes - log->trailing_zero_bytes);
-  bytes.append(record.Bytes().begin(), record.Bytes().end());
-  return BootFromBytes(std::move(bytes), absl::StrCat("device ", i, "'s log"));
+  const absl::string_view records = absl::string_view(base.log).substr(
+      0, log->size_bytes - log->trailing_zero_bytes);
+  std::vector<Boot> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    // The builder starts with a Spec ID header; only the record is wanted.
+    eventlog::testing::LogBuilder record(log->algorithms);
+    record.MutableBytes().clear();
+    record.Add(
+        9, eventlog::EV_IPL,
+        eventlog::testing::Str(absl::StrCat("vigil-loadgen device ", i)));
+    std::string bytes(records);
+    bytes.append(record.Bytes().begin(), record.Bytes().end());
+    absl::StatusOr<Boot> b =
+        BootFromBytes(std::move(bytes), absl::StrCat("device ", i, "'s log"));
+    if (!b.ok()) return b.status();
+    out.push_back(*std::move(b));
+  }
+  return out;
 }
 
 // What a TPM would return for TPM2_Quote(nonce, sha256:`mask`) on `boot`,
@@ -798,7 +805,8 @@ service::ServiceOptions ServiceOptionsFor(const Options& o) {
 absl::StatusOr<std::unique_ptr<InProcessVerifier>> StartVerifier(
     const std::vector<std::unique_ptr<Device>>& devices,
     const std::string& address, const service::ServiceOptions& service_options,
-    const std::string& store, const Options& run, const LoopbackTls* tls) {
+    const Options& run, const LoopbackTls* tls) {
+  const std::string& store = run.store;
   auto out = std::make_unique<InProcessVerifier>();
   absl::StatusOr<service::VerifierOptions> defaults = DaemonDefaults(run);
   if (!defaults.ok()) return defaults.status();
@@ -1748,15 +1756,15 @@ int Run(const Options& o) {
   // fork.
   std::vector<Boot> distinct_boots;
   if (o.distinct_logs) {
-    distinct_boots.reserve(devices->size());
+    absl::StatusOr<std::vector<Boot>> boots =
+        DistinctBoots(*boot, devices->size());
+    if (!boots.ok()) {
+      Say(boots.status().message());
+      return 2;
+    }
+    distinct_boots = *std::move(boots);
     for (size_t i = 0; i < devices->size(); ++i) {
-      absl::StatusOr<Boot> b = DistinctBoot(*boot, static_cast<int>(i));
-      if (!b.ok()) {
-        Say(b.status().message());
-        return 2;
-      }
-      distinct_boots.push_back(*std::move(b));
-      (*devices)[i]->boot = &distinct_boots.back();
+      (*devices)[i]->boot = &distinct_boots[i];
     }
   }
 
@@ -1786,9 +1794,8 @@ int Run(const Options& o) {
       const int log = open(o.verifier_log.c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
-      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-          StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                        o.store, o, tls.get());
+      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
+          *devices, listen_address(socket), ServiceOptionsFor(o), o, tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
         _exit(1);
@@ -1879,9 +1886,8 @@ int Run(const Options& o) {
       dup2(log, 2);
       close(log);
     }
-    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
-        StartVerifier(*devices, listen_address(socket), ServiceOptionsFor(o),
-                      o.store, o, tls.get());
+    absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
+        *devices, listen_address(socket), ServiceOptionsFor(o), o, tls.get());
     if (!v.ok()) {
       Say(absl::StrCat("verifier: ", v.status().message()));
       return 1;
