@@ -115,6 +115,26 @@ TEST(WriteClaimsJson, LeavesLazyValuesOutWithoutRenderingThem) {
   EXPECT_EQ(written.text, R"([{"type":"tpmVersion","value":2}])");
 }
 
+// WhenKept::kRender: made only when read, but kept like any document.
+TEST(WriteClaimsJson, RendersALazyValueMadeToBeKept) {
+  int renders = 0;
+  ClaimSet set;
+  set.Add("pcrs", Value::LazyJsonDocument(
+                      [&renders] {
+                        ++renders;
+                        return jmespath::Json{
+                            {"PCRs", jmespath::Json::array()}};
+                      },
+                      Value::WhenKept::kRender)
+                      .set_read_only(true));
+  EXPECT_EQ(renders, 0);
+  EXPECT_FALSE(set.claims()[0].value.lazy());
+  const WrittenClaims written = WriteClaimsJson(set);
+  EXPECT_EQ(renders, 1);
+  EXPECT_TRUE(written.omitted.empty());
+  EXPECT_EQ(written.text, R"([{"type":"pcrs","value":{"PCRs":[]}}])");
+}
+
 TEST(WriteClaimsJson, WritesADocumentTooDeepToNestAsItsText) {
   jmespath::Json deep = jmespath::Json::array();
   for (int i = 1; i < jmespath::kMaxValueDepth; ++i) {

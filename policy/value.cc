@@ -88,10 +88,12 @@ Value Value::JsonText(std::shared_ptr<const std::string> text,
   return v;
 }
 
-Value Value::LazyJsonDocument(std::function<jmespath::Json()> make) {
+Value Value::LazyJsonDocument(std::function<jmespath::Json()> make,
+                              WhenKept when_kept) {
   Value v;
   v.kind_ = Kind::kString;
-  v.json_ = std::make_shared<const JsonRep>(std::move(make));
+  v.json_ = std::make_shared<const JsonRep>(std::move(make),
+                                            when_kept == WhenKept::kOmit);
   return v;
 }
 

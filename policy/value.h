@@ -69,7 +69,13 @@ class Value {
   // data by value: the value may outlive the caller's frame). It must return
   // a document nesting at most jmespath::kMaxValueDepth deep; a deeper one
   // is replaced by JSON null (it cannot be refused later, the value exists).
-  static Value LazyJsonDocument(std::function<jmespath::Json()> make);
+  // `when_kept`: whether callers that keep claims leave the value out
+  // (kOmit: lazy() is true) or render it like any document (kRender: for a
+  // value cheap enough to keep but not worth making for every evaluation,
+  // the `pcrs` claim).
+  enum class WhenKept { kOmit, kRender };
+  static Value LazyJsonDocument(std::function<jmespath::Json()> make,
+                                WhenKept when_kept = WhenKept::kOmit);
   // A Set of the scalar values in `members` (sets are flat: a Set member of
   // `members` contributes its own members; Empty members are dropped).
   static Value Set(std::vector<Value> members);
@@ -100,9 +106,10 @@ class Value {
   }
   const std::vector<Value>& set_members() const { return *set_; }
 
-  // Whether this is a LazyJsonDocument (made or not yet): a value its
-  // producer renders at a cost, which callers that keep claims (the control
-  // plane's record of a device's claims) leave out rather than render.
+  // Whether this is a LazyJsonDocument made with WhenKept::kOmit (made or
+  // not yet): a value its producer renders at a cost, which callers that
+  // keep claims (the control plane's record of a device's claims) leave out
+  // rather than render.
   bool lazy() const { return json_ != nullptr && json_->lazy(); }
 
   // Read-only values come from service evidence (§1.2) and propagate through
@@ -137,8 +144,10 @@ class Value {
         : document_(std::move(document)),
           text_(std::move(text)),
           text_given_(text_ != nullptr) {}
-    explicit JsonRep(std::function<jmespath::Json()> make)
-        : make_(std::move(make)), text_given_(false) {}
+    JsonRep(std::function<jmespath::Json()> make, bool omit_when_kept)
+        : make_(std::move(make)),
+          text_given_(false),
+          omit_when_kept_(omit_when_kept) {}
 
     // Made on first use when the rep was built from a producer.
     const jmespath::Result& document() const {
@@ -149,7 +158,7 @@ class Value {
     // Whether the text is the serialisation of the document (not a text
     // the caller supplied), so equal documents mean equal texts.
     bool text_derived() const { return !text_given_; }
-    bool lazy() const { return make_ != nullptr; }
+    bool lazy() const { return make_ != nullptr && omit_when_kept_; }
 
    private:
     void MakeDocument() const;
@@ -162,6 +171,7 @@ class Value {
     mutable absl::once_flag once_;
     mutable std::shared_ptr<const std::string> text_;
     bool text_given_;
+    bool omit_when_kept_ = false;
   };
 
   Kind kind_ = Kind::kEmpty;

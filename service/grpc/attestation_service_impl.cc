@@ -332,6 +332,10 @@ class AgentStream final
     std::vector<uint8_t> ticket;
     bool attest_now = false;
     std::optional<LogDigest> log_digest;  // the evidence's log, accepted
+    // The evidence named the log the request named, and the verifier
+    // needed the log itself (eventlog/log_unknown): ask again at once,
+    // without naming it, instead of answering.
+    bool ask_for_log = false;
   };
 
   absl::Status RunLocked(std::function<Step()> work)
@@ -370,6 +374,9 @@ class AgentStream final
     // The first round after Enrolled (new or known device); the protocol
     // names it "enrolled".
     if (step.attest_now) RequestAttestationLocked("enrolled");
+    if (step.ask_for_log) {
+      RequestAttestationLocked("log-needed", /*may_name_log=*/false);
+    }
   }
 
   // Pool work: static, so it cannot reach the reactor (which may be gone
@@ -429,10 +436,24 @@ class AgentStream final
                              const v1::Evidence& evidence,
                              std::shared_ptr<const CachedReplay> known) {
     Step step;
+    const bool named = known != nullptr && evidence.event_log().empty() &&
+                       evidence.event_log_sha256() == known->log_digest;
     AttestOptions options;
     options.known_log = std::move(known);
     AttestationOutcome o = verifier.core().Attest(device, evidence, options);
     if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
+    // The verifier holds the log's verdict but needed the log (for other
+    // PCR values, or a policy decision it has not memoized): not the
+    // device's fault, and not worth a result. Only when the evidence named
+    // the log the request named, so an agent that names logs unasked (or
+    // names another) gets the refusal, and the next request cannot loop.
+    if (named && !o.permitted && !o.reasons.empty() &&
+        o.reasons[0].stage == "eventlog" &&
+        o.reasons[0].code == "log_unknown") {
+      step.ask_for_log = true;
+      step.next = State::kIdle;
+      return step;
+    }
     LogOutcome(permit_log, peer, o);
     v1::VerifierMessage m;
     *m.mutable_result() = ToProto(o);
@@ -441,7 +462,10 @@ class AgentStream final
     return step;
   }
 
-  void RequestAttestationLocked(const std::string& reason)
+  // `may_name_log` false: the agent is to send its log whatever the
+  // verifier holds.
+  void RequestAttestationLocked(const std::string& reason,
+                                bool may_name_log = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
     absl::StatusOr<IssuedNonce> n =
         verifier().nonces().Issue(device_->device_id);
@@ -455,8 +479,16 @@ class AgentStream final
     r->set_pcr_mask(verifier().core().RequiredPcrMask());
     r->set_reason(reason);
     r->set_expires_at(absl::ToUnixSeconds(n->expires_at));
-    round_log_ =
-        last_log_.empty() ? nullptr : verifier().core().FindLog(last_log_);
+    // Named when the verifier holds the log's verdict. After a policy
+    // change no decision for the new policy is memoized, so the round will
+    // need the log itself: named then only if that is held.
+    round_log_ = !may_name_log || last_log_.empty()
+                     ? nullptr
+                     : verifier().core().FindLog(last_log_);
+    if (round_log_ != nullptr && reason == "policy-changed" &&
+        verifier().core().FindHeldLog(last_log_) == nullptr) {
+      round_log_ = nullptr;
+    }
     if (round_log_ != nullptr) r->set_known_event_log_sha256(last_log_);
     state_ = State::kAwaitEvidence;
     deadline_ = Now() + svc_->options_.step_timeout;

@@ -165,8 +165,8 @@ absl::Status ControlPlane::Start(Verifier* verifier,
     absl::StatusOr<std::vector<uint8_t>> digest = HexDecode(log_hex);
     absl::StatusOr<std::vector<uint8_t>> pcrs = HexDecode(pcrs_hex);
     if (!digest.ok() || !pcrs.ok()) return std::nullopt;
-    std::shared_ptr<const CachedReplay> held =
-        core->FindLog(LogDigest(digest->begin(), digest->end()));
+    std::shared_ptr<const HeldLog> held =
+        core->FindHeldLog(LogDigest(digest->begin(), digest->end()));
     if (held == nullptr ||
         held->pcrs_key != std::string(pcrs->begin(), pcrs->end())) {
       return std::nullopt;  // evicted, or replayed against other PCRs
@@ -233,13 +233,19 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
     // no data copied): the lazily rendered ones (`events`) are never kept,
     // and one a policy did render (~0.5 MB) must not wait in the queue.
     auto kept = std::make_shared<policy::ClaimSet>();
+    bool has_events = false;
     for (const policy::Claim& c : outcome.claim_set->claims()) {
+      has_events |= c.type == "events";
       if (c.value.lazy()) {
         p.omitted.push_back(c.type);
       } else {
         kept->Add(c);
       }
     }
+    // A round decided from a held verdict had no log to make `events`
+    // from (BuiltClaims::log_needed): omitted all the same, so a dry run
+    // rebuilds it while the log is held and otherwise says it is missing.
+    if (!has_events) p.omitted.push_back("events");
     p.claims = std::move(kept);
     p.claims_key = outcome.claims_key;
   }

@@ -100,10 +100,7 @@ size_t DecisionCharge(const PolicyDecision& d, const std::string& key) {
   size_t bytes = kEntryOverhead + sizeof(PolicyDecision) + key.capacity() +
                  JsonHeapBytes(d.issued) +
                  d.refusals.capacity() * sizeof(Reason);
-  for (const Reason& r : d.refusals) {
-    bytes += r.stage.capacity() + r.code.capacity() + r.message.capacity() +
-             r.bank.capacity() + r.rule.capacity() + r.rule_text.capacity();
-  }
+  for (const Reason& r : d.refusals) bytes += ReasonHeapBytes(r);
   return bytes;
 }
 
@@ -134,7 +131,8 @@ AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
 absl::StatusOr<std::shared_ptr<const PolicyDecision>>
 AttestationCore::DecidePolicy(const ActivePolicy& policy,
                               const policy::ClaimSet& claims,
-                              const std::string& claims_key) const {
+                              const std::string& claims_key,
+                              bool may_evaluate) const {
   // The hash has a fixed length (43 base64url characters), so the two parts
   // cannot run together.
   std::string key;
@@ -145,6 +143,7 @@ AttestationCore::DecidePolicy(const ActivePolicy& policy,
       return hit;
     }
   }
+  if (!may_evaluate) return nullptr;
   if (metrics_ != nullptr) metrics_->policy_evaluations().Increment();
   absl::StatusOr<policy::EvaluationResult> eval =
       policy::Evaluate(policy.compiled, claims, kDecisionOnly);
@@ -212,7 +211,22 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   out.claims_key = std::move(claims.source_key);
 
   absl::StatusOr<std::shared_ptr<const PolicyDecision>> decided =
-      DecidePolicy(*policy, *out.claim_set, out.claims_key);
+      DecidePolicy(*policy, *out.claim_set, out.claims_key,
+                   /*may_evaluate=*/!claims.log_needed);
+  if (decided.ok() && *decided == nullptr) {
+    // Decided from a held verdict and no decision is memoized for it: the
+    // policy may read what needs the events.
+    out.reasons.insert(out.reasons.begin(),
+                       Reason::Of("eventlog", "log_unknown",
+                                  "this round needs the event log (the "
+                                  "verifier holds only its verdict, and no "
+                                  "decision for this policy and these "
+                                  "claims); send the event log itself"));
+    out.claims = nlohmann::ordered_json();
+    out.claim_set = nullptr;  // partial: not to be kept
+    out.replay = nullptr;     // not accepted
+    return out;
+  }
   if (!decided.ok()) {
     // A function error in the policy: the policy author's problem, named.
     out.reasons.insert(out.reasons.begin(),

@@ -141,9 +141,13 @@ class AttestationCore {
   // The PCRs the Tpm policy in force requires (required_pcr_mask).
   uint32_t RequiredPcrMask() const;
 
-  // The replayed log held under `digest` (to name in a request), or null.
+  // The verdict held for the log `digest` (to name in a request), or null.
   std::shared_ptr<const CachedReplay> FindLog(const LogDigest& digest) const {
     return evidence_->FindLog(digest);
+  }
+  // The replayed log held under `digest`, or null.
+  std::shared_ptr<const HeldLog> FindHeldLog(const LogDigest& digest) const {
+    return evidence_->FindHeldLog(digest);
   }
 
   // Attests `device` with `evidence` (answering a nonce this verifier
@@ -174,12 +178,13 @@ class AttestationCore {
                             const v1::Evidence& evidence,
                             const AttestOptions& options) const;
   // The decision of `policy` over `claims` (whose source key is
-  // `claims_key`; empty: not memoized), from the memo or evaluated. Fails
-  // only as policy::Evaluate does (a function error in the policy), which
-  // is not memoized.
+  // `claims_key`; empty: not memoized), from the memo or evaluated; null
+  // when it is not memoized and `may_evaluate` is false (the claims lack
+  // the log's: BuiltClaims::log_needed). Fails only as policy::Evaluate
+  // does (a function error in the policy), which is not memoized.
   absl::StatusOr<std::shared_ptr<const PolicyDecision>> DecidePolicy(
       const ActivePolicy& policy, const policy::ClaimSet& claims,
-      const std::string& claims_key) const;
+      const std::string& claims_key, bool may_evaluate) const;
 
   EvidenceVerifier* evidence_;
   PolicySet* policies_;

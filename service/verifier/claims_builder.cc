@@ -16,29 +16,14 @@ policy::Value ToPolicyValue(const eventlog::ClaimValue& v) {
   return policy::Value::String(std::get<std::string>(v));
 }
 
-// The log's part of the claim set, once per replay.
+// The log's part of the claim set, once per replay; null when it was not
+// made yet and this round does not have the log to make it from.
 std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
   const CachedReplay& replay = evidence.replay();
   absl::MutexLock lock(&replay.memo_mu);
-  if (replay.memo != nullptr) return replay.memo;
-  auto made = std::make_shared<LogClaims>();
-  made->summary = nlohmann::ordered_json::object();
-  const eventlog::DerivedClaims derived =
-      eventlog::DeriveClaims(*replay.replayed);
-  for (const auto& [name, value] : derived.claims) {
-    made->claims.emplace_back(name, ToPolicyValue(value));
-    made->summary[name] = std::visit(
-        [](const auto& x) { return nlohmann::ordered_json(x); }, value);
+  if (replay.memo == nullptr && evidence.shared_log() != nullptr) {
+    replay.memo = MakeLogClaims(*evidence.shared_log());
   }
-  for (const auto& [reason, names] : derived.UnderivableByReason()) {
-    made->notes.push_back(Reason::Of(
-        "claims", "underivable",
-        absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
-  }
-  made->pcrs =
-      policy::Value::JsonDocument(eventlog::RenderPcrsJson(replay.pcrs))
-          .set_read_only(true);
-  replay.memo = std::move(made);
   return replay.memo;
 }
 
@@ -63,6 +48,29 @@ std::string SourceKey(const VerifiedEvidence& evidence) {
 
 }  // namespace
 
+std::shared_ptr<const LogClaims> MakeLogClaims(
+    const eventlog::ReplayedLog& log) {
+  auto made = std::make_shared<LogClaims>();
+  made->summary = nlohmann::ordered_json::object();
+  const eventlog::DerivedClaims derived = eventlog::DeriveClaims(log);
+  for (const auto& [name, value] : derived.claims) {
+    made->claims.emplace_back(name, ToPolicyValue(value));
+    made->summary[name] = std::visit(
+        [](const auto& x) { return nlohmann::ordered_json(x); }, value);
+  }
+  for (const auto& [reason, names] : derived.UnderivableByReason()) {
+    made->notes.push_back(Reason::Of(
+        "claims", "underivable",
+        absl::StrCat(absl::StrJoin(names, ", "), " not derived: ", reason)));
+  }
+  // Kept for the boot beside every device's verdict: no growth slack
+  // (half of a Windows log's LogClaims was spare capacity).
+  made->claims.shrink_to_fit();
+  made->summary.get_ref<nlohmann::ordered_json::object_t&>().shrink_to_fit();
+  made->notes.shrink_to_fit();
+  return made;
+}
+
 policy::Value EventsClaim(std::shared_ptr<const eventlog::ReplayedLog> log) {
   return policy::Value::LazyJsonDocument(
       [log = std::move(log)] { return eventlog::RenderEventsJson(*log); });
@@ -84,20 +92,37 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   add("tpmVersion", policy::Value::Int(2), 2);
 
   const std::shared_ptr<const LogClaims> log_claims = ClaimsOf(evidence);
-  for (const auto& [name, value] : log_claims->claims) {
-    out.claims.Add(name, value);
+  if (log_claims == nullptr || evidence.shared_log() == nullptr) {
+    out.log_needed = true;
   }
-  for (auto it = log_claims->summary.begin(); it != log_claims->summary.end();
-       ++it) {
-    out.summary[it.key()] = it.value();
+  if (log_claims != nullptr) {
+    for (const auto& [name, value] : log_claims->claims) {
+      out.claims.Add(name, value);
+    }
+    for (auto it = log_claims->summary.begin(); it != log_claims->summary.end();
+         ++it) {
+      out.summary[it.key()] = it.value();
+    }
+    out.notes = log_claims->notes;
   }
-  out.notes = log_claims->notes;
   // Rendered only if the policy reads it (maa-spec.md §3.3: every event with
   // its ProcessedData, ~1 ms for a Windows log's certificates); most
   // policies never do, and it is not part of the token.
-  out.claims.Add("events", EventsClaim(evidence.shared_log()));
-  out.claims.Add("pcrs", log_claims->pcrs);
-  out.source_key = SourceKey(evidence);
+  if (evidence.shared_log() != nullptr) {
+    out.claims.Add("events", EventsClaim(evidence.shared_log()));
+  }
+  // From this round's quote, and only if read (a policy evaluation, or the
+  // control plane keeping the claims): 13 KB of JSON per device, too much
+  // to keep beside every device's verdict, and ~20 µs to render.
+  out.claims.Add(
+      "pcrs", policy::Value::LazyJsonDocument(
+                  [pcrs = evidence.shared_pcrs()] {
+                    return eventlog::RenderPcrsJson(*pcrs);
+                  },
+                  policy::Value::WhenKept::kRender)
+                  .set_read_only(true));
+  // Without the log's claims the set is not what the key stands for.
+  if (log_claims != nullptr) out.source_key = SourceKey(evidence);
   return out;
 }
 

@@ -31,13 +31,13 @@ namespace vigil::service {
 
 // What a replay yields for the claim set, kept in its CachedReplay (made
 // once per replay, not per attestation): the log's claims in derivation
-// order, their JSON for the summary, the notes for what was underivable,
-// and the pcrs claim.
+// order, their JSON for the summary, and the notes for what was
+// underivable. (The pcrs claim is made per round from the quote: its JSON
+// is ~13 KB, more than the rest of a device's verdict.)
 struct LogClaims {
   std::vector<std::pair<std::string, policy::Value>> claims;
   nlohmann::ordered_json summary;
   std::vector<Reason> notes;
-  policy::Value pcrs;
 };
 
 struct BuiltClaims {
@@ -55,9 +55,21 @@ struct BuiltClaims {
   // cannot be computed (then nothing may be assumed). A claim added here
   // from anything else must go into the key too.
   std::string source_key;
+  // The round was decided from a held verdict without the log, and the set
+  // lacks what needs the events: the `events` claim, and the log's claims
+  // when they were not made yet (then they are absent, not underivable,
+  // and source_key is empty). A policy must not be evaluated over it; a
+  // decision memoized for the same source_key may be used
+  // (AttestationCore::Decide).
+  bool log_needed = false;
 };
 
-// Never fails: a claim that cannot be built is absent and noted.
+// The log's claims (eventlog::DeriveClaims) as LogClaims. Never fails.
+std::shared_ptr<const LogClaims> MakeLogClaims(
+    const eventlog::ReplayedLog& log);
+
+// Never fails: a claim that cannot be built is absent and noted (or, for
+// want of the log, BuiltClaims::log_needed).
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence);
 
 // The `events` claim of a replayed log (maa-spec.md §3.3), rendered only

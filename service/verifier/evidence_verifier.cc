@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/encoding.h"
 #include "eventlog/parser.h"
@@ -209,14 +210,57 @@ EvidenceOutcome EvidenceVerifier::Verify(
 
   // 4. The event log parses and replays to the quoted PCRs.
   Reason refusal;
-  bool fresh = false;
-  std::shared_ptr<const CachedReplay> replay =
-      ReplayLog(evidence, pcrs, known, &refusal, &fresh);
-  if (replay == nullptr) return std::move(refuse(std::move(refusal)));
-  const eventlog::ReplayedLog* replayed = replay->replayed.get();
+  Replayed replayed = ReplayLog(evidence, pcrs, known, &refusal);
+  if (replayed.verdict == nullptr) return std::move(refuse(std::move(refusal)));
   std::vector<Reason> failures;
   std::vector<Reason> warnings;
-  for (const eventlog::PcrMismatch& m : replayed->mismatches()) {
+  for (const Reason& finding : replayed.verdict->findings) {
+    // A PCR the log describes but does not reproduce means the log lies
+    // about it: refuse when the policy requires it. A PCR the log is silent
+    // about (extended after boot, e.g. IMA's PCR 10) is only unverified:
+    // claims that depend on it are underivable, never true.
+    if (finding.code != "pcr_mismatch") {
+      warnings.push_back(finding);
+    } else if (required_pcr_mask & (1u << finding.pcr)) {
+      failures.push_back(finding);
+    } else {
+      warnings.push_back(finding);
+      warnings.back().code = "pcr_mismatch_not_required";
+    }
+  }
+  if (!failures.empty()) {
+    out.reasons = std::move(failures);
+    out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
+    return out;
+  }
+  std::shared_ptr<const eventlog::ReplayedLog> log =
+      replayed.log != nullptr ? replayed.log->replayed : nullptr;
+  out.evidence.emplace(VerifiedEvidence(
+      device, *clock, *transition, (*ak)->pub_hash, std::move(pcrs),
+      replayed.verdict, std::move(log), warnings, required_pcr_mask));
+  out.reasons = std::move(warnings);
+  // Kept only once it replayed to the required PCRs: a log that failed is
+  // never named as known.
+  if (replayed.fresh) replays_.Put(replayed.verdict, replayed.log);
+  out.replay = std::move(replayed.verdict);
+  return out;
+}
+
+namespace {
+
+// The refusal that asks for the log `digest` names (eventlog/log_unknown).
+Reason LogUnknown(const LogDigest& digest, absl::string_view what) {
+  return Reason::Of(
+      "eventlog", "log_unknown",
+      absl::StrCat("event_log_sha256 ",
+                   Short(tpm::Digest(digest.begin(), digest.end())), " names ",
+                   what, "; send the event log itself"));
+}
+
+// What a replay found, as reasons (CachedReplay::findings).
+std::vector<Reason> FindingsOf(const eventlog::ReplayedLog& replayed) {
+  std::vector<Reason> out;
+  for (const eventlog::PcrMismatch& m : replayed.mismatches()) {
     Reason r;
     r.stage = "replay";
     r.code = "pcr_mismatch";
@@ -224,40 +268,30 @@ EvidenceOutcome EvidenceVerifier::Verify(
     r.bank = std::string(tpm::HashAlgMaaName(m.alg));
     std::string where = "the log has no event for it";
     if (m.last_event.has_value()) {
-      const eventlog::RawEvent& ev = replayed->log().events[*m.last_event];
+      const eventlog::RawEvent& ev = replayed.log().events[*m.last_event];
       r.event = static_cast<int64_t>(ev.index);
       r.event_offset = static_cast<int64_t>(ev.offset);
       where = absl::StrCat("last event #", ev.index, " at offset ", ev.offset);
+    } else {
+      r.code = "pcr_not_in_log";
     }
     r.message =
         absl::StrCat("PCR ", m.pcr, " (", r.bank, "): the log replays to ",
                      Short(m.replayed), " but the TPM quoted ",
                      Short(m.expected), "; ", where);
-    // A PCR the log describes but does not reproduce means the log lies
-    // about it: refuse when the policy requires it. A PCR the log is silent
-    // about (extended after boot, e.g. IMA's PCR 10) is only unverified:
-    // claims that depend on it are underivable, never true.
-    if (!m.last_event.has_value()) {
-      r.code = "pcr_not_in_log";
-      warnings.push_back(std::move(r));
-    } else if (required_pcr_mask & (1u << m.pcr)) {
-      failures.push_back(std::move(r));
-    } else {
-      r.code = "pcr_mismatch_not_required";
-      warnings.push_back(std::move(r));
-    }
+    out.push_back(std::move(r));
   }
-  for (const eventlog::AppliedQuirk& q : replayed->quirks()) {
+  for (const eventlog::AppliedQuirk& q : replayed.quirks()) {
     Reason r =
         Reason::Of("replay", "quirk",
                    absl::StrCat("PCR ", q.pcr, " (", tpm::HashAlgMaaName(q.alg),
                                 ") replayed only with firmware quirk ", q.id));
     r.pcr = static_cast<int>(q.pcr);
     r.bank = std::string(tpm::HashAlgMaaName(q.alg));
-    warnings.push_back(std::move(r));
+    out.push_back(std::move(r));
   }
-  for (const eventlog::IntegrityFinding& f : replayed->findings()) {
-    const eventlog::RawEvent& ev = replayed->log().events[f.event_index];
+  for (const eventlog::IntegrityFinding& f : replayed.findings()) {
+    const eventlog::RawEvent& ev = replayed.log().events[f.event_index];
     Reason r =
         Reason::Of("eventlog",
                    f.kind == eventlog::IntegrityFinding::Kind::kDataMismatch
@@ -268,89 +302,101 @@ EvidenceOutcome EvidenceVerifier::Verify(
     r.pcr = static_cast<int>(f.pcr);
     r.event = static_cast<int64_t>(ev.index);
     r.event_offset = static_cast<int64_t>(ev.offset);
-    warnings.push_back(std::move(r));
+    out.push_back(std::move(r));
   }
-  if (!failures.empty()) {
-    out.reasons = std::move(failures);
-    out.reasons.insert(out.reasons.end(), warnings.begin(), warnings.end());
-    return out;
-  }
-  out.evidence.emplace(VerifiedEvidence(device, *clock, *transition,
-                                        (*ak)->pub_hash, replay, warnings,
-                                        required_pcr_mask));
-  out.reasons = std::move(warnings);
-  // Kept only once it replayed to the required PCRs: a log that failed is
-  // never named as known.
-  if (fresh) replays_.Put(replay);
-  out.replay = std::move(replay);
   return out;
 }
 
-std::shared_ptr<const CachedReplay> EvidenceVerifier::ReplayLog(
+}  // namespace
+
+EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     const v1::Evidence& evidence, const std::vector<tpm::PcrBank>& pcrs,
-    const std::shared_ptr<const CachedReplay>& known, Reason* refusal,
-    bool* fresh) const {
+    const std::shared_ptr<const CachedReplay>& known, Reason* refusal) const {
+  Replayed out;
   std::string pcrs_key = PcrValuesKey(pcrs);
-  std::shared_ptr<const CachedReplay> base;
+  std::shared_ptr<const CachedReplay> verdict;
   LogDigest digest;
-  if (!evidence.event_log().empty()) {
+  const bool sent = !evidence.event_log().empty();
+  if (sent) {
     absl::StatusOr<tpm::Digest> d =
         tpm::Hash(tpm::HashAlg::kSha256, AsBytes(evidence.event_log()));
     if (!d.ok()) {
       *refusal = FromStatus("eventlog", "internal", d.status());
-      return nullptr;
+      return out;
     }
     digest.assign(d->begin(), d->end());
-    base = replays_.Find(digest);
+    verdict = replays_.Find(digest);
   } else if (!evidence.event_log_sha256().empty()) {
     digest = evidence.event_log_sha256();
-    base = known != nullptr && known->log_digest == digest
-               ? known
-               : replays_.Find(digest);
-    if (base == nullptr) {
-      *refusal = Reason::Of(
-          "eventlog", "log_unknown",
-          absl::StrCat("event_log_sha256 ",
-                       Short(tpm::Digest(digest.begin(), digest.end())),
-                       " names a log this verifier does not hold; send the "
-                       "event log itself"));
-      return nullptr;
+    verdict = known != nullptr && known->log_digest == digest
+                  ? known
+                  : replays_.Find(digest);
+    if (verdict == nullptr) {
+      *refusal = LogUnknown(digest, "a log this verifier does not hold");
+      return out;
     }
   }
-  if (base != nullptr && base->pcrs_key == pcrs_key) return base;
+  // The held log, for the verdict's values or to replay again.
+  std::shared_ptr<const HeldLog> held =
+      verdict != nullptr ? replays_.FindLog(digest) : nullptr;
+  if (verdict != nullptr && verdict->pcrs_key == pcrs_key) {
+    out.verdict = std::move(verdict);
+    if (held != nullptr && held->pcrs_key == pcrs_key) {
+      out.log = std::move(held);
+    } else if (!sent) {
+      return out;  // decided from the verdict; the log is not at hand
+    }
+    if (out.log != nullptr) return out;
+    // The log was sent and is not held: replayed below, so this round has
+    // it (and the cache gets it back).
+  }
 
   // Parse (or take the held log's events) and replay against these values.
   absl::StatusOr<eventlog::EventLog> log;
   size_t log_bytes = 0;
-  if (!evidence.event_log().empty()) {
+  if (sent) {
     log = eventlog::Parse(AsBytes(evidence.event_log()));
     log_bytes = evidence.event_log().size();
-  } else if (base != nullptr) {
-    log = base->replayed->log();  // a copy: Replay consumes it
-    log_bytes = base->charge / kChargePerLogByte;
+  } else if (held != nullptr) {
+    log = held->replayed->log();  // a copy: Replay consumes it
+    log_bytes = held->charge / kChargePerLogByte;
+  } else if (verdict != nullptr) {
+    *refusal = LogUnknown(digest,
+                          "a log this verifier holds only as replayed against "
+                          "other PCR values");
+    return out;
   } else {
     log = eventlog::Parse({});  // no log at all: the parser names it
   }
   if (!log.ok()) {
     *refusal = FromStatus("eventlog", "malformed", log.status());
     refusal->event_offset = OffsetOf(log.status().message());
-    return nullptr;
+    return out;
   }
   absl::StatusOr<eventlog::ReplayedLog> replayed =
       eventlog::Replay(*std::move(log), pcrs);
   if (!replayed.ok()) {
     *refusal = FromStatus("replay", "failed", replayed.status());
-    return nullptr;
+    return out;
   }
-  auto entry = std::make_shared<CachedReplay>();
-  entry->log_digest = std::move(digest);
-  entry->pcrs = pcrs;
-  entry->pcrs_key = std::move(pcrs_key);
-  entry->replayed =
+  auto kept = std::make_shared<HeldLog>();
+  kept->log_digest = digest;
+  kept->pcrs_key = pcrs_key;
+  kept->replayed =
       std::make_shared<const eventlog::ReplayedLog>(*std::move(replayed));
-  entry->charge = log_bytes * kChargePerLogByte;
-  *fresh = true;
-  return entry;
+  kept->charge = log_bytes * kChargePerLogByte;
+  if (out.verdict == nullptr) {
+    auto made = std::make_shared<CachedReplay>();
+    made->log_digest = std::move(digest);
+    made->pcrs_key = std::move(pcrs_key);
+    made->findings = FindingsOf(*kept->replayed);
+    made->log_bytes = log_bytes;
+    made->charge = VerdictCharge(*made);
+    out.verdict = std::move(made);
+  }
+  out.log = std::move(kept);
+  out.fresh = true;
+  return out;
 }
 
 }  // namespace vigil::service

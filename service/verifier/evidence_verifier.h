@@ -44,21 +44,27 @@ class VerifiedEvidence {
 
   const EnrolledDevice& device() const { return device_; }
   // The quoted banks (one per algorithm, merged over the quotes): those the
-  // replay was made against (a held replay serves only quotes whose banks
-  // have its exact PcrValuesKey).
-  const std::vector<tpm::PcrBank>& pcrs() const { return replay_->pcrs; }
+  // replay was made against (a verdict serves only quotes whose banks have
+  // its exact PcrValuesKey).
+  const std::vector<tpm::PcrBank>& pcrs() const { return *pcrs_; }
+  // The same, shared: for values that may outlive this evidence.
+  const std::shared_ptr<const std::vector<tpm::PcrBank>>& shared_pcrs() const {
+    return pcrs_;
+  }
   const tpm::ClockInfo& clock() const { return clock_; }
   ClockTransition clock_transition() const { return transition_; }
   // base64(SHA-256(DER SPKI)) of the AK: the aikPubHash claim; empty when
   // the key has no SPKI encoding.
   const std::string& aik_pub_hash() const { return aik_pub_hash_; }
-  const eventlog::ReplayedLog& log() const { return *replay_->replayed; }
-  // The same log, shared: for values that may outlive this evidence (the
-  // lazily rendered `events` claim).
+  // The replayed log, when the verifier has it for this round: sent with the
+  // evidence, or held (replay_cache.h). Null when the round was decided
+  // from the held verdict alone: then whatever needs the events (the
+  // `events` claim, the log's claims if not yet made) is unavailable and
+  // the round must ask for the log (AttestationCore::Decide).
   const std::shared_ptr<const eventlog::ReplayedLog>& shared_log() const {
-    return replay_->replayed;
+    return log_;
   }
-  // The replay as the verifier holds it (its memo of derived claims).
+  // The replay's verdict as the verifier holds it (its memo of claims).
   const CachedReplay& replay() const { return *replay_; }
   // Non-fatal findings: replay quirks, unverified PCRs outside the mask,
   // events whose data does not match their digest.
@@ -69,13 +75,18 @@ class VerifiedEvidence {
   friend class EvidenceVerifier;
   VerifiedEvidence(EnrolledDevice device, tpm::ClockInfo clock,
                    ClockTransition transition, std::string aik_pub_hash,
+                   std::vector<tpm::PcrBank> pcrs,
                    std::shared_ptr<const CachedReplay> replay,
+                   std::shared_ptr<const eventlog::ReplayedLog> log,
                    std::vector<Reason> warnings, uint32_t pcr_mask)
       : device_(std::move(device)),
         clock_(clock),
         transition_(transition),
         aik_pub_hash_(std::move(aik_pub_hash)),
+        pcrs_(
+            std::make_shared<const std::vector<tpm::PcrBank>>(std::move(pcrs))),
         replay_(std::move(replay)),
+        log_(std::move(log)),
         warnings_(std::move(warnings)),
         pcr_mask_(pcr_mask) {}
 
@@ -83,7 +94,9 @@ class VerifiedEvidence {
   tpm::ClockInfo clock_;
   ClockTransition transition_;
   std::string aik_pub_hash_;
-  std::shared_ptr<const CachedReplay> replay_;  // never null
+  std::shared_ptr<const std::vector<tpm::PcrBank>> pcrs_;  // never null
+  std::shared_ptr<const CachedReplay> replay_;             // never null
+  std::shared_ptr<const eventlog::ReplayedLog> log_;       // may be null
   std::vector<Reason> warnings_;
   uint32_t pcr_mask_;
 };
@@ -92,8 +105,9 @@ class VerifiedEvidence {
 struct EvidenceOutcome {
   std::optional<VerifiedEvidence> evidence;
   std::vector<Reason> reasons;  // refusals first, then warnings seen so far
-  // With `evidence`: the log it replayed, as the verifier now holds it (its
-  // digest is what the next AttestationRequest may name as known).
+  // With `evidence`: the verdict on the log it replayed, as the verifier
+  // now holds it (its digest is what the next AttestationRequest may name
+  // as known).
   std::shared_ptr<const CachedReplay> replay;
 };
 
@@ -119,29 +133,43 @@ class EvidenceVerifier {
   // with the same evidence is refused: "nonce: already used").
   //
   // The log: Evidence.event_log, or Evidence.event_log_sha256 naming a log
-  // the verifier holds — `known` (the entry this round's request named,
-  // kept alive for the round so eviction cannot race it) or any entry of the
-  // cache. A digest the verifier does not hold is refused (stage
-  // "eventlog", code "log_unknown": send the log). Thread-safe.
+  // the verifier holds — `known` (the verdict this round's request named,
+  // kept alive for the round so eviction cannot race it) or any verdict of
+  // the cache. A named log serves when its verdict was made against this
+  // round's PCR values, or when the verifier still holds the log to replay
+  // it again. Otherwise the evidence is refused with stage "eventlog", code
+  // "log_unknown" (send the log): for a digest the verifier never held, and
+  // for one whose verdict is for other PCR values and whose log is gone.
+  // Thread-safe.
   EvidenceOutcome Verify(
       const EnrolledDevice& device, const v1::Evidence& evidence,
       uint32_t required_pcr_mask,
       const std::shared_ptr<const CachedReplay>& known = nullptr) const;
 
-  // The log the verifier holds under `digest`, or null.
+  // The verdict the verifier holds for the log `digest`, or null.
   std::shared_ptr<const CachedReplay> FindLog(const LogDigest& digest) const {
     return replays_.Find(digest);
+  }
+  // The replayed log the verifier holds under `digest`, or null.
+  std::shared_ptr<const HeldLog> FindHeldLog(const LogDigest& digest) const {
+    return replays_.FindLog(digest);
   }
   const ReplayCache& replay_cache() const { return replays_; }
 
  private:
+  // Step 4's result: the verdict, and the replayed log when at hand.
+  struct Replayed {
+    std::shared_ptr<const CachedReplay> verdict;  // null: refused
+    std::shared_ptr<const HeldLog> log;
+    bool fresh = false;  // made now, not held: to be kept once accepted
+  };
   // Step 4: the log (sent or named) replayed against `pcrs`, from the cache
-  // when the same log was replayed against the same values; or null and the
-  // refusal in `*refusal`. `*fresh`: the entry was made now (not held).
-  std::shared_ptr<const CachedReplay> ReplayLog(
-      const v1::Evidence& evidence, const std::vector<tpm::PcrBank>& pcrs,
-      const std::shared_ptr<const CachedReplay>& known, Reason* refusal,
-      bool* fresh) const;
+  // when the same log was replayed against the same values; or a null
+  // verdict and the refusal in `*refusal`.
+  Replayed ReplayLog(const v1::Evidence& evidence,
+                     const std::vector<tpm::PcrBank>& pcrs,
+                     const std::shared_ptr<const CachedReplay>& known,
+                     Reason* refusal) const;
 
   NonceIssuer* nonces_;
   DeviceRegistry* registry_;

@@ -7,6 +7,7 @@
 #ifndef VIGIL_SERVICE_VERIFIER_REASON_H_
 #define VIGIL_SERVICE_VERIFIER_REASON_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -36,6 +37,13 @@ struct Reason {
   // "replay/pcr_mismatch: PCR 7 (SHA256): ..." for logs.
   std::string ToString() const { return stage + "/" + code + ": " + message; }
 };
+
+// The heap a kept Reason holds beyond sizeof(Reason): its strings. For the
+// charges of the caches that keep reasons (verdicts, policy decisions).
+inline size_t ReasonHeapBytes(const Reason& r) {
+  return r.stage.capacity() + r.code.capacity() + r.message.capacity() +
+         r.bank.capacity() + r.rule.capacity() + r.rule_text.capacity();
+}
 
 }  // namespace vigil::service
 

@@ -6,6 +6,14 @@
 
 namespace vigil::service {
 
+size_t VerdictCharge(const CachedReplay& verdict) {
+  size_t bytes = kVerdictCharge + verdict.log_digest.capacity() +
+                 verdict.pcrs_key.capacity() +
+                 verdict.findings.capacity() * sizeof(Reason);
+  for (const Reason& r : verdict.findings) bytes += ReasonHeapBytes(r);
+  return bytes;
+}
+
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
   std::vector<uint8_t> text;
   for (const tpm::PcrBank& b : banks) {

@@ -11,6 +11,7 @@
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "gtest/gtest.h"
+#include "service/verifier/claims_builder.h"
 
 namespace vigil::service {
 namespace {
@@ -37,19 +38,30 @@ std::shared_ptr<const CachedReplay> Entry(const std::string& digest,
   auto e = std::make_shared<CachedReplay>();
   e->log_digest = digest;
   e->pcrs_key = pcrs;
+  e->charge = charge;
+  return e;
+}
+
+std::shared_ptr<const HeldLog> Log(const std::string& digest, size_t charge) {
+  auto e = std::make_shared<HeldLog>();
+  e->log_digest = digest;
+  e->pcrs_key = "p";
   e->replayed = SomeReplay();
   e->charge = charge;
   return e;
 }
 
+// Budgets below are twice the verdicts' share (kVerdictShareDivisor).
+static_assert(kVerdictShareDivisor == 2);
+
 TEST(ReplayCache, FindsWhatWasPutAndEvictsOneEntryToStayWithinTheBudget) {
-  ReplayCache cache(300);
-  cache.Put(Entry("a", 100));
-  cache.Put(Entry("b", 100));
-  cache.Put(Entry("c", 100));
+  ReplayCache cache(600);  // 300 for verdicts, 300 for logs
+  cache.Put(Entry("a", 100), nullptr);
+  cache.Put(Entry("b", 100), nullptr);
+  cache.Put(Entry("c", 100), nullptr);
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.charged_bytes(), 300u);
-  cache.Put(Entry("d", 100));  // over budget: one of the others goes
+  cache.Put(Entry("d", 100), nullptr);  // over budget: one of the others goes
   EXPECT_NE(cache.Find("d"), nullptr);
   int kept = 0;
   for (const char* k : {"a", "b", "c"}) kept += cache.Find(k) != nullptr;
@@ -58,24 +70,50 @@ TEST(ReplayCache, FindsWhatWasPutAndEvictsOneEntryToStayWithinTheBudget) {
   EXPECT_EQ(cache.charged_bytes(), 300u);
 }
 
+// Verdicts and logs have their own shares: logs filling theirs evict only
+// logs, so a fleet's verdicts stay while its logs come and go.
+TEST(ReplayCache, LogsAndVerdictsAreEvictedEachWithinTheirOwnShare) {
+  ReplayCache cache(600);
+  cache.Put(Entry("a", 100), Log("a", 300));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.logs(), 1u);
+  EXPECT_EQ(cache.charged_bytes(), 400u);
+  for (const char* k : {"b", "c"}) cache.Put(Entry(k, 100), Log(k, 300));
+  // Each log took the whole share: only the last is held; every verdict is.
+  EXPECT_EQ(cache.logs(), 1u);
+  EXPECT_NE(cache.FindLog("c"), nullptr);
+  EXPECT_EQ(cache.FindLog("a"), nullptr);
+  EXPECT_EQ(cache.size(), 3u);
+  for (const char* k : {"a", "b", "c"}) EXPECT_NE(cache.Find(k), nullptr) << k;
+  EXPECT_EQ(cache.charged_bytes(), 600u);
+  EXPECT_EQ(cache.budget_bytes(), 600u);
+}
+
 TEST(ReplayCache, ANewerReplayOfTheSameLogReplacesTheOlder) {
-  ReplayCache cache(1000);
-  cache.Put(Entry("a", 100, "old pcrs"));
-  cache.Put(Entry("a", 150, "new pcrs"));
+  ReplayCache cache(2000);
+  cache.Put(Entry("a", 100, "old pcrs"), nullptr);
+  cache.Put(Entry("a", 150, "new pcrs"), nullptr);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.charged_bytes(), 150u);
   ASSERT_NE(cache.Find("a"), nullptr);
   EXPECT_EQ(cache.Find("a")->pcrs_key, "new pcrs");
 }
 
-TEST(ReplayCache, AnEntryOverTheBudgetOrAZeroBudgetKeepsNothing) {
-  ReplayCache small(99);
-  small.Put(Entry("a", 100));
+TEST(ReplayCache, AnEntryOverItsShareOrAZeroBudgetKeepsNothing) {
+  ReplayCache small(198);  // 99 each
+  small.Put(Entry("a", 100), Log("a", 100));
   EXPECT_EQ(small.Find("a"), nullptr);
+  EXPECT_EQ(small.FindLog("a"), nullptr);
   EXPECT_EQ(small.size(), 0u);
+  EXPECT_EQ(small.logs(), 0u);
+  // A verdict within its share is kept when its log is not.
+  small.Put(Entry("b", 99), Log("b", 100));
+  EXPECT_NE(small.Find("b"), nullptr);
+  EXPECT_EQ(small.FindLog("b"), nullptr);
   ReplayCache off(0);
-  off.Put(Entry("a", 0));
+  off.Put(Entry("a", 0), Log("a", 0));
   EXPECT_EQ(off.Find("a"), nullptr);
+  EXPECT_EQ(off.FindLog("a"), nullptr);
   EXPECT_EQ(off.size(), 0u);
 }
 
@@ -100,6 +138,44 @@ TEST(ReplayCache, ChargePerLogByteCoversTheHeapOfAParsedReplay) {
   EXPECT_GT(used, bytes.size());  // it does hold the events
   EXPECT_LE(used, bytes.size() * kChargePerLogByte)
       << used << " heap bytes for a " << bytes.size() << "-byte log";
+}
+
+// kVerdictCharge covers a verdict with the claims it memoizes, measured on
+// the heap for a Windows log (the most claims) and a Linux one.
+TEST(ReplayCache, VerdictChargeCoversAVerdictAndItsLogClaims) {
+  if (::vigil::testing::kAddressSanitizer) {
+    GTEST_SKIP() << "ASan's allocator does not report through mallinfo2";
+  }
+  for (const char* path :
+       {"eventlog/testdata/corpus/immune-gmbh-guard-oss/derived/"
+        "x1carbon.eventlog.bin",
+        "eventlog/testdata/corpus/google-go-tpm-tools/"
+        "ubuntu-2404-amd-sevsnp.bin"}) {
+    SCOPED_TRACE(path);
+    std::vector<uint8_t> bytes =
+        testing::ReadFileBytes(testing::SourcePath(path));
+    absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(bytes);
+    ASSERT_TRUE(log.ok());
+    absl::StatusOr<eventlog::ReplayedLog> r =
+        eventlog::InsecureReplayWithoutQuote(*std::move(log));
+    ASSERT_TRUE(r.ok());
+    MakeLogClaims(*r);  // once first: derivation's own first-use statics
+    const size_t before = mallinfo2().uordblks;
+    auto verdict = std::make_shared<CachedReplay>();
+    verdict->log_digest = std::string(32, 'd');
+    verdict->pcrs_key = std::string(32, 'k');
+    {
+      absl::MutexLock lock(&verdict->memo_mu);
+      verdict->memo = MakeLogClaims(*r);
+    }
+    const size_t used = mallinfo2().uordblks - before;
+    {
+      absl::MutexLock lock(&verdict->memo_mu);
+      EXPECT_GE(verdict->memo->claims.size(), 10u);  // it does hold claims
+
+    }
+    EXPECT_LE(used, VerdictCharge(*verdict)) << used << " heap bytes";
+  }
 }
 
 TEST(PcrValuesKey, DependsOnEveryValueAndTheBankOrder) {

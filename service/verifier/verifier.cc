@@ -90,13 +90,19 @@ void Verifier::RegisterGauges() {
   const ReplayCache* replays = &evidence_->replay_cache();
   r.AddGaugeCallback(
       "vigil_event_logs_held",
-      "Replayed event logs held, so an agent can name an unchanged log "
-      "instead of sending it.",
+      "Event logs whose replay verdict is held, so an agent can name an "
+      "unchanged log instead of sending it.",
       [replays] { return static_cast<double>(replays->size()); });
   r.AddGaugeCallback(
+      "vigil_event_logs_held_parsed",
+      "Of the held event logs, those also held parsed: what a round needs "
+      "for other PCR values or a policy decision not yet memoized (without "
+      "it, the agent is asked to send the log).",
+      [replays] { return static_cast<double>(replays->logs()); });
+  r.AddGaugeCallback(
       "vigil_event_logs_held_bytes",
-      "Memory charged to the held event logs (the budget is "
-      "event_log_cache_mb).",
+      "Memory charged to the held event logs, verdicts and parsed (the "
+      "budget is event_log_cache_mb, half for each).",
       [replays] { return static_cast<double>(replays->charged_bytes()); });
   const BudgetedCache<PolicyDecision>* decisions = &core_->decision_memo();
   r.AddGaugeCallback(

@@ -50,8 +50,11 @@ class VerifierCoreTest : public ::testing::Test {
   std::unique_ptr<service::Verifier> MakeVerifier(
       const std::string& policy_text = "",
       size_t decision_memo_bytes =
-          service::AttestationCoreOptions().decision_memo_bytes) {
+          service::AttestationCoreOptions().decision_memo_bytes,
+      size_t replay_cache_bytes =
+          service::VerifierOptions().replay_cache_bytes) {
     service::VerifierOptions o;
+    o.replay_cache_bytes = replay_cache_bytes;
     o.ek_trust_pem = ReadText(ca_->root_cert_path()) +
                      ReadText(ca_->intermediate_cert_path());
     o.core.issuer = "https://verifier.test";
@@ -78,11 +81,18 @@ class VerifierCoreTest : public ::testing::Test {
     return e;
   }
 
-  // One round: a nonce from `v`, `d`'s evidence over it, attested.
+  // One round: a nonce from `v`, `d`'s evidence over it, attested. With
+  // `named_log`, the evidence names the log by that digest instead of
+  // carrying it, as an agent does when the request named it.
   absl::StatusOr<service::AttestationOutcome> AttestOnce(
-      service::Verifier& v, const Device& d, const service::EnrolledDevice& e) {
+      service::Verifier& v, const Device& d, const service::EnrolledDevice& e,
+      const std::string& named_log = "") {
     ASSIGN_OR_RETURN(service::IssuedNonce n, v.nonces().Issue(e.device_id));
     ASSIGN_OR_RETURN(v1::Evidence ev, d.Evidence(n.bytes));
+    if (!named_log.empty()) {
+      ev.clear_event_log();
+      ev.set_event_log_sha256(named_log);
+    }
     return v.core().Attest(e, ev);
   }
 
@@ -375,6 +385,102 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
   }
   // The held entry is still the last good replay, against its values.
   EXPECT_EQ(v->core().FindLog(digest), moved.replay);
+}
+
+// A verifier holds every device's verdict but only as many logs as room
+// allows (replay_cache.h): a round whose PCR values and policy decision it
+// has is decided without the log; one that needs the log (a policy not yet
+// decided for these claims, PCR values the verdict is not for) is refused
+// with eventlog/log_unknown, never decided over partial claims.
+TEST_F(VerifierCoreTest, AHeldVerdictDecidesWithoutTheLogUntilTheLogIsNeeded) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  ASSERT_GT(d->log.size() * service::kChargePerLogByte, 64u << 10);
+  // 64 KiB for verdicts, 64 KiB for logs: this log's replay does not fit.
+  auto v = MakeVerifier(kSecureBootPolicy,
+                        service::AttestationCoreOptions().decision_memo_bytes,
+                        /*replay_cache_bytes=*/128u << 10);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  const metrics::Counter& evaluations = v->metrics().policy_evaluations();
+  ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
+                       tpm::Hash(tpm::HashAlg::kSha256, d->log));
+  const std::string digest(sha.begin(), sha.end());
+
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first,
+                       AttestOnce(*v, *d, e));
+  ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 1u);
+  ASSERT_NE(v->core().FindLog(digest), nullptr);
+  EXPECT_EQ(v->core().FindHeldLog(digest), nullptr);
+
+  // Named: decided from the verdict and the memoized decision.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome named,
+                       AttestOnce(*v, *d, e, digest));
+  ASSERT_TRUE(named.permitted) << named.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 1u);
+  EXPECT_EQ(named.replay, first.replay);
+  EXPECT_EQ(named.claims, first.claims);
+  EXPECT_EQ(named.claims_key, first.claims_key);
+  EXPECT_EQ(named.issued, first.issued);
+  ASSERT_NE(named.claim_set, nullptr);
+  auto has = [](const policy::ClaimSet& set, const std::string& type) {
+    for (const policy::Claim& c : set.claims()) {
+      if (c.type == type) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(has(*named.claim_set, "events"));  // no log to render
+  EXPECT_TRUE(has(*named.claim_set, "pcrs"));
+  EXPECT_TRUE(has(*first.claim_set, "events"));
+
+  // Another policy: nothing memoized for it, and the claims lack `events`
+  // (which a policy may read): the log is asked for, nothing evaluated.
+  constexpr char kReadsEvents[] = R"(version=1.0;
+authorizationrules
+{
+    c:[type=="events", issuer=="AttestationService"] => permit();
+};
+issuancerules
+{
+};
+)";
+  ASSERT_OK(v->policies().Set("Tpm", kReadsEvents, "test.policy", absl::Now()));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome needs,
+                       AttestOnce(*v, *d, e, digest));
+  EXPECT_FALSE(needs.permitted);
+  ASSERT_FALSE(needs.reasons.empty());
+  EXPECT_EQ(needs.reasons[0].stage, "eventlog");
+  EXPECT_EQ(needs.reasons[0].code, "log_unknown");
+  EXPECT_THAT(needs.reasons[0].message, HasSubstr("send the event log"));
+  EXPECT_EQ(needs.replay, nullptr);
+  EXPECT_EQ(needs.claim_set, nullptr);
+  EXPECT_TRUE(needs.token.empty());
+  EXPECT_EQ(evaluations.Value(), 1u);
+  // With the log sent: evaluated (the policy reads `events`, which is
+  // there), and from then on decided without it again.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome sent, AttestOnce(*v, *d, e));
+  ASSERT_TRUE(sent.permitted) << sent.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 2u);
+  ASSERT_OK_AND_ASSIGN(named, AttestOnce(*v, *d, e, digest));
+  EXPECT_TRUE(named.permitted);
+  EXPECT_EQ(evaluations.Value(), 2u);
+
+  // PCR 23 extended: the verdict is for other values, and without the log
+  // there is nothing to replay.
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome moved,
+                       AttestOnce(*v, *d, e, digest));
+  EXPECT_FALSE(moved.permitted);
+  ASSERT_FALSE(moved.reasons.empty());
+  EXPECT_EQ(moved.reasons[0].code, "log_unknown");
+  EXPECT_THAT(moved.reasons[0].message, HasSubstr("other PCR values"));
+  EXPECT_EQ(moved.replay, nullptr);
+  ASSERT_OK_AND_ASSIGN(moved, AttestOnce(*v, *d, e));
+  ASSERT_TRUE(moved.permitted) << moved.reasons[0].ToString();
+  EXPECT_NE(moved.claims_key, first.claims_key);
+  ASSERT_OK_AND_ASSIGN(named, AttestOnce(*v, *d, e, digest));
+  EXPECT_TRUE(named.permitted);
+  EXPECT_EQ(named.claims_key, moved.claims_key);
 }
 
 // Policy decisions are memoized by (policy hash, claim set): the next round

@@ -148,9 +148,12 @@ class VerifierGrpcTest : public ::testing::Test {
   }
 
   // Starts a verifier trusting the swtpm CA and serves it on a unix socket.
-  void Start(const service::ServiceOptions& options = Options()) {
+  void Start(const service::ServiceOptions& options = Options(),
+             size_t replay_cache_bytes =
+                 service::VerifierOptions().replay_cache_bytes) {
     ASSERT_OK_AND_ASSIGN(SwtpmCa * ca, SwtpmCa::ForProcess());
     service::VerifierOptions o;
+    o.replay_cache_bytes = replay_cache_bytes;
     o.ek_trust_pem =
         ReadText(ca->root_cert_path()) + ReadText(ca->intermediate_cert_path());
     o.core.issuer = kIssuer;
@@ -233,6 +236,21 @@ class VerifierGrpcTest : public ::testing::Test {
     ASSERT_TRUE(s.call->Read(&m));
     ASSERT_TRUE(m.has_result()) << m.DebugString();
     *result = m.result();
+  }
+
+  // On `s`: enrols, attests once with the log (permitted, or fails the
+  // test) and returns the log's SHA-256 in `*digest`.
+  void EnrolAndAttestWithLog(Stream& s, std::string* digest) {
+    v1::AttestationRequest request;
+    ASSERT_NO_FATAL_FAILURE(Enrol(s, &request));
+    EXPECT_TRUE(request.known_event_log_sha256().empty());
+    v1::Evidence evidence;
+    v1::AttestationResult result;
+    ASSERT_NO_FATAL_FAILURE(Attest(s, request, &evidence, &result));
+    ASSERT_TRUE(result.permitted());
+    ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
+                         tpm::Hash(tpm::HashAlg::kSha256, device_->log));
+    digest->assign(sha.begin(), sha.end());
   }
 
   // Opens a stream that enrols and attests once, permitted (or fails the
@@ -703,16 +721,8 @@ TEST_F(VerifierGrpcTest, PermitsAreLoggedWithinTheirBudgetDenialsAlways) {
 TEST_F(VerifierGrpcTest, AfterTheFirstRoundTheVerifierNamesTheLogItHolds) {
   ASSERT_NO_FATAL_FAILURE(Start());
   auto s = Open();
-  v1::AttestationRequest request;
-  ASSERT_NO_FATAL_FAILURE(Enrol(*s, &request));
-  EXPECT_TRUE(request.known_event_log_sha256().empty());
-  v1::Evidence evidence;
-  v1::AttestationResult result;
-  ASSERT_NO_FATAL_FAILURE(Attest(*s, request, &evidence, &result));
-  ASSERT_TRUE(result.permitted());
-  ASSERT_OK_AND_ASSIGN(tpm::Digest sha,
-                       tpm::Hash(tpm::HashAlg::kSha256, device_->log));
-  const std::string digest(sha.begin(), sha.end());
+  std::string digest;
+  ASSERT_NO_FATAL_FAILURE(EnrolAndAttestWithLog(*s, &digest));
 
   v1::AgentMessage wanted;
   wanted.mutable_attestation_wanted()->set_reason("interval");
@@ -759,6 +769,85 @@ TEST_F(VerifierGrpcTest, AfterTheFirstRoundTheVerifierNamesTheLogItHolds) {
   ASSERT_TRUE(s->Send(wanted));
   ASSERT_TRUE(s->call->Read(&m));
   ASSERT_TRUE(m.has_attestation_request());
+}
+
+// A verifier that holds a device's verdict but not its log (more devices
+// than logs fit: replay_cache.h) still names the log, and when a round
+// turns out to need the log itself it asks again at once without naming it
+// rather than answering with a refusal; after a policy change it names the
+// log only if it holds the log.
+TEST_F(VerifierGrpcTest, AVerifierWithoutTheLogAsksForItInsteadOfRefusing) {
+  // 64 KiB for verdicts, 64 KiB for logs: the Linux log (45 KB, charged
+  // three times) is not held.
+  ASSERT_NO_FATAL_FAILURE(Start(Options(), /*replay_cache_bytes=*/128u << 10));
+  auto s = Open();
+  std::string digest;
+  ASSERT_NO_FATAL_FAILURE(EnrolAndAttestWithLog(*s, &digest));
+  ASSERT_EQ(verifier_->core().FindHeldLog(digest), nullptr);
+
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  auto next = [&](v1::VerifierMessage* m) { ASSERT_TRUE(s->call->Read(m)); };
+  auto answer = [&](const v1::AttestationRequest& r, bool name_log) {
+    ASSERT_OK_AND_ASSIGN(v1::Evidence ev,
+                         device_->Evidence(AsBytes(r.nonce())));
+    if (name_log) {
+      ev.clear_event_log();
+      ev.set_event_log_sha256(digest);
+    }
+    ASSERT_TRUE(s->Send(EvidenceMessage(ev)));
+  };
+  v1::VerifierMessage m;
+  // Named, and decided from the verdict.
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), true));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_TRUE(m.result().permitted());
+
+  // The policy changes between the request and the evidence: the round
+  // needs the log (no decision for the new policy is held), so the verifier
+  // asks for it instead of answering.
+  constexpr char kPolicyA[] = R"(version=1.0;
+authorizationrules { => permit(); };
+issuancerules { => issue(type="a", value=1); };
+)";
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+  ASSERT_OK(
+      verifier_->policies().Set("Tpm", kPolicyA, "a.policy", absl::Now()));
+  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), true));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "log-needed");
+  EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
+  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), false));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_TRUE(m.result().permitted())
+      << (m.result().reasons().empty() ? "" : m.result().reasons(0).message());
+
+  // A policy change while idle: the verifier asks at once, and does not
+  // name a log it does not hold (the round would need it).
+  constexpr char kPolicyB[] = R"(version=1.0;
+authorizationrules { => permit(); };
+issuancerules { => issue(type="b", value=2); };
+)";
+  ASSERT_OK(
+      verifier_->policies().Set("Tpm", kPolicyB, "b.policy", absl::Now()));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+  EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
+  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), false));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_TRUE(m.result().permitted());
 }
 
 TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
