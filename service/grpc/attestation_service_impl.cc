@@ -336,6 +336,7 @@ class AgentStream final
     // needed the log itself (eventlog/log_unknown): ask again at once,
     // without naming it, instead of answering.
     bool ask_for_log = false;
+    bool pcrs_moved = false;  // ... because the PCR values moved
   };
 
   absl::Status RunLocked(std::function<Step()> work)
@@ -364,7 +365,12 @@ class AgentStream final
     }
     if (step.device.has_value()) device_ = std::move(step.device);
     if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
-    if (step.log_digest.has_value()) last_log_ = *std::move(step.log_digest);
+    if (step.log_digest.has_value()) {
+      // A new boot's log: its verdict may serve again.
+      if (*step.log_digest != last_log_) verdict_fell_short_ = false;
+      last_log_ = *std::move(step.log_digest);
+    }
+    if (step.pcrs_moved) verdict_fell_short_ = true;
     state_ = step.next;
     deadline_ =
         (state_ == State::kAwaitCredential || state_ == State::kAwaitEvidence)
@@ -436,24 +442,25 @@ class AgentStream final
                              const v1::Evidence& evidence,
                              std::shared_ptr<const CachedReplay> known) {
     Step step;
-    const bool named = known != nullptr && evidence.event_log().empty() &&
-                       evidence.event_log_sha256() == known->log_digest;
     AttestOptions options;
-    options.known_log = std::move(known);
-    AttestationOutcome o = verifier.core().Attest(device, evidence, options);
-    if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
-    // The verifier holds the log's verdict but needed the log (for other
+    // The verifier holds the log's verdict but may need the log (for other
     // PCR values, or a policy decision it has not memoized): not the
     // device's fault, and not worth a result. Only when the evidence named
     // the log the request named, so an agent that names logs unasked (or
     // names another) gets the refusal, and the next request cannot loop.
-    if (named && !o.permitted && !o.reasons.empty() &&
-        o.reasons[0].stage == "eventlog" &&
-        o.reasons[0].code == "log_unknown") {
+    options.may_ask_for_log = known != nullptr &&
+                              evidence.event_log().empty() &&
+                              evidence.event_log_sha256() == known->log_digest;
+    options.known_log = std::move(known);
+    AttestationOutcome o = verifier.core().Attest(device, evidence, options);
+    if (o.log_needed != AttestationOutcome::LogNeeded::kNo) {
       step.ask_for_log = true;
+      step.pcrs_moved =
+          o.log_needed == AttestationOutcome::LogNeeded::kOtherPcrValues;
       step.next = State::kIdle;
       return step;
     }
+    if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
     LogOutcome(permit_log, peer, o);
     v1::VerifierMessage m;
     *m.mutable_result() = ToProto(o);
@@ -479,14 +486,21 @@ class AgentStream final
     r->set_pcr_mask(verifier().core().RequiredPcrMask());
     r->set_reason(reason);
     r->set_expires_at(absl::ToUnixSeconds(n->expires_at));
-    // Named when the verifier holds the log's verdict. After a policy
-    // change no decision for the new policy is memoized, so the round will
-    // need the log itself: named then only if that is held.
+    // Named when the verifier holds the log's verdict and the round can
+    // likely be decided from it; otherwise only if it holds the log itself
+    // parsed, so a round does not need asking twice (two quotes). Likely
+    // not: after a policy change (no decision for the new policy is
+    // memoized), with the decision memo off, and once the PCR values moved
+    // away from the verdict's for this log (PCRs extended between rounds,
+    // such as IMA's PCR 10 when the policy requires it).
+    const AttestationCore& core = verifier().core();
     round_log_ = !may_name_log || last_log_.empty()
                      ? nullptr
-                     : verifier().core().FindLog(last_log_);
-    if (round_log_ != nullptr && reason == "policy-changed" &&
-        verifier().core().FindHeldLog(last_log_) == nullptr) {
+                     : core.FindVerdict(last_log_);
+    if (round_log_ != nullptr &&
+        (reason == "policy-changed" || verdict_fell_short_ ||
+         core.decision_memo().budget_bytes() == 0) &&
+        core.FindHeldLog(last_log_) == nullptr) {
       round_log_ = nullptr;
     }
     if (round_log_ != nullptr) r->set_known_event_log_sha256(last_log_);
@@ -543,9 +557,14 @@ class AgentStream final
   std::optional<EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);
   // The digest of the log this agent's last accepted evidence replayed
   // (32 bytes kept per stream), and — only while a round that named it as
-  // known is open — the held log itself, so eviction cannot race the round.
+  // known is open — its verdict, so eviction cannot race the round (the
+  // parsed log is not pinned: without it the round asks for the log).
   LogDigest last_log_ ABSL_GUARDED_BY(guard_->mu);
   std::shared_ptr<const CachedReplay> round_log_ ABSL_GUARDED_BY(guard_->mu);
+  // A round that named last_log_ needed the log itself because the PCR
+  // values moved: name it from then on only while the parsed log is held
+  // (until the log changes).
+  bool verdict_fell_short_ ABSL_GUARDED_BY(guard_->mu) = false;
 };
 
 // ---------------------------------------------------------------------------

@@ -156,8 +156,9 @@ absl::Status ControlPlane::Start(Verifier* verifier,
     return ReadTrustMaterial(dir, pem, signers);
   };
   // The store keeps no `events` (costly to render, rarely read); while the
-  // verifier still holds the replay the claims came from, a dry run gets
-  // them rendered from it, as the attestation would have.
+  // verifier still holds the parsed log the claims came from (replayed
+  // against the same PCR values), a dry run gets them rendered from it, as
+  // the attestation would have.
   mo.events_from_log =
       [core = &verifier->core()](
           const std::string& log_hex,

@@ -119,6 +119,10 @@ AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
   // Steady time: the injected Clock is the token's (tests fix it).
   const auto start = std::chrono::steady_clock::now();
   AttestationOutcome out = Decide(device, evidence, options);
+  if (out.log_needed != AttestationOutcome::LogNeeded::kNo) {
+    if (metrics_ != nullptr) metrics_->logs_asked().Increment();
+    return out;
+  }
   if (metrics_ != nullptr) {
     metrics_->CountAttestation(
         out.permitted, out.reasons,
@@ -200,7 +204,15 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
       evidence_->Verify(device, evidence, mask, options.known_log);
   out.reasons = std::move(verified.reasons);
   out.replay = std::move(verified.replay);
-  if (!verified.evidence.has_value()) return out;
+  if (!verified.evidence.has_value()) {
+    // The verdict named was for other PCR values and the log is gone.
+    if (options.may_ask_for_log && !out.reasons.empty() &&
+        out.reasons[0].stage == "eventlog" &&
+        out.reasons[0].code == "log_unknown") {
+      out.log_needed = AttestationOutcome::LogNeeded::kOtherPcrValues;
+    }
+    return out;
+  }
 
   BuiltClaims claims = BuildClaims(*verified.evidence);
   out.claims = claims.summary;
@@ -224,7 +236,11 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
                                   "claims); send the event log itself"));
     out.claims = nlohmann::ordered_json();
     out.claim_set = nullptr;  // partial: not to be kept
-    out.replay = nullptr;     // not accepted
+    out.claims_key.clear();
+    out.replay = nullptr;  // not accepted
+    if (options.may_ask_for_log) {
+      out.log_needed = AttestationOutcome::LogNeeded::kUndecided;
+    }
     return out;
   }
   if (!decided.ok()) {

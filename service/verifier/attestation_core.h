@@ -89,6 +89,17 @@ struct PolicyDecision {
 // What one attestation produced. `permitted` implies a token.
 struct AttestationOutcome {
   bool permitted = false;
+  // Not kNo: not a decision. The evidence named a log whose verdict alone
+  // could not decide this round, and the caller may ask for the log
+  // (AttestOptions::may_ask_for_log). reasons[0] is eventlog/log_unknown;
+  // neither counted as an attestation nor observed (audit, store).
+  //   kOtherPcrValues  the verdict is for other PCR values and the parsed
+  //                    log is gone (PCRs that move between rounds will
+  //                    keep needing it)
+  //   kUndecided       no decision memoized for this policy and these
+  //                    claims (a policy change, an evicted decision)
+  enum class LogNeeded { kNo, kOtherPcrValues, kUndecided };
+  LogNeeded log_needed = LogNeeded::kNo;
   std::string token;
   std::string device_id;
   std::string jti;  // also the audit id when no token was issued
@@ -100,9 +111,9 @@ struct AttestationOutcome {
   nlohmann::ordered_json claims;
   nlohmann::ordered_json issued;
   std::string policy_hash;
-  // The event log the evidence replayed, as the verifier holds it (null when
-  // the evidence was refused before or at the replay): the next round's
-  // AttestationRequest names its digest as known.
+  // The verdict on the event log the evidence replayed, as the verifier
+  // holds it (null when the evidence was refused before or at the replay):
+  // the next round's AttestationRequest names its digest as known.
   std::shared_ptr<const CachedReplay> replay;
   // The incoming claims the policy was evaluated over (null when the
   // evidence was refused before claims were built), shared, not copied:
@@ -115,9 +126,14 @@ struct AttestationOutcome {
 
 struct AttestOptions {
   std::string relying_party_nonce;  // copied to the token's "nonce"
-  // The held log this round's request named (known_event_log_sha256), kept
-  // alive until the evidence arrives; see EvidenceVerifier::Verify.
+  // The verdict on the log this round's request named
+  // (known_event_log_sha256), kept alive until the evidence arrives; see
+  // EvidenceVerifier::Verify.
   std::shared_ptr<const CachedReplay> known_log;
+  // The caller will ask the agent for its log when the round needs it (a
+  // stream whose request named the log): such a round comes back with
+  // log_needed instead of being decided as a denial.
+  bool may_ask_for_log = false;
 };
 
 class AttestationCore {
@@ -142,8 +158,9 @@ class AttestationCore {
   uint32_t RequiredPcrMask() const;
 
   // The verdict held for the log `digest` (to name in a request), or null.
-  std::shared_ptr<const CachedReplay> FindLog(const LogDigest& digest) const {
-    return evidence_->FindLog(digest);
+  std::shared_ptr<const CachedReplay> FindVerdict(
+      const LogDigest& digest) const {
+    return evidence_->FindVerdict(digest);
   }
   // The replayed log held under `digest`, or null.
   std::shared_ptr<const HeldLog> FindHeldLog(const LogDigest& digest) const {

@@ -2,9 +2,9 @@
 // -----------------------------------------------------------------------------
 // BudgetedCache<V>: immutable values shared by string key within a byte
 // budget (each value's charge, an estimate of the memory it holds, is given
-// by the caller). The verifier keeps two: replayed event logs by their
-// digest (replay_cache.h) and policy decisions by (policy, claim set)
-// (attestation_core.h).
+// by the caller). The verifier keeps three: event logs' replay verdicts and
+// the parsed logs, each by the log's digest (replay_cache.h), and policy
+// decisions by (policy, claim set) (attestation_core.h).
 //
 //   BudgetedCache<Thing> cache(64 << 20);
 //   cache.Put("key", std::make_shared<const Thing>(...), /*charge=*/1024);

@@ -325,20 +325,31 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
       return out;
     }
     digest.assign(d->begin(), d->end());
-    verdict = replays_.Find(digest);
+    verdict = replays_.FindVerdict(digest);
   } else if (!evidence.event_log_sha256().empty()) {
     digest = evidence.event_log_sha256();
-    verdict = known != nullptr && known->log_digest == digest
-                  ? known
-                  : replays_.Find(digest);
-    if (verdict == nullptr) {
-      *refusal = LogUnknown(digest, "a log this verifier does not hold");
-      return out;
+    verdict = replays_.FindVerdict(digest);
+    if (known != nullptr && known->log_digest == digest) {
+      if (verdict == nullptr) {
+        // Evicted since the request named it: the round has it pinned, and
+        // it goes back, or the device's next round would resend its log.
+        replays_.Put(known, nullptr);
+        verdict = known;
+      } else if (verdict->pcrs_key != pcrs_key &&
+                 known->pcrs_key == pcrs_key) {
+        verdict = known;  // replaced meanwhile by another device's values
+      }
     }
   }
-  // The held log, for the verdict's values or to replay again.
+  // The held log, for the verdict's values or to replay again (also when
+  // the verdict was evicted and the log was not).
+  const bool named = !sent && !evidence.event_log_sha256().empty();
   std::shared_ptr<const HeldLog> held =
-      verdict != nullptr ? replays_.FindLog(digest) : nullptr;
+      verdict != nullptr || named ? replays_.FindHeldLog(digest) : nullptr;
+  if (named && verdict == nullptr && held == nullptr) {
+    *refusal = LogUnknown(digest, "a log this verifier does not hold");
+    return out;
+  }
   if (verdict != nullptr && verdict->pcrs_key == pcrs_key) {
     out.verdict = std::move(verdict);
     if (held != nullptr && held->pcrs_key == pcrs_key) {

@@ -21,10 +21,11 @@
 //     runs.
 // A fleet's logs all differ (one per machine), so holding each log was
 // ~80 KiB per device; a verdict per device and the logs as room allows keep
-// every device's steady rounds log-free in the default budget (10,000
-// devices: docs/PERFORMANCE.md). A round that needs a log the verifier no
-// longer holds is refused with eventlog/log_unknown and the stream asks the
-// agent again without naming the log (attestation_service_impl.cc).
+// the steady rounds of devices whose PCR values hold still log-free in the
+// default budget (10,000 devices: docs/PERFORMANCE.md, 2026-11-24 04:00).
+// A round that needs a log the verifier no longer holds is refused with
+// eventlog/log_unknown, or the stream asks the agent again without naming
+// the log (AttestOptions::may_ask_for_log, attestation_service_impl.cc).
 //
 // Soundness: an entry is only ever used as "the log with these bytes" — the
 // replay against the quoted PCRs still decides whether it describes the
@@ -33,7 +34,7 @@
 // identical logs share entries.
 //
 //   ReplayCache cache(64 << 20);
-//   if (auto v = cache.Find(digest); v && v->pcrs_key == key) { ... }
+//   if (auto v = cache.FindVerdict(digest); v && v->pcrs_key == key) {...}
 //   cache.Put(verdict, held_log);
 #ifndef VIGIL_SERVICE_VERIFIER_REPLAY_CACHE_H_
 #define VIGIL_SERVICE_VERIFIER_REPLAY_CACHE_H_
@@ -131,11 +132,13 @@ class ReplayCache {
         logs_(budget_bytes - budget_bytes / kVerdictShareDivisor) {}
 
   // The verdict for `log_digest`, or null. A hit counts as a use.
-  std::shared_ptr<const CachedReplay> Find(const LogDigest& log_digest) const {
+  std::shared_ptr<const CachedReplay> FindVerdict(
+      const LogDigest& log_digest) const {
     return verdicts_.Find(log_digest);
   }
   // The replayed log for `log_digest`, or null. A hit counts as a use.
-  std::shared_ptr<const HeldLog> FindLog(const LogDigest& log_digest) const {
+  std::shared_ptr<const HeldLog> FindHeldLog(
+      const LogDigest& log_digest) const {
     return logs_.Find(log_digest);
   }
 

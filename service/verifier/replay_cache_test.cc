@@ -62,9 +62,9 @@ TEST(ReplayCache, FindsWhatWasPutAndEvictsOneEntryToStayWithinTheBudget) {
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.charged_bytes(), 300u);
   cache.Put(Entry("d", 100), nullptr);  // over budget: one of the others goes
-  EXPECT_NE(cache.Find("d"), nullptr);
+  EXPECT_NE(cache.FindVerdict("d"), nullptr);
   int kept = 0;
-  for (const char* k : {"a", "b", "c"}) kept += cache.Find(k) != nullptr;
+  for (const char* k : {"a", "b", "c"}) kept += cache.FindVerdict(k) != nullptr;
   EXPECT_EQ(kept, 2);
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.charged_bytes(), 300u);
@@ -81,10 +81,12 @@ TEST(ReplayCache, LogsAndVerdictsAreEvictedEachWithinTheirOwnShare) {
   for (const char* k : {"b", "c"}) cache.Put(Entry(k, 100), Log(k, 300));
   // Each log took the whole share: only the last is held; every verdict is.
   EXPECT_EQ(cache.logs(), 1u);
-  EXPECT_NE(cache.FindLog("c"), nullptr);
-  EXPECT_EQ(cache.FindLog("a"), nullptr);
+  EXPECT_NE(cache.FindHeldLog("c"), nullptr);
+  EXPECT_EQ(cache.FindHeldLog("a"), nullptr);
   EXPECT_EQ(cache.size(), 3u);
-  for (const char* k : {"a", "b", "c"}) EXPECT_NE(cache.Find(k), nullptr) << k;
+  for (const char* k : {"a", "b", "c"}) {
+    EXPECT_NE(cache.FindVerdict(k), nullptr) << k;
+  }
   EXPECT_EQ(cache.charged_bytes(), 600u);
   EXPECT_EQ(cache.budget_bytes(), 600u);
 }
@@ -95,25 +97,25 @@ TEST(ReplayCache, ANewerReplayOfTheSameLogReplacesTheOlder) {
   cache.Put(Entry("a", 150, "new pcrs"), nullptr);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.charged_bytes(), 150u);
-  ASSERT_NE(cache.Find("a"), nullptr);
-  EXPECT_EQ(cache.Find("a")->pcrs_key, "new pcrs");
+  ASSERT_NE(cache.FindVerdict("a"), nullptr);
+  EXPECT_EQ(cache.FindVerdict("a")->pcrs_key, "new pcrs");
 }
 
 TEST(ReplayCache, AnEntryOverItsShareOrAZeroBudgetKeepsNothing) {
   ReplayCache small(198);  // 99 each
   small.Put(Entry("a", 100), Log("a", 100));
-  EXPECT_EQ(small.Find("a"), nullptr);
-  EXPECT_EQ(small.FindLog("a"), nullptr);
+  EXPECT_EQ(small.FindVerdict("a"), nullptr);
+  EXPECT_EQ(small.FindHeldLog("a"), nullptr);
   EXPECT_EQ(small.size(), 0u);
   EXPECT_EQ(small.logs(), 0u);
   // A verdict within its share is kept when its log is not.
   small.Put(Entry("b", 99), Log("b", 100));
-  EXPECT_NE(small.Find("b"), nullptr);
-  EXPECT_EQ(small.FindLog("b"), nullptr);
+  EXPECT_NE(small.FindVerdict("b"), nullptr);
+  EXPECT_EQ(small.FindHeldLog("b"), nullptr);
   ReplayCache off(0);
   off.Put(Entry("a", 0), Log("a", 0));
-  EXPECT_EQ(off.Find("a"), nullptr);
-  EXPECT_EQ(off.FindLog("a"), nullptr);
+  EXPECT_EQ(off.FindVerdict("a"), nullptr);
+  EXPECT_EQ(off.FindHeldLog("a"), nullptr);
   EXPECT_EQ(off.size(), 0u);
 }
 
@@ -172,7 +174,6 @@ TEST(ReplayCache, VerdictChargeCoversAVerdictAndItsLogClaims) {
     {
       absl::MutexLock lock(&verdict->memo_mu);
       EXPECT_GE(verdict->memo->claims.size(), 10u);  // it does hold claims
-
     }
     EXPECT_LE(used, VerdictCharge(*verdict)) << used << " heap bytes";
   }

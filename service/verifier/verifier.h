@@ -49,10 +49,11 @@ struct VerifierOptions {
   AttestationCoreOptions core;  // issuer, lifetimes, claim placement
   absl::Duration nonce_lifetime = absl::Minutes(2);
   absl::Duration enrolment_lifetime = absl::Minutes(5);
-  // Memory for replayed event logs held between attestations (an agent
-  // whose log is held names it instead of sending it; replay_cache.h),
-  // charged at 3 bytes per log byte: the default holds ~1,000 distinct
-  // 45-KB boot logs. 0: every round carries its log.
+  // Memory for event logs held between attestations (an agent whose log's
+  // verdict is held names it instead of sending it; replay_cache.h): half
+  // for verdicts (~4 KB each: the default keeps ~16,000), half for logs
+  // held parsed (3 bytes per log byte: ~490 45-KB logs). 0: every round
+  // carries its log.
   size_t replay_cache_bytes = EvidenceVerifier::kDefaultReplayCacheBytes;
   // Where enrolled devices and their TPM clocks are kept: the control
   // plane's store (shared by replicas; must outlive the verifier), or null

@@ -57,6 +57,13 @@ VerifierMetrics::VerifierMetrics()
           "found no memoized decision (a device's first round in a boot or "
           "under a new policy, an evicted decision, the memo off, or a "
           "policy error, which is never memoized).")),
+      logs_asked_(registry_.AddCounter(
+          "vigil_event_logs_asked_total",
+          "Rounds whose evidence named a log the verifier held only the "
+          "verdict of, when the round needed the log itself (other PCR "
+          "values, a policy decision not memoized): the stream asked the "
+          "agent again for the log instead of answering. Not counted as "
+          "attestations.")),
       signing_key_rotations_(registry_.AddCounter(
           "vigil_signing_key_rotations_total",
           "Token signing keys rotated in (SIGHUP with a new key file).")),

@@ -49,6 +49,9 @@ class VerifierMetrics {
   // Policies evaluated (the rest of the attestations reused a memoized
   // decision: attestation_core.h).
   metrics::Counter& policy_evaluations() { return policy_evaluations_; }
+  // Rounds not decided but asked again for the log
+  // (AttestationOutcome::log_needed).
+  metrics::Counter& logs_asked() { return logs_asked_; }
   metrics::Counter& signing_key_rotations() { return signing_key_rotations_; }
   // HTTPS connections the connection guard closed (service/http), by
   // listener ("http_listen", "metrics_listen") and reason ("timeout",
@@ -77,6 +80,7 @@ class VerifierMetrics {
   metrics::Counter& policy_reloads_ok_;
   metrics::Counter& policy_reloads_failed_;
   metrics::Counter& policy_evaluations_;
+  metrics::Counter& logs_asked_;
   metrics::Counter& signing_key_rotations_;
   metrics::CounterFamily& http_connections_closed_;
   // ReplayFinding's series of the known codes, by code and PCR.

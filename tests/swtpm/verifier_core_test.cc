@@ -83,17 +83,23 @@ class VerifierCoreTest : public ::testing::Test {
 
   // One round: a nonce from `v`, `d`'s evidence over it, attested. With
   // `named_log`, the evidence names the log by that digest instead of
-  // carrying it, as an agent does when the request named it.
+  // carrying it, as an agent does when the request named it (`known`: the
+  // verdict the request pinned).
   absl::StatusOr<service::AttestationOutcome> AttestOnce(
       service::Verifier& v, const Device& d, const service::EnrolledDevice& e,
-      const std::string& named_log = "") {
+      const std::string& named_log = "",
+      std::shared_ptr<const service::CachedReplay> known = nullptr,
+      bool may_ask_for_log = false) {
     ASSIGN_OR_RETURN(service::IssuedNonce n, v.nonces().Issue(e.device_id));
     ASSIGN_OR_RETURN(v1::Evidence ev, d.Evidence(n.bytes));
     if (!named_log.empty()) {
       ev.clear_event_log();
       ev.set_event_log_sha256(named_log);
     }
-    return v.core().Attest(e, ev);
+    service::AttestOptions options;
+    options.known_log = std::move(known);
+    options.may_ask_for_log = may_ask_for_log;
+    return v.core().Attest(e, ev, options);
   }
 
   SwtpmCa* ca_ = nullptr;
@@ -337,14 +343,14 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
   ASSERT_FALSE(unknown.reasons.empty());
   EXPECT_EQ(unknown.reasons[0].stage, "eventlog");
   EXPECT_EQ(unknown.reasons[0].code, "log_unknown");
-  EXPECT_EQ(v->core().FindLog(digest), nullptr);
+  EXPECT_EQ(v->core().FindVerdict(digest), nullptr);
 
   // The log sent: replayed, held under its digest.
   ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first, attest(true, ""));
   ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
   ASSERT_NE(first.replay, nullptr);
   EXPECT_EQ(first.replay->log_digest, digest);
-  EXPECT_EQ(v->core().FindLog(digest), first.replay);
+  EXPECT_EQ(v->core().FindVerdict(digest), first.replay);
 
   // Named by digest: the same replay serves (same PCR values), same claims.
   ASSERT_OK_AND_ASSIGN(service::AttestationOutcome held, attest(false, digest));
@@ -384,7 +390,7 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
     EXPECT_EQ(after.replay, nullptr);
   }
   // The held entry is still the last good replay, against its values.
-  EXPECT_EQ(v->core().FindLog(digest), moved.replay);
+  EXPECT_EQ(v->core().FindVerdict(digest), moved.replay);
 }
 
 // A verifier holds every device's verdict but only as many logs as room
@@ -409,7 +415,7 @@ TEST_F(VerifierCoreTest, AHeldVerdictDecidesWithoutTheLogUntilTheLogIsNeeded) {
                        AttestOnce(*v, *d, e));
   ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
   EXPECT_EQ(evaluations.Value(), 1u);
-  ASSERT_NE(v->core().FindLog(digest), nullptr);
+  ASSERT_NE(v->core().FindVerdict(digest), nullptr);
   EXPECT_EQ(v->core().FindHeldLog(digest), nullptr);
 
   // Named: decided from the verdict and the memoized decision.
@@ -444,8 +450,25 @@ issuancerules
 };
 )";
   ASSERT_OK(v->policies().Set("Tpm", kReadsEvents, "test.policy", absl::Now()));
+  // A caller that will ask for the log (a stream whose request named it)
+  // gets no decision, nothing observed, only the ask counted.
+  int observed = 0;
+  v->core().SetObserver(
+      [&observed](const service::AttestationOutcome&) { ++observed; });
+  const metrics::Counter& asked = v->metrics().logs_asked();
+  ASSERT_OK_AND_ASSIGN(
+      service::AttestationOutcome ask,
+      AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                 /*may_ask_for_log=*/true));
+  EXPECT_EQ(ask.log_needed, service::AttestationOutcome::LogNeeded::kUndecided);
+  EXPECT_FALSE(ask.permitted);
+  EXPECT_EQ(observed, 0);
+  EXPECT_EQ(asked.Value(), 1u);
+  // Otherwise it is a denial that says what to do.
   ASSERT_OK_AND_ASSIGN(service::AttestationOutcome needs,
                        AttestOnce(*v, *d, e, digest));
+  EXPECT_EQ(needs.log_needed, service::AttestationOutcome::LogNeeded::kNo);
+  EXPECT_EQ(observed, 1);
   EXPECT_FALSE(needs.permitted);
   ASSERT_FALSE(needs.reasons.empty());
   EXPECT_EQ(needs.reasons[0].stage, "eventlog");
@@ -468,8 +491,14 @@ issuancerules
   // there is nothing to replay.
   ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
                            {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
-  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome moved,
-                       AttestOnce(*v, *d, e, digest));
+  ASSERT_OK_AND_ASSIGN(
+      service::AttestationOutcome moved,
+      AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                 /*may_ask_for_log=*/true));
+  EXPECT_EQ(moved.log_needed,
+            service::AttestationOutcome::LogNeeded::kOtherPcrValues);
+  EXPECT_EQ(asked.Value(), 2u);
+  ASSERT_OK_AND_ASSIGN(moved, AttestOnce(*v, *d, e, digest));
   EXPECT_FALSE(moved.permitted);
   ASSERT_FALSE(moved.reasons.empty());
   EXPECT_EQ(moved.reasons[0].code, "log_unknown");
@@ -481,6 +510,40 @@ issuancerules
   ASSERT_OK_AND_ASSIGN(named, AttestOnce(*v, *d, e, digest));
   EXPECT_TRUE(named.permitted);
   EXPECT_EQ(named.claims_key, moved.claims_key);
+}
+
+// The verdict a request named is pinned for the round; if another
+// device's log evicted it meanwhile, the round still uses it and puts it
+// back, so the device's next request names its log again.
+TEST_F(VerifierCoreTest, ANamedVerdictEvictedDuringTheRoundIsPutBack) {
+  ASSERT_OK_AND_ASSIGN(auto d1, Device::Boot(kWindowsLog));
+  ASSERT_OK_AND_ASSIGN(auto d2, Device::Boot(kLinuxLog, /*distinct_ek=*/true));
+  // Room for one verdict (~4 KB charged) and no parsed log.
+  auto v =
+      MakeVerifier("", service::AttestationCoreOptions().decision_memo_bytes,
+                   /*replay_cache_bytes=*/2 * 7000);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e1, Enrol(*v, *d1));
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e2, Enrol(*v, *d2));
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first,
+                       AttestOnce(*v, *d1, e1));
+  ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
+  ASSERT_NE(first.replay, nullptr);
+  const std::string digest = first.replay->log_digest;
+  std::shared_ptr<const service::CachedReplay> known =
+      v->core().FindVerdict(digest);
+  ASSERT_NE(known, nullptr);
+
+  // The request is out; another device's log takes the only place.
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome other,
+                       AttestOnce(*v, *d2, e2));
+  ASSERT_TRUE(other.permitted) << other.reasons[0].ToString();
+  ASSERT_EQ(v->core().FindVerdict(digest), nullptr);
+
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome named,
+                       AttestOnce(*v, *d1, e1, digest, known));
+  ASSERT_TRUE(named.permitted) << named.reasons[0].ToString();
+  EXPECT_EQ(named.replay, known);
+  EXPECT_EQ(v->core().FindVerdict(digest), known);
 }
 
 // Policy decisions are memoized by (policy hash, claim set): the next round

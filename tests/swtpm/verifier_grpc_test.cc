@@ -40,6 +40,7 @@
 #include "tests/swtpm/attesting_device.h"
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
+#include "tpm/device/pcrs.h"
 #include "tpm/types/hash_alg.h"
 #include "vigil/v1/attestation_service.grpc.pb.h"
 
@@ -236,6 +237,19 @@ class VerifierGrpcTest : public ::testing::Test {
     ASSERT_TRUE(s.call->Read(&m));
     ASSERT_TRUE(m.has_result()) << m.DebugString();
     *result = m.result();
+  }
+
+  // Answers `request` on `s` with a real quote; with `named_log`, naming the
+  // log by that digest instead of sending it.
+  void SendEvidence(Stream& s, const v1::AttestationRequest& request,
+                    const std::string& named_log = "") {
+    ASSERT_OK_AND_ASSIGN(v1::Evidence ev,
+                         device_->Evidence(AsBytes(request.nonce())));
+    if (!named_log.empty()) {
+      ev.clear_event_log();
+      ev.set_event_log_sha256(named_log);
+    }
+    ASSERT_TRUE(s.Send(EvidenceMessage(ev)));
   }
 
   // On `s`: enrols, attests once with the log (permitted, or fails the
@@ -733,12 +747,7 @@ TEST_F(VerifierGrpcTest, AfterTheFirstRoundTheVerifierNamesTheLogItHolds) {
     ASSERT_TRUE(s->call->Read(&m));
     ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
     EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
-    ASSERT_OK_AND_ASSIGN(
-        v1::Evidence named,
-        device_->Evidence(AsBytes(m.attestation_request().nonce())));
-    named.clear_event_log();
-    named.set_event_log_sha256(digest);
-    ASSERT_TRUE(s->Send(EvidenceMessage(named)));
+    ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
     ASSERT_TRUE(s->call->Read(&m));
     ASSERT_TRUE(m.has_result()) << m.DebugString();
     EXPECT_TRUE(m.result().permitted())
@@ -788,25 +797,19 @@ TEST_F(VerifierGrpcTest, AVerifierWithoutTheLogAsksForItInsteadOfRefusing) {
   v1::AgentMessage wanted;
   wanted.mutable_attestation_wanted()->set_reason("interval");
   auto next = [&](v1::VerifierMessage* m) { ASSERT_TRUE(s->call->Read(m)); };
-  auto answer = [&](const v1::AttestationRequest& r, bool name_log) {
-    ASSERT_OK_AND_ASSIGN(v1::Evidence ev,
-                         device_->Evidence(AsBytes(r.nonce())));
-    if (name_log) {
-      ev.clear_event_log();
-      ev.set_event_log_sha256(digest);
-    }
-    ASSERT_TRUE(s->Send(EvidenceMessage(ev)));
-  };
   v1::VerifierMessage m;
-  // Named, and decided from the verdict.
-  ASSERT_TRUE(s->Send(wanted));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
-  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), true));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_result()) << m.DebugString();
-  EXPECT_TRUE(m.result().permitted());
+  // A round the request names the log for, decided from the verdict.
+  auto named_round = [&] {
+    ASSERT_TRUE(s->Send(wanted));
+    ASSERT_NO_FATAL_FAILURE(next(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+    ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
+    ASSERT_NO_FATAL_FAILURE(next(&m));
+    ASSERT_TRUE(m.has_result()) << m.DebugString();
+    EXPECT_TRUE(m.result().permitted());
+  };
+  ASSERT_NO_FATAL_FAILURE(named_round());
 
   // The policy changes between the request and the evidence: the round
   // needs the log (no decision for the new policy is held), so the verifier
@@ -821,16 +824,21 @@ issuancerules { => issue(type="a", value=1); };
   EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
   ASSERT_OK(
       verifier_->policies().Set("Tpm", kPolicyA, "a.policy", absl::Now()));
-  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), true));
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
   ASSERT_NO_FATAL_FAILURE(next(&m));
   ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
   EXPECT_EQ(m.attestation_request().reason(), "log-needed");
   EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
-  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), false));
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request()));
   ASSERT_NO_FATAL_FAILURE(next(&m));
   ASSERT_TRUE(m.has_result()) << m.DebugString();
   EXPECT_TRUE(m.result().permitted())
       << (m.result().reasons().empty() ? "" : m.result().reasons(0).message());
+
+  // That round needed the log for want of a decision, not because the PCR
+  // values moved: the next round names the log again, and is decided from
+  // the verdict and the decision just made.
+  ASSERT_NO_FATAL_FAILURE(named_round());
 
   // A policy change while idle: the verifier asks at once, and does not
   // name a log it does not hold (the round would need it).
@@ -844,10 +852,58 @@ issuancerules { => issue(type="b", value=2); };
   ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
   EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
   EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
-  ASSERT_NO_FATAL_FAILURE(answer(m.attestation_request(), false));
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request()));
   ASSERT_NO_FATAL_FAILURE(next(&m));
   ASSERT_TRUE(m.has_result()) << m.DebugString();
   EXPECT_TRUE(m.result().permitted());
+}
+
+// A device whose quoted PCR values move away from its log's verdict (a PCR
+// extended after boot, which the policy requires quoted) is asked for its
+// log once; from then on its requests name the log only while the
+// verifier holds it parsed, so its rounds do not each cost two quotes.
+TEST_F(VerifierGrpcTest, AStreamWhosePcrsMoveStopsNamingALogItCannotReplay) {
+  ASSERT_NO_FATAL_FAILURE(Start(Options(), /*replay_cache_bytes=*/128u << 10));
+  // Its own TPM: this test extends a PCR.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<AttestingDevice> own,
+                       AttestingDevice::Boot(kLinuxLog, /*distinct_ek=*/true));
+  AttestingDevice* const shared = device_;
+  device_ = own.get();
+  absl::Cleanup restore = [shared] { device_ = shared; };
+  auto s = Open();
+  std::string digest;
+  ASSERT_NO_FATAL_FAILURE(EnrolAndAttestWithLog(*s, &digest));
+  // PCR 23: in no log, quoted under the default policy's mask.
+  ASSERT_OK(tpm::ExtendPcr(*device_->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
+
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  v1::VerifierMessage m;
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "log-needed");
+  v1::Evidence evidence;
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*s, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted());
+  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 1u);
+
+  // The verdict now matches again, but PCRs that moved once may move
+  // again: the log is not named while it is not held parsed.
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*s, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted());
 }
 
 TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {

@@ -1030,7 +1030,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
           mask, clock += 1000, known, /*resend_log=*/!held_log);
       const Steady::time_point t1 = Steady::now();
       service::AttestOptions ao;
-      if (held_log) ao.known_log = (*v)->core().FindLog(known);
+      if (held_log) ao.known_log = (*v)->core().FindVerdict(known);
       const service::AttestationOutcome o =
           (*v)->core().Attest(*enrolled, ev, ao);
       const Steady::time_point t2 = Steady::now();
