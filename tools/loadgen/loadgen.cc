@@ -109,18 +109,32 @@ std::atomic<size_t> g_token_bytes{0};
 // verifier named the log as held).
 std::atomic<uint64_t> g_logs_sent{0};
 std::atomic<uint64_t> g_logs_named{0};
+// Requests with reason "log-needed": the verifier needed the log of a
+// round whose evidence named it, and asked again (that round's evidence is
+// counted twice above: named, then sent).
+std::atomic<uint64_t> g_logs_asked{0};
 
-// The two counts at one moment; SentPercentSince: of the evidence messages
-// sent since `start`, the percentage that carried the whole log.
+// The counts at one moment. Of the rounds since `start` (evidence messages
+// less the asked-again ones), SentPercentSince: the percentage that sent
+// the whole log; AskedPercentSince: that were asked again for it.
 struct LogRounds {
   uint64_t sent = g_logs_sent.load();
   uint64_t named = g_logs_named.load();
+  uint64_t asked = g_logs_asked.load();
   double SentPercentSince(const LogRounds& start) const {
-    const uint64_t s = sent - start.sent;
-    const uint64_t n = named - start.named;
-    return s + n == 0
-               ? 0.0
-               : 100.0 * static_cast<double>(s) / static_cast<double>(s + n);
+    return Percent(sent - start.sent, start);
+  }
+  double AskedPercentSince(const LogRounds& start) const {
+    return Percent(asked - start.asked, start);
+  }
+
+ private:
+  double Percent(uint64_t count, const LogRounds& start) const {
+    const uint64_t rounds =
+        sent - start.sent + named - start.named - (asked - start.asked);
+    return rounds == 0 ? 0.0
+                       : 100.0 * static_cast<double>(count) /
+                             static_cast<double>(rounds);
   }
 };
 
@@ -1219,6 +1233,9 @@ class Agent final
         // The first request follows Enrolled unasked: time it from here.
         if (!in_round_) wanted_at_ = Steady::now();
         const v1::AttestationRequest& r = in_.attestation_request();
+        if (r.reason() == "log-needed") {
+          g_logs_asked.fetch_add(1, std::memory_order_relaxed);
+        }
         v1::AgentMessage m;
         *m.mutable_evidence() = MakeEvidence(
             *boot_, device_->ak, r.nonce(), r.pcr_mask(), clock_ += 1000,
@@ -1368,9 +1385,11 @@ struct PhaseResult {
   // Paced: what the stall probe (stall_probe.h) saw in the window, and the
   // attestations that were in flight during none of those stalls.
   std::optional<StallSummary> stalls;
-  // Of the evidence sent in the window, the percentage that carried the
-  // whole log (the verifier did not hold it).
+  // Of the rounds in the window, the percentage that sent the whole log
+  // (the verifier did not hold it), and that were asked again for it (the
+  // verifier held its verdict but needed the log).
   double log_resent_percent = 0;
+  double log_asked_percent = 0;
 };
 
 // p-th percentile of sorted latencies (µs), in ms; 0 when empty.
@@ -1462,6 +1481,7 @@ PhaseResult RunClosedLoop(Controller& c, Recorder& rec, int verifier_pid,
   PhaseResult r = Summarise(lat, elapsed);
   cpu.Fill(r);
   r.log_resent_percent = LogRounds().SentPercentSince(logs);
+  r.log_asked_percent = LogRounds().AskedPercentSince(logs);
   c.SetMode(Controller::Mode::kHold);
   return r;
 }
@@ -1531,6 +1551,7 @@ PhaseResult RunPaced(Controller& c, Recorder& rec, int verifier_pid,
   r.offered_rate = rate;
   r.not_sent = not_sent;
   r.log_resent_percent = LogRounds().SentPercentSince(logs);
+  r.log_asked_percent = LogRounds().AskedPercentSince(logs);
   r.stalls = SummariseStalls(lat, stalls, probe.realtime());
   if (!trace_path.empty()) WriteTrace(trace_path, start, lat, stalls);
   return r;
@@ -1545,7 +1566,8 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
                               {"max_ms", r.max_ms},
                               {"verifier_cpu_cores", r.verifier_cores},
                               {"loadgen_cpu_cores", r.loadgen_cores},
-                              {"log_resent_percent", r.log_resent_percent}};
+                              {"log_resent_percent", r.log_resent_percent},
+                              {"log_asked_percent", r.log_asked_percent}};
   if (r.offered_rate > 0) {
     j["offered_per_s"] = r.offered_rate;
     j["releases_without_idle_agent"] = r.not_sent;
@@ -2063,8 +2085,10 @@ int Run(const Options& o) {
     std::cout << absl::StrFormat(
         "  connect + enrolled + first attestation: %.2f s; errors (denials, "
         "broken streams): %ld; rounds in the windows that sent the whole log: "
-        "%.1f%% (saturation), %.1f%% (paced)\n",
-        connect_s, errors, sat.log_resent_percent, paced.log_resent_percent);
+        "%.1f%% (saturation), %.1f%% (paced), of them asked again for it: "
+        "%.1f%%, %.1f%%\n",
+        connect_s, errors, sat.log_resent_percent, paced.log_resent_percent,
+        sat.log_asked_percent, paced.log_asked_percent);
     std::cout << absl::StrFormat("  %-34s %10s %9s %9s %9s %9s %9s\n", "phase",
                                  "att/s", "p50 ms", "p99 ms", "max ms",
                                  "CPU ver", "CPU gen");
