@@ -91,6 +91,12 @@ class ScriptedVerifier final : public v1::AttestationService::Service {
       if (in.evidence().nonce() != absl::StrCat("nonce-", n)) {
         return {grpc::StatusCode::INVALID_ARGUMENT, "Evidence.nonce: stale"};
       }
+      if (ask_for_log.exchange(false)) {
+        // As a verifier that held only the log's verdict and needed the
+        // log: no result for this round, a new request instead.
+        reason = "log-needed";
+        continue;
+      }
       out.Clear();
       v1::AttestationResult* r = out.mutable_result();
       r->set_permitted(!deny);
@@ -118,6 +124,7 @@ class ScriptedVerifier final : public v1::AttestationService::Service {
   std::atomic<bool> enrolled{false};
   std::atomic<bool> deny{false};
   std::atomic<bool> silent{false};
+  std::atomic<bool> ask_for_log{false};
   std::atomic<int> rounds{0};
   absl::Mutex mu;
   std::vector<std::string> wanted ABSL_GUARDED_BY(mu);
@@ -217,6 +224,20 @@ TEST_F(StateMachineTest, EnrolsAnswersTheChallengeAndWritesTheToken) {
   StopAgent();
   ASSERT_OK(result_);
   EXPECT_FALSE(result_->has_value());  // stopped, not finished
+}
+
+// A verifier may answer evidence with a new request instead of a result
+// (reason "log-needed": attestation_service.proto): the agent collects
+// again over the new nonce, and the round counts once.
+TEST_F(StateMachineTest, AnswersARequestThatComesInsteadOfAResult) {
+  verifier_.ask_for_log = true;
+  StartAgent();
+  ASSERT_TRUE(Eventually([](const AgentStats& s) { return s.permitted >= 1; }));
+  AgentStats s = machine_->stats();
+  EXPECT_EQ(s.attestations, 1);
+  EXPECT_EQ(s.failures, 0);
+  EXPECT_EQ(verifier_.rounds.load(), 2);
+  EXPECT_EQ(Token(), "eyJhbGciOiJFUzI1NiJ9.payload-2.sig");
 }
 
 TEST_F(StateMachineTest, BacksOffAndReconnectsWhenTheVerifierRestarts) {
