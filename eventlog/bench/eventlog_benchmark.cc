@@ -2,6 +2,7 @@
 //   BM_ParseReplayCheck  Parse + InsecureReplayWithoutQuote (every bank
 //                        replayed, every covered event's data hashed and
 //                        compared with its digests, trust rules applied)
+//   BM_RenderEventsJson  the `events` claim's JSON for the same logs
 //   BM_Sha256Floor       one SHA-256 pass over the same bytes: the floor no
 //                        log processing can beat, measured in the same run.
 // Target (issue #2): BM_ParseReplayCheck >= 50% of BM_Sha256Floor's bytes/s.
@@ -11,6 +12,7 @@
 
 #include "benchmark/benchmark.h"
 #include "common/testing/testdata.h"
+#include "eventlog/maa_json.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "tpm/types/pcr_bank.h"
@@ -68,6 +70,28 @@ void BM_ParseReplayCheck(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ParseReplayCheck);
+
+// The `events` claim (maa_json.h) rendered for every corpus log, replayed
+// once outside the loop: what a policy that reads `events` costs on a
+// decision-memo miss, beside BM_ParseReplayCheck in the same run.
+void BM_RenderEventsJson(benchmark::State& state) {
+  const Corpus& corpus = LoadCorpus();
+  std::vector<ReplayedLog> replayed;
+  for (const auto& bytes : corpus.logs) {
+    replayed.push_back(*InsecureReplayWithoutQuote(*Parse(bytes)));
+  }
+  for (auto _ : state) {
+    for (const ReplayedLog& r : replayed) {
+      nlohmann::ordered_json events = RenderEventsJson(r);
+      benchmark::DoNotOptimize(events);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * corpus.bytes);
+  state.counters["events/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * corpus.events),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RenderEventsJson);
 
 // The verifier's path: replay against the one bank a quote covered (SHA-256
 // where the log has it), all 24 PCRs.
