@@ -71,6 +71,26 @@ TEST(Base64Url, IsUnpaddedAndUsesUrlAlphabet) {
   EXPECT_EQ(Base64UrlEncode({0x01}), "AQ");  // the SecureBoot byte in MAA JSON
 }
 
+// Every length's tail (0, 1 or 2 bytes past a multiple of 3), both
+// alphabets: unpadded is padded without its '=', and both decode back.
+TEST(Base64, EveryLengthRoundTripsPaddedAndUnpadded) {
+  std::vector<uint8_t> bytes;
+  for (int n = 0; n < 64; ++n) {
+    SCOPED_TRACE(n);
+    const std::string padded = Base64Encode(bytes);
+    const std::string url = Base64UrlEncode(bytes);
+    EXPECT_EQ(padded.size() % 4, 0u);
+    std::string stripped = padded.substr(0, padded.find('='));
+    for (char& c : stripped) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    EXPECT_EQ(url, stripped);
+    ASSERT_OK_AND_ASSIGN(auto a, Base64Decode(padded));
+    ASSERT_OK_AND_ASSIGN(auto b, Base64UrlDecode(url));
+    EXPECT_EQ(a, bytes);
+    EXPECT_EQ(b, bytes);
+    bytes.push_back(static_cast<uint8_t>(n * 37 + 250));
+  }
+}
+
 TEST(Base64, DecodesWithAndWithoutPadding) {
   ASSERT_OK_AND_ASSIGN(auto a, Base64Decode("Zm8="));
   ASSERT_OK_AND_ASSIGN(auto b, Base64UrlDecode("Zm8"));

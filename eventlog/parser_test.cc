@@ -6,6 +6,7 @@
 #include "common/testing/status_matchers.h"
 #include "eventlog/event_types.h"
 #include "eventlog/testing/log_builder.h"
+#include "eventlog/uefi_variable.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -243,6 +244,31 @@ TEST(Parse, EveryTruncationOfASyntheticLogFailsCleanly) {
       EXPECT_THAT(r.status().message(), HasSubstr("offset "));
     }
   }
+}
+
+}  // namespace
+}  // namespace vigil::eventlog
+
+namespace vigil::eventlog {
+namespace {
+
+// The canonical text: the first three fields little-endian in the bytes
+// (UEFI spec appendix A), upper case; FromString accepts either case.
+TEST(EfiGuid, ToStringIsMixedEndianUpperCaseAndRoundTrips) {
+  std::optional<EfiGuid> g =
+      EfiGuid::FromString("8be4df61-93ca-11d2-aa0d-00e098032b8c");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->bytes[0], 0x61);
+  EXPECT_EQ(g->bytes[3], 0x8B);
+  EXPECT_EQ(g->bytes[4], 0xCA);
+  EXPECT_EQ(g->bytes[6], 0xD2);
+  EXPECT_EQ(g->bytes[8], 0xAA);
+  EXPECT_EQ(g->bytes[15], 0x8C);
+  EXPECT_EQ(g->ToString(), "8BE4DF61-93CA-11D2-AA0D-00E098032B8C");
+  EfiGuid all;
+  for (int i = 0; i < 16; ++i) all.bytes[i] = static_cast<uint8_t>(i * 17);
+  EXPECT_EQ(all.ToString(), "33221100-5544-7766-8899-AABBCCDDEEFF");
+  EXPECT_EQ(EfiGuid::FromString(all.ToString()), all);
 }
 
 }  // namespace
