@@ -114,7 +114,7 @@ struct EvidenceOutcome {
 class EvidenceVerifier {
  public:
   // The default budget for event logs kept between attestations: verdicts
-  // for ~16,000 distinct logs and ~490 typical UEFI boot logs parsed
+  // for ~13,000 distinct logs and ~490 typical UEFI boot logs parsed
   // (identical logs share entries).
   static constexpr size_t kDefaultReplayCacheBytes = 128u << 20;
 

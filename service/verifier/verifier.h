@@ -51,7 +51,7 @@ struct VerifierOptions {
   absl::Duration enrolment_lifetime = absl::Minutes(5);
   // Memory for event logs held between attestations (an agent whose log's
   // verdict is held names it instead of sending it; replay_cache.h): half
-  // for verdicts (~4 KB each: the default keeps ~16,000), half for logs
+  // for verdicts (~5 KB each: the default keeps ~13,000), half for logs
   // held parsed (3 bytes per log byte: ~490 45-KB logs). 0: every round
   // carries its log.
   size_t replay_cache_bytes = EvidenceVerifier::kDefaultReplayCacheBytes;
