@@ -205,10 +205,7 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   out.reasons = std::move(verified.reasons);
   out.replay = std::move(verified.replay);
   if (!verified.evidence.has_value()) {
-    // The verdict named was for other PCR values and the log is gone.
-    if (options.may_ask_for_log && !out.reasons.empty() &&
-        out.reasons[0].stage == "eventlog" &&
-        out.reasons[0].code == "log_unknown") {
+    if (options.may_ask_for_log && verified.pcr_values_moved) {
       out.log_needed = AttestationOutcome::LogNeeded::kOtherPcrValues;
     }
     return out;

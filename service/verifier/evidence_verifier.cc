@@ -211,7 +211,10 @@ EvidenceOutcome EvidenceVerifier::Verify(
   // 4. The event log parses and replays to the quoted PCRs.
   Reason refusal;
   Replayed replayed = ReplayLog(evidence, pcrs, known, &refusal);
-  if (replayed.verdict == nullptr) return std::move(refuse(std::move(refusal)));
+  if (replayed.verdict == nullptr) {
+    out.pcr_values_moved = replayed.pcr_values_moved;
+    return std::move(refuse(std::move(refusal)));
+  }
   std::vector<Reason> failures;
   std::vector<Reason> warnings;
   for (const Reason& finding : replayed.verdict->findings) {
@@ -375,6 +378,7 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     *refusal = LogUnknown(digest,
                           "a log this verifier holds only as replayed against "
                           "other PCR values");
+    out.pcr_values_moved = true;
     return out;
   } else {
     log = eventlog::Parse({});  // no log at all: the parser names it

@@ -109,6 +109,10 @@ struct EvidenceOutcome {
   // now holds it (its digest is what the next AttestationRequest may name
   // as known).
   std::shared_ptr<const CachedReplay> replay;
+  // Refused (eventlog/log_unknown) because the named log's verdict is for
+  // other PCR values and the parsed log is no longer held: the log itself
+  // would serve.
+  bool pcr_values_moved = false;
 };
 
 class EvidenceVerifier {
@@ -165,6 +169,7 @@ class EvidenceVerifier {
     std::shared_ptr<const CachedReplay> verdict;  // null: refused
     std::shared_ptr<const HeldLog> log;
     bool fresh = false;  // made now, not held: to be kept once accepted
+    bool pcr_values_moved = false;  // EvidenceOutcome::pcr_values_moved
   };
   // Step 4: the log (sent or named) replayed against `pcrs`, from the cache
   // when the same log was replayed against the same values; or a null
