@@ -174,6 +174,17 @@ bool CompiledPolicy::is_rule_list() const { return program_->is_rule_list; }
 const Source& CompiledPolicy::source() const { return *program_->source; }
 std::string CompiledPolicy::Format() const { return ast::Format(program_->ast); }
 
+bool CompiledPolicy::MayReadClaimType(absl::string_view type) const {
+  for (const std::vector<internal::Rule>& section : program_->sections) {
+    for (const internal::Rule& rule : section) {
+      for (const internal::Condition& c : rule.conditions) {
+        if (!c.type_key.has_value() || *c.type_key == type) return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string CompiledPolicy::Summary() const {
   std::string out;
   if (program_->is_rule_list) {

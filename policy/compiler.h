@@ -72,6 +72,17 @@ class CompiledPolicy {
   // the actions used, e.g. "issuancerules: 3 rules (add 2, issue 1)".
   std::string Summary() const;
 
+  // CompiledPolicy::MayReadClaimType(): whether evaluating this policy may
+  // look at a claim of `type`. True when some condition tests `type ==
+  // "<type>"` (exactly: conditions match types exactly), or has no literal
+  // type test at all (`[issuer == "AttestationService"]`, `type != "x"`, a
+  // computed type) and so may match a claim of any type. When false,
+  // evaluating over a claim set with or without claims of `type` gives the
+  // same result, trace and cost: the verifier then decides a round whose
+  // `events` claim it cannot render (service/verifier/attestation_core.cc).
+  // Conservative, never fails; a linear walk over the conditions.
+  bool MayReadClaimType(absl::string_view type) const;
+
   const internal::Program& program() const { return *program_; }
 
  private:

@@ -48,6 +48,41 @@ Json One(const std::string& type, Json value) {
   return Json::array({Json{{"type", type}, {"value", std::move(value)}}});
 }
 
+// ----- what a policy may read -----
+
+TEST(MayReadClaimType, NamesTheTypesItsConditionsTestAndAnyWhenOneTestsNone) {
+  CompiledPolicy literal = MustCompile(
+      "version=1.2; authorizationrules{c:[type==\"secureBootEnabled\"] => "
+      "permit();}; issuancerules{c:[type==\"events\", issuer==\"x\"] => "
+      "issue(claim=c);};");
+  EXPECT_TRUE(literal.MayReadClaimType("secureBootEnabled"));
+  EXPECT_TRUE(literal.MayReadClaimType("events"));
+  EXPECT_FALSE(literal.MayReadClaimType("Events"));  // types match exactly
+  EXPECT_FALSE(literal.MayReadClaimType("pcrs"));
+
+  // Added claims are read through conditions too; `add` alone reads none.
+  CompiledPolicy adds = MustCompile(
+      "version=1.2; authorizationrules{=> permit();}; issuancerules{"
+      "=> add(type=\"events\", value=1); c:[type==\"aikValidated\"] => "
+      "issue(claim=c);};");
+  EXPECT_FALSE(adds.MayReadClaimType("events"));
+  EXPECT_TRUE(adds.MayReadClaimType("aikValidated"));
+
+  // No literal type test: may match a claim of any type.
+  for (const char* condition :
+       {"c:[issuer==\"AttestationService\"]", "c:[type!=\"x\"]",
+        "![value==true]"}) {
+    SCOPED_TRACE(condition);
+    CompiledPolicy any = MustCompile(
+        std::string("version=1.2; authorizationrules{") + condition +
+        " => permit();};");
+    EXPECT_TRUE(any.MayReadClaimType("events"));
+  }
+  EXPECT_FALSE(
+      MustCompile("version=1.0; authorizationrules{=> permit();};")
+          .MayReadClaimType("events"));
+}
+
 // ----- authorization -----
 
 TEST(Evaluate, PermitsWhenSomePermitFiredAndNoDeny) {

@@ -182,6 +182,63 @@ TEST(PolicyGolden, SamplePoliciesEvaluateAsTheirDecisionBaselines) {
   }
 }
 
+// CompiledPolicy::MayReadClaimType("events") is what lets the verifier
+// decide a round without rendering (or holding) the event log: for every
+// evaluation case whose policy says it cannot read `events`, the result,
+// trace included, is the same with the `events` claim as without it.
+TEST(PolicyGolden, APolicyThatCannotReadEventsDecidesTheSameWithoutThem) {
+  nlohmann::json cases = nlohmann::json::parse(
+      testing::ReadFileText(
+          testing::SourcePath("policy/testdata/eval/cases.json")),
+      nullptr, false);
+  ASSERT_TRUE(cases.is_array());
+  int compared = 0, reading = 0;
+  for (const nlohmann::json& c : cases) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const std::string policy_file = c["policy"].get<std::string>();
+    CompileOptions options;
+    options.form = CompileOptions::Form::kAuto;
+    options.source_name = policy_file;
+    if (c.contains("mode") && c["mode"] == "compat")
+      options.mode = Mode::kCompat;
+    CompileResult compiled = Compile(testing::ReadFileText(testing::SourcePath(
+                                         absl::StrCat(kDir, "/", policy_file))),
+                                     options);
+    if (!compiled.ok()) continue;
+    if (compiled.policy().MayReadClaimType("events")) {
+      ++reading;
+      continue;
+    }
+    nlohmann::json all = nlohmann::json::parse(
+        testing::ReadFileText(testing::SourcePath(absl::StrCat(
+            "policy/testdata/eval/", c["claims"].get<std::string>()))));
+    nlohmann::json without = nlohmann::json::array();
+    for (const nlohmann::json& claim : all) {
+      if (claim["type"] != "events") without.push_back(claim);
+    }
+    nlohmann::json with = without;
+    with.push_back(
+        {{"type", "events"},
+         {"value", {{"Events", nlohmann::json::array({{{"PCR", 7}}})}}}});
+    absl::StatusOr<ClaimSet> a = ParseClaimsJson(with.dump());
+    absl::StatusOr<ClaimSet> b = ParseClaimsJson(without.dump());
+    ASSERT_TRUE(a.ok() && b.ok());
+    absl::StatusOr<EvaluationResult> ra = Evaluate(compiled.policy(), *a);
+    absl::StatusOr<EvaluationResult> rb = Evaluate(compiled.policy(), *b);
+    ASSERT_EQ(ra.ok(), rb.ok());
+    if (ra.ok()) {
+      EXPECT_EQ(ra->ToJson().dump(), rb->ToJson().dump());
+    } else {
+      EXPECT_EQ(ra.status(), rb.status());
+    }
+    ++compared;
+  }
+  // Both kinds are in the cases: Microsoft's TPM sample policy 1 reads no
+  // events; the Windows 1.2 family does.
+  EXPECT_GE(compared, 3);
+  EXPECT_GE(reading, 5);
+}
+
 // The outcomes the corpus README demands, independent of message wording.
 struct Expectation {
   const char* file;

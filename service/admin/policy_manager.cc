@@ -475,17 +475,24 @@ absl::StatusOr<DryRunView> PolicyManager::DryRunDevice(
     }
   }
   ASSIGN_OR_RETURN(DryRunView v,
-                   EvaluateCandidate(type, candidate_text, *claims));
+                   EvaluateCandidate(type, candidate_text, *claims, &source));
   v.source = std::move(source);
   return v;
 }
 
 absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
     absl::string_view type, absl::string_view candidate_text,
-    const policy::ClaimSet& claims) {
+    const policy::ClaimSet& claims, ClaimsSource* source) {
   ASSIGN_OR_RETURN(std::shared_ptr<const ActivePolicy> candidate,
                    policies_->Compile(type, std::string(candidate_text),
                                       "candidate.policy", clock_.Now()));
+  if (source != nullptr) {
+    for (const std::string& omitted : source->omitted) {
+      if (candidate->compiled.MayReadClaimType(omitted)) {
+        source->omitted_read.push_back(omitted);
+      }
+    }
+  }
   ASSIGN_OR_RETURN(policy::EvaluationResult r,
                    policy::Evaluate(candidate->compiled, claims));
   DryRunView v;

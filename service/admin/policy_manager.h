@@ -147,8 +147,12 @@ struct ClaimsSource {
   // Claims the attestation had that are not kept (`events`): a policy
   // reading them sees none. `rebuilt`: those rendered again from the event
   // log the verifier still holds (then the policy does see them).
+  // `omitted_read`: those of `omitted` the candidate may read
+  // (policy::CompiledPolicy::MayReadClaimType), so its decision here may
+  // differ from the device's; for the others it cannot.
   std::vector<std::string> omitted;
   std::vector<std::string> rebuilt;
+  std::vector<std::string> omitted_read;
 };
 
 struct DryRunView {
@@ -363,10 +367,12 @@ class PolicyManager {
 
   // kPermissionDenied (audited) unless the caller has `need`.
   // DryRun's work once the caller may: the candidate (compiled, not
-  // installed) and the policy in force, over `claims`.
+  // installed) and the policy in force, over `claims`. With `source`, also
+  // which of its omitted claims the candidate may read.
   absl::StatusOr<DryRunView> EvaluateCandidate(absl::string_view type,
                                                absl::string_view candidate_text,
-                                               const policy::ClaimSet& claims);
+                                               const policy::ClaimSet& claims,
+                                               ClaimsSource* source = nullptr);
 
   absl::Status Require(const auth::Caller& caller, auth::Role need,
                        store::AuditAction action, absl::string_view type);

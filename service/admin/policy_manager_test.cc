@@ -434,6 +434,9 @@ TEST_F(PolicyManagerTest, DeviceDryRunDecidesAsTheClaimsItAttestedWith) {
   EXPECT_EQ(from.policy_hash, "ph-permit");
   EXPECT_THAT(from.omitted, ::testing::ElementsAre("events"));
   EXPECT_TRUE(from.rebuilt.empty());
+  // The candidate tests only secureBootEnabled and pcrs: it decides as it
+  // would with `events`.
+  EXPECT_TRUE(from.omitted_read.empty());
   EXPECT_FALSE(direct.source.has_value());
 
   EXPECT_THAT(
@@ -503,11 +506,13 @@ TEST_F(PolicyManagerTest, DeviceDryRunRebuildsEventsWhileTheLogIsHeld) {
   EXPECT_TRUE(d.permitted);
   EXPECT_THAT(d.source->rebuilt, ::testing::ElementsAre("events"));
   EXPECT_TRUE(d.source->omitted.empty());
+  EXPECT_TRUE(d.source->omitted_read.empty());
   held = false;  // evicted from the verifier's cache
   ASSERT_OK_AND_ASSIGN(
       d, manager_->DryRunDevice(kReader, "Tpm", kNeedsEvents, "dev1"));
   EXPECT_FALSE(d.permitted);
   EXPECT_THAT(d.source->omitted, ::testing::ElementsAre("events"));
+  EXPECT_THAT(d.source->omitted_read, ::testing::ElementsAre("events"));
 }
 
 TEST_F(PolicyManagerTest, ReadingTheAuditTrailIsAudited) {

@@ -245,6 +245,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DryRunPolicy(
           src->set_claims_since_unix(absl::ToUnixSeconds(from.claims_since));
           for (const std::string& c : from.omitted) src->add_omitted_claims(c);
           for (const std::string& c : from.rebuilt) src->add_rebuilt_claims(c);
+          for (const std::string& c : from.omitted_read) {
+            src->add_omitted_claims_read(c);
+          }
         }
         return absl::OkStatus();
       });

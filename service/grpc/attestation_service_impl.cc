@@ -54,6 +54,10 @@ v1::AttestationResult ToProto(const AttestationOutcome& o) {
 
 namespace {
 
+// AttestationRequest.reason after a change of the Tpm policy: the stream's
+// next request is for it (attestation_service.proto lists the reasons).
+constexpr char kReasonPolicyChanged[] = "policy-changed";
+
 void Log(absl::string_view peer, absl::string_view what) {
   // One write per line: std::cerr is unbuffered, so streaming the four
   // pieces made four write(2) calls, and lines of concurrent streams
@@ -489,17 +493,21 @@ class AgentStream final
     // Named when the verifier holds the log's verdict and the round can
     // likely be decided from it; otherwise only if it holds the log itself
     // parsed, so a round does not need asking twice (two quotes). Likely
-    // not: after a policy change (no decision for the new policy is
-    // memoized), with the decision memo off, and once the PCR values moved
-    // away from the verdict's for this log (PCRs extended between rounds,
-    // such as IMA's PCR 10 when the policy requires it).
+    // not: once the PCR values moved away from the verdict's for this log
+    // (PCRs extended between rounds, such as IMA's PCR 10 when the policy
+    // requires it); and, for a policy that may read the `events` claim,
+    // after a policy change (no decision for the new policy is memoized)
+    // and with the decision memo off. A policy that cannot read `events` is
+    // evaluated over the verdict's claims (AttestationCore::Decide).
     const AttestationCore& core = verifier().core();
     round_log_ = !may_name_log || last_log_.empty()
                      ? nullptr
                      : core.FindVerdict(last_log_);
-    if (round_log_ != nullptr &&
-        (reason == "policy-changed" || verdict_fell_short_ ||
+    const bool undecided_likely =
+        (reason == kReasonPolicyChanged ||
          core.decision_memo().budget_bytes() == 0) &&
+        core.PolicyReadsEvents();
+    if (round_log_ != nullptr && (verdict_fell_short_ || undecided_likely) &&
         core.FindHeldLog(last_log_) == nullptr) {
       round_log_ = nullptr;
     }
@@ -582,7 +590,7 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
   permit_log_ = std::make_unique<LogBudget>(
       &verifier_->clock(), options_.log_permits_per_second, absl::Minutes(1));
   verifier_->policies().OnChange([this](const std::string& type) {
-    if (type == kAttestationTypeTpm) RequestReattestation("policy-changed");
+    if (type == kAttestationTypeTpm) RequestReattestation(kReasonPolicyChanged);
   });
   ticker_ = std::thread([this] {
     absl::MutexLock lock(&ticker_mu_);

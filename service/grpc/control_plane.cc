@@ -244,7 +244,7 @@ void ControlPlane::Record(const AttestationOutcome& outcome) {
       }
     }
     // A round decided from a held verdict had no log to make `events`
-    // from (BuiltClaims::log_needed): omitted all the same, so a dry run
+    // from (BuiltClaims::events_absent): omitted all the same, so a dry run
     // rebuilds it while the log is held and otherwise says it is missing.
     if (!has_events) p.omitted.push_back("events");
     p.claims = std::move(kept);

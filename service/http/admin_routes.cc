@@ -349,7 +349,8 @@ absl::Status DryRunPolicy(admin::PolicyManager& m, const auth::Caller& caller,
         {"latestUnix", absl::ToUnixSeconds(from.latest_at)},
         {"claimsSinceUnix", absl::ToUnixSeconds(from.claims_since)},
         {"omittedClaims", from.omitted},
-        {"rebuiltClaims", from.rebuilt}};
+        {"rebuiltClaims", from.rebuilt},
+        {"omittedClaimsRead", from.omitted_read}};
   }
   WriteJson(200, answer, res);
   return absl::OkStatus();

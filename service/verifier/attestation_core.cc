@@ -113,6 +113,11 @@ uint32_t AttestationCore::RequiredPcrMask() const {
                       : static_cast<uint32_t>(p->properties.required_pcr_mask);
 }
 
+bool AttestationCore::PolicyReadsEvents() const {
+  std::shared_ptr<const ActivePolicy> p = policies_->Get(kAttestationTypeTpm);
+  return p != nullptr && p->reads_events;
+}
+
 AttestationOutcome AttestationCore::Attest(const EnrolledDevice& device,
                                            const v1::Evidence& evidence,
                                            const AttestOptions& options) const {
@@ -219,9 +224,15 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
       std::make_shared<const policy::ClaimSet>(std::move(claims.claims));
   out.claims_key = std::move(claims.source_key);
 
+  // Without the log (decided from a held verdict) the policy is evaluated
+  // only if it cannot read the `events` claim that needs it: the set then
+  // decides as the whole one would (policy::CompiledPolicy::
+  // MayReadClaimType). Otherwise only a memoized decision serves.
+  const bool may_evaluate =
+      !claims.log_claims_absent &&
+      (!claims.events_absent || !policy->reads_events);
   absl::StatusOr<std::shared_ptr<const PolicyDecision>> decided =
-      DecidePolicy(*policy, *out.claim_set, out.claims_key,
-                   /*may_evaluate=*/!claims.log_needed);
+      DecidePolicy(*policy, *out.claim_set, out.claims_key, may_evaluate);
   if (decided.ok() && *decided == nullptr) {
     // Decided from a held verdict and no decision is memoized for it: the
     // policy may read what needs the events.

@@ -156,6 +156,10 @@ class AttestationCore {
 
   // The PCRs the Tpm policy in force requires (required_pcr_mask).
   uint32_t RequiredPcrMask() const;
+  // Whether the Tpm policy in force may read the `events` claim
+  // (ActivePolicy::reads_events): only then can a round decided from a held
+  // verdict, without the log, need the log for want of a memoized decision.
+  bool PolicyReadsEvents() const;
 
   // The verdict held for the log `digest` (to name in a request), or null.
   std::shared_ptr<const CachedReplay> FindVerdict(
@@ -197,7 +201,8 @@ class AttestationCore {
   // The decision of `policy` over `claims` (whose source key is
   // `claims_key`; empty: not memoized), from the memo or evaluated; null
   // when it is not memoized and `may_evaluate` is false (the claims lack
-  // the log's: BuiltClaims::log_needed). Fails only as policy::Evaluate
+  // what the policy may read: BuiltClaims::events_absent and
+  // log_claims_absent). Fails only as policy::Evaluate
   // does (a function error in the policy), which is not memoized.
   absl::StatusOr<std::shared_ptr<const PolicyDecision>> DecidePolicy(
       const ActivePolicy& policy, const policy::ClaimSet& claims,

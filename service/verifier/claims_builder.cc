@@ -92,9 +92,8 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   add("tpmVersion", policy::Value::Int(2), 2);
 
   const std::shared_ptr<const LogClaims> log_claims = ClaimsOf(evidence);
-  if (log_claims == nullptr || evidence.shared_log() == nullptr) {
-    out.log_needed = true;
-  }
+  out.log_claims_absent = log_claims == nullptr;
+  out.events_absent = evidence.shared_log() == nullptr;
   if (log_claims != nullptr) {
     for (const auto& [name, value] : log_claims->claims) {
       out.claims.Add(name, value);

@@ -55,13 +55,15 @@ struct BuiltClaims {
   // cannot be computed (then nothing may be assumed). A claim added here
   // from anything else must go into the key too.
   std::string source_key;
-  // The round was decided from a held verdict without the log, and the set
-  // lacks what needs the events: the `events` claim, and the log's claims
-  // when they were not made yet (then they are absent, not underivable,
-  // and source_key is empty). A policy must not be evaluated over it; a
-  // decision memoized for the same source_key may be used
-  // (AttestationCore::Decide).
-  bool log_needed = false;
+  // The round was decided from a held verdict without the log, so the set
+  // lacks what needs the log's events: the `events` claim (events_absent),
+  // and the log's claims when they were not made yet (log_claims_absent;
+  // then they are absent, not underivable, and source_key is empty). A
+  // policy may be evaluated over such a set only when it cannot read
+  // `events` and the log's claims are there; otherwise only a decision
+  // memoized for the same source_key may be used (AttestationCore::Decide).
+  bool events_absent = false;
+  bool log_claims_absent = false;
 };
 
 // The log's claims (eventlog::DeriveClaims) as LogClaims. Never fails.
@@ -69,7 +71,7 @@ std::shared_ptr<const LogClaims> MakeLogClaims(
     const eventlog::ReplayedLog& log);
 
 // Never fails: a claim that cannot be built is absent and noted (or, for
-// want of the log, BuiltClaims::log_needed).
+// want of the log, BuiltClaims::events_absent / log_claims_absent).
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence);
 
 // The `events` claim of a replayed log (maa-spec.md §3.3), rendered only

@@ -62,6 +62,7 @@ absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Compile(
   auto p = std::make_shared<ActivePolicy>(ActivePolicy{
       std::string(type), std::move(text), std::move(source), r.policy(),
       std::move(hash), policy::PolicyProperties(), false, 0, now});
+  p->reads_events = p->compiled.MayReadClaimType("events");
   if (config.ok()) {
     p->properties = config->properties;
     for (const policy::OutputClaim& c : config->issued_properties) {

@@ -58,6 +58,10 @@ struct ActivePolicy {
   bool report_validity_set = false;  // the policy chose the token lifetime
   uint64_t generation = 0;           // increases with every change
   absl::Time loaded_at;
+  // Whether the policy may read the `events` claim
+  // (policy::CompiledPolicy::MayReadClaimType). When not, a round decided
+  // from a held verdict, without the log, can still be evaluated.
+  bool reads_events = true;
 };
 
 class PolicySet {

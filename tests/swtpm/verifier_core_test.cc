@@ -512,6 +512,80 @@ issuancerules
   EXPECT_EQ(named.claims_key, moved.claims_key);
 }
 
+// A policy that cannot read `events` (policy::CompiledPolicy::
+// MayReadClaimType) decides as well over a verdict's claims as over the
+// whole set, so a round without the log is evaluated when nothing is
+// memoized: after a policy change, and with the decision memo off. Before,
+// every such round asked for the device's log again.
+TEST_F(VerifierCoreTest, APolicyThatCannotReadEventsIsEvaluatedWithoutTheLog) {
+  ASSERT_OK_AND_ASSIGN(auto d, Device::Boot(kWindowsLog));
+  // The decision memo off; 64 KiB for verdicts, none of the log fits.
+  auto v = MakeVerifier(kSecureBootPolicy, /*memo_bytes=*/0,
+                        /*replay_cache_bytes=*/128u << 10);
+  ASSERT_FALSE(v->policies().Get("Tpm")->reads_events);
+  EXPECT_FALSE(v->core().PolicyReadsEvents());
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice e, Enrol(*v, *d));
+  const metrics::Counter& evaluations = v->metrics().policy_evaluations();
+  const metrics::Counter& asked = v->metrics().logs_asked();
+  ASSERT_OK_AND_ASSIGN(service::AttestationOutcome first,
+                       AttestOnce(*v, *d, e));
+  ASSERT_TRUE(first.permitted) << first.reasons[0].ToString();
+  ASSERT_NE(first.replay, nullptr);
+  const std::string digest = first.replay->log_digest;
+  EXPECT_EQ(v->core().FindHeldLog(digest), nullptr);
+
+  // Named, nothing memoized: evaluated over the verdict's claims, with the
+  // same outcome and issued claims as with the log.
+  ASSERT_OK_AND_ASSIGN(
+      service::AttestationOutcome named,
+      AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                 /*may_ask_for_log=*/true));
+  ASSERT_TRUE(named.permitted) << named.reasons[0].ToString();
+  EXPECT_EQ(named.log_needed, service::AttestationOutcome::LogNeeded::kNo);
+  EXPECT_EQ(evaluations.Value(), 2u);
+  EXPECT_EQ(named.issued, first.issued);
+  EXPECT_EQ(named.replay, first.replay);
+  EXPECT_EQ(asked.Value(), 0u);
+
+  // A new policy that reads only log claims: evaluated without the log.
+  constexpr char kDebugOff[] = R"(version=1.0;
+authorizationrules
+{
+    [type=="bootDebuggingDisabled", value==false] => deny();
+    => permit();
+};
+issuancerules
+{
+    c:[type=="bootDebuggingDisabled"] => issue(claim=c);
+};
+)";
+  ASSERT_OK(v->policies().Set("Tpm", kDebugOff, "test.policy", absl::Now()));
+  ASSERT_OK_AND_ASSIGN(
+      named, AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                        /*may_ask_for_log=*/true));
+  ASSERT_TRUE(named.permitted) << named.reasons[0].ToString();
+  EXPECT_EQ(evaluations.Value(), 3u);
+  EXPECT_EQ(asked.Value(), 0u);
+  EXPECT_EQ(named.policy_hash, v->policies().Get("Tpm")->hash);
+
+  // One that reads `events` cannot be: the log is asked for.
+  constexpr char kReadsEvents[] = R"(version=1.0;
+authorizationrules
+{
+    c:[type=="events"] => permit();
+};
+)";
+  ASSERT_OK(v->policies().Set("Tpm", kReadsEvents, "test.policy", absl::Now()));
+  EXPECT_TRUE(v->core().PolicyReadsEvents());
+  ASSERT_OK_AND_ASSIGN(
+      named, AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                        /*may_ask_for_log=*/true));
+  EXPECT_EQ(named.log_needed,
+            service::AttestationOutcome::LogNeeded::kUndecided);
+  EXPECT_EQ(evaluations.Value(), 3u);
+  EXPECT_EQ(asked.Value(), 1u);
+}
+
 // The verdict a request named is pinned for the round; if another
 // device's log evicted it meanwhile, the round still uses it and puts it
 // back, so the device's next request names its log again.

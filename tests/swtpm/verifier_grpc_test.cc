@@ -783,8 +783,9 @@ TEST_F(VerifierGrpcTest, AfterTheFirstRoundTheVerifierNamesTheLogItHolds) {
 // A verifier that holds a device's verdict but not its log (more devices
 // than logs fit: replay_cache.h) still names the log, and when a round
 // turns out to need the log itself it asks again at once without naming it
-// rather than answering with a refusal; after a policy change it names the
-// log only if it holds the log.
+// rather than answering with a refusal; after a change to a policy that
+// may read `events` it names the log only if it holds the log. A policy
+// that cannot read `events` is decided from the verdict alone.
 TEST_F(VerifierGrpcTest, AVerifierWithoutTheLogAsksForItInsteadOfRefusing) {
   // 64 KiB for verdicts, 64 KiB for logs: the Linux log (45 KB, charged
   // three times) is not held.
@@ -812,11 +813,11 @@ TEST_F(VerifierGrpcTest, AVerifierWithoutTheLogAsksForItInsteadOfRefusing) {
   ASSERT_NO_FATAL_FAILURE(named_round());
 
   // The policy changes between the request and the evidence: the round
-  // needs the log (no decision for the new policy is held), so the verifier
-  // asks for it instead of answering.
+  // needs the log (no decision for the new policy is held, and it may read
+  // `events`), so the verifier asks for it instead of answering.
   constexpr char kPolicyA[] = R"(version=1.0;
 authorizationrules { => permit(); };
-issuancerules { => issue(type="a", value=1); };
+issuancerules { c:[type=="events"] => issue(type="a", value=1); };
 )";
   ASSERT_TRUE(s->Send(wanted));
   ASSERT_NO_FATAL_FAILURE(next(&m));
@@ -844,7 +845,7 @@ issuancerules { => issue(type="a", value=1); };
   // name a log it does not hold (the round would need it).
   constexpr char kPolicyB[] = R"(version=1.0;
 authorizationrules { => permit(); };
-issuancerules { => issue(type="b", value=2); };
+issuancerules { c:[type=="events"] => issue(type="b", value=2); };
 )";
   ASSERT_OK(
       verifier_->policies().Set("Tpm", kPolicyB, "b.policy", absl::Now()));
@@ -856,6 +857,27 @@ issuancerules { => issue(type="b", value=2); };
   ASSERT_NO_FATAL_FAILURE(next(&m));
   ASSERT_TRUE(m.has_result()) << m.DebugString();
   EXPECT_TRUE(m.result().permitted());
+
+  // A change to a policy that reads only claims the verdict keeps: the
+  // request names the log, and the round is evaluated without it, not
+  // asked again.
+  const uint64_t asked = verifier_->metrics().logs_asked().Value();
+  constexpr char kPolicyC[] = R"(version=1.0;
+authorizationrules { c:[type=="secureBootEnabled"] => permit(); => permit(); };
+issuancerules { c:[type=="aikValidated"] => issue(type="c", value=3); };
+)";
+  ASSERT_OK(
+      verifier_->policies().Set("Tpm", kPolicyC, "c.policy", absl::Now()));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
+  ASSERT_NO_FATAL_FAILURE(next(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_TRUE(m.result().permitted());
+  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), asked);
+  EXPECT_EQ(verifier_->core().FindHeldLog(digest), nullptr);
 }
 
 // A device whose quoted PCR values move away from its log's verdict (a PCR

@@ -158,6 +158,7 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
     from->set_latest_unix(1793491200);
     from->set_claims_since_unix(1793487600);
     from->add_omitted_claims("events");
+    from->add_omitted_claims_read("events");
     return grpc::Status::OK;
   }
 
@@ -267,8 +268,10 @@ TEST_F(AdminCliTest, DeviceDryRunSendsTheDeviceAndSaysWhereTheClaimsAreFrom) {
   EXPECT_EQ(from["claims_since"], "2026-10-31T23:00:00Z");
   EXPECT_FALSE(from.contains("latest_attestation"));
   EXPECT_EQ(from["not_kept"], nlohmann::json::array({"events"}));
-  EXPECT_THAT(r.err, HasSubstr("events claim is not kept; a policy reading "
-                               "`events` sees none"));
+  EXPECT_EQ(from["not_kept_read_by_candidate"],
+            nlohmann::json::array({"events"}));
+  EXPECT_THAT(r.err, HasSubstr("events claim is not kept and the candidate "
+                               "reads `events`: it saw none"));
   absl::MutexLock lock(&fake_.mu);
   ASSERT_EQ(fake_.dry_runs.size(), 1u);
   EXPECT_EQ(fake_.dry_runs[0].device_id(), std::string(64, 'a'));

@@ -381,6 +381,9 @@ json ClaimsSourceJson(const v1::DryRunSource& from) {
                                                   from.omitted_claims().end()));
   out["rebuilt"] = json(std::vector<std::string>(from.rebuilt_claims().begin(),
                                                  from.rebuilt_claims().end()));
+  out["not_kept_read_by_candidate"] =
+      json(std::vector<std::string>(from.omitted_claims_read().begin(),
+                                    from.omitted_claims_read().end()));
   return out;
 }
 
@@ -434,10 +437,13 @@ int PolicyDryRun(const ParsedArgs& args) {
   out["current"] = Embedded(result->compared_json());
   if (result->has_source()) {
     out["claims_from"] = ClaimsSourceJson(result->source());
-    for (const std::string& type_name : result->source().omitted_claims()) {
+    // Only where it matters: a candidate that cannot read the claim
+    // decides as it would with it.
+    for (const std::string& type_name :
+         result->source().omitted_claims_read()) {
       std::cerr << "vigilctl: note: this device's " << type_name
-                << " claim is not kept; a policy reading `" << type_name
-                << "` sees none\n";
+                << " claim is not kept and the candidate reads `" << type_name
+                << "`: it saw none, so the device may be decided otherwise\n";
     }
   }
   if (args.Has("explain")) out["trace"] = Embedded(result->trace_json());
