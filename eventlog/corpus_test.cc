@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/testing/sanitizers.h"
 #include "common/testing/status_matchers.h"
@@ -113,6 +114,60 @@ TEST_P(CorpusLog, ReplaysToEverySuppliedPcrSetExceptTheDocumentedMismatches) {
       EXPECT_FALSE(replayed.PcrVerified(pcr.get<uint32_t>()));
     }
     EXPECT_TRUE(replayed.quirks().empty()) << name;
+  }
+}
+
+// ValueKeyedPcrs: for every corpus log and bank, a PCR outside the mask
+// (one the log never extends) changes Replay's outcome only by whether its
+// quoted value is the initial one; two different non-initial values give
+// the same verified PCRs, mismatches (but for the quoted value), quirks and
+// integrity findings. Every PCR the log extends is in the mask.
+TEST_P(CorpusLog, ReplayDependsOnlyOnWhetherAnUnextendedPcrMoved) {
+  const std::string& name = GetParam();
+  EventLog log = ParseCorpusLog(name);
+  ASSERT_OK_AND_ASSIGN(std::vector<BankReplay> banks, ReplayDigests(log));
+  for (const BankReplay& b : banks) {
+    SCOPED_TRACE(tpm::HashAlgName(b.alg));
+    const uint32_t keyed = ValueKeyedPcrs(log, b.alg);
+    tpm::PcrBank honest{b.alg, {}};
+    for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
+      if (b.event_count[p] > 0) {
+        EXPECT_TRUE(keyed & (1u << p)) << "pcr " << p;
+      }
+      honest.values[p] = b.values[p];
+    }
+    int unkeyed = 0;
+    for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
+      if (keyed & (1u << p)) continue;
+      ++unkeyed;
+      auto outcome = [&](uint8_t fill) {
+        tpm::PcrBank q = honest;
+        q.values[p] = tpm::Digest(tpm::DigestSize(b.alg), fill);
+        absl::StatusOr<ReplayedLog> r = Replay(log, {q});
+        EXPECT_OK(r);
+        std::string out;
+        if (!r.ok()) return out;
+        for (uint32_t i = 0; i < tpm::kNumPcrs; ++i) {
+          out += r->PcrVerified(i) ? 'v' : '-';
+        }
+        for (const PcrMismatch& m : r->mismatches()) {
+          out += absl::StrCat(";m", m.pcr, "/", HexEncode(m.replayed), "/",
+                              m.last_event.value_or(9999));
+        }
+        for (const AppliedQuirk& qk : r->quirks()) {
+          out += absl::StrCat(";q", qk.id, qk.pcr);
+        }
+        for (const IntegrityFinding& f : r->findings()) {
+          out += absl::StrCat(";f", f.event_index, f.detail);
+        }
+        return out;
+      };
+      const std::string a = outcome(0x5a), b2 = outcome(0xa5);
+      EXPECT_EQ(a, b2) << "pcr " << p;
+      // ... and moving it at all does change it (the PCR is unverified).
+      EXPECT_NE(a, outcome(p >= 17 && p <= 22 ? 0xff : 0x00)) << "pcr " << p;
+    }
+    EXPECT_GT(unkeyed, 0);
   }
 }
 

@@ -185,6 +185,18 @@ absl::StatusOr<std::vector<BankReplay>> ReplayBanks(
 
 }  // namespace
 
+uint32_t ValueKeyedPcrs(const EventLog& log, tpm::HashAlg alg) {
+  uint32_t mask = 1u;  // PCR 0
+  for (const Quirk& q : KnownQuirks()) mask |= 1u << q.pcr;
+  // The events ReplayBanks extends into this bank.
+  const bool agile = log.format == LogFormat::kCryptoAgile;
+  for (const RawEvent& ev : log.events) {
+    if ((agile && ev.index == 0) || !Extended(ev)) continue;
+    if (ev.DigestFor(alg).has_value()) mask |= 1u << ev.pcr_index;
+  }
+  return mask;
+}
+
 tpm::Digest InitialValueForLog(const EventLog& log, tpm::HashAlg alg,
                                uint32_t pcr) {
   tpm::Digest v = tpm::InitialPcrValue(alg, pcr);

@@ -49,6 +49,18 @@ struct BankReplay {
 tpm::Digest InitialValueForLog(const EventLog& log, tpm::HashAlg alg,
                                uint32_t pcr);
 
+// The PCRs of bank `alg` whose exact quoted values Replay()'s outcome
+// depends on, as a mask (bit i: PCR i): those the log extends in that bank,
+// PCR 0 (its initial value depends on the log: locality, H-CRTM) and the
+// PCRs a known firmware quirk may explain (workarounds.h). For any other
+// quoted PCR of that bank the outcome -- verified PCRs, mismatches but for
+// their quoted value, quirks, integrity findings, and so every claim --
+// depends only on whether the quoted value is the PCR's initial value
+// (tpm::InitialPcrValue). So a PCR extended after boot without log events,
+// such as IMA's PCR 10, need not make the same log a new replay each time it
+// moves (service/verifier/replay_cache.h keys replays on this). Never fails.
+uint32_t ValueKeyedPcrs(const EventLog& log, tpm::HashAlg alg);
+
 // Replays every bank the log carries. Fails with kUnimplemented only when
 // OpenSSL lacks a bank's hash (SM3).
 absl::StatusOr<std::vector<BankReplay>> ReplayDigests(const EventLog& log);

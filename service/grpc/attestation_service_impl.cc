@@ -494,8 +494,9 @@ class AgentStream final
     // likely be decided from it; otherwise only if it holds the log itself
     // parsed, so a round does not need asking twice (two quotes). Likely
     // not: once the PCR values moved away from the verdict's for this log
-    // (PCRs extended between rounds, such as IMA's PCR 10 when the policy
-    // requires it); and, for a policy that may read the `events` claim,
+    // (a PCR the log extends was extended again between rounds; a PCR it
+    // never extends, such as IMA's PCR 10, keeps the verdict once moved:
+    // ReplayKey); and, for a policy that may read the `events` claim,
     // after a policy change (no decision for the new policy is memoized)
     // and with the decision memo off. A policy that cannot read `events` is
     // evaluated over the verdict's claims (AttestationCore::Decide).

@@ -231,8 +231,12 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   const bool may_evaluate =
       !claims.log_claims_absent &&
       (!claims.events_absent || !policy->reads_events);
+  // A policy that cannot read `pcrs` decides the same for every value of
+  // a PCR the log never extends: its decision is memoized without them.
   absl::StatusOr<std::shared_ptr<const PolicyDecision>> decided =
-      DecidePolicy(*policy, *out.claim_set, out.claims_key, may_evaluate);
+      DecidePolicy(*policy, *out.claim_set,
+                   policy->reads_pcrs ? out.claims_key : claims.decision_key,
+                   may_evaluate);
   if (decided.ok() && *decided == nullptr) {
     // Decided from a held verdict and no decision is memoized for it: the
     // policy may read what needs the events.

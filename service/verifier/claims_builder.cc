@@ -27,8 +27,11 @@ std::shared_ptr<const LogClaims> ClaimsOf(const VerifiedEvidence& evidence) {
   return replay.memo;
 }
 
-// BuiltClaims::source_key: every input, length-prefixed.
-std::string SourceKey(const VerifiedEvidence& evidence) {
+// BuiltClaims::source_key (`pcrs_key` = PcrValuesKey of the round's
+// banks) and decision_key (the replay's key): every input,
+// length-prefixed.
+std::string SourceKey(const VerifiedEvidence& evidence, absl::string_view tag,
+                      absl::string_view pcrs_key) {
   std::vector<uint8_t> text;
   auto field = [&text](absl::string_view s) {
     const uint32_t n = static_cast<uint32_t>(s.size());
@@ -36,11 +39,11 @@ std::string SourceKey(const VerifiedEvidence& evidence) {
       text.push_back(static_cast<uint8_t>(n >> (8 * i)));
     text.insert(text.end(), s.begin(), s.end());
   };
-  field("vigil claims 1");
+  field(tag);
   field(evidence.device().aik_validated ? "1" : "0");
   field(evidence.aik_pub_hash());
   field(evidence.replay().log_digest);
-  field(evidence.replay().pcrs_key);
+  field(pcrs_key);
   absl::StatusOr<tpm::Digest> d = tpm::Hash(tpm::HashAlg::kSha256, text);
   if (!d.ok()) return "";
   return std::string(d->begin(), d->end());
@@ -121,7 +124,12 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
                   policy::Value::WhenKept::kRender)
                   .set_read_only(true));
   // Without the log's claims the set is not what the key stands for.
-  if (log_claims != nullptr) out.source_key = SourceKey(evidence);
+  if (log_claims != nullptr) {
+    out.source_key = SourceKey(evidence, "vigil claims 1",
+                               PcrValuesKey(evidence.pcrs()));
+    out.decision_key =
+        SourceKey(evidence, "vigil decision 1", evidence.replay().pcrs_key);
+  }
   return out;
 }
 

@@ -48,20 +48,27 @@ struct BuiltClaims {
   // stage "claims", code "underivable": one per cause.
   std::vector<Reason> notes;
   // SHA-256 over everything the claim set is made from: aikValidated,
-  // aikPubHash, and the replay (log digest, PcrValuesKey); the log's claims
-  // are a function of the replay (LogClaims). Equal keys mean equal claims
+  // aikPubHash, the log digest and the round's PCR values (PcrValuesKey,
+  // for the `pcrs` claim); the log's claims are a function of the replay
+  // (LogClaims), which is a function of those. Equal keys mean equal claims
   // within one build of the verifier, so the control plane serialises a
   // device's claims for the store only when the key moves. Empty when it
   // cannot be computed (then nothing may be assumed). A claim added here
   // from anything else must go into the key too.
   std::string source_key;
+  // The same as source_key but for the PCR values, of which it takes only
+  // the replay's key (ReplayKey): everything but the `pcrs` claim is the
+  // same for equal keys, so a decision memoized under it serves a policy
+  // that cannot read `pcrs` (AttestationCore::Decide) also after a PCR the
+  // log never extends moved (IMA's PCR 10). Empty when source_key is.
+  std::string decision_key;
   // The round was decided from a held verdict without the log, so the set
   // lacks what needs the log's events: the `events` claim (events_absent),
   // and the log's claims when they were not made yet (log_claims_absent;
   // then they are absent, not underivable, and source_key is empty). A
   // policy may be evaluated over such a set only when it cannot read
   // `events` and the log's claims are there; otherwise only a decision
-  // memoized for the same source_key may be used (AttestationCore::Decide).
+  // memoized for the same key may be used (AttestationCore::Decide).
   bool events_absent = false;
   bool log_claims_absent = false;
 };

@@ -269,19 +269,23 @@ std::vector<Reason> FindingsOf(const eventlog::ReplayedLog& replayed) {
     r.code = "pcr_mismatch";
     r.pcr = static_cast<int>(m.pcr);
     r.bank = std::string(tpm::HashAlgMaaName(m.alg));
-    std::string where = "the log has no event for it";
     if (m.last_event.has_value()) {
       const eventlog::RawEvent& ev = replayed.log().events[*m.last_event];
       r.event = static_cast<int64_t>(ev.index);
       r.event_offset = static_cast<int64_t>(ev.offset);
-      where = absl::StrCat("last event #", ev.index, " at offset ", ev.offset);
+      r.message = absl::StrCat(
+          "PCR ", m.pcr, " (", r.bank, "): the log replays to ",
+          Short(m.replayed), " but the TPM quoted ", Short(m.expected),
+          "; last event #", ev.index, " at offset ", ev.offset);
     } else {
+      // Without the quoted value: the verdict serves every later value of
+      // a PCR the log never extends (ReplayKey), such as IMA's PCR 10.
       r.code = "pcr_not_in_log";
+      r.message = absl::StrCat(
+          "PCR ", m.pcr, " (", r.bank, "): the TPM quoted a value other than "
+          "its initial ", Short(m.replayed), " and the log has no event for "
+          "it (extended after boot, e.g. by IMA)");
     }
-    r.message =
-        absl::StrCat("PCR ", m.pcr, " (", r.bank, "): the log replays to ",
-                     Short(m.replayed), " but the TPM quoted ",
-                     Short(m.expected), "; ", where);
     out.push_back(std::move(r));
   }
   for (const eventlog::AppliedQuirk& q : replayed.quirks()) {
@@ -316,7 +320,9 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     const v1::Evidence& evidence, const std::vector<tpm::PcrBank>& pcrs,
     const std::shared_ptr<const CachedReplay>& known, Reason* refusal) const {
   Replayed out;
-  std::string pcrs_key = PcrValuesKey(pcrs);
+  // The round's ReplayKey, once the log's keyed PCRs are known (from an
+  // entry for the log, or from the log once parsed).
+  std::string pcrs_key;
   std::shared_ptr<const CachedReplay> verdict;
   LogDigest digest;
   const bool sent = !evidence.event_log().empty();
@@ -333,6 +339,8 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     digest = evidence.event_log_sha256();
     verdict = replays_.FindVerdict(digest);
     if (known != nullptr && known->log_digest == digest) {
+      // The same log: the same keyed PCRs as `verdict`.
+      pcrs_key = ReplayKey(pcrs, known->keyed);
       if (verdict == nullptr) {
         // Evicted since the request named it: the round has it pinned, and
         // it goes back, or the device's next round would resend its log.
@@ -352,6 +360,11 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
   if (named && verdict == nullptr && held == nullptr) {
     *refusal = LogUnknown(digest, "a log this verifier does not hold");
     return out;
+  }
+  if (pcrs_key.empty() && verdict != nullptr) {
+    pcrs_key = ReplayKey(pcrs, verdict->keyed);
+  } else if (pcrs_key.empty() && held != nullptr) {
+    pcrs_key = ReplayKey(pcrs, held->keyed);
   }
   if (verdict != nullptr && verdict->pcrs_key == pcrs_key) {
     out.verdict = std::move(verdict);
@@ -388,6 +401,10 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     refusal->event_offset = OffsetOf(log.status().message());
     return out;
   }
+  ValueKeyedBanks keyed = verdict != nullptr ? verdict->keyed
+                          : held != nullptr  ? held->keyed
+                                             : ValueKeyedBanks(*log);
+  if (pcrs_key.empty()) pcrs_key = ReplayKey(pcrs, keyed);
   absl::StatusOr<eventlog::ReplayedLog> replayed =
       eventlog::Replay(*std::move(log), pcrs);
   if (!replayed.ok()) {
@@ -397,6 +414,7 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
   auto kept = std::make_shared<HeldLog>();
   kept->log_digest = digest;
   kept->pcrs_key = pcrs_key;
+  kept->keyed = keyed;
   kept->replayed =
       std::make_shared<const eventlog::ReplayedLog>(*std::move(replayed));
   kept->charge = log_bytes * kChargePerLogByte;
@@ -404,6 +422,7 @@ EvidenceVerifier::Replayed EvidenceVerifier::ReplayLog(
     auto made = std::make_shared<CachedReplay>();
     made->log_digest = std::move(digest);
     made->pcrs_key = std::move(pcrs_key);
+    made->keyed = std::move(keyed);
     made->findings = FindingsOf(*kept->replayed);
     made->log_bytes = log_bytes;
     made->charge = VerdictCharge(*made);

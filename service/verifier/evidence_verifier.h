@@ -43,9 +43,9 @@ class VerifiedEvidence {
   VerifiedEvidence& operator=(VerifiedEvidence&&) = default;
 
   const EnrolledDevice& device() const { return device_; }
-  // The quoted banks (one per algorithm, merged over the quotes): those the
-  // replay was made against (a verdict serves only quotes whose banks have
-  // its exact PcrValuesKey).
+  // The quoted banks (one per algorithm, merged over the quotes): this
+  // round's, which replay as the verdict's values did (a verdict serves only
+  // quotes whose banks have its ReplayKey).
   const std::vector<tpm::PcrBank>& pcrs() const { return *pcrs_; }
   // The same, shared: for values that may outlive this evidence.
   const std::shared_ptr<const std::vector<tpm::PcrBank>>& shared_pcrs() const {

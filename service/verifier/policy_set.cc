@@ -63,6 +63,7 @@ absl::StatusOr<std::shared_ptr<const ActivePolicy>> PolicySet::Compile(
       std::string(type), std::move(text), std::move(source), r.policy(),
       std::move(hash), policy::PolicyProperties(), false, 0, now});
   p->reads_events = p->compiled.MayReadClaimType("events");
+  p->reads_pcrs = p->compiled.MayReadClaimType("pcrs");
   if (config.ok()) {
     p->properties = config->properties;
     for (const policy::OutputClaim& c : config->issued_properties) {

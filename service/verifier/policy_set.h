@@ -62,6 +62,9 @@ struct ActivePolicy {
   // (policy::CompiledPolicy::MayReadClaimType). When not, a round decided
   // from a held verdict, without the log, can still be evaluated.
   bool reads_events = true;
+  // Whether it may read the `pcrs` claim: only then must a memoized
+  // decision be for the round's every PCR value (BuiltClaims::decision_key).
+  bool reads_pcrs = true;
 };
 
 class PolicySet {

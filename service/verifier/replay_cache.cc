@@ -2,29 +2,59 @@
 
 #include <cstdint>
 
+#include "eventlog/replay.h"
 #include "tpm/types/hash_alg.h"
 
 namespace vigil::service {
 
+ValueKeyedBanks::ValueKeyedBanks(const eventlog::EventLog& log) {
+  masks_.reserve(log.algorithms.size());
+  for (tpm::HashAlg alg : log.algorithms) {
+    masks_.emplace_back(alg, eventlog::ValueKeyedPcrs(log, alg));
+  }
+}
+
 size_t VerdictCharge(const CachedReplay& verdict) {
   size_t bytes = kVerdictCharge + verdict.log_digest.capacity() +
-                 verdict.pcrs_key.capacity() +
+                 verdict.pcrs_key.capacity() + verdict.keyed.HeapBytes() +
                  verdict.findings.capacity() * sizeof(Reason);
   for (const Reason& r : verdict.findings) bytes += ReasonHeapBytes(r);
   return bytes;
 }
 
-std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
+namespace {
+
+// Whether `value` is tpm::InitialPcrValue(alg, pcr), without making it.
+bool IsInitialValue(tpm::HashAlg alg, uint32_t pcr, const tpm::Digest& value) {
+  const uint8_t fill = pcr >= 17 && pcr <= 22 ? 0xff : 0x00;
+  if (value.size() != tpm::DigestSize(alg)) return false;
+  for (uint8_t byte : value) {
+    if (byte != fill) return false;
+  }
+  return true;
+}
+
+// PcrValuesKey (keyed == nullptr: every value) and ReplayKey.
+std::string KeyOf(const std::vector<tpm::PcrBank>& banks,
+                  const ValueKeyedBanks* keyed) {
   std::vector<uint8_t> text;
+  text.reserve(banks.size() * (3 + tpm::kNumPcrs * 34));
   for (const tpm::PcrBank& b : banks) {
     const auto alg = static_cast<uint16_t>(b.alg);
     text.push_back(static_cast<uint8_t>(alg >> 8));
     text.push_back(static_cast<uint8_t>(alg));
     text.push_back(static_cast<uint8_t>(b.values.size()));
+    const uint32_t by_value = keyed == nullptr ? ~0u : keyed->For(b.alg);
     for (const auto& [pcr, value] : b.values) {  // ordered by index
       text.push_back(static_cast<uint8_t>(pcr));
-      text.push_back(static_cast<uint8_t>(value.size()));
-      text.insert(text.end(), value.begin(), value.end());
+      if (by_value & (1u << pcr)) {
+        text.push_back(static_cast<uint8_t>(value.size()));
+        text.insert(text.end(), value.begin(), value.end());
+      } else {
+        // Length 0 (no digest has it), then initial or moved.
+        text.push_back(0);
+        text.push_back(IsInitialValue(b.alg, pcr, value) ? 1 : 2);
+      }
     }
   }
   absl::StatusOr<tpm::Digest> d = tpm::Hash(tpm::HashAlg::kSha256, text);
@@ -32,6 +62,17 @@ std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
   // key (as exact; it could equal a digest key only by a SHA-256 preimage).
   if (!d.ok()) return std::string(text.begin(), text.end());
   return std::string(d->begin(), d->end());
+}
+
+}  // namespace
+
+std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks) {
+  return KeyOf(banks, nullptr);
+}
+
+std::string ReplayKey(const std::vector<tpm::PcrBank>& banks,
+                      const ValueKeyedBanks& keyed) {
+  return KeyOf(banks, &keyed);
 }
 
 }  // namespace vigil::service

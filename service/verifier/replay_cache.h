@@ -10,11 +10,11 @@
 // (attestation_service.proto).
 //
 // Two things are kept per log, each within its own share of the budget:
-//   - the verdict (CachedReplay, ~5 KB): the PcrValuesKey the log replayed
-//     against, what the replay found (mismatches, quirks, integrity
-//     findings, as reasons with event index and offset) and the claims the
-//     log yields. A round whose quoted PCR values have that key is decided
-//     from the verdict alone.
+//   - the verdict (CachedReplay, ~5 KB): the ReplayKey of the PCR values the
+//     log replayed against, what the replay found (mismatches, quirks,
+//     integrity findings, as reasons with event index and offset) and the
+//     claims the log yields. A round whose quoted PCR values have that key
+//     replays the same, and is decided from the verdict alone.
 //   - the replayed log itself (HeldLog, ~80 KB parsed): needed only to
 //     replay against other PCR values, to render the `events` claim for a
 //     policy evaluation (the decision memo usually spares it), and for dry
@@ -29,9 +29,13 @@
 //
 // Soundness: an entry is only ever used as "the log with these bytes" — the
 // replay against the quoted PCRs still decides whether it describes the
-// device; a verdict serves only quotes with its exact PCR values (the PCR
-// values, not the device, are what a replay depends on). Devices with
-// identical logs share entries.
+// device; a verdict serves only quotes with its ReplayKey: the exact values
+// of the PCRs the replay depends on (eventlog::ValueKeyedPcrs: those the log
+// extends, PCR 0, quirk PCRs) and, for the others, whether each holds its
+// initial value (the PCR values, not the device, are what a replay depends
+// on). A PCR extended after boot without log events, such as IMA's PCR 10,
+// so does not make each round a new replay. Devices with identical logs
+// share entries.
 //
 //   ReplayCache cache(64 << 20);
 //   if (auto v = cache.FindVerdict(digest); v && v->pcrs_key == key) {...}
@@ -46,6 +50,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "eventlog/event_log.h"
 #include "eventlog/replayed_log.h"
 #include "service/verifier/budgeted_cache.h"
 #include "service/verifier/reason.h"
@@ -77,13 +82,33 @@ inline constexpr size_t kVerdictShareDivisor = 2;
 // here so an entry can keep it; defined by the claims stage above.
 struct LogClaims;
 
+// Per bank the log carries, the PCRs whose exact values its replay depends
+// on (eventlog::ValueKeyedPcrs); every PCR of a bank it does not carry.
+class ValueKeyedBanks {
+ public:
+  ValueKeyedBanks() = default;
+  explicit ValueKeyedBanks(const eventlog::EventLog& log);
+  // Bit i: PCR i of bank `alg`.
+  uint32_t For(tpm::HashAlg alg) const {
+    for (const auto& [a, mask] : masks_) {
+      if (a == alg) return mask;
+    }
+    return ~0u;
+  }
+  size_t HeapBytes() const { return masks_.capacity() * sizeof(masks_[0]); }
+
+ private:
+  std::vector<std::pair<tpm::HashAlg, uint32_t>> masks_;
+};
+
 // One log's replay against one set of PCR values, without the log: what a
 // round with those values needs. Immutable once made, except for the memo,
 // which is filled once.
 struct CachedReplay {
   LogDigest log_digest;
-  // PcrValuesKey() of the banks the log was replayed against.
+  // ReplayKey() of the banks the log was replayed against, by `keyed`.
   std::string pcrs_key;
+  ValueKeyedBanks keyed;
   // What the replay found, in the order eventlog::Replay reports it:
   // mismatches (code "pcr_mismatch" for a PCR the log describes,
   // "pcr_not_in_log" for one it is silent about), quirks ("quirk") and
@@ -106,7 +131,8 @@ struct CachedReplay {
 // PcrValuesKey its per-event trust was decided against.
 struct HeldLog {
   LogDigest log_digest;
-  std::string pcrs_key;
+  std::string pcrs_key;  // ReplayKey(), as CachedReplay's
+  ValueKeyedBanks keyed;
   std::shared_ptr<const eventlog::ReplayedLog> replayed;  // never null
   size_t charge = 0;  // log_bytes * kChargePerLogByte
 };
@@ -118,6 +144,14 @@ size_t VerdictCharge(const CachedReplay& verdict);
 // which the `pcrs` claim shows) and each PCR (by index) with its value.
 // Equal keys mean equal banks in equal order.
 std::string PcrValuesKey(const std::vector<tpm::PcrBank>& banks);
+
+// The key a log's replay is kept under: PcrValuesKey's, except that a PCR
+// outside `keyed` counts only by whether it holds its initial value
+// (tpm::InitialPcrValue). Equal keys mean the log replays the same against
+// both sets of values (eventlog::ValueKeyedPcrs), though a mismatch of such
+// a PCR may quote another value (FindingsOf words it without the value).
+std::string ReplayKey(const std::vector<tpm::PcrBank>& banks,
+                      const ValueKeyedBanks& keyed);
 
 // Thread-safe; once the charges exceed a share of the budget, entries
 // unused for a while go first, else random ones (BudgetedCache says why not

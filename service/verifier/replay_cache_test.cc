@@ -207,5 +207,46 @@ TEST(PcrValuesKey, DependsOnEveryValueAndTheBankOrder) {
   EXPECT_NE(PcrValuesKey({sha1, moved}), key);
 }
 
+// ReplayKey keys a PCR the log never extends (the Ubuntu log never touches
+// PCR 10 or 23) by whether it moved from its initial value, not by the
+// value: IMA extending PCR 10 between rounds keeps the key. Every PCR the
+// log extends, and PCR 0, still counts by value; a bank the log does not
+// carry counts every value.
+TEST(ReplayKey, CountsAPcrTheLogNeverExtendsOnlyByWhetherItMoved) {
+  const ValueKeyedBanks keyed(SomeReplay()->log());
+  const uint32_t sha256 = keyed.For(tpm::HashAlg::kSha256);
+  ASSERT_TRUE(sha256 & (1u << 0));
+  ASSERT_TRUE(sha256 & (1u << 7));
+  ASSERT_FALSE(sha256 & (1u << 10));
+  ASSERT_FALSE(sha256 & (1u << 23));
+  EXPECT_EQ(keyed.For(tpm::HashAlg::kSha512), ~0u);  // not in the log
+
+  tpm::PcrBank bank{tpm::HashAlg::kSha256, {}};
+  for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
+    bank.values[p] = tpm::InitialPcrValue(tpm::HashAlg::kSha256, p);
+  }
+  bank.values[7] = tpm::Digest(32, 7);
+  const std::string initial = ReplayKey({bank}, keyed);
+  EXPECT_EQ(initial.size(), 32u);
+
+  tpm::PcrBank ima = bank;
+  ima.values[10] = tpm::Digest(32, 0x10);
+  const std::string moved = ReplayKey({ima}, keyed);
+  EXPECT_NE(moved, initial);  // initial -> moved: the replay differs
+  ima.values[10] = tpm::Digest(32, 0x11);
+  EXPECT_EQ(ReplayKey({ima}, keyed), moved);  // moved again: the same
+  EXPECT_NE(PcrValuesKey({ima}), PcrValuesKey({bank}));
+
+  tpm::PcrBank pcr7 = ima;
+  pcr7.values[7][0] ^= 1;
+  EXPECT_NE(ReplayKey({pcr7}, keyed), moved);
+  // PCR 23 moving is another key than PCR 10 moving.
+  tpm::PcrBank other = bank;
+  other.values[23] = tpm::Digest(32, 0x10);
+  EXPECT_NE(ReplayKey({other}, keyed), moved);
+  // With every PCR keyed by value it is PcrValuesKey.
+  EXPECT_EQ(ReplayKey({ima}, ValueKeyedBanks()), PcrValuesKey({ima}));
+}
+
 }  // namespace
 }  // namespace vigil::service

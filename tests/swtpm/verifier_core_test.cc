@@ -510,6 +510,51 @@ issuancerules
   ASSERT_OK_AND_ASSIGN(named, AttestOnce(*v, *d, e, digest));
   EXPECT_TRUE(named.permitted);
   EXPECT_EQ(named.claims_key, moved.claims_key);
+
+  // PCR 23 again: the log never extends it, so its replay depends only on
+  // it having moved (eventlog::ValueKeyedPcrs), as IMA's PCR 10 moves
+  // between rounds. The verdict serves, and the decision memoized for it
+  // too (the policy cannot read `pcrs`): no log, no replay, no evaluation.
+  const uint64_t evaluated = evaluations.Value();
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x24)}}));
+  ASSERT_OK_AND_ASSIGN(
+      service::AttestationOutcome again,
+      AttestOnce(*v, *d, e, digest, v->core().FindVerdict(digest),
+                 /*may_ask_for_log=*/true));
+  ASSERT_TRUE(again.permitted) << again.reasons[0].ToString();
+  EXPECT_EQ(again.log_needed, service::AttestationOutcome::LogNeeded::kNo);
+  EXPECT_EQ(again.replay, named.replay);
+  EXPECT_EQ(evaluations.Value(), evaluated);
+  // The `pcrs` claim is the round's: the claims kept for the store move.
+  EXPECT_NE(again.claims_key, named.claims_key);
+  bool pcr23 = false;
+  for (const service::Reason& r : again.reasons) {
+    if (r.code == "pcr_not_in_log" && r.pcr == 23) {
+      pcr23 = true;
+      EXPECT_THAT(r.message, HasSubstr("other than its initial"));
+    }
+  }
+  EXPECT_TRUE(pcr23);
+  // A policy that reads `pcrs` is decided for the round's values: evaluated
+  // (it cannot read `events`, so without the log) once per value.
+  constexpr char kReadsPcrs[] = R"(version=1.0;
+authorizationrules
+{
+    c:[type=="pcrs"] => permit();
+};
+)";
+  ASSERT_OK(v->policies().Set("Tpm", kReadsPcrs, "test.policy", absl::Now()));
+  ASSERT_OK_AND_ASSIGN(again, AttestOnce(*v, *d, e, digest));
+  ASSERT_TRUE(again.permitted) << again.reasons[0].ToString();
+  ASSERT_OK_AND_ASSIGN(again, AttestOnce(*v, *d, e, digest));
+  EXPECT_EQ(evaluations.Value(), evaluated + 1);
+  ASSERT_OK(tpm::ExtendPcr(*d->ctx, 23,
+                           {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x25)}}));
+  ASSERT_OK_AND_ASSIGN(again, AttestOnce(*v, *d, e, digest));
+  ASSERT_TRUE(again.permitted) << again.reasons[0].ToString();
+  EXPECT_EQ(again.replay, named.replay);
+  EXPECT_EQ(evaluations.Value(), evaluated + 2);
 }
 
 // A policy that cannot read `events` (policy::CompiledPolicy::

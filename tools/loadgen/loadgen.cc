@@ -102,6 +102,7 @@ namespace {
 int g_err_fd = 2;
 bool g_progress = false;    // --progress: completions per second on stderr
 bool g_resend_log = false;  // --resend-log
+bool g_ima = false;         // --ima
 // The length of the last token the verifier issued: the transport echo
 // answers with one as long.
 std::atomic<size_t> g_token_bytes{0};
@@ -177,6 +178,9 @@ struct Options {
   // Every round carries the whole event log, even when the verifier names
   // it as known (agents before known_event_log_sha256 did): the baseline.
   bool resend_log = false;
+  // --ima: PCR 10 moves every round, as IMA extends it between quotes (the
+  // boot log has no event for it), and every quote covers it.
+  bool ima = false;
   // After the verifier's phases, the same agents drive the transport echo
   // (tools/loadgen/transport_echo.h) in a saturation phase of the same
   // length: gRPC's own cost per round, measured in the same run.
@@ -219,7 +223,7 @@ void Usage() {
                      [--no-transport-baseline] [--worker-threads N]
                      [--store sqlite | --store postgres:CONNINFO]
                      [--trace FILE] [--transport unix|tls] [--policy FILE]
-                     [--distinct-logs] [--event-log-cache-mb MIB]
+                     [--distinct-logs] [--event-log-cache-mb MIB] [--ima]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -273,6 +277,10 @@ rate; the single-threaded crypto floor times the core count.
                 fleet, where no two machines' logs are byte-identical;
                 default: every device sends the same log, which the
                 verifier holds once.
+--ima           PCR 10 takes a new value every round, as IMA extends it
+                between quotes on a Linux machine (the boot log has no event
+                for it), and every quote covers it (the default policy
+                requires every PCR)
 --event-log-cache-mb MIB
                 the verifier's event_log_cache_mb (default 128): memory for
                 the logs it holds between rounds.
@@ -338,6 +346,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.resend_log = true;
     } else if (a == "--distinct-logs") {
       o.distinct_logs = true;
+    } else if (a == "--ima") {
+      o.ima = true;
     } else if (a == "--event-log-cache-mb") {
       // As the daemon's key: whole MiB, 0 to 2^20.
       const char* v = value("--event-log-cache-mb");
@@ -558,6 +568,13 @@ v1::Evidence MakeEvidence(const Boot& boot, const tpm::testing::SoftwareAk& ak,
                           uint64_t clock, const std::string& known_log = "",
                           bool resend_log = true) {
   mask |= boot.logged_pcrs;
+  // --ima: PCR 10 as IMA leaves it, another value each round (from the
+  // quote's clock, which advances every round).
+  tpm::Digest ima(32, 0x10);
+  if (g_ima) {
+    mask |= 1u << 10;
+    for (int i = 0; i < 8; ++i) ima[i] = static_cast<uint8_t>(clock >> (8 * i));
+  }
   std::vector<uint32_t> pcrs;
   v1::Evidence e;
   e.set_nonce(nonce);
@@ -568,7 +585,7 @@ v1::Evidence MakeEvidence(const Boot& boot, const tpm::testing::SoftwareAk& ak,
   for (uint32_t i = 0; i < tpm::kNumPcrs; ++i) {
     if ((mask & (1u << i)) == 0) continue;
     pcrs.push_back(i);
-    const tpm::Digest& v = boot.sha256[i];
+    const tpm::Digest& v = g_ima && i == 10 ? ima : boot.sha256[i];
     selected.insert(selected.end(), v.begin(), v.end());
     v1::PcrValue* pv = bank->add_values();
     pv->set_index(i);
@@ -1746,6 +1763,7 @@ int Run(const Options& o) {
     }
   }
   g_resend_log = o.resend_log;
+  g_ima = o.ima;
   absl::StatusOr<Boot> boot = LoadBoot(o.log_path);
   if (!boot.ok()) {
     Say(boot.status().message());
@@ -2026,6 +2044,7 @@ int Run(const Options& o) {
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
         {"resend_log", o.resend_log},
+        {"ima", o.ima},
         {"distinct_logs", o.distinct_logs},
         {"event_log_cache_mb",
          o.event_log_cache_mb >= 0
@@ -2079,6 +2098,7 @@ int Run(const Options& o) {
         absl::StrCat(
             o.resend_log ? ", sent every round" : "",
             o.distinct_logs ? ", one of its own per device" : "",
+            o.ima ? "; PCR 10 moves every round (--ima)" : "",
             o.event_log_cache_mb >= 0
                 ? absl::StrCat("; event_log_cache_mb ", o.event_log_cache_mb)
                 : ""));
