@@ -2,10 +2,12 @@
 // administrator on the Unix socket, and on TCP with TLS every role boundary:
 // no credential, a certificate from an unknown CA, a certificate the rules
 // give no role, a reader, a contributor. Each refusal is audited.
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -75,6 +77,33 @@ absl::StatusOr<std::string> Read(const std::string& path) {
   return r.output;
 }
 
+// The store's write lock held by another connection (BEGIN IMMEDIATE): a
+// SetPolicy waits for it, holding its worker, until Release().
+class StoreWriteLock {
+ public:
+  explicit StoreWriteLock(const std::string& path) {
+    EXPECT_EQ(
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr),
+        SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  ~StoreWriteLock() {
+    Release();
+    sqlite3_close_v2(db_);
+  }
+  StoreWriteLock(const StoreWriteLock&) = delete;
+  StoreWriteLock& operator=(const StoreWriteLock&) = delete;
+  void Release() {
+    if (held_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    held_ = false;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = true;
+};
+
 class AdminServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -82,6 +111,9 @@ class AdminServiceTest : public ::testing::Test {
     dir_.emplace(std::move(d));
     store::SqliteStoreOptions so;
     so.path = dir_->Join("store.db");
+    // Tests that hold the store's write lock from another connection keep
+    // calls waiting on it for as long as they need (see StoreWriteLock).
+    so.busy_timeout = absl::Seconds(60);
     ASSERT_OK_AND_ASSIGN(store_, store::SqliteStore::Open(so));
     ASSERT_OK_AND_ASSIGN(token::SigningKey key, token::SigningKey::Generate());
     ASSERT_OK_AND_ASSIGN(
@@ -116,10 +148,11 @@ class AdminServiceTest : public ::testing::Test {
     return v1::PolicyAdmin::NewStub(grpc::CreateChannel(target, creds));
   }
 
-  grpc::Status Set(v1::PolicyAdmin::Stub& stub, v1::PolicyChange* out) {
+  grpc::Status Set(
+      v1::PolicyAdmin::Stub& stub, v1::PolicyChange* out,
+      std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
     v1::SetPolicyRequest req;
     req.set_attestation_type("Tpm");
     req.set_policy_jws(*control::MakeUnsignedPolicyJws(kDenyAll));
@@ -492,6 +525,124 @@ TEST_F(AdminServiceTest, DryRunTakesClaimsOrADeviceNotBoth) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(s.error_message(), "no claims recorded for device " + device);
   EXPECT_TRUE(dry_run(claims, "").ok());
+}
+
+// Stubs on `n` connections of their own to `address` (the listener allows
+// 16 streams per connection).
+std::vector<std::unique_ptr<v1::PolicyAdmin::Stub>> StubsOnConnections(
+    const std::string& address, int n) {
+  std::vector<std::unique_ptr<v1::PolicyAdmin::Stub>> stubs;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("vigil.test.connection", i);  // channels not shared
+    stubs.push_back(v1::PolicyAdmin::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args)));
+  }
+  return stubs;
+}
+
+// The workers are busy and their queue full: more calls are refused at once
+// with RESOURCE_EXHAUSTED, not queued without bound, and every call that
+// was queued is still served once the workers free up.
+TEST_F(AdminServiceTest, AFullQueueRefusesAtOnceAndServesWhatItQueued) {
+  AdminListenerOptions o;
+  o.address = "unix:" + dir_->Join("admin.sock");
+  ASSERT_NE(Start(o, grpc::InsecureChannelCredentials(), o.address), nullptr);
+  constexpr int kConnections = 8, kPerConnection = 14;
+  constexpr int kCalls = kConnections * kPerConnection;
+  constexpr int kRoom = kAdminWorkers + kAdminMaxQueuedCalls;
+  static_assert(kCalls > kRoom);
+  auto stubs = StubsOnConnections(o.address, kConnections);
+
+  StoreWriteLock lock(dir_->Join("store.db"));
+  std::vector<grpc::Status> got(kCalls);
+  std::vector<int64_t> versions(kCalls, 0);
+  std::atomic<int> done{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      v1::PolicyChange out;
+      got[i] = Set(*stubs[i % kConnections], &out, std::chrono::seconds(60));
+      versions[i] = out.version();
+      done.fetch_add(1);
+    });
+  }
+  // While the lock is held nothing can succeed: whatever has finished was
+  // refused. Wait for at least the calls beyond the room to finish.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (done.load() < kCalls - kRoom && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // stragglers, if any
+  const int refused_while_locked = done.load();
+  EXPECT_GE(refused_while_locked, kCalls - kRoom);
+  lock.Release();
+  for (std::thread& t : callers) t.join();
+
+  int refused = 0, served = 0;
+  std::vector<int64_t> made;
+  for (int i = 0; i < kCalls; ++i) {
+    if (got[i].error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++refused;
+      EXPECT_THAT(got[i].error_message(), HasSubstr("overloaded"));
+    } else {
+      EXPECT_TRUE(got[i].ok()) << got[i].error_message();
+      made.push_back(versions[i]);
+      ++served;
+    }
+  }
+  EXPECT_EQ(refused, refused_while_locked);
+  // At most the room was taken; the queue filled (the workers take their
+  // calls at once, so in practice exactly kRoom).
+  EXPECT_LE(served, kRoom);
+  EXPECT_GE(served, static_cast<int>(kAdminMaxQueuedCalls));
+  // Each served call made one version: 1..served, none lost or repeated.
+  std::sort(made.begin(), made.end());
+  for (int i = 0; i < served; ++i) EXPECT_EQ(made[i], i + 1);
+}
+
+// A call whose caller gave up while it waited for a worker is not run
+// (raw_unary.h): the caller was told DEADLINE_EXCEEDED, and its policy
+// change is not made behind its back once the workers free up. Only the
+// calls already running when the deadline passed (at most one per worker)
+// still complete.
+TEST_F(AdminServiceTest, ACallWhoseCallerGaveUpWhileQueuedIsNotRun) {
+  AdminListenerOptions o;
+  o.address = "unix:" + dir_->Join("admin.sock");
+  auto stub = Start(o, grpc::InsecureChannelCredentials(), o.address);
+  ASSERT_NE(stub, nullptr);
+  constexpr int kConnections = 2, kPerConnection = 10;
+  constexpr int kCalls = kConnections * kPerConnection;
+  auto stubs = StubsOnConnections(o.address, kConnections);
+
+  StoreWriteLock lock(dir_->Join("store.db"));
+  std::vector<grpc::Status> got(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      v1::PolicyChange out;
+      got[i] =
+          Set(*stubs[i % kConnections], &out, std::chrono::milliseconds(500));
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  for (const grpc::Status& s : got) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_message();
+  }
+  lock.Release();
+  // A last call, queued behind whatever still runs: once it is answered,
+  // the abandoned calls have been taken from the queue.
+  v1::PolicyChange last;
+  grpc::Status s = Set(*stub, &last);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  absl::SleepFor(absl::Milliseconds(200));
+  v1::PolicyDocument doc;
+  ASSERT_TRUE(Get(*stub, &doc).ok());
+  // Without the check, every abandoned call made a version (21).
+  EXPECT_LE(doc.version(), static_cast<int64_t>(kAdminWorkers) + 1);
+  EXPECT_GE(doc.version(), last.version());
 }
 
 TEST(CheckUnixSocketFree, OnlyUnixAddressesOfAFittingLength) {

@@ -41,7 +41,11 @@ using UnaryWork = std::function<absl::Status(const Request&, Response*)>;
 // ("request: offset 0: ...") and `work` never sees it. A null `pool` runs
 // `work` at once on gRPC's thread (work that never waits); a full one
 // finishes the call with RESOURCE_EXHAUSTED instead of growing without
-// bound.
+// bound. A call whose caller gave up (its deadline passed, it cancelled,
+// the server is shutting down) while it waited in the queue finishes with
+// CANCELLED without `work` running: nobody would read the answer, and a
+// change (SetPolicy) the caller was told timed out is not then made behind
+// its back. (Once `work` has started it runs to the end.)
 //
 // Our code returns statuses, but a library under `work` may still raise a
 // C++ exception (an allocation, a JSON library on bad input): on a pool
@@ -62,7 +66,14 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  auto run = [reactor, in, response, work = std::move(work)]() {
+  auto run = [context, reactor, in, response, work = std::move(work)]() {
+    // Callback API: valid from any thread until Finish.
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the caller gave up while the call waited "
+                                   "for a worker; nothing was done"));
+      return;
+    }
     absl::Status s;
     try {
       Response out;
