@@ -58,7 +58,9 @@ tpm::Digest InitialValueForLog(const EventLog& log, tpm::HashAlg alg,
 // depends only on whether the quoted value is the PCR's initial value
 // (tpm::InitialPcrValue). So a PCR extended after boot without log events,
 // such as IMA's PCR 10, need not make the same log a new replay each time it
-// moves (service/verifier/replay_cache.h keys replays on this). Never fails.
+// moves (service/verifier/replay_cache.h keys replays on this). A bank the
+// log does not carry is not replayed at all (none of its values matter);
+// the mask is then an upper bound. Never fails.
 uint32_t ValueKeyedPcrs(const EventLog& log, tpm::HashAlg alg);
 
 // Replays every bank the log carries. Fails with kUnimplemented only when

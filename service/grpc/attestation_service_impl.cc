@@ -341,6 +341,8 @@ class AgentStream final
     // without naming it, instead of answering.
     bool ask_for_log = false;
     bool pcrs_moved = false;  // ... because the PCR values moved
+    // The evidence named the log and the round was decided without it.
+    bool decided_from_verdict = false;
   };
 
   absl::Status RunLocked(std::function<Step()> work)
@@ -371,10 +373,20 @@ class AgentStream final
     if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
     if (step.log_digest.has_value()) {
       // A new boot's log: its verdict may serve again.
-      if (*step.log_digest != last_log_) verdict_fell_short_ = false;
+      if (*step.log_digest != last_log_) {
+        verdict_fell_short_ = false;
+        undecided_in_a_row_ = 0;
+      }
       last_log_ = *std::move(step.log_digest);
     }
     if (step.pcrs_moved) verdict_fell_short_ = true;
+    if (step.ask_for_log && !step.pcrs_moved) ++undecided_in_a_row_;
+    if (step.decided_from_verdict) undecided_in_a_row_ = 0;
+    // Twice in a row no decision was memoized for the verdict's claims: the
+    // claims move every round (a policy that reads both `events` and
+    // `pcrs`, whose PCR 10 IMA extends), so naming the log would cost every
+    // round two quotes.
+    if (undecided_in_a_row_ >= 2) verdict_fell_short_ = true;
     state_ = step.next;
     deadline_ =
         (state_ == State::kAwaitCredential || state_ == State::kAwaitEvidence)
@@ -465,6 +477,7 @@ class AgentStream final
       return step;
     }
     if (o.replay != nullptr) step.log_digest = o.replay->log_digest;
+    step.decided_from_verdict = options.may_ask_for_log && o.replay != nullptr;
     LogOutcome(permit_log, peer, o);
     v1::VerifierMessage m;
     *m.mutable_result() = ToProto(o);
@@ -571,9 +584,12 @@ class AgentStream final
   LogDigest last_log_ ABSL_GUARDED_BY(guard_->mu);
   std::shared_ptr<const CachedReplay> round_log_ ABSL_GUARDED_BY(guard_->mu);
   // A round that named last_log_ needed the log itself because the PCR
-  // values moved: name it from then on only while the parsed log is held
-  // (until the log changes).
+  // values moved, or twice in a row for want of a memoized decision: name
+  // it from then on only while the parsed log is held (until the log
+  // changes).
   bool verdict_fell_short_ ABSL_GUARDED_BY(guard_->mu) = false;
+  // Named rounds in a row that needed the log for want of a decision.
+  int undecided_in_a_row_ ABSL_GUARDED_BY(guard_->mu) = 0;
 };
 
 // ---------------------------------------------------------------------------

@@ -284,7 +284,8 @@ std::vector<Reason> FindingsOf(const eventlog::ReplayedLog& replayed) {
       r.message = absl::StrCat(
           "PCR ", m.pcr, " (", r.bank, "): the TPM quoted a value other than "
           "its initial ", Short(m.replayed), " and the log has no event for "
-          "it (extended after boot, e.g. by IMA)");
+          "it in this bank (extended without a logged event: after boot, as "
+          "IMA extends PCR 10, or unlogged by firmware)");
     }
     out.push_back(std::move(r));
   }

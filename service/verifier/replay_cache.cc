@@ -7,7 +7,8 @@
 
 namespace vigil::service {
 
-ValueKeyedBanks::ValueKeyedBanks(const eventlog::EventLog& log) {
+ValueKeyedBanks::ValueKeyedBanks(const eventlog::EventLog& log)
+    : from_log_(true) {
   masks_.reserve(log.algorithms.size());
   for (tpm::HashAlg alg : log.algorithms) {
     masks_.emplace_back(alg, eventlog::ValueKeyedPcrs(log, alg));

@@ -83,7 +83,9 @@ inline constexpr size_t kVerdictShareDivisor = 2;
 struct LogClaims;
 
 // Per bank the log carries, the PCRs whose exact values its replay depends
-// on (eventlog::ValueKeyedPcrs); every PCR of a bank it does not carry.
+// on (eventlog::ValueKeyedPcrs); none of a bank it does not carry (Replay
+// lists such a bank as unreplayable and reads none of its values). Default
+// constructed (no log): every PCR of every bank.
 class ValueKeyedBanks {
  public:
   ValueKeyedBanks() = default;
@@ -93,12 +95,13 @@ class ValueKeyedBanks {
     for (const auto& [a, mask] : masks_) {
       if (a == alg) return mask;
     }
-    return ~0u;
+    return from_log_ ? 0u : ~0u;
   }
   size_t HeapBytes() const { return masks_.capacity() * sizeof(masks_[0]); }
 
  private:
   std::vector<std::pair<tpm::HashAlg, uint32_t>> masks_;
+  bool from_log_ = false;
 };
 
 // One log's replay against one set of PCR values, without the log: what a

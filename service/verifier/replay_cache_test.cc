@@ -219,7 +219,8 @@ TEST(ReplayKey, CountsAPcrTheLogNeverExtendsOnlyByWhetherItMoved) {
   ASSERT_TRUE(sha256 & (1u << 7));
   ASSERT_FALSE(sha256 & (1u << 10));
   ASSERT_FALSE(sha256 & (1u << 23));
-  EXPECT_EQ(keyed.For(tpm::HashAlg::kSha512), ~0u);  // not in the log
+  // A bank the log does not carry is not replayed: none of its values.
+  EXPECT_EQ(keyed.For(tpm::HashAlg::kSha512), 0u);
 
   tpm::PcrBank bank{tpm::HashAlg::kSha256, {}};
   for (uint32_t p = 0; p < tpm::kNumPcrs; ++p) {
@@ -246,6 +247,11 @@ TEST(ReplayKey, CountsAPcrTheLogNeverExtendsOnlyByWhetherItMoved) {
   EXPECT_NE(ReplayKey({other}, keyed), moved);
   // With every PCR keyed by value it is PcrValuesKey.
   EXPECT_EQ(ReplayKey({ima}, ValueKeyedBanks()), PcrValuesKey({ima}));
+  // In a bank the log does not carry, even PCR 7 counts only as moved.
+  tpm::PcrBank sha512{tpm::HashAlg::kSha512, {{7, tpm::Digest(64, 1)}}};
+  const std::string with512 = ReplayKey({bank, sha512}, keyed);
+  sha512.values[7] = tpm::Digest(64, 2);
+  EXPECT_EQ(ReplayKey({bank, sha512}, keyed), with512);
 }
 
 }  // namespace

@@ -252,6 +252,29 @@ class VerifierGrpcTest : public ::testing::Test {
     ASSERT_TRUE(s.Send(EvidenceMessage(ev)));
   }
 
+  // On `s`, a round the agent asks for, whose request names the log
+  // `digest`; the evidence names it too, and the verifier, needing the log
+  // itself, asks again (reason log-needed, naming none). Answered with the
+  // log; its result in `*result`.
+  void NamedRoundAskedForTheLog(Stream& s, const std::string& digest,
+                                v1::AttestationResult* result) {
+    v1::AgentMessage wanted;
+    wanted.mutable_attestation_wanted()->set_reason("interval");
+    v1::VerifierMessage m;
+    ASSERT_TRUE(s.Send(wanted));
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+    ASSERT_NO_FATAL_FAILURE(SendEvidence(s, m.attestation_request(), digest));
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    EXPECT_EQ(m.attestation_request().reason(), "log-needed");
+    EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
+    v1::Evidence evidence;
+    ASSERT_NO_FATAL_FAILURE(
+        Attest(s, m.attestation_request(), &evidence, result));
+  }
+
   // On `s`: enrols, attests once with the log (permitted, or fails the
   // test) and returns the log's SHA-256 in `*digest`.
   void EnrolAndAttestWithLog(Stream& s, std::string* digest) {
@@ -899,23 +922,14 @@ TEST_F(VerifierGrpcTest, AStreamWhosePcrsMoveStopsNamingALogItCannotReplay) {
   ASSERT_OK(tpm::ExtendPcr(*device_->ctx, 23,
                            {{tpm::HashAlg::kSha256, tpm::Digest(32, 0x23)}}));
 
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(NamedRoundAskedForTheLog(*s, digest, &result));
+  EXPECT_TRUE(result.permitted());
+  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 1u);
   v1::AgentMessage wanted;
   wanted.mutable_attestation_wanted()->set_reason("interval");
   v1::VerifierMessage m;
-  ASSERT_TRUE(s->Send(wanted));
-  ASSERT_TRUE(s->call->Read(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
-  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
-  ASSERT_TRUE(s->call->Read(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().reason(), "log-needed");
   v1::Evidence evidence;
-  v1::AttestationResult result;
-  ASSERT_NO_FATAL_FAILURE(
-      Attest(*s, m.attestation_request(), &evidence, &result));
-  EXPECT_TRUE(result.permitted());
-  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 1u);
 
   // The verdict now matches again, but PCRs that moved once may move
   // again: the log is not named while it is not held parsed.
@@ -926,6 +940,59 @@ TEST_F(VerifierGrpcTest, AStreamWhosePcrsMoveStopsNamingALogItCannotReplay) {
   ASSERT_NO_FATAL_FAILURE(
       Attest(*s, m.attestation_request(), &evidence, &result));
   EXPECT_TRUE(result.permitted());
+}
+
+// Under a policy that reads both `events` and `pcrs`, a device whose PCR
+// the log never extends moves every round (IMA's PCR 10) keeps its verdict
+// (ReplayKey), but no decision is ever memoized for its claims (the `pcrs`
+// claim moves) and the verdict has no `events`: each named round needs the
+// log. After two such rounds in a row the stream stops naming the log, so
+// the device's rounds cost one quote each, not two.
+TEST_F(VerifierGrpcTest, AStreamWhoseRoundsKeepNeedingTheLogStopsNamingIt) {
+  ASSERT_NO_FATAL_FAILURE(Start(Options(), /*replay_cache_bytes=*/128u << 10));
+  constexpr char kReadsEventsAndPcrs[] = R"(version=1.0;
+authorizationrules { c:[type=="pcrs"] => permit(); };
+issuancerules { c:[type=="events"] => issue(type="e", value=1); };
+)";
+  ASSERT_OK(verifier_->policies().Set("Tpm", kReadsEventsAndPcrs, "p.policy",
+                                      absl::Now()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<AttestingDevice> own,
+                       AttestingDevice::Boot(kLinuxLog, /*distinct_ek=*/true));
+  AttestingDevice* const shared = device_;
+  device_ = own.get();
+  absl::Cleanup restore = [shared] { device_ = shared; };
+  uint8_t fill = 0x23;
+  auto extend = [&] {
+    ASSERT_OK(tpm::ExtendPcr(
+        *device_->ctx, 23, {{tpm::HashAlg::kSha256, tpm::Digest(32, fill++)}}));
+  };
+  ASSERT_NO_FATAL_FAILURE(extend());  // moved before the first replay
+  auto s = Open();
+  std::string digest;
+  ASSERT_NO_FATAL_FAILURE(EnrolAndAttestWithLog(*s, &digest));
+
+  v1::AttestationResult result;
+  for (uint64_t round = 1; round <= 2; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_NO_FATAL_FAILURE(extend());
+    ASSERT_NO_FATAL_FAILURE(NamedRoundAskedForTheLog(*s, digest, &result));
+    EXPECT_TRUE(result.permitted());
+    EXPECT_EQ(verifier_->metrics().logs_asked().Value(), round);
+  }
+  v1::AgentMessage wanted;
+  wanted.mutable_attestation_wanted()->set_reason("interval");
+  v1::VerifierMessage m;
+  v1::Evidence evidence;
+  // Twice in a row: the log is no longer named (it is not held parsed).
+  ASSERT_NO_FATAL_FAILURE(extend());
+  ASSERT_TRUE(s->Send(wanted));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
+  ASSERT_NO_FATAL_FAILURE(
+      Attest(*s, m.attestation_request(), &evidence, &result));
+  EXPECT_TRUE(result.permitted());
+  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 2u);
 }
 
 TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
