@@ -510,6 +510,13 @@ absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
       v.current_permitted = c->permitted;
       v.current_reason = c->reason;
     }
+    if (source != nullptr) {
+      for (const std::string& omitted : source->omitted) {
+        if (cur->compiled.MayReadClaimType(omitted)) {
+          source->omitted_read_by_current.push_back(omitted);
+        }
+      }
+    }
   }
   return v;
 }

@@ -150,9 +150,12 @@ struct ClaimsSource {
   // `omitted_read`: those of `omitted` the candidate may read
   // (policy::CompiledPolicy::MayReadClaimType), so its decision here may
   // differ from the device's; for the others it cannot.
+  // `omitted_read_by_current`: the same for the policy in force, whose
+  // decision over these claims the answer shows beside the candidate's.
   std::vector<std::string> omitted;
   std::vector<std::string> rebuilt;
   std::vector<std::string> omitted_read;
+  std::vector<std::string> omitted_read_by_current;
 };
 
 struct DryRunView {

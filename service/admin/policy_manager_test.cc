@@ -513,6 +513,15 @@ TEST_F(PolicyManagerTest, DeviceDryRunRebuildsEventsWhileTheLogIsHeld) {
   EXPECT_FALSE(d.permitted);
   EXPECT_THAT(d.source->omitted, ::testing::ElementsAre("events"));
   EXPECT_THAT(d.source->omitted_read, ::testing::ElementsAre("events"));
+  // The policy in force (the default) reads nothing; once it reads `events`
+  // too, its compared decision lacked them as well, and the answer says so.
+  EXPECT_TRUE(d.source->omitted_read_by_current.empty());
+  ASSERT_OK(policies_.Set("Tpm", kNeedsEvents, "test", clock_.Now()));
+  ASSERT_OK_AND_ASSIGN(
+      d, manager_->DryRunDevice(kReader, "Tpm", kNeedsEvents, "dev1"));
+  EXPECT_FALSE(d.current_permitted);
+  EXPECT_THAT(d.source->omitted_read_by_current,
+              ::testing::ElementsAre("events"));
 }
 
 TEST_F(PolicyManagerTest, ReadingTheAuditTrailIsAudited) {

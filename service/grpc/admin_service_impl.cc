@@ -248,6 +248,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DryRunPolicy(
           for (const std::string& c : from.omitted_read) {
             src->add_omitted_claims_read(c);
           }
+          for (const std::string& c : from.omitted_read_by_current) {
+            src->add_omitted_claims_read_by_current(c);
+          }
         }
         return absl::OkStatus();
       });

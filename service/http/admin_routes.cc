@@ -350,7 +350,8 @@ absl::Status DryRunPolicy(admin::PolicyManager& m, const auth::Caller& caller,
         {"claimsSinceUnix", absl::ToUnixSeconds(from.claims_since)},
         {"omittedClaims", from.omitted},
         {"rebuiltClaims", from.rebuilt},
-        {"omittedClaimsRead", from.omitted_read}};
+        {"omittedClaimsRead", from.omitted_read},
+        {"omittedClaimsReadByCurrent", from.omitted_read_by_current}};
   }
   WriteJson(200, answer, res);
   return absl::OkStatus();

@@ -159,6 +159,7 @@ class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
     from->set_claims_since_unix(1793487600);
     from->add_omitted_claims("events");
     from->add_omitted_claims_read("events");
+    from->add_omitted_claims_read_by_current("events");
     return grpc::Status::OK;
   }
 
@@ -272,6 +273,9 @@ TEST_F(AdminCliTest, DeviceDryRunSendsTheDeviceAndSaysWhereTheClaimsAreFrom) {
             nlohmann::json::array({"events"}));
   EXPECT_THAT(r.err, HasSubstr("events claim is not kept and the candidate "
                                "reads `events`: it saw none"));
+  EXPECT_EQ(from["not_kept_read_by_current"],
+            nlohmann::json::array({"events"}));
+  EXPECT_THAT(r.err, HasSubstr("the policy in force reads `events` too"));
   absl::MutexLock lock(&fake_.mu);
   ASSERT_EQ(fake_.dry_runs.size(), 1u);
   EXPECT_EQ(fake_.dry_runs[0].device_id(), std::string(64, 'a'));

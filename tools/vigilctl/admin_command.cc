@@ -384,6 +384,9 @@ json ClaimsSourceJson(const v1::DryRunSource& from) {
   out["not_kept_read_by_candidate"] =
       json(std::vector<std::string>(from.omitted_claims_read().begin(),
                                     from.omitted_claims_read().end()));
+  out["not_kept_read_by_current"] = json(
+      std::vector<std::string>(from.omitted_claims_read_by_current().begin(),
+                               from.omitted_claims_read_by_current().end()));
   return out;
 }
 
@@ -444,6 +447,11 @@ int PolicyDryRun(const ParsedArgs& args) {
       std::cerr << "vigilctl: note: this device's " << type_name
                 << " claim is not kept and the candidate reads `" << type_name
                 << "`: it saw none, so the device may be decided otherwise\n";
+    }
+    for (const std::string& type_name :
+         result->source().omitted_claims_read_by_current()) {
+      std::cerr << "vigilctl: note: the policy in force reads `" << type_name
+                << "` too; \"current\" is its decision without it\n";
     }
   }
   if (args.Has("explain")) out["trace"] = Embedded(result->trace_json());
