@@ -510,7 +510,7 @@ absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
       v.current_permitted = c->permitted;
       v.current_reason = c->reason;
     }
-    if (source != nullptr) {
+    if (c.ok() && source != nullptr) {
       for (const std::string& omitted : source->omitted) {
         if (cur->compiled.MayReadClaimType(omitted)) {
           source->omitted_read_by_current.push_back(omitted);

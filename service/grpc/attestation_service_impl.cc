@@ -382,11 +382,6 @@ class AgentStream final
     if (step.pcrs_moved) verdict_fell_short_ = true;
     if (step.ask_for_log && !step.pcrs_moved) ++undecided_in_a_row_;
     if (step.decided_from_verdict) undecided_in_a_row_ = 0;
-    // Twice in a row no decision was memoized for the verdict's claims: the
-    // claims move every round (a policy that reads both `events` and
-    // `pcrs`, whose PCR 10 IMA extends), so naming the log would cost every
-    // round two quotes.
-    if (undecided_in_a_row_ >= 2) verdict_fell_short_ = true;
     state_ = step.next;
     deadline_ =
         (state_ == State::kAwaitCredential || state_ == State::kAwaitEvidence)
@@ -517,10 +512,18 @@ class AgentStream final
     round_log_ = !may_name_log || last_log_.empty()
                      ? nullptr
                      : core.FindVerdict(last_log_);
+    // A new policy may decide from the verdict again (it may not read
+    // `pcrs`, or `events`).
+    if (reason == kReasonPolicyChanged) undecided_in_a_row_ = 0;
+    // Twice in a row no decision was memoized for the verdict's claims: the
+    // claims move every round (a policy that reads both `events` and
+    // `pcrs`, on a device whose PCR 10 IMA extends), so naming the log
+    // would cost every round two quotes.
     const bool undecided_likely =
-        (reason == kReasonPolicyChanged ||
-         core.decision_memo().budget_bytes() == 0) &&
-        core.PolicyReadsEvents();
+        ((reason == kReasonPolicyChanged ||
+          core.decision_memo().budget_bytes() == 0) &&
+         core.PolicyReadsEvents()) ||
+        undecided_in_a_row_ >= 2;
     if (round_log_ != nullptr && (verdict_fell_short_ || undecided_likely) &&
         core.FindHeldLog(last_log_) == nullptr) {
       round_log_ = nullptr;
@@ -584,11 +587,12 @@ class AgentStream final
   LogDigest last_log_ ABSL_GUARDED_BY(guard_->mu);
   std::shared_ptr<const CachedReplay> round_log_ ABSL_GUARDED_BY(guard_->mu);
   // A round that named last_log_ needed the log itself because the PCR
-  // values moved, or twice in a row for want of a memoized decision: name
-  // it from then on only while the parsed log is held (until the log
-  // changes).
+  // values moved: name it from then on only while the parsed log is held
+  // (until the log changes).
   bool verdict_fell_short_ ABSL_GUARDED_BY(guard_->mu) = false;
-  // Named rounds in a row that needed the log for want of a decision.
+  // Named rounds in a row that needed the log for want of a memoized
+  // decision (until the log or the policy changes); from 2 on the log is
+  // named only while held parsed.
   int undecided_in_a_row_ ABSL_GUARDED_BY(guard_->mu) = 0;
 };
 

@@ -993,6 +993,24 @@ issuancerules { c:[type=="events"] => issue(type="e", value=1); };
       Attest(*s, m.attestation_request(), &evidence, &result));
   EXPECT_TRUE(result.permitted());
   EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 2u);
+
+  // A policy that reads neither: the verdict decides again, so the request
+  // after the change names the log, and nothing is asked.
+  constexpr char kReadsNeither[] = R"(version=1.0;
+authorizationrules { c:[type=="secureBootEnabled"] => permit(); => permit(); };
+)";
+  ASSERT_OK(
+      verifier_->policies().Set("Tpm", kReadsNeither, "n.policy", absl::Now()));
+  ASSERT_NO_FATAL_FAILURE(extend());
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
+  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
+  ASSERT_TRUE(s->call->Read(&m));
+  ASSERT_TRUE(m.has_result()) << m.DebugString();
+  EXPECT_TRUE(m.result().permitted());
+  EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 2u);
 }
 
 TEST_F(VerifierGrpcTest, FullDialogueWorksWhileOtherStreamsMisbehave) {
