@@ -55,6 +55,15 @@ const Corpus& LoadCorpus() {
   return *corpus;
 }
 
+// Bytes/s and events/s of a benchmark that went over the whole corpus once
+// per iteration.
+void ReportCorpusRate(benchmark::State& state, const Corpus& corpus) {
+  state.SetBytesProcessed(state.iterations() * corpus.bytes);
+  state.counters["events/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * corpus.events),
+      benchmark::Counter::kIsRate);
+}
+
 void BM_ParseReplayCheck(benchmark::State& state) {
   const Corpus& corpus = LoadCorpus();
   for (auto _ : state) {
@@ -64,10 +73,7 @@ void BM_ParseReplayCheck(benchmark::State& state) {
       benchmark::DoNotOptimize(r);
     }
   }
-  state.SetBytesProcessed(state.iterations() * corpus.bytes);
-  state.counters["events/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * corpus.events),
-      benchmark::Counter::kIsRate);
+  ReportCorpusRate(state, corpus);
 }
 BENCHMARK(BM_ParseReplayCheck);
 
@@ -86,10 +92,7 @@ void BM_RenderEventsJson(benchmark::State& state) {
       benchmark::DoNotOptimize(events);
     }
   }
-  state.SetBytesProcessed(state.iterations() * corpus.bytes);
-  state.counters["events/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * corpus.events),
-      benchmark::Counter::kIsRate);
+  ReportCorpusRate(state, corpus);
 }
 BENCHMARK(BM_RenderEventsJson);
 
@@ -104,10 +107,7 @@ void BM_ParseReplayCheckQuotedBank(benchmark::State& state) {
       benchmark::DoNotOptimize(r);
     }
   }
-  state.SetBytesProcessed(state.iterations() * corpus.bytes);
-  state.counters["events/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * corpus.events),
-      benchmark::Counter::kIsRate);
+  ReportCorpusRate(state, corpus);
 }
 BENCHMARK(BM_ParseReplayCheckQuotedBank);
 

@@ -38,6 +38,16 @@ std::string StoreSource(int64_t version) {
   return absl::StrCat("control plane v", version);
 }
 
+// Those of `types` that `policy` may read (ClaimsSource::omitted_read).
+std::vector<std::string> ReadableOf(const ActivePolicy& policy,
+                                    const std::vector<std::string>& types) {
+  std::vector<std::string> out;
+  for (const std::string& type : types) {
+    if (policy.compiled.MayReadClaimType(type)) out.push_back(type);
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::string_view ModeName(Mode mode) {
@@ -487,11 +497,7 @@ absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
                    policies_->Compile(type, std::string(candidate_text),
                                       "candidate.policy", clock_.Now()));
   if (source != nullptr) {
-    for (const std::string& omitted : source->omitted) {
-      if (candidate->compiled.MayReadClaimType(omitted)) {
-        source->omitted_read.push_back(omitted);
-      }
-    }
+    source->omitted_read = ReadableOf(*candidate, source->omitted);
   }
   ASSIGN_OR_RETURN(policy::EvaluationResult r,
                    policy::Evaluate(candidate->compiled, claims));
@@ -511,11 +517,7 @@ absl::StatusOr<DryRunView> PolicyManager::EvaluateCandidate(
       v.current_reason = c->reason;
     }
     if (c.ok() && source != nullptr) {
-      for (const std::string& omitted : source->omitted) {
-        if (cur->compiled.MayReadClaimType(omitted)) {
-          source->omitted_read_by_current.push_back(omitted);
-        }
-      }
+      source->omitted_read_by_current = ReadableOf(*cur, source->omitted);
     }
   }
   return v;

@@ -25,16 +25,6 @@ size_t VerdictCharge(const CachedReplay& verdict) {
 
 namespace {
 
-// Whether `value` is tpm::InitialPcrValue(alg, pcr), without making it.
-bool IsInitialValue(tpm::HashAlg alg, uint32_t pcr, const tpm::Digest& value) {
-  const uint8_t fill = pcr >= 17 && pcr <= 22 ? 0xff : 0x00;
-  if (value.size() != tpm::DigestSize(alg)) return false;
-  for (uint8_t byte : value) {
-    if (byte != fill) return false;
-  }
-  return true;
-}
-
 // PcrValuesKey (keyed == nullptr: every value) and ReplayKey.
 std::string KeyOf(const std::vector<tpm::PcrBank>& banks,
                   const ValueKeyedBanks* keyed) {
@@ -54,7 +44,7 @@ std::string KeyOf(const std::vector<tpm::PcrBank>& banks,
       } else {
         // Length 0 (no digest has it), then initial or moved.
         text.push_back(0);
-        text.push_back(IsInitialValue(b.alg, pcr, value) ? 1 : 2);
+        text.push_back(tpm::IsInitialPcrValue(b.alg, pcr, value) ? 1 : 2);
       }
     }
   }

@@ -275,6 +275,26 @@ class VerifierGrpcTest : public ::testing::Test {
         Attest(s, m.attestation_request(), &evidence, result));
   }
 
+  // Puts `policy` in force for Tpm: `s` is asked at once (reason
+  // policy-changed) with a request naming the log `named` (empty: none),
+  // answered by naming that log, or else by sending it; the result in
+  // `*result`.
+  void PolicyChangedRound(Stream& s, const char* policy,
+                          const std::string& named,
+                          v1::AttestationResult* result) {
+    ASSERT_OK(
+        verifier_->policies().Set("Tpm", policy, "p.policy", absl::Now()));
+    v1::VerifierMessage m;
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
+    EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
+    EXPECT_EQ(m.attestation_request().known_event_log_sha256(), named);
+    ASSERT_NO_FATAL_FAILURE(SendEvidence(s, m.attestation_request(), named));
+    ASSERT_TRUE(s.call->Read(&m));
+    ASSERT_TRUE(m.has_result()) << m.DebugString();
+    *result = m.result();
+  }
+
   // On `s`: enrols, attests once with the log (permitted, or fails the
   // test) and returns the log's SHA-256 in `*digest`.
   void EnrolAndAttestWithLog(Stream& s, std::string* digest) {
@@ -870,16 +890,10 @@ issuancerules { c:[type=="events"] => issue(type="a", value=1); };
 authorizationrules { => permit(); };
 issuancerules { c:[type=="events"] => issue(type="b", value=2); };
 )";
-  ASSERT_OK(
-      verifier_->policies().Set("Tpm", kPolicyB, "b.policy", absl::Now()));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
-  EXPECT_TRUE(m.attestation_request().known_event_log_sha256().empty());
-  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request()));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_result()) << m.DebugString();
-  EXPECT_TRUE(m.result().permitted());
+  v1::AttestationResult result;
+  ASSERT_NO_FATAL_FAILURE(
+      PolicyChangedRound(*s, kPolicyB, /*named=*/"", &result));
+  EXPECT_TRUE(result.permitted());
 
   // A change to a policy that reads only claims the verdict keeps: the
   // request names the log, and the round is evaluated without it, not
@@ -889,16 +903,8 @@ issuancerules { c:[type=="events"] => issue(type="b", value=2); };
 authorizationrules { c:[type=="secureBootEnabled"] => permit(); => permit(); };
 issuancerules { c:[type=="aikValidated"] => issue(type="c", value=3); };
 )";
-  ASSERT_OK(
-      verifier_->policies().Set("Tpm", kPolicyC, "c.policy", absl::Now()));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
-  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
-  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
-  ASSERT_NO_FATAL_FAILURE(next(&m));
-  ASSERT_TRUE(m.has_result()) << m.DebugString();
-  EXPECT_TRUE(m.result().permitted());
+  ASSERT_NO_FATAL_FAILURE(PolicyChangedRound(*s, kPolicyC, digest, &result));
+  EXPECT_TRUE(result.permitted());
   EXPECT_EQ(verifier_->metrics().logs_asked().Value(), asked);
   EXPECT_EQ(verifier_->core().FindHeldLog(digest), nullptr);
 }
@@ -999,17 +1005,10 @@ issuancerules { c:[type=="events"] => issue(type="e", value=1); };
   constexpr char kReadsNeither[] = R"(version=1.0;
 authorizationrules { c:[type=="secureBootEnabled"] => permit(); => permit(); };
 )";
-  ASSERT_OK(
-      verifier_->policies().Set("Tpm", kReadsNeither, "n.policy", absl::Now()));
   ASSERT_NO_FATAL_FAILURE(extend());
-  ASSERT_TRUE(s->call->Read(&m));
-  ASSERT_TRUE(m.has_attestation_request()) << m.DebugString();
-  EXPECT_EQ(m.attestation_request().reason(), "policy-changed");
-  EXPECT_EQ(m.attestation_request().known_event_log_sha256(), digest);
-  ASSERT_NO_FATAL_FAILURE(SendEvidence(*s, m.attestation_request(), digest));
-  ASSERT_TRUE(s->call->Read(&m));
-  ASSERT_TRUE(m.has_result()) << m.DebugString();
-  EXPECT_TRUE(m.result().permitted());
+  ASSERT_NO_FATAL_FAILURE(
+      PolicyChangedRound(*s, kReadsNeither, digest, &result));
+  EXPECT_TRUE(result.permitted());
   EXPECT_EQ(verifier_->metrics().logs_asked().Value(), 2u);
 }
 

@@ -59,6 +59,22 @@ TEST(PcrBank, DrtmPcrsStartAtAllOnes) {
   EXPECT_EQ(HexEncode(InitialPcrValue(HashAlg::kSha1, 23)), std::string(40, '0'));
 }
 
+TEST(PcrBank, IsInitialPcrValueAgreesWithInitialPcrValue) {
+  for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256}) {
+    for (uint32_t pcr = 0; pcr < kNumPcrs; ++pcr) {
+      const Digest initial = InitialPcrValue(alg, pcr);
+      EXPECT_TRUE(IsInitialPcrValue(alg, pcr, initial)) << pcr;
+      Digest moved = initial;
+      moved.back() ^= 1;
+      EXPECT_FALSE(IsInitialPcrValue(alg, pcr, moved)) << pcr;
+      // The right bytes at the wrong length (another bank's size).
+      EXPECT_FALSE(IsInitialPcrValue(
+          alg, pcr, Digest(initial.size() + 12, initial[0])))
+          << pcr;
+    }
+  }
+}
+
 TEST(PcrBank, ValidateRejectsBadIndexAndSize) {
   PcrBank b{HashAlg::kSha256, {{24, Digest(32)}}};
   EXPECT_THAT(ValidatePcrBank(b), StatusIs(absl::StatusCode::kInvalidArgument,

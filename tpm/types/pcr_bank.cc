@@ -5,9 +5,27 @@
 
 namespace vigil::tpm {
 
-Digest InitialPcrValue(HashAlg alg, uint32_t pcr) {
+namespace {
+
+// Every byte of a PCR's initial value.
+uint8_t InitialByte(uint32_t pcr) {
   const bool drtm = pcr >= 17 && pcr <= 22;
-  return Digest(DigestSize(alg), drtm ? 0xff : 0x00);
+  return drtm ? 0xff : 0x00;
+}
+
+}  // namespace
+
+Digest InitialPcrValue(HashAlg alg, uint32_t pcr) {
+  return Digest(DigestSize(alg), InitialByte(pcr));
+}
+
+bool IsInitialPcrValue(HashAlg alg, uint32_t pcr, const Digest& value) {
+  if (value.size() != DigestSize(alg)) return false;
+  const uint8_t fill = InitialByte(pcr);
+  for (uint8_t byte : value) {
+    if (byte != fill) return false;
+  }
+  return true;
 }
 
 absl::Status ValidatePcrBank(const PcrBank& bank) {

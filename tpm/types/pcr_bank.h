@@ -24,6 +24,9 @@ inline constexpr uint32_t kNumPcrs = 24;
 // The value a PCR holds after TPM2_Startup(CLEAR) at locality 0: zeros,
 // except PCRs 17-22 (DRTM), which reset to all 0xFF (PC Client PTP Table 4).
 Digest InitialPcrValue(HashAlg alg, uint32_t pcr);
+// Whether `value` is InitialPcrValue(alg, pcr), without making it (once per
+// quoted PCR on the verifier's hot path).
+bool IsInitialPcrValue(HashAlg alg, uint32_t pcr, const Digest& value);
 
 struct PcrBank {
   HashAlg alg = HashAlg::kSha256;
