@@ -49,6 +49,10 @@ class ClaimSet {
   void Add(std::string type, Value value,
            absl::string_view issuer = kIssuerAttestationService);
 
+  // Room for `n` claims in all, so that building a set of known size
+  // moves no claim.
+  void Reserve(size_t n) { claims_.reserve(n); }
+
   const std::vector<Claim>& claims() const { return claims_; }
   size_t size() const { return claims_.size(); }
   bool empty() const { return claims_.empty(); }

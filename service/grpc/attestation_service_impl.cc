@@ -75,9 +75,9 @@ std::string Summary(const AttestationOutcome& o) {
   // of issue #6, the operator's record): the id, the policy, the scalar
   // incoming claims and what the policy issued. Never the token.
   absl::StrAppend(&s, " id=", o.jti, " policy=", o.policy_hash.substr(0, 12));
-  if (!o.claims.is_null()) {
+  if (o.claim_set != nullptr) {
     absl::StrAppend(&s, " claims=",
-                    o.claims.dump(-1, ' ', false,
+                    o.ClaimsSummary().dump(-1, ' ', false,
                                   nlohmann::json::error_handler_t::replace));
   }
   if (o.permitted) {
@@ -301,14 +301,15 @@ class AgentStream final
         auto evidence =
             std::make_shared<v1::Evidence>(std::move(*msg.mutable_evidence()));
         return RunLocked([&v = verifier(), &permit_log = *svc_->permit_log_,
-                          peer = peer_, device = *device_, evidence,
+                          peer = peer_, device = device_, evidence,
                           known = std::move(round_log_)]() {
-          return HandleEvidence(v, permit_log, peer, device, *evidence, known);
+          return HandleEvidence(v, permit_log, peer, *device, *evidence,
+                                known);
         });
       }
       case v1::AgentMessage::kAttestationWanted:
         RETURN_IF_ERROR(ValidateAttestationWanted(msg.attestation_wanted()));
-        if (!device_.has_value()) return OutOfTurn("attestation_wanted");
+        if (device_ == nullptr) return OutOfTurn("attestation_wanted");
         // Already in a round: the agent's wish is being served.
         if (state_ == State::kIdle) {
           RequestAttestationLocked(
@@ -369,7 +370,9 @@ class AgentStream final
       FinishLocked(ToGrpcStatus(step.status));
       return;
     }
-    if (step.device.has_value()) device_ = std::move(step.device);
+    if (step.device.has_value()) {
+      device_ = std::make_shared<const EnrolledDevice>(*std::move(step.device));
+    }
     if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
     if (step.log_digest.has_value()) {
       // A new boot's log: its verdict may serve again.
@@ -579,7 +582,9 @@ class AgentStream final
   absl::Time next_attest_ ABSL_GUARDED_BY(guard_->mu) = absl::InfiniteFuture();
   v1::AgentHello hello_ ABSL_GUARDED_BY(guard_->mu);
   std::vector<uint8_t> ticket_ ABSL_GUARDED_BY(guard_->mu);
-  std::optional<EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);
+  // Shared with each round's pool task instead of copied into it (two
+  // public areas and their buffers per round).
+  std::shared_ptr<const EnrolledDevice> device_ ABSL_GUARDED_BY(guard_->mu);
   // The digest of the log this agent's last accepted evidence replayed
   // (32 bytes kept per stream), and — only while a round that named it as
   // known is open — its verdict, so eviction cannot race the round (the

@@ -106,6 +106,11 @@ size_t DecisionCharge(const PolicyDecision& d, const std::string& key) {
 
 }  // namespace
 
+nlohmann::ordered_json AttestationOutcome::ClaimsSummary() const {
+  if (claim_set == nullptr) return nullptr;
+  return ScalarClaimsJson(*claim_set);
+}
+
 uint32_t AttestationCore::RequiredPcrMask() const {
   std::shared_ptr<const ActivePolicy> p = policies_->Get(kAttestationTypeTpm);
   return p == nullptr ? static_cast<uint32_t>(
@@ -217,7 +222,6 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
   }
 
   BuiltClaims claims = BuildClaims(*verified.evidence);
-  out.claims = claims.summary;
   out.reasons.insert(out.reasons.end(), claims.notes.begin(),
                      claims.notes.end());
   out.claim_set =
@@ -246,7 +250,6 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
                                   "verifier holds only its verdict, and no "
                                   "decision for this policy and these "
                                   "claims); send the event log itself"));
-    out.claims = nlohmann::ordered_json();
     out.claim_set = nullptr;  // partial: not to be kept
     out.claims_key.clear();
     out.replay = nullptr;  // not accepted

@@ -106,9 +106,8 @@ struct AttestationOutcome {
   absl::Time expires_at = absl::InfinitePast();
   // Refusals first (when denied), then warnings.
   std::vector<Reason> reasons;
-  // For people and audit: the scalar incoming claims, the issued claims and
-  // the policy hash.
-  nlohmann::ordered_json claims;
+  // For people and audit: the issued claims and the policy hash (the scalar
+  // incoming claims: ClaimsSummary()).
   nlohmann::ordered_json issued;
   std::string policy_hash;
   // The verdict on the event log the evidence replayed, as the verifier
@@ -122,6 +121,11 @@ struct AttestationOutcome {
   std::shared_ptr<const policy::ClaimSet> claim_set;
   // BuiltClaims::source_key of claim_set: equal keys, equal claims.
   std::string claims_key;
+
+  // The scalar incoming claims as JSON ({"aikValidated": true, ...};
+  // ScalarClaimsJson of claim_set), made when asked for: null when there
+  // is no claim set.
+  nlohmann::ordered_json ClaimsSummary() const;
 };
 
 struct AttestOptions {

@@ -54,12 +54,9 @@ std::string SourceKey(const VerifiedEvidence& evidence, absl::string_view tag,
 std::shared_ptr<const LogClaims> MakeLogClaims(
     const eventlog::ReplayedLog& log) {
   auto made = std::make_shared<LogClaims>();
-  made->summary = nlohmann::ordered_json::object();
   const eventlog::DerivedClaims derived = eventlog::DeriveClaims(log);
   for (const auto& [name, value] : derived.claims) {
     made->claims.emplace_back(name, ToPolicyValue(value));
-    made->summary[name] = std::visit(
-        [](const auto& x) { return nlohmann::ordered_json(x); }, value);
   }
   for (const auto& [reason, names] : derived.UnderivableByReason()) {
     made->notes.push_back(Reason::Of(
@@ -69,7 +66,6 @@ std::shared_ptr<const LogClaims> MakeLogClaims(
   // Kept for the boot beside every device's verdict: no growth slack
   // (half of a Windows log's LogClaims was spare capacity).
   made->claims.shrink_to_fit();
-  made->summary.get_ref<nlohmann::ordered_json::object_t&>().shrink_to_fit();
   made->notes.shrink_to_fit();
   return made;
 }
@@ -81,29 +77,23 @@ policy::Value EventsClaim(std::shared_ptr<const eventlog::ReplayedLog> log) {
 
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
   BuiltClaims out;
-  out.summary = nlohmann::ordered_json::object();
-  auto add = [&out](const std::string& type, policy::Value value,
-                    nlohmann::ordered_json shown) {
-    out.claims.Add(type, std::move(value));
-    out.summary[type] = std::move(shown);
-  };
-  add("aikValidated", policy::Value::Bool(evidence.device().aik_validated),
-      evidence.device().aik_validated);
+  const std::shared_ptr<const LogClaims> log_claims = ClaimsOf(evidence);
+  // The three below, the log's, events and pcrs: one allocation, not a
+  // doubling chain of moves per round.
+  out.claims.Reserve(5 + (log_claims != nullptr ? log_claims->claims.size()
+                                                 : 0));
+  out.claims.Add("aikValidated",
+                 policy::Value::Bool(evidence.device().aik_validated));
   const std::string& aik_hash = evidence.aik_pub_hash();
   if (!aik_hash.empty())
-    add("aikPubHash", policy::Value::String(aik_hash), aik_hash);
-  add("tpmVersion", policy::Value::Int(2), 2);
+    out.claims.Add("aikPubHash", policy::Value::String(aik_hash));
+  out.claims.Add("tpmVersion", policy::Value::Int(2));
 
-  const std::shared_ptr<const LogClaims> log_claims = ClaimsOf(evidence);
   out.log_claims_absent = log_claims == nullptr;
   out.events_absent = evidence.shared_log() == nullptr;
   if (log_claims != nullptr) {
     for (const auto& [name, value] : log_claims->claims) {
       out.claims.Add(name, value);
-    }
-    for (auto it = log_claims->summary.begin(); it != log_claims->summary.end();
-         ++it) {
-      out.summary[it.key()] = it.value();
     }
     out.notes = log_claims->notes;
   }
@@ -129,6 +119,30 @@ BuiltClaims BuildClaims(const VerifiedEvidence& evidence) {
                                PcrValuesKey(evidence.pcrs()));
     out.decision_key =
         SourceKey(evidence, "vigil decision 1", evidence.replay().pcrs_key);
+  }
+  return out;
+}
+
+nlohmann::ordered_json ScalarClaimsJson(const policy::ClaimSet& claims) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const policy::Claim& c : claims.claims()) {
+    // By type, not by looking at the value: asking a lazily rendered value
+    // for its kind of text would render it.
+    if (policy::IsJsonValuedClaimType(c.type)) continue;
+    switch (c.value.kind()) {
+      case policy::Value::Kind::kBool:
+        out[c.type] = c.value.bool_value();
+        break;
+      case policy::Value::Kind::kInt:
+        out[c.type] = c.value.int_value();
+        break;
+      case policy::Value::Kind::kString:
+        out[c.type] = c.value.string_value();
+        break;
+      case policy::Value::Kind::kEmpty:
+      case policy::Value::Kind::kSet:
+        break;
+    }
   }
   return out;
 }

@@ -31,20 +31,16 @@ namespace vigil::service {
 
 // What a replay yields for the claim set, kept in its CachedReplay (made
 // once per replay, not per attestation): the log's claims in derivation
-// order, their JSON for the summary, and the notes for what was
-// underivable. (The pcrs claim is made per round from the quote: its JSON
-// is ~13 KB, more than the rest of a device's verdict.)
+// order and the notes for what was underivable. (The pcrs claim is made per
+// round from the quote: its JSON is ~13 KB, more than the rest of a device's
+// verdict.)
 struct LogClaims {
   std::vector<std::pair<std::string, policy::Value>> claims;
-  nlohmann::ordered_json summary;
   std::vector<Reason> notes;
 };
 
 struct BuiltClaims {
   policy::ClaimSet claims;
-  // The scalar claims as JSON ({"aikValidated": true, ...}), for people and
-  // the audit trail (events/pcrs omitted: they are large).
-  nlohmann::ordered_json summary;
   // stage "claims", code "underivable": one per cause.
   std::vector<Reason> notes;
   // SHA-256 over everything the claim set is made from: aikValidated,
@@ -80,6 +76,12 @@ std::shared_ptr<const LogClaims> MakeLogClaims(
 // Never fails: a claim that cannot be built is absent and noted (or, for
 // want of the log, BuiltClaims::events_absent / log_claims_absent).
 BuiltClaims BuildClaims(const VerifiedEvidence& evidence);
+
+// The scalar claims of `claims` as JSON ({"aikValidated": true, ...}), in
+// order, for people and the journal: the JSON-valued claims (events, pcrs)
+// and Sets are left out. Made when asked for, not per attestation (~20 JSON
+// members, most rounds never shown). Never fails.
+nlohmann::ordered_json ScalarClaimsJson(const policy::ClaimSet& claims);
 
 // The `events` claim of a replayed log (maa-spec.md §3.3), rendered only
 // when a policy reads it. Also what a dry run over a device's kept claims

@@ -131,13 +131,14 @@ TEST_F(VerifierCoreTest, EnrolsAttestsAndIssuesATokenARelyingPartyAccepts) {
   service::AttestationOutcome o = v->core().Attest(e, ev, ao);
   ASSERT_TRUE(o.permitted) << (o.reasons.empty() ? ""
                                                  : o.reasons[0].ToString());
-  EXPECT_EQ(o.claims["secureBootEnabled"], true);
-  EXPECT_EQ(o.claims["aikValidated"], true);
-  EXPECT_EQ(o.claims["tpmVersion"], 2);
+  EXPECT_EQ(o.ClaimsSummary()["secureBootEnabled"], true);
+  EXPECT_EQ(o.ClaimsSummary()["aikValidated"], true);
+  EXPECT_EQ(o.ClaimsSummary()["tpmVersion"], 2);
   // The claim set the policy saw, for the control plane to keep: the
   // scalars, and `events` still unrendered (a lazy value).
   ASSERT_NE(o.claim_set, nullptr);
-  EXPECT_EQ(o.claim_set->size(), o.claims.size() + 2);  // + events, pcrs
+  EXPECT_EQ(o.claim_set->size(),
+            o.ClaimsSummary().size() + 2);  // + events, pcrs
   for (const policy::Claim& claim : o.claim_set->claims()) {
     EXPECT_EQ(claim.value.lazy(), claim.type == "events") << claim.type;
   }
@@ -184,7 +185,7 @@ TEST_F(VerifierCoreTest, LinuxBootIsDeniedByASecureBootPolicyWithTheRuleNamed) {
   EXPECT_EQ(o.reasons[1].code, "condition_unmatched");
   EXPECT_EQ(o.reasons[1].rule, "4:5");
   EXPECT_THAT(o.reasons[1].message, HasSubstr("secureBootEnabled"));
-  EXPECT_EQ(o.claims["secureBootEnabled"], false);
+  EXPECT_EQ(o.ClaimsSummary()["secureBootEnabled"], false);
 }
 
 TEST_F(VerifierCoreTest, TamperedEventLogIsRefusedNamingPcrAndEvent) {
@@ -311,7 +312,7 @@ TEST_F(VerifierCoreTest,
   EXPECT_FALSE(out.permitted);
   ASSERT_FALSE(out.reasons.empty());
   EXPECT_EQ(out.reasons[0].code, "aik_not_validated");
-  EXPECT_EQ(out.claims["aikValidated"], false);
+  EXPECT_EQ(out.ClaimsSummary()["aikValidated"], false);
 }
 
 // The log cache (service/verifier/replay_cache.h): once a log replayed, the
@@ -356,7 +357,7 @@ TEST_F(VerifierCoreTest, HeldLogIsNamedByDigestAndStillMustReplayToTheQuote) {
   ASSERT_OK_AND_ASSIGN(service::AttestationOutcome held, attest(false, digest));
   ASSERT_TRUE(held.permitted) << held.reasons[0].ToString();
   EXPECT_EQ(held.replay, first.replay);
-  EXPECT_EQ(held.claims, first.claims);
+  EXPECT_EQ(held.ClaimsSummary(), first.ClaimsSummary());
   // Same device, same replay: the same source key, so the control plane
   // need not serialise the claims again.
   EXPECT_EQ(first.claims_key.size(), 32u);
@@ -424,7 +425,7 @@ TEST_F(VerifierCoreTest, AHeldVerdictDecidesWithoutTheLogUntilTheLogIsNeeded) {
   ASSERT_TRUE(named.permitted) << named.reasons[0].ToString();
   EXPECT_EQ(evaluations.Value(), 1u);
   EXPECT_EQ(named.replay, first.replay);
-  EXPECT_EQ(named.claims, first.claims);
+  EXPECT_EQ(named.ClaimsSummary(), first.ClaimsSummary());
   EXPECT_EQ(named.claims_key, first.claims_key);
   EXPECT_EQ(named.issued, first.issued);
   ASSERT_NE(named.claim_set, nullptr);
@@ -783,8 +784,8 @@ issuancerules
     ASSERT_TRUE(o2.permitted) << o2.reasons[0].ToString();
     EXPECT_EQ(evaluations.Value(), 2u) << "round " << round;
     // Each device's own AK hash, never the other's decision.
-    EXPECT_EQ(o1.issued["aikPubHash"], o1.claims["aikPubHash"]);
-    EXPECT_EQ(o2.issued["aikPubHash"], o2.claims["aikPubHash"]);
+    EXPECT_EQ(o1.issued["aikPubHash"], o1.ClaimsSummary()["aikPubHash"]);
+    EXPECT_EQ(o2.issued["aikPubHash"], o2.ClaimsSummary()["aikPubHash"]);
     EXPECT_NE(o1.issued["aikPubHash"], o2.issued["aikPubHash"]);
     // issueproperty's lifetime, from the memo too (not the 8-h default).
     const absl::Duration left = o1.expires_at - absl::Now();
