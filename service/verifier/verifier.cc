@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
     v->hmac_.emplace(std::move(k));
   }
   v->nonces_ = std::make_unique<NonceIssuer>(
-      &*v->hmac_, clock, &v->rng_, options.nonce_lifetime,
+      &*v->hmac_, clock, &v->public_rng_, options.nonce_lifetime,
       NonceIssuer::RememberedFor(std::thread::hardware_concurrency(),
                                  options.nonce_lifetime));
   if (options.device_registry != nullptr) {
@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::Create(
   ASSIGN_OR_RETURN(std::string metadata, v->OpenIdConfiguration());
   (void)metadata;
   v->core_ = std::make_unique<AttestationCore>(
-      v->evidence_.get(), &v->policies_, v->key_ring_.get(), clock, &v->rng_,
-      options.core, &v->metrics_);
+      v->evidence_.get(), &v->policies_, v->key_ring_.get(), clock,
+      &v->public_rng_, options.core, &v->metrics_);
   v->RegisterGauges();
   RETURN_IF_ERROR(v->metrics_.registry().status());
   return v;

@@ -104,7 +104,9 @@ class Verifier {
   const Clock* clock_;
   // Before every component that counts in it (they are destroyed first).
   VerifierMetrics metrics_;
-  tpm::OpenSslRandomSource rng_;
+  tpm::OpenSslRandomSource rng_;  // secrets (enrolment)
+  // Nonces and token ids: unpredictable, then published.
+  tpm::BufferedRandomSource public_rng_{&rng_};
   std::optional<EkTrustStore> trust_;
   std::optional<HmacKey> hmac_;
   std::unique_ptr<NonceIssuer> nonces_;
