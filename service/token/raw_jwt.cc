@@ -1,6 +1,7 @@
 #include "service/token/raw_jwt.h"
 
 #include <cstdint>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -58,7 +59,11 @@ RawJwtBuilder& RawJwtBuilder::AddClaim(absl::string_view name, Json value) {
   return *this;
 }
 
-absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
+absl::StatusOr<RawJwt> RawJwtBuilder::Build() const& {
+  return RawJwtBuilder(*this).Build();
+}
+
+absl::StatusOr<RawJwt> RawJwtBuilder::Build() && {
   if (!issuer_.has_value()) return absl::InvalidArgumentError("iss: missing");
   if (issuer_->empty()) return absl::InvalidArgumentError("iss: empty");
   if (!expiration_.has_value())
@@ -94,7 +99,7 @@ absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
   }
 
   absl::flat_hash_set<absl::string_view> seen;
-  for (const auto& [name, value] : claims_) {
+  for (auto& [name, value] : claims_) {
     if (name == "iss" || name == "exp" || name == "nbf" || name == "iat" ||
         name == "jti") {
       return absl::InvalidArgumentError(
@@ -110,7 +115,7 @@ absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
     if (name == "sub" && !value.is_string()) {
       return absl::InvalidArgumentError("sub: want a string");
     }
-    jwt.claims_[name] = value;
+    jwt.claims_[name] = std::move(value);
   }
   RETURN_IF_ERROR(ValidateJsonForSigning(jwt.claims_, kMaxClaimDepth));
   jwt.payload_ = DumpJson(jwt.claims_);

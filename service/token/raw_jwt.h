@@ -92,7 +92,11 @@ class RawJwtBuilder {
   //   "<name>: registered claim, use its setter", "<name>: added twice",
   //   "<path>: invalid UTF-8", "<path>: number is not finite",
   //   "<path>: nesting deeper than 32", "aud: want a string or strings".
-  absl::StatusOr<RawJwt> Build() const;
+  absl::StatusOr<RawJwt> Build() const&;
+  // The same, moving the added claims instead of copying them (a token per
+  // attestation: `std::move(builder).Build()`); the builder is not to be
+  // used again.
+  absl::StatusOr<RawJwt> Build() &&;
 
  private:
   std::optional<std::string> issuer_;

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -44,6 +45,24 @@ TEST(RawJwt, RegisteredClaimsComeFirstThenOthersInOrder) {
   EXPECT_EQ(jwt.issuer(), "https://vigil.example");
   EXPECT_EQ(jwt.expiration(), kNow + absl::Hours(1));
   EXPECT_EQ(*jwt.not_before(), kNow - absl::Minutes(5));
+}
+
+TEST(RawJwt, BuildingFromAnRvalueGivesTheSameTokenAndKeepsNoCopy) {
+  RawJwtBuilder b = Minimal();
+  b.SetJwtId("j").AddClaim("x-ms-policy",
+                           Json{{"a", Json::array({1, "two"})}, {"b", true}});
+  ASSERT_OK_AND_ASSIGN(RawJwt copied, b.Build());
+  ASSERT_OK_AND_ASSIGN(RawJwt moved, std::move(b).Build());
+  EXPECT_EQ(moved.payload(), copied.payload());
+  EXPECT_EQ(moved.claims(), copied.claims());
+  // The first Build copied: the builder still had its claims to move.
+  EXPECT_EQ(moved.claims()["x-ms-policy"]["a"][1], "two");
+  // A rejected builder is rejected either way.
+  RawJwtBuilder twice = Minimal();
+  twice.AddClaim("sub", "d").AddClaim("sub", "d");
+  EXPECT_THAT(std::move(twice).Build(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("sub: added twice")));
 }
 
 TEST(RawJwt, SubSecondTimesAreFloored) {

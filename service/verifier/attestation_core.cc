@@ -344,7 +344,7 @@ AttestationOutcome AttestationCore::Decide(const EnrolledDevice& device,
       b.AddClaim(it.key(), it.value());
     }
   }
-  absl::StatusOr<token::RawJwt> jwt = b.Build();
+  absl::StatusOr<token::RawJwt> jwt = std::move(b).Build();
   if (!jwt.ok()) {
     out.reasons.insert(out.reasons.begin(),
                        Internal("token claims", jwt.status()));
