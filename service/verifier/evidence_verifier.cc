@@ -44,8 +44,7 @@ int64_t OffsetOf(absl::string_view message) {
 
 // Adds `bank` into `merged` (several quotes may split the banks or PCRs).
 // Fails when two quotes disagree on a PCR value.
-absl::Status Merge(const tpm::PcrBank& bank,
-                   std::vector<tpm::PcrBank>& merged) {
+absl::Status Merge(tpm::PcrBank bank, std::vector<tpm::PcrBank>& merged) {
   for (tpm::PcrBank& m : merged) {
     if (m.alg != bank.alg) continue;
     for (const auto& [pcr, value] : bank.values) {
@@ -58,7 +57,7 @@ absl::Status Merge(const tpm::PcrBank& bank,
     }
     return absl::OkStatus();
   }
-  merged.push_back(bank);
+  merged.push_back(std::move(bank));  // one quote: no copy
   return absl::OkStatus();
 }
 
@@ -165,12 +164,12 @@ EvidenceOutcome EvidenceVerifier::Verify(
           Reason::Of("quote", bad_sig ? "bad_signature" : "invalid",
                      absl::StrCat("quotes[", i, "]: ", v.status().message()))));
     }
-    for (const tpm::PcrBank& b : v->banks()) {
-      if (absl::Status s = Merge(b, pcrs); !s.ok()) {
+    const tpm::ClockInfo c = v->clock_info();
+    for (tpm::PcrBank& b : std::move(*v).ReleaseBanks()) {
+      if (absl::Status s = Merge(std::move(b), pcrs); !s.ok()) {
         return std::move(refuse(FromStatus("quote", "inconsistent", s)));
       }
     }
-    const tpm::ClockInfo& c = v->clock_info();
     if (clock.has_value() && (c.reset_count != clock->reset_count ||
                               c.restart_count != clock->restart_count)) {
       return std::move(refuse(Reason::Of("quote", "inconsistent",

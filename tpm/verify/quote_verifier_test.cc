@@ -70,6 +70,16 @@ TEST(QuoteVerifier, EccQuoteVerifies) {
       VerifiedPcrs pcrs,
       VerifyFixture(VerifierFor("ak_ecc"), "quote_ecc", FixturePcrs()));
   EXPECT_EQ(pcrs.banks().size(), 3u);
+  // Moved out whole; the clock and the rest stay.
+  const std::vector<PcrBank> copy = pcrs.banks();
+  const uint64_t clock = pcrs.clock_info().clock;
+  const std::vector<PcrBank> released = std::move(pcrs).ReleaseBanks();
+  ASSERT_EQ(released.size(), copy.size());
+  for (size_t i = 0; i < copy.size(); ++i) {
+    EXPECT_EQ(released[i].alg, copy[i].alg);
+    EXPECT_EQ(released[i].values, copy[i].values);
+  }
+  EXPECT_EQ(pcrs.clock_info().clock, clock);  // NOLINT(bugprone-use-after-move)
 }
 
 TEST(QuoteVerifier, RsaPssQuoteVerifiesAndDropsUnquotedValues) {

@@ -34,6 +34,9 @@ class VerifiedPcrs {
   // holding exactly the selected PCRs (supplied values the quote did not
   // cover are dropped).
   const std::vector<PcrBank>& banks() const { return banks_; }
+  // banks(), moved out for a caller that keeps them (the rest stays; banks()
+  // is then empty).
+  std::vector<PcrBank> ReleaseBanks() && { return std::move(banks_); }
   // The bank for `alg`, or nullptr when the quote did not cover it.
   const PcrBank* bank(HashAlg alg) const {
     for (const PcrBank& b : banks_) {
