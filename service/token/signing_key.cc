@@ -25,6 +25,9 @@ using internal::OpenSslError;
 
 struct SigningKey::State {
   EvpPkeyPtr key;
+  // internal::NewSignTemplate(alg, key), shared by the copies that add a
+  // certificate chain: each signature copies it.
+  std::shared_ptr<const EVP_MD_CTX> sign_template;
   JwsAlgorithm alg;
   std::string kid;
   std::string spki;
@@ -76,6 +79,10 @@ absl::StatusOr<SigningKey> SigningKey::FromOwnedKey(EVP_PKEY* raw) {
   ASSIGN_OR_RETURN(state->spki, internal::SubjectPublicKeyInfoDer(key.get()));
   state->kid = Base64UrlEncode(internal::Sha256(AsBytes(state->spki)));
   state->alg = alg;
+  ASSIGN_OR_RETURN(internal::EvpMdCtxPtr sign_template,
+                   internal::NewSignTemplate(alg, key.get()));
+  state->sign_template = std::shared_ptr<const EVP_MD_CTX>(
+      sign_template.release(), internal::OpenSslFree());
   state->key = std::move(key);
   return SigningKey(std::move(state));
 }
@@ -146,6 +153,7 @@ absl::StatusOr<SigningKey> SigningKey::WithCertificateChain(
     return OpenSslError(absl::StatusCode::kInternal, "EVP_PKEY_up_ref failed");
   }
   state->key.reset(state_->key.get());
+  state->sign_template = state_->sign_template;
   state->alg = state_->alg;
   state->kid = state_->kid;
   state->spki = state_->spki;
@@ -179,7 +187,8 @@ absl::Span<const std::string> SigningKey::certificate_chain() const {
 
 absl::StatusOr<std::string> SigningKey::Sign(
     absl::string_view signing_input) const {
-  return internal::SignJws(state_->alg, state_->key.get(), signing_input);
+  return internal::SignJwsFrom(state_->alg, *state_->sign_template,
+                               signing_input);
 }
 
 absl::StatusOr<std::string> SigningKey::ExportPkcs8PemSecret() const {

@@ -2,9 +2,13 @@
 
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -139,6 +143,44 @@ TEST(SigningKey, SignaturesHaveJoseSizes) {
                        SigningKey::Generate(JwsAlgorithm::kRs256));
   ASSERT_OK_AND_ASSIGN(sig, rs.Sign("a.b"));
   EXPECT_THAT(sig, SizeIs(256));
+}
+
+// Each signature copies one signing context the key set up once; threads
+// share it. Every signature, from every thread and from a copy that added a
+// certificate chain, verifies with an independent verifier.
+TEST(SigningKey, SignaturesFromConcurrentThreadsAllVerify) {
+  for (const char* what : {"P-256", "RSA-2048"}) {
+    testing::PkeyPtr raw = RawGenerate(what);
+    ASSERT_OK_AND_ASSIGN(SigningKey key,
+                         SigningKey::ParsePem(RawPrivatePem(raw.get(), true)));
+    ASSERT_OK_AND_ASSIGN(
+        SigningKey chained,
+        key.WithCertificateChain(
+            {testing::RawSelfSignedCertDer(raw.get(), "signer")}));
+    const std::string header = Base64UrlEncode(AsBytes(absl::StrCat(
+        R"({"alg":")", JwsAlgorithmName(key.algorithm()), R"("})")));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          const std::string input = absl::StrCat(
+              header, ".", Base64UrlEncode(AsBytes(absl::StrCat(t, "-", i))));
+          absl::StatusOr<std::string> sig =
+              (i % 2 == 0 ? key : chained).Sign(input);
+          if (!sig.ok() ||
+              !testing::IndependentVerify(
+                   absl::StrCat(input, ".", Base64UrlEncode(AsBytes(*sig))),
+                   raw.get())
+                   .empty()) {
+            ++failures;
+          }
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0) << what;
+  }
 }
 
 TEST(SigningKey, CertificateChainMustStartWithThisKey) {

@@ -18,7 +18,6 @@ struct EcdsaSigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslFree>;
 
 constexpr size_t kEs256CoordinateSize = 32;
 
@@ -162,24 +161,48 @@ absl::StatusOr<EvpPkeyPtr> ParseSubjectPublicKeyInfo(absl::string_view der) {
   return key;
 }
 
-absl::StatusOr<std::string> SignJws(JwsAlgorithm alg, EVP_PKEY* key,
-                                    absl::string_view signing_input) {
-  auto ctx = InitContext(alg, key, /*sign=*/true);
-  if (!ctx.ok()) return ctx.status();
+namespace {
+
+// One signature with `ctx`, a fresh signing context for `alg`.
+absl::StatusOr<std::string> SignWith(JwsAlgorithm alg, EVP_MD_CTX* ctx,
+                                     absl::string_view signing_input) {
   const auto* in = reinterpret_cast<const unsigned char*>(signing_input.data());
   size_t len = 0;
-  if (EVP_DigestSign(ctx->get(), nullptr, &len, in, signing_input.size()) !=
-      1) {
+  if (EVP_DigestSign(ctx, nullptr, &len, in, signing_input.size()) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "signing failed");
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx->get(), reinterpret_cast<unsigned char*>(sig.data()),
-                     &len, in, signing_input.size()) != 1) {
+  if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     in, signing_input.size()) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "signing failed");
   }
   sig.resize(len);
   if (alg == JwsAlgorithm::kEs256) return DerToJose(sig);
   return sig;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SignJws(JwsAlgorithm alg, EVP_PKEY* key,
+                                    absl::string_view signing_input) {
+  auto ctx = InitContext(alg, key, /*sign=*/true);
+  if (!ctx.ok()) return ctx.status();
+  return SignWith(alg, ctx->get(), signing_input);
+}
+
+absl::StatusOr<EvpMdCtxPtr> NewSignTemplate(JwsAlgorithm alg, EVP_PKEY* key) {
+  return InitContext(alg, key, /*sign=*/true);
+}
+
+absl::StatusOr<std::string> SignJwsFrom(JwsAlgorithm alg,
+                                        const EVP_MD_CTX& sign_template,
+                                        absl::string_view signing_input) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr || EVP_MD_CTX_copy_ex(ctx.get(), &sign_template) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal,
+                        "cannot copy the signing context");
+  }
+  return SignWith(alg, ctx.get(), signing_input);
 }
 
 absl::Status VerifyJws(JwsAlgorithm alg, EVP_PKEY* key,
