@@ -79,8 +79,9 @@ std::string Summary(const AttestationOutcome& o) {
   absl::StrAppend(&s, " id=", o.jti, " policy=", o.policy_hash.substr(0, 12));
   if (o.claim_set != nullptr) {
     absl::StrAppend(&s, " claims=",
-                    o.ClaimsSummary().dump(-1, ' ', false,
-                                  nlohmann::json::error_handler_t::replace));
+                    o.ClaimsSummary().dump(
+                        -1, ' ', false,
+                        nlohmann::json::error_handler_t::replace));
   }
   if (o.permitted) {
     absl::StrAppend(&s, " issued=",
@@ -197,10 +198,14 @@ class AgentStream final
     // in_ is the read path's alone until the next StartRead: decode it
     // before taking the stream's lock, which the ticker and policy
     // reloads take for every stream in turn.
-    auto msg = std::make_shared<ArenaMessage>();
-    const absl::Status decoded =
-        ok ? DecodeUntrusted(&in_, "agent message", msg->message)
-           : absl::OkStatus();
+    // Released after the lock (declared before it): freeing the arena is
+    // no work for the lock's holder.
+    std::shared_ptr<ArenaMessage> msg;
+    absl::Status decoded = absl::OkStatus();
+    if (ok) {
+      msg = std::make_shared<ArenaMessage>();
+      decoded = DecodeUntrusted(&in_, "agent message", msg->message);
+    }
     absl::MutexLock lock(&guard_->mu);
     if (!ok) {
       // The agent half-closed or the call broke: finish once writes drain.
@@ -208,7 +213,7 @@ class AgentStream final
       MaybeFinishLocked(grpc::Status::OK);
       return;
     }
-    absl::Status s = decoded.ok() ? DispatchLocked(std::move(msg)) : decoded;
+    absl::Status s = decoded.ok() ? DispatchLocked(msg) : decoded;
     if (!s.ok()) {
       FinishLocked(ToGrpcStatus(s));
       return;
@@ -295,7 +300,7 @@ class AgentStream final
         google::protobuf::Arena::CreateMessage<v1::AgentMessage>(&arena);
   };
 
-  absl::Status DispatchLocked(std::shared_ptr<ArenaMessage> arena_msg)
+  absl::Status DispatchLocked(const std::shared_ptr<ArenaMessage>& arena_msg)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
     v1::AgentMessage& msg = *arena_msg->message;
     switch (msg.kind_case()) {
@@ -318,7 +323,7 @@ class AgentStream final
         if (state_ != State::kAwaitEvidence) return OutOfTurn("evidence");
         RETURN_IF_ERROR(ValidateEvidence(msg.evidence()));
         // Shares the arena it lives in (not copied out of it).
-        std::shared_ptr<const v1::Evidence> evidence(std::move(arena_msg),
+        std::shared_ptr<const v1::Evidence> evidence(arena_msg,
                                                      &msg.evidence());
         return RunLocked([&v = verifier(), &permit_log = *svc_->permit_log_,
                           peer = peer_, device = device_, evidence,

@@ -26,7 +26,9 @@ using internal::OpenSslError;
 struct SigningKey::State {
   EvpPkeyPtr key;
   // internal::NewSignTemplate(alg, key), shared by the copies that add a
-  // certificate chain: each signature copies it.
+  // certificate chain: each signature copies it. Null when OpenSSL cannot
+  // set it up or copy it (OpenSSL 3.0.0 cannot copy a signing context):
+  // then each signature sets up its own, as SignJws does.
   std::shared_ptr<const EVP_MD_CTX> sign_template;
   JwsAlgorithm alg;
   std::string kid;
@@ -79,10 +81,7 @@ absl::StatusOr<SigningKey> SigningKey::FromOwnedKey(EVP_PKEY* raw) {
   ASSIGN_OR_RETURN(state->spki, internal::SubjectPublicKeyInfoDer(key.get()));
   state->kid = Base64UrlEncode(internal::Sha256(AsBytes(state->spki)));
   state->alg = alg;
-  ASSIGN_OR_RETURN(internal::EvpMdCtxPtr sign_template,
-                   internal::NewSignTemplate(alg, key.get()));
-  state->sign_template = std::shared_ptr<const EVP_MD_CTX>(
-      sign_template.release(), internal::OpenSslFree());
+  state->sign_template = internal::NewSignTemplate(alg, key.get());
   state->key = std::move(key);
   return SigningKey(std::move(state));
 }
@@ -187,6 +186,9 @@ absl::Span<const std::string> SigningKey::certificate_chain() const {
 
 absl::StatusOr<std::string> SigningKey::Sign(
     absl::string_view signing_input) const {
+  if (state_->sign_template == nullptr) {
+    return internal::SignJws(state_->alg, state_->key.get(), signing_input);
+  }
   return internal::SignJwsFrom(state_->alg, *state_->sign_template,
                                signing_input);
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -181,6 +182,25 @@ TEST(SigningKey, SignaturesFromConcurrentThreadsAllVerify) {
     for (std::thread& th : threads) th.join();
     EXPECT_EQ(failures.load(), 0) << what;
   }
+}
+
+TEST(SigningKey, AChainedCopySignsAfterTheOriginalIsGone) {
+  testing::PkeyPtr raw = RawGenerate("P-256");
+  std::optional<SigningKey> chained;
+  {
+    ASSERT_OK_AND_ASSIGN(SigningKey key,
+                         SigningKey::ParsePem(RawPrivatePem(raw.get(), true)));
+    ASSERT_OK_AND_ASSIGN(
+        chained, key.WithCertificateChain(
+                     {testing::RawSelfSignedCertDer(raw.get(), "signer")}));
+  }
+  const std::string input =
+      absl::StrCat(Base64UrlEncode(AsBytes(R"({"alg":"ES256"})")), ".e30");
+  ASSERT_OK_AND_ASSIGN(std::string sig, chained->Sign(input));
+  EXPECT_EQ(
+      testing::IndependentVerify(
+          absl::StrCat(input, ".", Base64UrlEncode(AsBytes(sig))), raw.get()),
+      "");
 }
 
 TEST(SigningKey, CertificateChainMustStartWithThisKey) {

@@ -27,6 +27,8 @@ namespace {
 // lock-free atomic).
 std::atomic<uint64_t> g_forks{0};
 absl::once_flag g_fork_handler_once;
+// Whether the handler is registered; when not, nothing is buffered.
+std::atomic<bool> g_fork_handler{false};
 
 void CountFork() { g_forks.fetch_add(1, std::memory_order_relaxed); }
 
@@ -34,14 +36,17 @@ void CountFork() { g_forks.fetch_add(1, std::memory_order_relaxed); }
 
 BufferedRandomSource::BufferedRandomSource(RandomSource* source)
     : source_(source) {
-  absl::call_once(g_fork_handler_once,
-                  [] { pthread_atfork(nullptr, nullptr, CountFork); });
+  absl::call_once(g_fork_handler_once, [] {
+    g_fork_handler.store(pthread_atfork(nullptr, nullptr, CountFork) == 0);
+  });
   absl::MutexLock lock(&mu_);
   forks_seen_ = g_forks.load(std::memory_order_relaxed);
 }
 
 absl::Status BufferedRandomSource::Fill(absl::Span<uint8_t> out) {
-  if (out.size() > kBlock / 4) return source_->Fill(out);
+  if (out.size() > kBlock / 4 || !g_fork_handler.load()) {
+    return source_->Fill(out);
+  }
   absl::MutexLock lock(&mu_);
   const uint64_t forks = g_forks.load(std::memory_order_relaxed);
   if (forks != forks_seen_) {

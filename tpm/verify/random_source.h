@@ -41,9 +41,12 @@ class OpenSslRandomSource final : public RandomSource {
 // bytes cost ~3 µs per attestation (the DRBG re-keys and checks for a fork
 // on every call). NOT for secrets: drawn bytes wait in memory until used.
 // Requests larger than kBlock / 4 go to `source` directly. A child process
-// made by fork() drops the bytes the parent had drawn (pthread_atfork), so
-// the two never hand out the same ones. Thread-safe; fails as `source` does,
-// and then hands out nothing from that draw.
+// made by fork() drops the bytes the parent had drawn (pthread_atfork; if
+// the handler cannot be registered nothing is buffered), so the two never
+// hand out the same ones; as with any lock, a child forked while another
+// thread was inside Fill must not call Fill (the verifier does not fork).
+// Thread-safe; fails as `source` does, and then hands out nothing from that
+// draw.
 class BufferedRandomSource final : public RandomSource {
  public:
   static constexpr size_t kBlock = 4096;

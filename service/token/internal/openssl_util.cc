@@ -190,8 +190,18 @@ absl::StatusOr<std::string> SignJws(JwsAlgorithm alg, EVP_PKEY* key,
   return SignWith(alg, ctx->get(), signing_input);
 }
 
-absl::StatusOr<EvpMdCtxPtr> NewSignTemplate(JwsAlgorithm alg, EVP_PKEY* key) {
-  return InitContext(alg, key, /*sign=*/true);
+std::shared_ptr<const EVP_MD_CTX> NewSignTemplate(JwsAlgorithm alg,
+                                                  EVP_PKEY* key) {
+  absl::StatusOr<EvpMdCtxPtr> ctx = InitContext(alg, key, /*sign=*/true);
+  if (!ctx.ok()) return nullptr;
+  // One trial copy, so that an OpenSSL that cannot copy it is found here,
+  // not at every signature.
+  EvpMdCtxPtr copy(EVP_MD_CTX_new());
+  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy.get(), ctx->get()) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return std::shared_ptr<const EVP_MD_CTX>(*std::move(ctx));
 }
 
 absl::StatusOr<std::string> SignJwsFrom(JwsAlgorithm alg,

@@ -89,11 +89,14 @@ absl::StatusOr<std::string> SignJws(JwsAlgorithm alg, EVP_PKEY* key,
 // A signing context for `key` and `alg`, set up once (EVP_DigestSignInit
 // fetches the signature algorithm and exports the key to its provider: ~4
 // µs per token when done for each), for SignJwsFrom to copy per signature.
-// Fails with kInternal if OpenSSL fails.
-absl::StatusOr<EvpMdCtxPtr> NewSignTemplate(JwsAlgorithm alg, EVP_PKEY* key);
+// Null when OpenSSL cannot set one up or cannot copy it (OpenSSL 3.0.0
+// copies no context whose digest is not fetched yet): sign with SignJws.
+std::shared_ptr<const EVP_MD_CTX> NewSignTemplate(JwsAlgorithm alg,
+                                                  EVP_PKEY* key);
 
 // SignJws with a copy of `sign_template` (NewSignTemplate for the same
-// `alg`); the template is only read, so threads may share it.
+// `alg` and the key to sign with); the template is only read, so threads
+// may share it.
 absl::StatusOr<std::string> SignJwsFrom(JwsAlgorithm alg,
                                         const EVP_MD_CTX& sign_template,
                                         absl::string_view signing_input);
