@@ -134,6 +134,23 @@ TEST_F(VerifierCoreTest, EnrolsAttestsAndIssuesATokenARelyingPartyAccepts) {
   EXPECT_EQ(o.ClaimsSummary()["secureBootEnabled"], true);
   EXPECT_EQ(o.ClaimsSummary()["aikValidated"], true);
   EXPECT_EQ(o.ClaimsSummary()["tpmVersion"], 2);
+  // The journal line's claims, pinned (the AK's hash differs per run):
+  // the three device claims, then the log's in derivation order.
+  {
+    nlohmann::ordered_json shown = o.ClaimsSummary();
+    ASSERT_TRUE(shown.contains("aikPubHash"));
+    shown["aikPubHash"] = "-";
+    EXPECT_EQ(shown.dump(),
+              R"({"aikValidated":true,"aikPubHash":"-","tpmVersion":2,)"
+              R"("secureBootEnabled":true,"codeIntegrityEnabled":true,)"
+              R"("bootDebuggingDisabled":true,)"
+              R"("osKernelDebuggingDisabled":true,"testSigningDisabled":true,)"
+              R"("flightSigningNotEnabled":true,"iommuEnabled":false,)"
+              R"("notSafeMode":true,"notWinPE":true,"depPolicy":0,)"
+              R"("elamDriverLoaded":true,"bootCount":206,"vbsEnabled":true,)"
+              R"("hvciEnabled":true,"bitlockerStatus":4,"bootMgrSvn":1,)"
+              R"("bootAppSvn":1})");
+  }
   // The claim set the policy saw, for the control plane to keep: the
   // scalars, and `events` still unrendered (a lazy value).
   ASSERT_NE(o.claim_set, nullptr);
