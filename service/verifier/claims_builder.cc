@@ -129,20 +129,7 @@ nlohmann::ordered_json ScalarClaimsJson(const policy::ClaimSet& claims) {
     // By type, not by looking at the value: asking a lazily rendered value
     // for its kind of text would render it.
     if (policy::IsJsonValuedClaimType(c.type)) continue;
-    switch (c.value.kind()) {
-      case policy::Value::Kind::kBool:
-        out[c.type] = c.value.bool_value();
-        break;
-      case policy::Value::Kind::kInt:
-        out[c.type] = c.value.int_value();
-        break;
-      case policy::Value::Kind::kString:
-        out[c.type] = c.value.string_value();
-        break;
-      case policy::Value::Kind::kEmpty:
-      case policy::Value::Kind::kSet:
-        break;
-    }
+    if (c.value.is_scalar()) out[c.type] = c.value.ToJson();
   }
   return out;
 }

@@ -163,6 +163,15 @@ absl::StatusOr<EvpPkeyPtr> ParseSubjectPublicKeyInfo(absl::string_view der) {
 
 namespace {
 
+// A copy of `ctx` to sign with, or null when OpenSSL cannot copy it.
+EvpMdCtxPtr CopyContext(const EVP_MD_CTX& ctx) {
+  EvpMdCtxPtr copy(EVP_MD_CTX_new());
+  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy.get(), &ctx) != 1) {
+    return nullptr;
+  }
+  return copy;
+}
+
 // One signature with `ctx`, a fresh signing context for `alg`.
 absl::StatusOr<std::string> SignWith(JwsAlgorithm alg, EVP_MD_CTX* ctx,
                                      absl::string_view signing_input) {
@@ -196,8 +205,7 @@ std::shared_ptr<const EVP_MD_CTX> NewSignTemplate(JwsAlgorithm alg,
   if (!ctx.ok()) return nullptr;
   // One trial copy, so that an OpenSSL that cannot copy it is found here,
   // not at every signature.
-  EvpMdCtxPtr copy(EVP_MD_CTX_new());
-  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy.get(), ctx->get()) != 1) {
+  if (CopyContext(**ctx) == nullptr) {
     ERR_clear_error();
     return nullptr;
   }
@@ -207,8 +215,8 @@ std::shared_ptr<const EVP_MD_CTX> NewSignTemplate(JwsAlgorithm alg,
 absl::StatusOr<std::string> SignJwsFrom(JwsAlgorithm alg,
                                         const EVP_MD_CTX& sign_template,
                                         absl::string_view signing_input) {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_MD_CTX_copy_ex(ctx.get(), &sign_template) != 1) {
+  EvpMdCtxPtr ctx = CopyContext(sign_template);
+  if (ctx == nullptr) {
     return OpenSslError(absl::StatusCode::kInternal,
                         "cannot copy the signing context");
   }
