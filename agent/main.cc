@@ -57,8 +57,12 @@ void PrintResult(const v1::AttestationResult& r, const AgentConfig& config) {
     std::cout << "expires_at: " << r.expires_at() << "\n"
               << "token_file: " << config.token_file << "\n";
   }
+  // A permitted result's reasons are warnings (AttestationResult.reasons),
+  // e.g. Windows-only claims a Linux boot log cannot give: "note", so that
+  // nobody reads a passing device's output as a failure.
+  const char* label = r.permitted() ? "note: " : "reason: ";
   for (const v1::Reason& reason : r.reasons()) {
-    std::cout << "reason: " << reason.stage() << "/" << reason.code() << ": "
+    std::cout << label << reason.stage() << "/" << reason.code() << ": "
               << reason.message() << "\n";
   }
 }
