@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
   listener.tls_cert_file = config->tls_cert;
   listener.tls_key_file = config->tls_key;
   listener.tls_client_ca_file = config->tls_client_ca;
-  listener.insecure = config->insecure;
+  // listen_tls = front: the agents' TLS ends at the front on this host.
+  listener.insecure = config->insecure || config->listen_behind_front;
   absl::StatusOr<vigil::service::RunningServer> server =
       vigil::service::StartServer(verifier->get(), listener, config->service);
   if (!server.ok()) {
@@ -188,7 +189,11 @@ int main(int argc, char** argv) {
   if (http != nullptr) http->SetReady(true);
   // The lines tests and operators read: where we listen, with chosen ports.
   std::cout << "vigil-verifier: listening on " << server->address
-            << (config->insecure ? " (plaintext, loopback)" : " (TLS)") << "\n";
+            << (config->insecure ? " (plaintext, loopback)"
+                : config->listen_behind_front
+                    ? " (plaintext, loopback, behind a TLS front)"
+                    : " (TLS)")
+            << "\n";
   if (http != nullptr)
     std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";
   if (metrics != nullptr) {

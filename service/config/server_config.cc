@@ -19,6 +19,7 @@ const std::vector<std::string>& Keys() {
                                    "tls_key",
                                    "tls_client_ca",
                                    "insecure",
+                                   "listen_tls",
                                    "http_listen",
                                    "metrics_listen",
                                    "http_threads",
@@ -101,6 +102,13 @@ absl::Status ControlPlaneFromKv(const KvConfig& c, ServerConfig& s) {
                    "a TCP admin listener needs TLS (insecure = true is set); "
                    "use unix:/path");
   }
+  if (!cp.admin_listen.empty() &&
+      !absl::StartsWith(cp.admin_listen, "unix:/") && s.tls_cert.empty()) {
+    // Only with listen_tls = front can tls_cert be absent here.
+    return c.Error("admin_listen",
+                   "a TCP admin listener needs TLS (tls_cert and tls_key); "
+                   "use unix:/path");
+  }
   RETURN_IF_ERROR(c.GetString("admin_client_ca", &cp.admin_client_ca));
   RETURN_IF_ERROR(c.GetString("admin_readers", &cp.admin_readers));
   RETURN_IF_ERROR(c.GetString("admin_contributors", &cp.admin_contributors));
@@ -172,6 +180,10 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetString("tls_key", &s.tls_key));
   RETURN_IF_ERROR(c.GetString("tls_client_ca", &s.tls_client_ca));
   RETURN_IF_ERROR(c.GetBool("insecure", &s.insecure));
+  std::string listen_tls = "verifier";
+  RETURN_IF_ERROR(
+      c.GetChoice("listen_tls", {"verifier", "front"}, &listen_tls));
+  s.listen_behind_front = listen_tls == "front";
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
   RETURN_IF_ERROR(c.GetString("metrics_listen", &s.metrics_listen));
   RETURN_IF_ERROR(c.GetString("metrics_client_ca", &s.metrics_client_ca));
@@ -207,6 +219,25 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
     return c.Error("tls_client_ca",
                    "client certificates need TLS (insecure = true is set)");
   }
+  if (s.listen_behind_front) {
+    if (s.insecure) {
+      return c.Error("listen_tls",
+                     "front with insecure = true: insecure already makes "
+                     "every listener plaintext");
+    }
+    if (!IsLoopbackAddress(s.listen)) {
+      // The front must be on this host: the hop to it is plaintext.
+      return c.Error("listen_tls",
+                     absl::StrCat("front: the gRPC listener is then plaintext, "
+                                  "allowed only on unix: or loopback, not ",
+                                  s.listen));
+    }
+    if (!s.tls_client_ca.empty()) {
+      return c.Error("tls_client_ca",
+                     "set with listen_tls = front: the front checks the "
+                     "agents' client certificates (HAProxy's ca-file)");
+    }
+  }
   if (s.tls_cert.empty() != s.tls_key.empty()) {
     // Name the key that is set: it has the line to point at.
     return c.Error(s.tls_cert.empty() ? "tls_key" : "tls_cert",
@@ -233,10 +264,16 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
                                   "listeners, not metrics_listen ",
                                   s.metrics_listen));
     }
-  } else if (s.tls_cert.empty()) {
+  } else if (s.tls_cert.empty() &&
+             (!s.listen_behind_front || !s.http_listen.empty() ||
+              !s.metrics_listen.empty())) {
     return c.Error("tls_cert",
-                   "required (TLS 1.2+ on every listener; set insecure = true "
-                   "only for loopback test setups)");
+                   s.listen_behind_front
+                       ? "required for http_listen and metrics_listen "
+                         "(listen_tls = front makes only the gRPC listener "
+                         "plaintext)"
+                       : "required (TLS 1.2+ on every listener; set insecure "
+                         "= true only for loopback test setups)");
   }
   VerifierOptions& v = s.verifier;
   RETURN_IF_ERROR(c.GetString("issuer", &v.core.issuer));

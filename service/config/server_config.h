@@ -59,6 +59,12 @@ struct ServerConfig {
   std::string tls_client_ca;
   // Plaintext, only for unix: and loopback listeners (tests, demos).
   bool insecure = false;
+  // `listen_tls = front`: the gRPC listener is plaintext because a TLS
+  // front on this host (HAProxy: systemd/haproxy-vigil-agents.cfg.example)
+  // ends the agents' mutual TLS and forwards their streams; only on unix:
+  // or loopback, and without tls_client_ca (the front checks client
+  // certificates). The other listeners keep their TLS.
+  bool listen_behind_front = false;
   // HTTPS endpoint for relying parties (OpenID metadata, JWKS, health);
   // empty: none.
   std::string http_listen;

@@ -31,6 +31,7 @@ TEST(ServerConfig, GoodFileWithEveryKey) {
   const std::string text =
       absl::StrCat(kBase,
                    "http_listen = 0.0.0.0:8444\n"
+                   "listen_tls = verifier\n"
                    "tls_client_ca = /etc/vigil/agent-ca.pem\n"
                    "allow_uncertified_ek = yes\n"
                    "hmac_key_file = /etc/vigil/hmac.key\n"
@@ -155,6 +156,60 @@ TEST(ServerConfig, InsecureIsAllowedOnlyOnLoopbackListeners) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "verifier.conf:2: insecure: plaintext is allowed only "
                        "on loopback listeners, not http_listen 0.0.0.0:8444"));
+}
+
+// listen_tls = front: HAProxy on this host ends the agents' TLS
+// (systemd/haproxy-vigil-agents.cfg.example); the gRPC listener alone is
+// plaintext, on loopback only, and the other listeners keep their TLS.
+TEST(ServerConfig, ListenTlsFrontMakesOnlyTheGrpcListenerPlaintext) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig c,
+                       Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                             "issuer = https://v\nek_trust_dir = /r\n"));
+  EXPECT_TRUE(c.listen_behind_front);
+  EXPECT_FALSE(c.insecure);
+  ASSERT_OK_AND_ASSIGN(c,
+                       Parse(absl::StrCat(kBase, "listen_tls = verifier\n")));
+  EXPECT_FALSE(c.listen_behind_front);
+  // The relying parties' HTTPS keeps its TLS: tls_cert is then required.
+  EXPECT_OK(
+      Parse("listen = unix:/run/v.sock\nlisten_tls = front\n"
+            "tls_cert = /c\ntls_key = /k\nissuer = https://v\n"
+            "ek_trust_dir = /r\nhttp_listen = 0.0.0.0:8444\n"));
+  EXPECT_THAT(Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                    "issuer = https://v\nek_trust_dir = /r\n"
+                    "http_listen = 0.0.0.0:8444\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf: tls_cert: required for http_listen and "
+                       "metrics_listen (listen_tls = front makes only the "
+                       "gRPC listener plaintext)"));
+  EXPECT_THAT(
+      Parse(absl::StrCat(kBase, "listen_tls = front\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "verifier.conf:7: listen_tls: front: the gRPC listener is then "
+               "plaintext, allowed only on unix: or loopback, not "
+               "0.0.0.0:8443"));
+  EXPECT_THAT(Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                    "issuer = https://v\nek_trust_dir = /r\n"
+                    "tls_client_ca = /ca.pem\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:5: tls_client_ca: set with listen_tls = "
+                       "front: the front checks the agents' client "
+                       "certificates (HAProxy's ca-file)"));
+  EXPECT_THAT(Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                    "insecure = true\nissuer = https://v\nek_trust_dir = /r\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf:2: listen_tls: front with "
+                                  "insecure = true")));
+  EXPECT_THAT(Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                    "issuer = https://v\nek_trust_dir = /r\n"
+                    "store = sqlite:/s.db\nadmin_listen = 0.0.0.0:8445\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:6: admin_listen: a TCP admin listener "
+                       "needs TLS (tls_cert and tls_key); use unix:/path"));
+  EXPECT_THAT(Parse("listen = 127.0.0.1:8440\nlisten_tls = haproxy\n"
+                    "issuer = https://v\nek_trust_dir = /r\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("verifier.conf:2: listen_tls: ")));
 }
 
 TEST(ServerConfig, TlsCertAndKeyGoTogether) {

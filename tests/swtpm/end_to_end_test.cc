@@ -43,6 +43,7 @@
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
 #include "tests/swtpm/swtpm_instance.h"
+#include "tools/loadgen/haproxy_front.h"
 #include "vigil/v1/admin_service.grpc.pb.h"
 
 namespace vigil::testing {
@@ -261,6 +262,23 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
                                   "token_file = ", dir_->Join("token"), "\n",
                                   "backoff_min = 200ms\nbackoff_max = 1s\n",
                                   "user = root\n", extra));
+  }
+
+  // stranger.pem/.key: a client certificate from a CA of its own
+  // (other-ca.pem), which no listener here trusts.
+  absl::Status MakeStrangerCert() {
+    RETURN_IF_ERROR(Openssl(
+        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", dir_->Join("other-ca.key"), "-out",
+         dir_->Join("other-ca.pem"), "-subj", "/CN=Other CA", "-days", "2"}));
+    return MakeClientCert(*dir_, "other-ca", "stranger");
+  }
+
+  // vigil-agent --once with agent.conf.
+  absl::StatusOr<CommandResult> RunAgentOnce() {
+    return RunCommand(
+        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
+        absl::Seconds(120));
   }
 
   absl::StatusOr<nlohmann::json> RelyingPartyCheck(
@@ -561,12 +579,7 @@ TEST_P(EndToEndDaemons, MetricsFollowEnrolmentAttestationsAndReloads) {
   EXPECT_GT(SampleSum(before, "process_start_time_seconds"), 1.7e9);
 
   ASSERT_OK(WriteAgentConfig(addr));
-  auto run_once = [&]() -> absl::StatusOr<CommandResult> {
-    return RunCommand(
-        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
-        absl::Seconds(120));
-  };
-  ASSERT_OK_AND_ASSIGN(CommandResult permitted, run_once());
+  ASSERT_OK_AND_ASSIGN(CommandResult permitted, RunAgentOnce());
   ASSERT_EQ(permitted.exit_code, 0) << permitted.output;
   ASSERT_OK_AND_ASSIGN(nlohmann::json after, Scrape(url, "scraper"));
   EXPECT_EQ(
@@ -594,7 +607,7 @@ issuancerules {};
   verifier_->Signal(SIGHUP);
   ASSERT_OK(
       verifier_->WaitForLine("policies reloaded", absl::Seconds(20)).status());
-  ASSERT_OK_AND_ASSIGN(CommandResult denied, run_once());
+  ASSERT_OK_AND_ASSIGN(CommandResult denied, RunAgentOnce());
   EXPECT_NE(denied.exit_code, 0) << denied.output;
   ASSERT_OK_AND_ASSIGN(nlohmann::json later, Scrape(url, "scraper"));
   EXPECT_EQ(
@@ -626,23 +639,14 @@ issuancerules {};
 TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
   WritePolicy(kPolicy);
   ASSERT_OK(MakeClientCert(*dir_, "ca", "agent"));
-  ASSERT_OK(Openssl(
-      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-       "-nodes", "-keyout", dir_->Join("other-ca.key"), "-out",
-       dir_->Join("other-ca.pem"), "-subj", "/CN=Other CA", "-days", "2"}));
-  ASSERT_OK(MakeClientCert(*dir_, "other-ca", "stranger"));
+  ASSERT_OK(MakeStrangerCert());
   extra_verifier_conf_ =
       absl::StrCat("tls_client_ca = ", dir_->Join("ca.pem"), "\n");
   ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
-  auto run_once = [&]() -> absl::StatusOr<CommandResult> {
-    return RunCommand(
-        {Bin("vigil-agent"), "--config", dir_->Join("agent.conf"), "--once"},
-        absl::Seconds(120));
-  };
 
   // Refused handshakes: the agent gives up after step_timeout.
   ASSERT_OK(WriteAgentConfig(addr, "step_timeout = 3s\n"));  // no client cert
-  ASSERT_OK_AND_ASSIGN(CommandResult none, run_once());
+  ASSERT_OK_AND_ASSIGN(CommandResult none, RunAgentOnce());
   EXPECT_EQ(none.exit_code, 75) << none.output;  // EX_TEMPFAIL
   // The cause is named, not only the symptom.
   EXPECT_THAT(none.output, HasSubstr("not reachable within 3s ("));
@@ -650,18 +654,83 @@ TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
       addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
                          "\ntls_key = ", dir_->Join("stranger.key"),
                          "\nstep_timeout = 3s\n")));
-  ASSERT_OK_AND_ASSIGN(CommandResult stranger, run_once());
+  ASSERT_OK_AND_ASSIGN(CommandResult stranger, RunAgentOnce());
   EXPECT_EQ(stranger.exit_code, 75) << stranger.output;
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("attested")));
 
   ASSERT_OK(WriteAgentConfig(
       addr, absl::StrCat("tls_cert = ", dir_->Join("agent.pem"),
                          "\ntls_key = ", dir_->Join("agent.key"), "\n")));
-  ASSERT_OK_AND_ASSIGN(CommandResult admitted, run_once());
+  ASSERT_OK_AND_ASSIGN(CommandResult admitted, RunAgentOnce());
   ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
                                    << verifier_->Log();
   EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
   ASSERT_OK(RelyingPartyCheck().status());
+}
+
+// A fleet's TLS front (docs/VERIFIER.md, "Large fleets"): the shipped
+// HAProxy example, with this test's files and ports, ends the agents'
+// mutual TLS and forwards their streams to a verifier with
+// `listen_tls = front` (plaintext on loopback). An agent with a certificate
+// from the agents' CA enrols and attests through it; one with a
+// certificate from another CA is refused by the front and never reaches
+// the verifier.
+TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
+  WritePolicy(kPolicy);
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "agent"));
+  ASSERT_OK(MakeStrangerCert());
+  extra_verifier_conf_ = "listen_tls = front\n";
+  ASSERT_OK_AND_ASSIGN(std::string verifier_addr, StartVerifier());
+  EXPECT_THAT(verifier_->Log(),
+              HasSubstr("(plaintext, loopback, behind a TLS front)"));
+
+  // The front: the server certificate agents trust, then its key.
+  ASSERT_OK(WriteFile(dir_->Join("front.pem"),
+                      absl::StrCat(ReadAll(dir_->Join("server.pem")),
+                                   ReadAll(dir_->Join("server.key")))));
+  const std::string example =
+      ReadAll(SourcePath(loadgen::kHaproxyFrontExample));
+  ASSERT_FALSE(example.empty());
+  const int port = FreePort();
+  ASSERT_OK_AND_ASSIGN(std::string cfg,
+                       loadgen::HaproxyFrontConfig(
+                           example, {.bind = absl::StrCat("127.0.0.1:", port),
+                                     .certificate = dir_->Join("front.pem"),
+                                     .client_ca = dir_->Join("ca.pem"),
+                                     .verifier = verifier_addr,
+                                     .max_connections = 100,
+                                     .keep_identity = geteuid() != 0}));
+  ASSERT_OK(WriteFile(dir_->Join("haproxy.cfg"), cfg));
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess front,
+                       BackgroundProcess::Start(
+                           {"haproxy", "-db", "-f", dir_->Join("haproxy.cfg")},
+                           dir_->Join("haproxy.log")));
+  const std::string front_addr = absl::StrCat("127.0.0.1:", port);
+
+  // Refused by the front: its certificate is from another CA.
+  ASSERT_OK(WriteAgentConfig(
+      front_addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
+                               "\ntls_key = ", dir_->Join("stranger.key"),
+                               "\nstep_timeout = 3s\n")));
+  ASSERT_OK_AND_ASSIGN(CommandResult stranger, RunAgentOnce());
+  EXPECT_EQ(stranger.exit_code, 75) << stranger.output;  // EX_TEMPFAIL
+  EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
+
+  ASSERT_OK(WriteAgentConfig(
+      front_addr, absl::StrCat("tls_cert = ", dir_->Join("agent.pem"),
+                               "\ntls_key = ", dir_->Join("agent.key"), "\n")));
+  ASSERT_OK_AND_ASSIGN(CommandResult admitted, RunAgentOnce());
+  ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
+                                   << verifier_->Log() << "\n--- front:\n"
+                                   << front.Log();
+  EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
+  ASSERT_OK(RelyingPartyCheck().status());
+  // The stream went through the example's frontend (over TLS: "~") and
+  // backend; HAProxy logs it when it ends.
+  ASSERT_OK(front
+                .WaitForLine("vigil_agents~ vigil_verifier/verifier",
+                             absl::Seconds(10))
+                .status());
 }
 
 // The control plane (issue #6): the verifier keeps its state in SQLite and

@@ -33,8 +33,10 @@
 // a saturation phase of the same length: what gRPC alone costs per round on
 // this machine, so the report can split the verifier's CPU per attestation
 // into the transport's share and the verifier's own work.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -43,6 +45,7 @@
 #include <openssl/x509v3.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +90,7 @@
 #include "service/token/raw_jwt.h"
 #include "service/verifier/ek_trust.h"
 #include "service/verifier/verifier.h"
+#include "tools/loadgen/haproxy_front.h"
 #include "tools/loadgen/stall_probe.h"
 #include "tools/loadgen/transport_echo.h"
 #include "tpm/verify/quote_verifier.h"
@@ -106,6 +110,9 @@ bool g_ima = false;         // --ima
 // The length of the last token the verifier issued: the transport echo
 // answers with one as long.
 std::atomic<size_t> g_token_bytes{0};
+// --front haproxy: the HAProxy process in front of the verifier (its CPU is
+// read beside the verifier's in every window), or -1.
+int g_front_pid = -1;
 // Evidence messages sent with the whole log, and with only its digest (the
 // verifier named the log as held).
 std::atomic<uint64_t> g_logs_sent{0};
@@ -162,6 +169,10 @@ struct Options {
   // requires client certificates (mutual TLS, the daemon's agent listener);
   // default: a unix socket without TLS.
   bool tls = false;
+  // --front haproxy: agents' TLS ends at an HAProxy this binary starts,
+  // which multiplexes their streams to the verifier over HTTP/2 on
+  // loopback without TLS (FrontProcess).
+  bool front = false;
   std::string target;
   bool same_process = false;
   int server_pid = 0;  // with --target: whose RSS to read
@@ -224,6 +235,7 @@ void Usage() {
                      [--store sqlite | --store postgres:CONNINFO]
                      [--trace FILE] [--transport unix|tls] [--policy FILE]
                      [--distinct-logs] [--event-log-cache-mb MIB] [--ima]
+                     [--front haproxy]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -268,6 +280,16 @@ rate; the single-threaded crypto floor times the core count.
                 made for the run), and each agent has its own connection
                 unless --channels says otherwise; default: unix, a unix
                 socket without TLS, streams multiplexed.
+--front haproxy with --transport tls: each agent's mutual TLS ends at an
+                HAProxy (haproxy from PATH; Debian's haproxy package) that
+                this binary starts on 127.0.0.1 and that multiplexes the
+                agents' streams to the verifier over HTTP/2 on loopback
+                without TLS (at most 100 streams per connection, the
+                daemon's default), configured as
+                systemd/haproxy-vigil-agents.cfg.example with this run's
+                addresses and files; reports HAProxy's memory per agent
+                and CPU per attestation beside the verifier's. No
+                transport baseline.
 --policy FILE   the Tpm policy the verifier runs (Azure's policy language,
                 as the daemon's `policy` key), e.g. Microsoft's TPM sample
                 policy, which reads the `events` claim; default: the
@@ -378,6 +400,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.tls = std::string(v) == "tls";
     } else if (a == "--no-transport-baseline") {
       o.transport_baseline = false;
+    } else if (a == "--front") {
+      const char* v = value("--front");
+      if (v == nullptr) return false;
+      if (std::string(v) != "haproxy") {
+        std::cerr << "vigil-loadgen: --front: haproxy is the only front\n";
+        return false;
+      }
+      o.front = true;
     } else {
       Usage();
       return false;
@@ -404,6 +434,13 @@ bool ParseOptions(int argc, char** argv, Options& o) {
                  "starts; not with --target\n";
     return false;
   }
+  if (o.front && (!o.tls || !o.target.empty() || o.same_process)) {
+    std::cerr << "vigil-loadgen: --front haproxy needs --transport tls and "
+                 "the verifier in a child process\n";
+    return false;
+  }
+  // The echo has no front: its rounds would not be comparable.
+  if (o.front) o.transport_baseline = false;
   if (o.warmup_s == 0) o.warmup_s = std::max(3.0, o.streams / 1000.0);
   if (o.channels == 0) {
     o.channels = o.tls ? o.streams : std::clamp(o.streams / 1250, 1, 16);
@@ -763,6 +800,133 @@ absl::StatusOr<std::unique_ptr<LoopbackTls>> MakeLoopbackTls() {
   }
   return out;
 }
+
+// --front haproxy: the shipped example (systemd/haproxy-vigil-agents.cfg.
+// example, tools/loadgen/haproxy_front.h) on 127.0.0.1 with the run's CA
+// and the verifier's certificate: it ends each agent's mutual TLS and
+// forwards every agent's stream to the verifier's plaintext loopback
+// listener over HTTP/2, many streams per connection. Killed and reaped when
+// this object goes.
+class FrontProcess {
+ public:
+  FrontProcess() = default;
+  FrontProcess(const FrontProcess&) = delete;
+  FrontProcess& operator=(const FrontProcess&) = delete;
+  ~FrontProcess() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    g_front_pid = -1;
+  }
+
+  // Writes the configuration into tls.dir, starts haproxy (stderr to
+  // `log`) and waits up to 10 s for its port. Fails naming what did not
+  // work: no haproxy on PATH, a configuration it refused (see `log`).
+  absl::Status Start(const LoopbackTls& tls, const std::string& verifier,
+                     int agents, const std::string& log) {
+    const int port = FreeLoopbackPort();
+    if (port <= 0) return absl::InternalError("front: no free port");
+    const std::string example_path =
+        absl::StrCat(VIGIL_SOURCE_DIR, "/", kHaproxyFrontExample);
+    std::ifstream example_file(example_path);
+    const std::string example((std::istreambuf_iterator<char>(example_file)),
+                              {});
+    if (example.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("front: cannot read ", example_path));
+    }
+    absl::StatusOr<std::string> cfg =
+        HaproxyFrontConfig(example, {.bind = absl::StrCat("127.0.0.1:", port),
+                                     .certificate = tls.Path("front.pem"),
+                                     .client_ca = tls.Path("ca.pem"),
+                                     .verifier = verifier,
+                                     .max_connections = agents + 100,
+                                     .keep_identity = geteuid() != 0});
+    if (!cfg.ok()) return cfg.status();
+    {
+      std::ofstream pem(tls.Path("front.pem"));
+      pem << tls.server.cert << tls.server.key;
+      std::ofstream out(tls.Path("haproxy.cfg"));
+      out << *cfg;
+      if (!pem.flush() || !out.flush()) {
+        return absl::InternalError(
+            absl::StrCat("front: cannot write into ", tls.dir));
+      }
+    }
+    const std::string cfg_path = tls.Path("haproxy.cfg");
+    const pid_t pid = fork();
+    if (pid < 0) return absl::InternalError("front: fork failed");
+    if (pid == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      // Nothing of ours: the verifier's control pipe must close when this
+      // process's does (the verifier exits on its EOF).
+      close_range(3, ~0U, 0);
+      execlp("haproxy", "haproxy", "-db", "-f", cfg_path.c_str(),
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    pid_ = pid;
+    g_front_pid = pid;
+    address_ = absl::StrCat("127.0.0.1:", port);
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid_ = -1;
+        g_front_pid = -1;
+        return absl::FailedPreconditionError(
+            absl::StrCat("front: haproxy exited (",
+                         WIFEXITED(status) && WEXITSTATUS(status) == 127
+                             ? "not found on PATH; apt-get install haproxy"
+                             : absl::StrCat("status ", status, "; see ", log),
+                         ")"));
+      }
+      if (Accepts(port)) return absl::OkStatus();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("front: haproxy did not listen on ", address_,
+                     " within 10 s; see ", log));
+  }
+
+  int pid() const { return pid_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  static int FreeLoopbackPort() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+    close(fd);
+    return port;
+  }
+  static bool Accepts(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok =
+        connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    return ok;
+  }
+
+  pid_t pid_ = -1;
+  std::string address_;
+};
 
 // The daemon's defaults, with what the run's options set (--policy,
 // --event-log-cache-mb).
@@ -1397,6 +1561,7 @@ struct PhaseResult {
   // CPU used in the window, in cores (CPU seconds / wall seconds); the
   // verifier's is -1 when it is this process or unreachable.
   double verifier_cores = -1, loadgen_cores = -1;
+  double front_cores = -1;  // --front: HAProxy's
   double offered_rate = 0;  // paced phase only
   long not_sent = 0;        // paced: releases with no idle agent
   // Paced: what the stall probe (stall_probe.h) saw in the window, and the
@@ -1462,17 +1627,21 @@ class CpuWindow {
   explicit CpuWindow(int verifier_pid)
       : pid_(verifier_pid),
         verifier0_(pid_ > 0 ? CpuSeconds(pid_) : -1),
+        front0_(g_front_pid > 0 ? CpuSeconds(g_front_pid) : -1),
         self0_(CpuSeconds(0)) {}
   void Fill(PhaseResult& r) const {
     if (pid_ > 0 && verifier0_ >= 0) {
       r.verifier_cores = (CpuSeconds(pid_) - verifier0_) / r.seconds;
+    }
+    if (front0_ >= 0) {
+      r.front_cores = (CpuSeconds(g_front_pid) - front0_) / r.seconds;
     }
     r.loadgen_cores = (CpuSeconds(0) - self0_) / r.seconds;
   }
 
  private:
   int pid_;
-  double verifier0_, self0_;
+  double verifier0_, front0_, self0_;
 };
 
 PhaseResult RunClosedLoop(Controller& c, Recorder& rec, int verifier_pid,
@@ -1585,6 +1754,7 @@ nlohmann::ordered_json ToJson(const PhaseResult& r) {
                               {"loadgen_cpu_cores", r.loadgen_cores},
                               {"log_resent_percent", r.log_resent_percent},
                               {"log_asked_percent", r.log_asked_percent}};
+  if (r.front_cores >= 0) j["front_cpu_cores"] = r.front_cores;
   if (r.offered_rate > 0) {
     j["offered_per_s"] = r.offered_rate;
     j["releases_without_idle_agent"] = r.not_sent;
@@ -1818,7 +1988,8 @@ int Run(const Options& o) {
   int stop_fd = -1;  // child: closing it stops the verifier; 't' trims
   int ack_fd = -1;
   std::unique_ptr<InProcessVerifier> local;
-  EchoChild echo;  // the transport baseline's process, when there is one
+  EchoChild echo;      // the transport baseline's process, when there is one
+  FrontProcess front;  // --front haproxy
   const std::string socket =
       absl::StrCat("/tmp/vigil-loadgen-", getpid(), ".sock");
   if (o.target.empty() && !o.same_process) {
@@ -1834,8 +2005,11 @@ int Run(const Options& o) {
       const int log = open(o.verifier_log.c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
+      // --front: the agents' TLS ends at the front, which reaches the
+      // verifier on loopback without TLS (daemon: listen_tls = front).
       absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
-          *devices, listen_address(socket), ServiceOptionsFor(o), o, tls.get());
+          *devices, o.front ? "127.0.0.1:0" : listen_address(socket),
+          ServiceOptionsFor(o), o, o.front ? nullptr : tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
         _exit(1);
@@ -1862,6 +2036,15 @@ int Run(const Options& o) {
       return 1;
     }
     address = *started;
+    if (o.front) {
+      if (absl::Status st =
+              front.Start(*tls, address, o.streams, o.verifier_log);
+          !st.ok()) {
+        Say(st.message());
+        return 1;
+      }
+      address = front.address();
+    }
     if (o.transport_baseline) {
       int cfg[2], eready[2];
       if (pipe(cfg) != 0 || pipe(eready) != 0) return 1;
@@ -1959,6 +2142,7 @@ int Run(const Options& o) {
   trim();
   // Connect every agent; each is enrolled and attests once, then idles.
   const long server_rss_before = RssKib(server_pid);
+  const long front_rss_before = RssKib(front.pid());
   const long self_rss_before = RssKib(0);
   std::vector<std::unique_ptr<v1::AttestationService::Stub>> stubs =
       MakeStubs(o.channels, address, tls.get());
@@ -1980,6 +2164,7 @@ int Run(const Options& o) {
     // Let the verifier's allocator settle after the connection burst.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     const long server_rss_idle = RssKib(server_pid);
+    const long front_rss_idle = RssKib(front.pid());
     trim();
     const long server_rss_live = RssKib(server_pid);
     const long self_rss_idle = RssKib(0);
@@ -2034,10 +2219,17 @@ int Run(const Options& o) {
     const double server_live_kib =
         per_stream(server_rss_before, server_rss_live);
     const double client_kib = per_stream(self_rss_before, self_rss_idle);
+    const double front_kib = per_stream(front_rss_before, front_rss_idle);
+    // --front: HAProxy's CPU per attestation, in µs (-1: no front).
+    const double front_us = sat.front_cores < 0 || sat.per_second <= 0
+                                ? -1.0
+                                : sat.front_cores * 1e6 / sat.per_second;
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
-        {"transport", o.tls ? "TCP loopback, mutual TLS" : "unix socket"},
+        {"transport", o.front ? "TCP loopback, mutual TLS to HAProxy"
+                      : o.tls ? "TCP loopback, mutual TLS"
+                              : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
         {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
@@ -2080,6 +2272,16 @@ int Run(const Options& o) {
          {{"verifier_us_per_attestation", verifier_us},
           {"floor_us", floor->us()},
           {"floor_percent_of_verifier_cpu", floor_cpu_percent}}}};
+    if (o.front) {
+      report["front"] = {
+          {"kind", "haproxy"},
+          {"rss_before_kib", front_rss_before},
+          {"rss_idle_kib", front_rss_idle},
+          {"kib_per_agent", front_kib},
+          {"us_per_attestation", front_us},
+          {"verifier_plus_front_kib_per_agent", server_kib + front_kib},
+          {"verifier_plus_front_us_per_attestation", verifier_us + front_us}};
+    }
     if (transport) {
       report["transport_baseline"] = ToJson(*transport);
       report["cpu"]["transport_us_per_round"] = transport_us;
@@ -2091,8 +2293,11 @@ int Run(const Options& o) {
         "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
         "%s (store: %s; policy: %s), %s (%zu bytes%s)\n",
         o.streams, o.channels,
-        o.tls ? "TCP loopback, mutual TLS" : "unix socket", mode,
-        StoreKind(o.store),
+        o.front ? "TCP loopback, mutual TLS ending at HAProxy, then "
+                  "plaintext HTTP/2 on loopback"
+        : o.tls ? "TCP loopback, mutual TLS"
+                : "unix socket",
+        mode, StoreKind(o.store),
         o.policy_path.empty() ? "built-in default" : o.policy_path, o.log_path,
         boot->log.size(),
         absl::StrCat(
@@ -2178,6 +2383,17 @@ int Run(const Options& o) {
         "  after malloc_trim: %ld KiB -> %.1f KiB/stream (live; the rest is "
         "heap kept from the connection burst)\n",
         server_rss_live, server_live_kib);
+    if (o.front) {
+      std::cout << absl::StrFormat(
+          "  front (haproxy): RSS %ld KiB before, %ld KiB with %d idle agents "
+          "-> %.1f KiB/agent; %.2f cores in the saturation window = %.0f us "
+          "per attestation\n"
+          "  verifier + front: %.1f KiB per agent, %.0f us of CPU per "
+          "attestation\n",
+          front_rss_before, front_rss_idle, o.streams, front_kib,
+          sat.front_cores, front_us, server_kib + front_kib,
+          verifier_us + front_us);
+    }
     if (mode == "child process") {
       std::cout << absl::StrFormat(
           "  load generator RSS (client side): %.1f KiB/stream\n", client_kib);

@@ -1,0 +1,97 @@
+#include "tools/loadgen/haproxy_front.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace vigil::loadgen {
+namespace {
+
+// Replaces the one line of `lines` that, without its indentation, starts
+// with `prefix`: its text from `prefix` on becomes `with` (the rest of the
+// line after the prefix is kept unless `whole`).
+absl::Status ReplaceOnce(std::vector<std::string>& lines,
+                         absl::string_view prefix, absl::string_view with,
+                         bool whole) {
+  int found = 0;
+  for (std::string& line : lines) {
+    const size_t start = line.find_first_not_of(' ');
+    if (start == std::string::npos ||
+        absl::string_view(line).substr(start, prefix.size()) != prefix) {
+      continue;
+    }
+    ++found;
+    line = absl::StrCat(line.substr(0, start), with,
+                        whole ? "" : line.substr(start + prefix.size()));
+  }
+  if (found != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kHaproxyFrontExample, ": want one line starting \"",
+                     prefix, "\", found ", found));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> HaproxyFrontConfig(absl::string_view example,
+                                               const HaproxyFrontSettings& s) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"bind", &s.bind},
+        {"certificate", &s.certificate},
+        {"client_ca", &s.client_ca},
+        {"verifier", &s.verifier}}) {
+    if (value->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("front: ", name, " empty"));
+    }
+  }
+  if (s.max_connections < 1) {
+    return absl::InvalidArgumentError("front: max_connections < 1");
+  }
+  std::vector<std::string> lines = absl::StrSplit(example, '\n');
+  const std::string bind_line =
+      absl::StrCat("bind ", s.bind, " ssl crt ", s.certificate, " ca-file ",
+                   s.client_ca, " verify required alpn h2");
+  // The bind line's options other than the address and files must be the
+  // example's: checked by matching it whole.
+  if (absl::Status st =
+          ReplaceOnce(lines,
+                      "bind :8443 ssl crt /etc/vigil/agents-front.pem ca-file "
+                      "/etc/vigil/agent-ca.pem verify required alpn h2",
+                      bind_line, /*whole=*/false);
+      !st.ok()) {
+    return st;
+  }
+  for (const auto& [prefix, with] :
+       {std::pair<std::string, std::string>{
+            "maxconn ", absl::StrCat("maxconn ", s.max_connections)},
+        {"server verifier 127.0.0.1:8440 ",
+         absl::StrCat("server verifier ", s.verifier, " ")}}) {
+    // "maxconn " is followed by the example's number, which goes; the
+    // server line keeps its options.
+    if (absl::Status st =
+            ReplaceOnce(lines, prefix, with, /*whole=*/prefix == "maxconn ");
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (s.keep_identity) {
+    for (const char* prefix : {"user ", "group ", "chroot "}) {
+      if (absl::Status st =
+              ReplaceOnce(lines, prefix,
+                          absl::StrCat("# (", prefix, "left out for this run)"),
+                          /*whole=*/true);
+          !st.ok()) {
+        return st;
+      }
+    }
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace vigil::loadgen

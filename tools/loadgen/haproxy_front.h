@@ -1,0 +1,50 @@
+// File: tools/loadgen/haproxy_front.h
+// -----------------------------------------------------------------------------
+// The HAProxy front of docs/VERIFIER.md ("Large fleets: agents' TLS ended
+// in front") for a benchmark or a test: the shipped example
+// (systemd/haproxy-vigil-agents.cfg.example) with a run's own addresses,
+// files and connection limit, every other setting as shipped — so what
+// vigil-loadgen --front haproxy measures and the end-to-end test checks is
+// the configuration operators are given.
+//
+//   absl::StatusOr<std::string> cfg = HaproxyFrontConfig(
+//       example_text, {.bind = "127.0.0.1:8443", .certificate = "front.pem",
+//                      .client_ca = "ca.pem", .verifier = "127.0.0.1:8440",
+//                      .max_connections = 1100});
+#ifndef VIGIL_TOOLS_LOADGEN_HAPROXY_FRONT_H_
+#define VIGIL_TOOLS_LOADGEN_HAPROXY_FRONT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace vigil::loadgen {
+
+// The example's path under the source tree.
+inline constexpr char kHaproxyFrontExample[] =
+    "systemd/haproxy-vigil-agents.cfg.example";
+
+struct HaproxyFrontSettings {
+  std::string bind;         // where agents connect: "127.0.0.1:PORT"
+  std::string certificate;  // PEM file: the front's certificate, then key
+  std::string client_ca;    // PEM bundle the agents' certificates chain to
+  std::string verifier;     // the verifier's plaintext listener, host:port
+  // `maxconn`: the example's 100,000 needs ~200,000 descriptors, more than
+  // a test machine allows.
+  int max_connections = 0;
+  // Drops the example's `user`, `group` and `chroot` (the process keeps
+  // the caller's identity and file system view).
+  bool keep_identity = false;
+};
+
+// `example` with `settings` in place of its addresses, files and limit.
+// Fails with kFailedPrecondition naming the setting the example no longer
+// has in the expected form (each is replaced exactly once), and with
+// kInvalidArgument for an empty field or max_connections < 1.
+absl::StatusOr<std::string> HaproxyFrontConfig(
+    absl::string_view example, const HaproxyFrontSettings& settings);
+
+}  // namespace vigil::loadgen
+
+#endif  // VIGIL_TOOLS_LOADGEN_HAPROXY_FRONT_H_
