@@ -705,15 +705,21 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
                        BackgroundProcess::Start(
                            {"haproxy", "-db", "-f", dir_->Join("haproxy.cfg")},
                            dir_->Join("haproxy.log")));
+  ASSERT_OK(WaitForTcpPort(port, absl::Seconds(10))) << front.Log();
   const std::string front_addr = absl::StrCat("127.0.0.1:", port);
 
-  // Refused by the front: its certificate is from another CA.
+  // Refused by the front: no certificate, then one from another CA. The
+  // front says why; the verifier never sees them.
+  ASSERT_OK(WriteAgentConfig(front_addr, "step_timeout = 3s\n"));
+  ASSERT_OK_AND_ASSIGN(CommandResult none, RunAgentOnce());
+  EXPECT_EQ(none.exit_code, 75) << none.output;  // EX_TEMPFAIL
   ASSERT_OK(WriteAgentConfig(
       front_addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
                                "\ntls_key = ", dir_->Join("stranger.key"),
                                "\nstep_timeout = 3s\n")));
   ASSERT_OK_AND_ASSIGN(CommandResult stranger, RunAgentOnce());
-  EXPECT_EQ(stranger.exit_code, 75) << stranger.output;  // EX_TEMPFAIL
+  EXPECT_EQ(stranger.exit_code, 75) << stranger.output;
+  EXPECT_THAT(front.Log(), HasSubstr("SSL handshake failure")) << front.Log();
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
 
   ASSERT_OK(WriteAgentConfig(

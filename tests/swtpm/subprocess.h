@@ -95,6 +95,11 @@ absl::Status RunCommandOk(const std::vector<std::string>& argv);
 // binds it next).
 int FreePort();
 
+// Waits until 127.0.0.1:`port` accepts a connection (a server that prints
+// nothing when it is ready, such as haproxy -db). Fails with
+// kDeadlineExceeded after `timeout`.
+absl::Status WaitForTcpPort(int port, absl::Duration timeout);
+
 // Writes `bytes` to `path`, replacing it. Fails with kInternal.
 absl::Status WriteFile(const std::string& path, const std::string& bytes);
 

@@ -80,6 +80,16 @@ absl::StatusOr<std::string> HaproxyFrontConfig(absl::string_view example,
       return st;
     }
   }
+  if (s.max_connections_per_address > 0) {
+    if (absl::Status st = ReplaceOnce(
+            lines, "tcp-request connection reject if { sc0_conn_cur gt ",
+            absl::StrCat("tcp-request connection reject if { sc0_conn_cur gt ",
+                         s.max_connections_per_address, " }"),
+            /*whole=*/true);
+        !st.ok()) {
+      return st;
+    }
+  }
   if (s.keep_identity) {
     for (const char* prefix : {"user ", "group ", "chroot "}) {
       if (absl::Status st =

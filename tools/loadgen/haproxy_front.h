@@ -33,6 +33,9 @@ struct HaproxyFrontSettings {
   // `maxconn`: the example's 100,000 needs ~200,000 descriptors, more than
   // a test machine allows.
   int max_connections = 0;
+  // The cap on one client address's connections (the example's 2,000); a
+  // benchmark's agents all come from 127.0.0.1. 0: the example's.
+  int max_connections_per_address = 0;
   // Drops the example's `user`, `group` and `chroot` (the process keeps
   // the caller's identity and file system view).
   bool keep_identity = false;

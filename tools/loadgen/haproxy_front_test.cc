@@ -53,6 +53,15 @@ TEST(HaproxyFrontConfig, ChangesOnlyTheRunsAddressesFilesAndLimit) {
                   "    server verifier 127.0.0.1:18440 proto h2"));
 }
 
+TEST(HaproxyFrontConfig, PerAddressCapReplacedWhenGiven) {
+  HaproxyFrontSettings s = Settings();
+  s.max_connections_per_address = 12000;
+  ASSERT_OK_AND_ASSIGN(std::string cfg, HaproxyFrontConfig(Example(), s));
+  EXPECT_THAT(cfg, HasSubstr("\n    tcp-request connection reject if { "
+                             "sc0_conn_cur gt 12000 }\n"));
+  EXPECT_THAT(cfg, ::testing::Not(HasSubstr("sc0_conn_cur gt 2000 }")));
+}
+
 TEST(HaproxyFrontConfig, KeepIdentityLeavesOutUserGroupAndChroot) {
   HaproxyFrontSettings s = Settings();
   s.keep_identity = true;

@@ -44,6 +44,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -823,7 +824,8 @@ class FrontProcess {
   // `log`) and waits up to 10 s for its port. Fails naming what did not
   // work: no haproxy on PATH, a configuration it refused (see `log`).
   absl::Status Start(const LoopbackTls& tls, const std::string& verifier,
-                     int agents, const std::string& log) {
+                     int agents) {
+    const std::string log = tls.Path("haproxy.log");
     const int port = FreeLoopbackPort();
     if (port <= 0) return absl::InternalError("front: no free port");
     const std::string example_path =
@@ -835,13 +837,16 @@ class FrontProcess {
       return absl::NotFoundError(
           absl::StrCat("front: cannot read ", example_path));
     }
-    absl::StatusOr<std::string> cfg =
-        HaproxyFrontConfig(example, {.bind = absl::StrCat("127.0.0.1:", port),
-                                     .certificate = tls.Path("front.pem"),
-                                     .client_ca = tls.Path("ca.pem"),
-                                     .verifier = verifier,
-                                     .max_connections = agents + 100,
-                                     .keep_identity = geteuid() != 0});
+    absl::StatusOr<std::string> cfg = HaproxyFrontConfig(
+        example, {.bind = absl::StrCat("127.0.0.1:", port),
+                  .certificate = tls.Path("front.pem"),
+                  .client_ca = tls.Path("ca.pem"),
+                  .verifier = verifier,
+                  .max_connections = agents + 100,
+                  .max_connections_per_address = agents + 100,
+                  // No setuid: the parent-death signal
+                  // below then stays set.
+                  .keep_identity = true});
     if (!cfg.ok()) return cfg.status();
     {
       std::ofstream pem(tls.Path("front.pem"));
@@ -865,6 +870,9 @@ class FrontProcess {
       // Nothing of ours: the verifier's control pipe must close when this
       // process's does (the verifier exits on its EOF).
       close_range(3, ~0U, 0);
+      // A load generator killed before its destructor runs must not leave
+      // HAProxy listening.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       execlp("haproxy", "haproxy", "-db", "-f", cfg_path.c_str(),
              static_cast<char*>(nullptr));
       _exit(127);
@@ -877,25 +885,34 @@ class FrontProcess {
       if (waitpid(pid, &status, WNOHANG) == pid) {
         pid_ = -1;
         g_front_pid = -1;
-        return absl::FailedPreconditionError(
-            absl::StrCat("front: haproxy exited (",
-                         WIFEXITED(status) && WEXITSTATUS(status) == 127
-                             ? "not found on PATH; apt-get install haproxy"
-                             : absl::StrCat("status ", status, "; see ", log),
-                         ")"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "front: haproxy exited (",
+            WIFEXITED(status) && WEXITSTATUS(status) == 127
+                ? "not found on PATH; apt-get install haproxy"
+                : absl::StrCat("status ", status, ": ", LastLine(log)),
+            ")"));
       }
       if (Accepts(port)) return absl::OkStatus();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return absl::DeadlineExceededError(
         absl::StrCat("front: haproxy did not listen on ", address_,
-                     " within 10 s; see ", log));
+                     " within 10 s: ", LastLine(log)));
   }
 
   int pid() const { return pid_; }
   const std::string& address() const { return address_; }
 
  private:
+  // The last non-empty line of `path` (HAProxy's reason), or "no output".
+  static std::string LastLine(const std::string& path) {
+    std::ifstream in(path);
+    std::string line, last = "no output";
+    while (std::getline(in, line)) {
+      if (!line.empty()) last = line;
+    }
+    return last;
+  }
   static int FreeLoopbackPort() {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -2037,9 +2054,7 @@ int Run(const Options& o) {
     }
     address = *started;
     if (o.front) {
-      if (absl::Status st =
-              front.Start(*tls, address, o.streams, o.verifier_log);
-          !st.ok()) {
+      if (absl::Status st = front.Start(*tls, address, o.streams); !st.ok()) {
         Say(st.message());
         return 1;
       }
