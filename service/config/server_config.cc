@@ -184,6 +184,7 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(
       c.GetChoice("listen_tls", {"verifier", "front"}, &listen_tls));
   s.listen_behind_front = listen_tls == "front";
+  s.service.peer_from_front = s.listen_behind_front;
   RETURN_IF_ERROR(c.GetString("http_listen", &s.http_listen));
   RETURN_IF_ERROR(c.GetString("metrics_listen", &s.metrics_listen));
   RETURN_IF_ERROR(c.GetString("metrics_client_ca", &s.metrics_client_ca));

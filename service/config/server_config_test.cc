@@ -166,10 +166,12 @@ TEST(ServerConfig, ListenTlsFrontMakesOnlyTheGrpcListenerPlaintext) {
                        Parse("listen = 127.0.0.1:8440\nlisten_tls = front\n"
                              "issuer = https://v\nek_trust_dir = /r\n"));
   EXPECT_TRUE(c.listen_behind_front);
+  EXPECT_TRUE(c.service.peer_from_front);
   EXPECT_FALSE(c.insecure);
   ASSERT_OK_AND_ASSIGN(c,
                        Parse(absl::StrCat(kBase, "listen_tls = verifier\n")));
   EXPECT_FALSE(c.listen_behind_front);
+  EXPECT_FALSE(c.service.peer_from_front);
   // The relying parties' HTTPS keeps its TLS: tls_cert is then required.
   EXPECT_OK(
       Parse("listen = unix:/run/v.sock\nlisten_tls = front\n"

@@ -60,6 +60,20 @@ namespace {
 // next request is for it (attestation_service.proto lists the reasons).
 constexpr char kReasonPolicyChanged[] = "policy-changed";
 
+// The caller for log lines (PeerForLog): behind a front, its one
+// x-forwarded-for first (several are ambiguous: none is used).
+std::string CallPeer(const grpc::CallbackServerContext& ctx, bool from_front) {
+  std::optional<absl::string_view> forwarded;
+  if (from_front) {
+    const auto [first, last] = ctx.client_metadata().equal_range(
+        grpc::string_ref("x-forwarded-for"));
+    if (first != last && std::next(first) == last) {
+      forwarded = absl::string_view(first->second.data(), first->second.size());
+    }
+  }
+  return PeerForLog(ctx.peer(), forwarded);
+}
+
 void Log(absl::string_view peer, absl::string_view what) {
   // One write per line: std::cerr is unbuffered, so streaming the four
   // pieces made four write(2) calls, and lines of concurrent streams
@@ -187,7 +201,9 @@ class AgentStream final
   // registry see a null stream and skip it.
   AgentStream(AttestationServiceImpl* svc, grpc::CallbackServerContext* ctx,
               std::shared_ptr<StreamGuard> guard)
-      : svc_(svc), peer_(ctx->peer()), guard_(std::move(guard)) {
+      : svc_(svc),
+        peer_(CallPeer(*ctx, svc->options_.peer_from_front)),
+        guard_(std::move(guard)) {
     absl::MutexLock lock(&guard_->mu);
     guard_->stream = this;
     deadline_ = Now() + svc_->options_.hello_timeout;
@@ -735,7 +751,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Enroll(
 grpc::ServerUnaryReactor* AttestationServiceImpl::ActivateEnrollment(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
     grpc::ByteBuffer* raw_response) {
-  const std::string peer = context->peer();
+  const std::string peer = CallPeer(*context, options_.peer_from_front);
   return RunUnary<v1::ActivateEnrollmentRequest, v1::Enrolled>(
       context, pool_.get(), raw_request, raw_response,
       [this, peer](const v1::ActivateEnrollmentRequest& request,
@@ -774,7 +790,7 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(
 grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
     grpc::ByteBuffer* raw_response) {
-  const std::string peer = context->peer();
+  const std::string peer = CallPeer(*context, options_.peer_from_front);
   return RunUnary<v1::AttestRequest, v1::AttestationResult>(
       context, pool_.get(), raw_request, raw_response,
       [this, peer](const v1::AttestRequest& request,

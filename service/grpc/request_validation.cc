@@ -1,5 +1,7 @@
 #include "service/grpc/request_validation.h"
 
+#include <arpa/inet.h>
+
 #include <string>
 #include <type_traits>
 
@@ -161,6 +163,21 @@ absl::Status ValidateAttestRequest(const v1::AttestRequest& request) {
   RETURN_IF_ERROR(ValidateEvidence(request.evidence()));
   return Size("relying_party_nonce", request.relying_party_nonce().size(),
               1024);
+}
+
+std::string PeerForLog(absl::string_view peer,
+                       std::optional<absl::string_view> forwarded_for) {
+  if (!forwarded_for.has_value() || forwarded_for->empty() ||
+      forwarded_for->size() > INET6_ADDRSTRLEN - 1) {
+    return std::string(peer);
+  }
+  const std::string address(*forwarded_for);
+  unsigned char parsed[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, address.c_str(), parsed) != 1 &&
+      inet_pton(AF_INET6, address.c_str(), parsed) != 1) {
+    return std::string(peer);
+  }
+  return absl::StrCat(address, " via ", peer);
 }
 
 }  // namespace vigil::service

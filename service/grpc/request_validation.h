@@ -10,8 +10,11 @@
 #define VIGIL_SERVICE_GRPC_REQUEST_VALIDATION_H_
 
 #include <cstddef>
+#include <optional>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "service/verifier/device_registry.h"
 #include "vigil/v1/attestation_service.pb.h"
 
@@ -32,6 +35,17 @@ absl::Status ValidateAttestationWanted(const v1::AttestationWanted& w);
 absl::Status ValidateActivateEnrollment(
     const v1::ActivateEnrollmentRequest& request);
 absl::Status ValidateAttestRequest(const v1::AttestRequest& request);
+
+// The caller as log lines name it. Behind a TLS front (listen_tls = front),
+// whose connections all come from its own address, the front's
+// x-forwarded-for (systemd/haproxy-vigil-agents.cfg.example sets it to the
+// client's address) comes first: "192.0.2.7 via ipv4:127.0.0.1:40512".
+// `forwarded_for` is untrusted (anything that reaches the loopback listener
+// can send it): it is used only when it is one IPv4 or IPv6 address, so
+// the worst it can do is put a wrong address in a log line, never other
+// text; otherwise, and when absent, `peer` alone.
+std::string PeerForLog(absl::string_view peer,
+                       std::optional<absl::string_view> forwarded_for);
 
 }  // namespace vigil::service
 

@@ -61,6 +61,21 @@ struct Case {
   std::string want;  // the one-line message, exactly
 };
 
+TEST(PeerForLog, TheFrontsAddressComesFirstWhenItIsOneAddress) {
+  const std::string peer = "ipv4:127.0.0.1:40512";
+  EXPECT_EQ(PeerForLog(peer, std::nullopt), peer);
+  EXPECT_EQ(PeerForLog(peer, "192.0.2.7"), "192.0.2.7 via " + peer);
+  EXPECT_EQ(PeerForLog(peer, "2001:db8::7"), "2001:db8::7 via " + peer);
+  // Anything else that reaches the listener could send anything: it never
+  // gets into the line.
+  for (const char* bad :
+       {"", "192.0.2.7, 198.51.100.1", "192.0.2.7\nvigil-verifier: forged",
+        "example.com", "192.0.2.256", "::ffff:192.0.2.7 ", "1.2.3.4:80",
+        "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255.1"}) {
+    EXPECT_EQ(PeerForLog(peer, bad), peer) << bad;
+  }
+}
+
 TEST(ValidateHello, FieldsAtTheirLimitsPass) {
   EXPECT_OK(ValidateHello(FullHello()));
 }

@@ -67,6 +67,9 @@ struct ServiceOptions {
   // line each at fleet rates would flood the journal, whose rate limit then
   // drops lines of every kind. Negative: all; 0: none one by one.
   int log_permits_per_second = 10;
+  // The listener is behind a TLS front (listen_tls = front): log lines name
+  // the caller by the front's x-forwarded-for first (PeerForLog).
+  bool peer_from_front = false;
 };
 
 }  // namespace vigil::service

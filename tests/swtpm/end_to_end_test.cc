@@ -731,6 +731,9 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
                                    << front.Log();
   EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
   ASSERT_OK(RelyingPartyCheck().status());
+  // The verifier's lines name the agent by the front's x-forwarded-for
+  // (the agent is on 127.0.0.1 too), then the front's connection.
+  EXPECT_THAT(verifier_->Log(), HasSubstr(": 127.0.0.1 via ipv4:127.0.0.1:"));
   // The stream went through the example's frontend (over TLS: "~") and
   // backend; HAProxy logs it when it ends.
   ASSERT_OK(front
