@@ -29,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
+#include "common/testing/loopback_port.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "eventlog/parser.h"
@@ -272,6 +273,12 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
          "-nodes", "-keyout", dir_->Join("other-ca.key"), "-out",
          dir_->Join("other-ca.pem"), "-subj", "/CN=Other CA", "-days", "2"}));
     return MakeClientCert(*dir_, "other-ca", "stranger");
+  }
+
+  // agent.conf's lines for the client certificate `name`.pem/.key.
+  std::string ClientCertConf(const std::string& name) const {
+    return absl::StrCat("tls_cert = ", dir_->Join(name + ".pem"), "\n",
+                        "tls_key = ", dir_->Join(name + ".key"), "\n");
   }
 
   // vigil-agent --once with agent.conf.
@@ -651,16 +658,12 @@ TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
   // The cause is named, not only the symptom.
   EXPECT_THAT(none.output, HasSubstr("not reachable within 3s ("));
   ASSERT_OK(WriteAgentConfig(
-      addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
-                         "\ntls_key = ", dir_->Join("stranger.key"),
-                         "\nstep_timeout = 3s\n")));
+      addr, absl::StrCat(ClientCertConf("stranger"), "step_timeout = 3s\n")));
   ASSERT_OK_AND_ASSIGN(CommandResult stranger, RunAgentOnce());
   EXPECT_EQ(stranger.exit_code, 75) << stranger.output;
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("attested")));
 
-  ASSERT_OK(WriteAgentConfig(
-      addr, absl::StrCat("tls_cert = ", dir_->Join("agent.pem"),
-                         "\ntls_key = ", dir_->Join("agent.key"), "\n")));
+  ASSERT_OK(WriteAgentConfig(addr, ClientCertConf("agent")));
   ASSERT_OK_AND_ASSIGN(CommandResult admitted, RunAgentOnce());
   ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
                                    << verifier_->Log();
@@ -705,7 +708,7 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
                        BackgroundProcess::Start(
                            {"haproxy", "-db", "-f", dir_->Join("haproxy.cfg")},
                            dir_->Join("haproxy.log")));
-  ASSERT_OK(WaitForTcpPort(port, absl::Seconds(10))) << front.Log();
+  ASSERT_OK(WaitForLoopbackPort(port, absl::Seconds(10))) << front.Log();
   const std::string front_addr = absl::StrCat("127.0.0.1:", port);
 
   // Refused by the front: no certificate, then one from another CA. The
@@ -714,17 +717,14 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
   ASSERT_OK_AND_ASSIGN(CommandResult none, RunAgentOnce());
   EXPECT_EQ(none.exit_code, 75) << none.output;  // EX_TEMPFAIL
   ASSERT_OK(WriteAgentConfig(
-      front_addr, absl::StrCat("tls_cert = ", dir_->Join("stranger.pem"),
-                               "\ntls_key = ", dir_->Join("stranger.key"),
-                               "\nstep_timeout = 3s\n")));
+      front_addr,
+      absl::StrCat(ClientCertConf("stranger"), "step_timeout = 3s\n")));
   ASSERT_OK_AND_ASSIGN(CommandResult stranger, RunAgentOnce());
   EXPECT_EQ(stranger.exit_code, 75) << stranger.output;
   EXPECT_THAT(front.Log(), HasSubstr("SSL handshake failure")) << front.Log();
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
 
-  ASSERT_OK(WriteAgentConfig(
-      front_addr, absl::StrCat("tls_cert = ", dir_->Join("agent.pem"),
-                               "\ntls_key = ", dir_->Join("agent.key"), "\n")));
+  ASSERT_OK(WriteAgentConfig(front_addr, ClientCertConf("agent")));
   ASSERT_OK_AND_ASSIGN(CommandResult admitted, RunAgentOnce());
   ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
                                    << verifier_->Log() << "\n--- front:\n"

@@ -92,13 +92,8 @@ class BackgroundProcess {
 absl::Status RunCommandOk(const std::vector<std::string>& argv);
 
 // A free TCP port on 127.0.0.1 (bound and released; the server under test
-// binds it next).
+// binds it next): common/testing/loopback_port.h's FreeLoopbackPort.
 int FreePort();
-
-// Waits until 127.0.0.1:`port` accepts a connection (a server that prints
-// nothing when it is ready, such as haproxy -db). Fails with
-// kDeadlineExceeded after `timeout`.
-absl::Status WaitForTcpPort(int port, absl::Duration timeout);
 
 // Writes `bytes` to `path`, replacing it. Fails with kInternal.
 absl::Status WriteFile(const std::string& path, const std::string& bytes);

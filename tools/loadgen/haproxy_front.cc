@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 
 namespace vigil::loadgen {
 namespace {
@@ -59,46 +60,31 @@ absl::StatusOr<std::string> HaproxyFrontConfig(absl::string_view example,
                    s.client_ca, " verify required alpn h2");
   // The bind line's options other than the address and files must be the
   // example's: checked by matching it whole.
-  if (absl::Status st =
-          ReplaceOnce(lines,
-                      "bind :8443 ssl crt /etc/vigil/agents-front.pem ca-file "
-                      "/etc/vigil/agent-ca.pem verify required alpn h2",
-                      bind_line, /*whole=*/false);
-      !st.ok()) {
-    return st;
-  }
-  for (const auto& [prefix, with] :
-       {std::pair<std::string, std::string>{
-            "maxconn ", absl::StrCat("maxconn ", s.max_connections)},
-        {"server verifier 127.0.0.1:8440 ",
-         absl::StrCat("server verifier ", s.verifier, " ")}}) {
-    // "maxconn " is followed by the example's number, which goes; the
-    // server line keeps its options.
-    if (absl::Status st =
-            ReplaceOnce(lines, prefix, with, /*whole=*/prefix == "maxconn ");
-        !st.ok()) {
-      return st;
-    }
-  }
+  RETURN_IF_ERROR(
+      ReplaceOnce(lines,
+                  "bind :8443 ssl crt /etc/vigil/agents-front.pem ca-file "
+                  "/etc/vigil/agent-ca.pem verify required alpn h2",
+                  bind_line, /*whole=*/false));
+  // The example's number goes.
+  RETURN_IF_ERROR(ReplaceOnce(lines, "maxconn ",
+                              absl::StrCat("maxconn ", s.max_connections),
+                              /*whole=*/true));
+  // The server line keeps its options.
+  RETURN_IF_ERROR(ReplaceOnce(lines, "server verifier 127.0.0.1:8440 ",
+                              absl::StrCat("server verifier ", s.verifier, " "),
+                              /*whole=*/false));
   if (s.max_connections_per_address > 0) {
-    if (absl::Status st = ReplaceOnce(
-            lines, "tcp-request connection reject if { sc0_conn_cur gt ",
-            absl::StrCat("tcp-request connection reject if { sc0_conn_cur gt ",
-                         s.max_connections_per_address, " }"),
-            /*whole=*/true);
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(ReplaceOnce(
+        lines, "tcp-request connection reject if { sc0_conn_cur gt ",
+        absl::StrCat("tcp-request connection reject if { sc0_conn_cur gt ",
+                     s.max_connections_per_address, " }"),
+        /*whole=*/true));
   }
   if (s.keep_identity) {
     for (const char* prefix : {"user ", "group ", "chroot "}) {
-      if (absl::Status st =
-              ReplaceOnce(lines, prefix,
-                          absl::StrCat("# (", prefix, "left out for this run)"),
-                          /*whole=*/true);
-          !st.ok()) {
-        return st;
-      }
+      RETURN_IF_ERROR(ReplaceOnce(
+          lines, prefix, absl::StrCat("# (", prefix, "left out for this run)"),
+          /*whole=*/true));
     }
   }
   return absl::StrJoin(lines, "\n");

@@ -33,10 +33,8 @@
 // a saturation phase of the same length: what gRPC alone costs per round on
 // this machine, so the report can split the verifier's CPU per attestation
 // into the transport's share and the verifier's own work.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -46,7 +44,6 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +75,7 @@
 #include "common/clock.h"
 #include "common/grpc_flow_control.h"
 #include "common/mutex_mode.h"
+#include "common/testing/loopback_port.h"
 #include "eventlog/claims.h"
 #include "eventlog/event_types.h"
 #include "eventlog/maa_json.h"
@@ -826,7 +824,7 @@ class FrontProcess {
   absl::Status Start(const LoopbackTls& tls, const std::string& verifier,
                      int agents) {
     const std::string log = tls.Path("haproxy.log");
-    const int port = FreeLoopbackPort();
+    const int port = vigil::testing::FreeLoopbackPort();
     if (port <= 0) return absl::InternalError("front: no free port");
     const std::string example_path =
         absl::StrCat(VIGIL_SOURCE_DIR, "/", kHaproxyFrontExample);
@@ -892,7 +890,7 @@ class FrontProcess {
                 : absl::StrCat("status ", status, ": ", LastLine(log)),
             ")"));
       }
-      if (Accepts(port)) return absl::OkStatus();
+      if (vigil::testing::LoopbackPortAccepts(port)) return absl::OkStatus();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return absl::DeadlineExceededError(
@@ -913,34 +911,6 @@ class FrontProcess {
     }
     return last;
   }
-  static int FreeLoopbackPort() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port = ntohs(a.sin_port);
-    }
-    close(fd);
-    return port;
-  }
-  static bool Accepts(int port) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok =
-        connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-    close(fd);
-    return ok;
-  }
-
   pid_t pid_ = -1;
   std::string address_;
 };
