@@ -29,6 +29,16 @@ absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) {
     return absl::UnavailableError("verifier closed the stream");
   }
+  // gRPC's words when the HTTP/2 stream ended with no grpc-status: it was
+  // closed on the way, not by the verifier (which always sends one) -- a
+  // TLS front's stream timeout, a reset connection. Said so, and retried
+  // as any transient failure is.
+  if (s.error_code() == grpc::StatusCode::UNKNOWN &&
+      s.error_message() == "No status received") {
+    return absl::UnavailableError(
+        "the stream ended without a status from the verifier (closed on "
+        "the way: a proxy's stream timeout or a reset connection)");
+  }
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                       s.error_message());
 }

@@ -62,6 +62,34 @@ std::string ReadAll(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
+// How many times `needle` occurs in `text`.
+int Occurrences(const std::string& text, const std::string& needle) {
+  int found = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++found;
+  }
+  return found;
+}
+
+// Waits until `p`'s log holds `needle` `n` times. Fails with
+// kDeadlineExceeded (with the log) after `timeout`.
+absl::Status WaitForCount(const BackgroundProcess& p, const std::string& needle,
+                          int n, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const std::string log = p.Log();
+    const int found = Occurrences(log, needle);
+    if (found >= n) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(found, " of ", n, " \"", needle, "\" within ",
+                       absl::FormatDuration(timeout), ":\n", log));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::Status Openssl(std::vector<std::string> args) {
   args.insert(args.begin(), "openssl");
   return RunCommandOk(args);
@@ -498,7 +526,84 @@ TEST_P(EndToEnd, AgentBacksOffWhileTheTpmIsDownAndRecoversAfterReboot) {
 }
 
 // The daemon-integration tests need one boot, not every one.
-class EndToEndDaemons : public EndToEnd {};
+class EndToEndDaemons : public EndToEnd {
+ protected:
+  // HAProxy from the shipped example (docs/VERIFIER.md, "Large fleets"),
+  // with this test's files and a free port, in front of the verifier at
+  // `verifier_addr` (which has `listen_tls = front`); sets front_addr_.
+  // A non-empty `stream_timeout` replaces the example's `timeout client`
+  // and `timeout server` (2h). Fails when the example lacks those lines or
+  // HAProxy does not listen within 10 s (with its log).
+  absl::StatusOr<BackgroundProcess> StartFront(
+      const std::string& verifier_addr,
+      const std::string& stream_timeout = "") {
+    // The server certificate agents trust, then its key.
+    RETURN_IF_ERROR(WriteFile(dir_->Join("front.pem"),
+                              absl::StrCat(ReadAll(dir_->Join("server.pem")),
+                                           ReadAll(dir_->Join("server.key")))));
+    const std::string example =
+        ReadAll(SourcePath(loadgen::kHaproxyFrontExample));
+    const int port = FreePort();
+    ASSIGN_OR_RETURN(std::string cfg,
+                     loadgen::HaproxyFrontConfig(
+                         example, {.bind = absl::StrCat("127.0.0.1:", port),
+                                   .certificate = dir_->Join("front.pem"),
+                                   .client_ca = dir_->Join("ca.pem"),
+                                   .verifier = verifier_addr,
+                                   .max_connections = 100,
+                                   .keep_identity = geteuid() != 0}));
+    if (!stream_timeout.empty()) {
+      for (const char* side : {"client", "server"}) {
+        const std::string line = absl::StrCat("timeout ", side, " 2h\n");
+        const size_t at = cfg.find(line);
+        if (at == std::string::npos) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the example has no \"", line, "\""));
+        }
+        cfg.replace(at, line.size(),
+                    absl::StrCat("timeout ", side, " ", stream_timeout, "\n"));
+      }
+    }
+    RETURN_IF_ERROR(WriteFile(dir_->Join("haproxy.cfg"), cfg));
+    ASSIGN_OR_RETURN(BackgroundProcess front,
+                     BackgroundProcess::Start(
+                         {"haproxy", "-db", "-f", dir_->Join("haproxy.cfg")},
+                         dir_->Join("haproxy.log")));
+    if (absl::Status s = WaitForLoopbackPort(port, absl::Seconds(10));
+        !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat(s.message(), "\n", front.Log()));
+    }
+    front_addr_ = absl::StrCat("127.0.0.1:", port);
+    return front;
+  }
+
+  struct FrontedAgent {
+    BackgroundProcess front;
+    BackgroundProcess agent;
+  };
+  // A verifier with `listen_tls = front`, HAProxy in front of it
+  // (StartFront with `stream_timeout`), and a vigil-agent daemon with a
+  // client certificate from the agents' CA and `agent_extra` in its
+  // agent.conf, connected through the front.
+  absl::StatusOr<FrontedAgent> StartFrontedAgent(
+      const std::string& stream_timeout, const std::string& agent_extra = "") {
+    RETURN_IF_ERROR(MakeClientCert(*dir_, "ca", "agent"));
+    extra_verifier_conf_ = "listen_tls = front\n";
+    ASSIGN_OR_RETURN(std::string verifier_addr, StartVerifier());
+    ASSIGN_OR_RETURN(BackgroundProcess front,
+                     StartFront(verifier_addr, stream_timeout));
+    RETURN_IF_ERROR(WriteAgentConfig(
+        front_addr_, absl::StrCat(ClientCertConf("agent"), agent_extra)));
+    ASSIGN_OR_RETURN(BackgroundProcess agent,
+                     BackgroundProcess::Start({Bin("vigil-agent"), "--config",
+                                               dir_->Join("agent.conf")},
+                                              dir_->Join("agent.log")));
+    return FrontedAgent{std::move(front), std::move(agent)};
+  }
+
+  std::string front_addr_;
+};
 
 // Under systemd (Type=notify): both daemons report readiness and status on
 // NOTIFY_SOCKET, the agent pings the watchdog at half of WATCHDOG_USEC, a
@@ -687,29 +792,8 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
   EXPECT_THAT(verifier_->Log(),
               HasSubstr("(plaintext, loopback, behind a TLS front)"));
 
-  // The front: the server certificate agents trust, then its key.
-  ASSERT_OK(WriteFile(dir_->Join("front.pem"),
-                      absl::StrCat(ReadAll(dir_->Join("server.pem")),
-                                   ReadAll(dir_->Join("server.key")))));
-  const std::string example =
-      ReadAll(SourcePath(loadgen::kHaproxyFrontExample));
-  ASSERT_FALSE(example.empty());
-  const int port = FreePort();
-  ASSERT_OK_AND_ASSIGN(std::string cfg,
-                       loadgen::HaproxyFrontConfig(
-                           example, {.bind = absl::StrCat("127.0.0.1:", port),
-                                     .certificate = dir_->Join("front.pem"),
-                                     .client_ca = dir_->Join("ca.pem"),
-                                     .verifier = verifier_addr,
-                                     .max_connections = 100,
-                                     .keep_identity = geteuid() != 0}));
-  ASSERT_OK(WriteFile(dir_->Join("haproxy.cfg"), cfg));
-  ASSERT_OK_AND_ASSIGN(BackgroundProcess front,
-                       BackgroundProcess::Start(
-                           {"haproxy", "-db", "-f", dir_->Join("haproxy.cfg")},
-                           dir_->Join("haproxy.log")));
-  ASSERT_OK(WaitForLoopbackPort(port, absl::Seconds(10))) << front.Log();
-  const std::string front_addr = absl::StrCat("127.0.0.1:", port);
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess front, StartFront(verifier_addr));
+  const std::string front_addr = front_addr_;
 
   // Refused by the front: no certificate, then one from another CA. The
   // front says why; the verifier never sees them.
@@ -740,6 +824,59 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
                 .WaitForLine("vigil_agents~ vigil_verifier/verifier",
                              absl::Seconds(10))
                 .status());
+}
+
+// The front's stream timeouts (the example's 2h) are meant to outlast the
+// agents' interval (1h by default): a stream that carries a round within
+// the timeout stays up. Here 14 s against an interval of 10 s: the second
+// round travels on the first stream, which the front has not ended.
+TEST_P(EndToEndDaemons, TheFrontKeepsAStreamThatAttestsWithinItsTimeout) {
+  WritePolicy(kPolicy);
+  ASSERT_OK_AND_ASSIGN(FrontedAgent fronted,
+                       StartFrontedAgent("14s", "interval = 10s\n"));
+  BackgroundProcess& front = fronted.front;
+  BackgroundProcess& agent = fronted.agent;
+  ASSERT_OK(WaitForCount(*verifier_, " attested", 2, absl::Seconds(60)))
+      << agent.Log() << "\n--- front:\n"
+      << front.Log();
+  // HAProxy logs a stream when it ends: none has.
+  EXPECT_THAT(front.Log(), ::testing::Not(HasSubstr("vigil_agents~")));
+  EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("stream ended")));
+  agent.Signal(SIGTERM);
+  ASSERT_OK_AND_ASSIGN(int code, agent.Wait(absl::Seconds(20)));
+  EXPECT_EQ(code, 0) << agent.Log();
+}
+
+// When an agent's interval outlasts the front's timeouts, the front ends
+// the idle stream; the agent reconnects and attests again as the device
+// it is (no new enrolment), and keeps running. (So an interval longer than
+// the timeouts costs a reconnection and a round per timeout, not agents.)
+TEST_P(EndToEndDaemons, AStreamTheFrontTimesOutComesBackWithoutReenrolling) {
+  WritePolicy(kPolicy);
+  ASSERT_OK_AND_ASSIGN(FrontedAgent fronted, StartFrontedAgent("2s"));
+  BackgroundProcess& front = fronted.front;
+  BackgroundProcess& agent = fronted.agent;
+  ASSERT_OK(verifier_->WaitForLine(" attested", absl::Seconds(60)).status())
+      << agent.Log();
+  ASSERT_OK(front
+                .WaitForLine("vigil_agents~ vigil_verifier/verifier",
+                             absl::Seconds(20))
+                .status())
+      << agent.Log();
+  ASSERT_OK(WaitForCount(*verifier_, " attested", 2, absl::Seconds(30)))
+      << agent.Log() << "\n--- front:\n"
+      << front.Log();
+  EXPECT_EQ(Occurrences(verifier_->Log(), "enrolled (credential activated"), 1);
+  // The agent says what ended the stream.
+  EXPECT_THAT(agent.Log(),
+              HasSubstr("the stream ended without a status from the verifier "
+                        "(closed on the way"));
+  // Still running: it reconnected rather than gave up.
+  EXPECT_THAT(agent.Wait(absl::Milliseconds(10)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
+  agent.Signal(SIGTERM);
+  ASSERT_OK_AND_ASSIGN(int code, agent.Wait(absl::Seconds(20)));
+  EXPECT_EQ(code, 0) << agent.Log();
 }
 
 // The control plane (issue #6): the verifier keeps its state in SQLite and
