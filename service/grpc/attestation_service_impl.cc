@@ -134,18 +134,19 @@ absl::StatusOr<v1::Enrolled> CompleteEnrollment(
 // The device the hello describes, when the registry already holds it with
 // the same AK (no activation needed: only the TPM holding that AK can sign
 // the quotes that follow).
-std::optional<EnrolledDevice> KnownDevice(Verifier& v,
-                                          const v1::AgentHello& hello) {
+std::shared_ptr<const EnrolledDevice> KnownDevice(Verifier& v,
+                                                  const v1::AgentHello& hello) {
   absl::StatusOr<tpm::PublicArea> ek =
       tpm::ParseTpm2bPublic(AsBytes(hello.ek_public()));
-  if (!ek.ok()) return std::nullopt;
+  if (!ek.ok()) return nullptr;
   absl::StatusOr<std::string> id = DeviceIdForEk(*ek);
-  if (!id.ok()) return std::nullopt;
-  absl::StatusOr<EnrolledDevice> d = v.registry().Find(*id);
-  if (!d.ok() || d->ak.marshalled.empty()) return std::nullopt;
+  if (!id.ok()) return nullptr;
+  absl::StatusOr<std::shared_ptr<const EnrolledDevice>> d =
+      v.registry().Find(*id);
+  if (!d.ok() || (*d)->ak.marshalled.empty()) return nullptr;
   absl::StatusOr<tpm::PublicArea> ak =
       tpm::ParseTpm2bPublic(AsBytes(hello.ak_public()));
-  if (!ak.ok() || ak->marshalled != d->ak.marshalled) return std::nullopt;
+  if (!ak.ok() || ak->marshalled != (*d)->ak.marshalled) return nullptr;
   return *std::move(d);
 }
 
@@ -374,7 +375,8 @@ class AgentStream final
     absl::Status status;
     std::vector<v1::VerifierMessage> messages;
     State next = State::kIdle;
-    std::optional<EnrolledDevice> device;
+    // The registry's record (shared, not copied: it is immutable).
+    std::shared_ptr<const EnrolledDevice> device;
     std::vector<uint8_t> ticket;
     bool attest_now = false;
     std::optional<LogDigest> log_digest;  // the evidence's log, accepted
@@ -411,8 +413,12 @@ class AgentStream final
       FinishLocked(ToGrpcStatus(step.status));
       return;
     }
-    if (step.device.has_value()) {
-      device_ = std::make_shared<const EnrolledDevice>(*std::move(step.device));
+    if (step.device != nullptr) {
+      device_ = std::move(step.device);
+      // Enrolled: the hello (its EK certificates, ~1-2 KiB) and the
+      // challenge's ticket are not needed again on this stream.
+      v1::AgentHello().Swap(&hello_);
+      std::vector<uint8_t>().swap(ticket_);
     }
     if (!step.ticket.empty()) ticket_ = std::move(step.ticket);
     if (step.log_digest.has_value()) {
@@ -444,7 +450,8 @@ class AgentStream final
   // when it runs); reads only its arguments and the thread-safe verifier.
   static Step HandleHello(Verifier& verifier, const v1::AgentHello& hello) {
     Step step;
-    if (std::optional<EnrolledDevice> d = KnownDevice(verifier, hello)) {
+    if (std::shared_ptr<const EnrolledDevice> d =
+            KnownDevice(verifier, hello)) {
       v1::VerifierMessage m;
       m.mutable_enrolled()->set_device_id(d->device_id);
       m.mutable_enrolled()->set_newly_enrolled(false);
@@ -478,7 +485,8 @@ class AgentStream final
       step.status = e.status();
       return step;
     }
-    absl::StatusOr<EnrolledDevice> d = verifier.registry().Find(e->device_id());
+    absl::StatusOr<std::shared_ptr<const EnrolledDevice>> d =
+        verifier.registry().Find(e->device_id());
     if (!d.ok()) {
       step.status = d.status();
       return step;
@@ -774,10 +782,11 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::GetNonce(
       [this](const v1::GetNonceRequest& request,
              v1::AttestationRequest* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateDeviceId(request.device_id()));
-        absl::StatusOr<EnrolledDevice> d =
+        absl::StatusOr<std::shared_ptr<const EnrolledDevice>> d =
             verifier_->registry().Find(request.device_id());
         if (!d.ok()) return d.status();
-        absl::StatusOr<IssuedNonce> n = verifier_->nonces().Issue(d->device_id);
+        absl::StatusOr<IssuedNonce> n =
+            verifier_->nonces().Issue((*d)->device_id);
         if (!n.ok()) return n.status();
         response->set_nonce(std::string(n->bytes.begin(), n->bytes.end()));
         response->set_pcr_mask(verifier_->core().RequiredPcrMask());
@@ -796,13 +805,13 @@ grpc::ServerUnaryReactor* AttestationServiceImpl::Attest(
       [this, peer](const v1::AttestRequest& request,
                    v1::AttestationResult* response) -> absl::Status {
         RETURN_IF_ERROR(ValidateAttestRequest(request));
-        absl::StatusOr<EnrolledDevice> d =
+        absl::StatusOr<std::shared_ptr<const EnrolledDevice>> d =
             verifier_->registry().Find(request.device_id());
         if (!d.ok()) return d.status();
         AttestOptions o;
         o.relying_party_nonce = request.relying_party_nonce();
         AttestationOutcome outcome =
-            verifier_->core().Attest(*d, request.evidence(), o);
+            verifier_->core().Attest(**d, request.evidence(), o);
         LogOutcome(*permit_log_, peer, outcome);
         *response = ToProto(outcome);
         return absl::OkStatus();

@@ -818,8 +818,9 @@ TEST_P(StoreConformanceTest, AdapterServesAsTheVerifiersDeviceRegistry) {
   StoreDeviceRegistry adapter(store_.get());
   DeviceRegistry& registry = adapter;
   ASSERT_OK(registry.Enroll(Device("d9")));
-  ASSERT_OK_AND_ASSIGN(EnrolledDevice d, registry.Find("d9"));
-  EXPECT_EQ(d.hostname, "host-d9");
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> d,
+                       registry.Find("d9"));
+  EXPECT_EQ(d->hostname, "host-d9");
   EXPECT_THAT(registry.RecordClock("d9", Clock(10, 1)),
               Holds(ClockTransition::kFirst));
   // Another replica's registry sees the same clock: a replayed quote sent to

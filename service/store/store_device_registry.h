@@ -52,8 +52,11 @@ class StoreDeviceRegistry final : public DeviceRegistry {
   absl::Status Enroll(const EnrolledDevice& device) override {
     return store_->EnrollDevice(device);
   }
-  absl::StatusOr<EnrolledDevice> Find(const std::string& device_id) override {
-    return store_->FindDevice(device_id);
+  absl::StatusOr<std::shared_ptr<const EnrolledDevice>> Find(
+      const std::string& device_id) override {
+    absl::StatusOr<EnrolledDevice> d = store_->FindDevice(device_id);
+    if (!d.ok()) return d.status();
+    return std::make_shared<const EnrolledDevice>(*std::move(d));
   }
   // DeviceRegistry::RecordClock, grouped (see the class comment); fails as
   // RecordDeviceClock does, or with the batch's database error.

@@ -26,13 +26,14 @@ absl::StatusOr<ClockTransition> CheckClockAdvance(
 
 absl::Status InMemoryDeviceRegistry::Enroll(const EnrolledDevice& device) {
   absl::MutexLock lock(&mu_);
+  // A new record, not an update in place: streams may hold the old one.
   Entry& e = devices_[device.device_id];
-  e.device = device;
+  e.device = std::make_shared<const EnrolledDevice>(device);
   return absl::OkStatus();
 }
 
-absl::StatusOr<EnrolledDevice> InMemoryDeviceRegistry::Find(
-    const std::string& device_id) {
+absl::StatusOr<std::shared_ptr<const EnrolledDevice>>
+InMemoryDeviceRegistry::Find(const std::string& device_id) {
   absl::MutexLock lock(&mu_);
   auto it = devices_.find(device_id);
   if (it == devices_.end()) {

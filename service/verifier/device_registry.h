@@ -6,6 +6,7 @@
 #ifndef VIGIL_SERVICE_VERIFIER_DEVICE_REGISTRY_H_
 #define VIGIL_SERVICE_VERIFIER_DEVICE_REGISTRY_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -39,8 +40,11 @@ class DeviceRegistry {
   virtual absl::Status Enroll(const EnrolledDevice& device) = 0;
 
   // The enrolled device. Fails with kNotFound ("device <id> is not
-  // enrolled").
-  virtual absl::StatusOr<EnrolledDevice> Find(const std::string& device_id) = 0;
+  // enrolled"). Never null. The record is immutable, so an implementation
+  // that keeps devices in memory hands out the one it holds: a connected
+  // agent's stream then shares it instead of holding a copy (~2 KiB each).
+  virtual absl::StatusOr<std::shared_ptr<const EnrolledDevice>> Find(
+      const std::string& device_id) = 0;
 
   // Accepts `clock` (from a verified quote) if it is later than the last
   // accepted one, and remembers it. TPM 2.0 Part 1 §36: clock only moves
@@ -61,14 +65,15 @@ absl::StatusOr<ClockTransition> CheckClockAdvance(
 class InMemoryDeviceRegistry final : public DeviceRegistry {
  public:
   absl::Status Enroll(const EnrolledDevice& device) override;
-  absl::StatusOr<EnrolledDevice> Find(const std::string& device_id) override;
+  absl::StatusOr<std::shared_ptr<const EnrolledDevice>> Find(
+      const std::string& device_id) override;
   absl::StatusOr<ClockTransition> RecordClock(
       const std::string& device_id, const tpm::ClockInfo& clock) override;
   size_t size() const;
 
  private:
   struct Entry {
-    EnrolledDevice device;
+    std::shared_ptr<const EnrolledDevice> device;
     std::optional<tpm::ClockInfo> clock;
   };
   mutable absl::Mutex mu_;

@@ -90,8 +90,8 @@ TEST(InMemoryDeviceRegistry, FindUnknownDeviceIsNotFound) {
 TEST(InMemoryDeviceRegistry, EnrolFindAndRecordClock) {
   InMemoryDeviceRegistry r;
   ASSERT_OK(r.Enroll(Device("d1")));
-  ASSERT_OK_AND_ASSIGN(EnrolledDevice d, r.Find("d1"));
-  EXPECT_EQ(d.hostname, "host-d1");
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> d, r.Find("d1"));
+  EXPECT_EQ(d->hostname, "host-d1");
   EXPECT_THAT(r.RecordClock("d1", Clock(10, 1)),
               Holds(ClockTransition::kFirst));
   EXPECT_THAT(r.RecordClock("d1", Clock(20, 1)),
@@ -102,15 +102,32 @@ TEST(InMemoryDeviceRegistry, EnrolFindAndRecordClock) {
               Holds(ClockTransition::kSameBoot));
 }
 
+// Connected streams share the registry's record instead of each holding a
+// copy of it.
+TEST(InMemoryDeviceRegistry, FindHandsOutTheRecordItHolds) {
+  InMemoryDeviceRegistry r;
+  ASSERT_OK(r.Enroll(Device("d1")));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> a, r.Find("d1"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> b, r.Find("d1"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a.get(), b.get());
+}
+
 TEST(InMemoryDeviceRegistry, ReEnrolmentKeepsTheClockHistory) {
   InMemoryDeviceRegistry r;
   ASSERT_OK(r.Enroll(Device("d1")));
   ASSERT_OK(r.RecordClock("d1", Clock(500, 2)).status());
   EnrolledDevice again = Device("d1");
   again.hostname = "renamed";
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> before,
+                       r.Find("d1"));
   ASSERT_OK(r.Enroll(again));
   EXPECT_EQ(r.size(), 1u);
-  EXPECT_EQ(r.Find("d1")->hostname, "renamed");
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const EnrolledDevice> after,
+                       r.Find("d1"));
+  EXPECT_EQ(after->hostname, "renamed");
+  // A record handed out earlier (a connected stream's) is not changed.
+  EXPECT_EQ(before->hostname, "host-d1");
   // The TPM's clock history belongs to the TPM, not the AK: an old quote
   // is still a replay after re-enrolment.
   EXPECT_THAT(r.RecordClock("d1", Clock(500, 2)),
