@@ -80,6 +80,10 @@ absl::StatusOr<std::string> HaproxyFrontConfig(absl::string_view example,
                      s.max_connections_per_address, " }"),
         /*whole=*/true));
   }
+  if (s.tolerate_descriptor_limit) {
+    RETURN_IF_ERROR(ReplaceOnce(lines, "global", "global\n    no strict-limits",
+                                /*whole=*/true));
+  }
   if (s.keep_identity) {
     for (const char* prefix : {"user ", "group ", "chroot "}) {
       RETURN_IF_ERROR(ReplaceOnce(

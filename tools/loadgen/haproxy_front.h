@@ -39,6 +39,12 @@ struct HaproxyFrontSettings {
   // Drops the example's `user`, `group` and `chroot` (the process keeps
   // the caller's identity and file system view).
   bool keep_identity = false;
+  // Adds `no strict-limits` to `global`: HAProxy then starts with the
+  // descriptors it gets instead of refusing to. It asks for two per
+  // connection (~2 x max_connections), but with HTTP/2 to the verifier the
+  // server side is a few connections, so ~1 per agent is used; a machine
+  // whose hard limit is below twice the agents can still run the front.
+  bool tolerate_descriptor_limit = false;
 };
 
 // `example` with `settings` in place of its addresses, files and limit.

@@ -71,6 +71,18 @@ TEST(HaproxyFrontConfig, KeepIdentityLeavesOutUserGroupAndChroot) {
   EXPECT_THAT(cfg, HasSubstr("# (group left out for this run)"));
 }
 
+TEST(HaproxyFrontConfig, ToleratingTheDescriptorLimitRelaxesOnlyThat) {
+  HaproxyFrontSettings s = Settings();
+  ASSERT_OK_AND_ASSIGN(std::string as_shipped,
+                       HaproxyFrontConfig(Example(), s));
+  EXPECT_THAT(as_shipped, ::testing::Not(HasSubstr("strict-limits")));
+  s.tolerate_descriptor_limit = true;
+  ASSERT_OK_AND_ASSIGN(std::string cfg, HaproxyFrontConfig(Example(), s));
+  EXPECT_THAT(cfg, HasSubstr("global\n    no strict-limits\n"));
+  EXPECT_EQ(absl::StrReplaceAll(cfg, {{"\n    no strict-limits", ""}}),
+            as_shipped);
+}
+
 // An example edited so that a setting the runs replace is gone, or given
 // twice, is an error naming it, not a run with the example's own
 // addresses.

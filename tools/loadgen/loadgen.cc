@@ -835,6 +835,8 @@ class FrontProcess {
       return absl::NotFoundError(
           absl::StrCat("front: cannot read ", example_path));
     }
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) lim.rlim_max = RLIM_INFINITY;
     absl::StatusOr<std::string> cfg = HaproxyFrontConfig(
         example, {.bind = absl::StrCat("127.0.0.1:", port),
                   .certificate = tls.Path("front.pem"),
@@ -844,7 +846,10 @@ class FrontProcess {
                   .max_connections_per_address = agents + 100,
                   // No setuid: the parent-death signal
                   // below then stays set.
-                  .keep_identity = true});
+                  .keep_identity = true,
+                  // HAProxy asks for ~2 descriptors per connection.
+                  .tolerate_descriptor_limit =
+                      2 * static_cast<rlim_t>(agents) + 1024 > lim.rlim_max});
     if (!cfg.ok()) return cfg.status();
     {
       std::ofstream pem(tls.Path("front.pem"));
@@ -1186,7 +1191,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
   if (!one.ok()) return one.status();
   const Device& d = *(*one)[0];
   if (absl::Status st = Register(**v, d); !st.ok()) return st;
-  absl::StatusOr<service::EnrolledDevice> enrolled =
+  absl::StatusOr<std::shared_ptr<const service::EnrolledDevice>> enrolled =
       (*v)->registry().Find(d.device_id);
   if (!enrolled.ok()) return enrolled.status();
   const uint32_t mask = (*v)->core().RequiredPcrMask();
@@ -1214,7 +1219,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
       service::AttestOptions ao;
       if (held_log) ao.known_log = (*v)->core().FindVerdict(known);
       const service::AttestationOutcome o =
-          (*v)->core().Attest(*enrolled, ev, ao);
+          (*v)->core().Attest(**enrolled, ev, ao);
       const Steady::time_point t2 = Steady::now();
       if (!o.permitted) {
         return absl::InternalError(absl::StrCat(
