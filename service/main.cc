@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
   listener.tls_cert_file = config->tls_cert;
   listener.tls_key_file = config->tls_key;
   listener.tls_client_ca_file = config->tls_client_ca;
+  listener.unix_socket_group = config->listen_socket_group;
   // listen_tls = front: the agents' TLS ends at the front on this host.
   listener.insecure = config->insecure || config->listen_behind_front;
   absl::StatusOr<vigil::service::RunningServer> server =

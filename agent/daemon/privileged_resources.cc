@@ -1,17 +1,16 @@
 #include "agent/daemon/privileged_resources.h"
 
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/daemon/log.h"
+#include "common/posix_ids.h"
 #include "common/status_macros.h"
 
 namespace vigil::agent {
@@ -83,28 +82,20 @@ absl::StatusOr<DropOutcome> DropPrivileges(const std::string& user,
     LogWarning("user = root: keeping root privileges");
     return DropOutcome::kStayedRoot;
   }
-  // getpwnam_r/getgrnam_r with a buffer large enough for any sane entry.
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* pw_found = nullptr;
-  if (::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pw_found) != 0 ||
-      pw_found == nullptr) {
+  absl::StatusOr<UserIds> ids = UserByName(user);
+  if (!ids.ok()) {
     return absl::NotFoundError(
-        absl::StrCat("drop privileges: no user \"", user, "\""));
+        absl::StrCat("drop privileges: ", ids.status().message()));
   }
-  const uid_t uid = pw.pw_uid;
-  gid_t gid = pw.pw_gid;
+  const uid_t uid = ids->uid;
+  gid_t gid = ids->gid;
   if (!group.empty()) {
-    std::vector<char> gbuf(16384);
-    struct group gr {};
-    struct group* gr_found = nullptr;
-    if (::getgrnam_r(group.c_str(), &gr, gbuf.data(), gbuf.size(), &gr_found) !=
-            0 ||
-        gr_found == nullptr) {
+    absl::StatusOr<gid_t> g = GroupId(group);
+    if (!g.ok()) {
       return absl::NotFoundError(
-          absl::StrCat("drop privileges: no group \"", group, "\""));
+          absl::StrCat("drop privileges: ", g.status().message()));
     }
-    gid = gr.gr_gid;
+    gid = *g;
   }
   if (uid == 0) {
     return absl::PermissionDeniedError(absl::StrCat(

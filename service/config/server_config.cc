@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/kv_config.h"
+#include "common/posix_ids.h"
 #include "common/status_macros.h"
 
 namespace vigil::service {
@@ -15,6 +16,7 @@ namespace {
 const std::vector<std::string>& Keys() {
   static const auto* keys =
       new std::vector<std::string>{"listen",
+                                   "listen_socket_group",
                                    "tls_cert",
                                    "tls_key",
                                    "tls_client_ca",
@@ -176,6 +178,19 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetString("listen", &s.listen));
   if (s.listen.empty())
     return c.Error("listen", "required (host:port or unix:/path)");
+  RETURN_IF_ERROR(c.GetString("listen_socket_group", &s.listen_socket_group));
+  if (!s.listen_socket_group.empty()) {
+    if (!absl::StartsWith(s.listen, "unix:")) {
+      return c.Error("listen_socket_group",
+                     "set with a TCP listen address: it names the group "
+                     "that may connect to a unix:/path listener");
+    }
+    // Checked here too, so that a typo is a configuration error before
+    // anything starts rather than a failed start.
+    if (absl::StatusOr<gid_t> gid = GroupId(s.listen_socket_group); !gid.ok()) {
+      return c.Error("listen_socket_group", gid.status().message());
+    }
+  }
   RETURN_IF_ERROR(c.GetString("tls_cert", &s.tls_cert));
   RETURN_IF_ERROR(c.GetString("tls_key", &s.tls_key));
   RETURN_IF_ERROR(c.GetString("tls_client_ca", &s.tls_client_ca));

@@ -50,6 +50,11 @@ struct ControlPlaneConfig {
 struct ServerConfig {
   // gRPC listener: host:port (port 0 picks one) or unix:/path.
   std::string listen;
+  // For a unix:/path listener: the group whose members may connect (the
+  // socket is made 0660 with it; without it 0600). For a TLS front on this
+  // host (`listen_tls = front`), the front's group, so that only the front
+  // reaches the plaintext listener.
+  std::string listen_socket_group;
   // TLS for gRPC and HTTPS (PEM). Required unless `insecure`.
   std::string tls_cert;
   std::string tls_key;

@@ -1,5 +1,8 @@
 #include "service/config/server_config.h"
 
+#include <grp.h>
+#include <unistd.h>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -156,6 +159,37 @@ TEST(ServerConfig, InsecureIsAllowedOnlyOnLoopbackListeners) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "verifier.conf:2: insecure: plaintext is allowed only "
                        "on loopback listeners, not http_listen 0.0.0.0:8444"));
+}
+
+// listen_socket_group: who may connect to a unix:/path listener (the
+// front's group), checked against the system's groups at load.
+TEST(ServerConfig, ListenSocketGroupOnlyForAUnixListenerAndAKnownGroup) {
+  const group* gr = getgrgid(getegid());
+  ASSERT_NE(gr, nullptr);
+  const std::string mine = gr->gr_name;
+  ASSERT_OK_AND_ASSIGN(
+      ServerConfig c,
+      Parse(absl::StrCat("listen = unix:/run/vigil/agents.sock\n"
+                         "listen_tls = front\nlisten_socket_group = ",
+                         mine, "\nissuer = https://v\nek_trust_dir = /r\n")));
+  EXPECT_EQ(c.listen_socket_group, mine);
+  ASSERT_OK_AND_ASSIGN(c, Parse(kBase));
+  EXPECT_EQ(c.listen_socket_group, "");
+  EXPECT_THAT(
+      Parse(absl::StrCat("listen = 127.0.0.1:8440\nlisten_tls = front\n"
+                         "listen_socket_group = ",
+                         mine, "\nissuer = https://v\nek_trust_dir = /r\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "verifier.conf:3: listen_socket_group: set with a TCP listen "
+               "address: it names the group that may connect to a "
+               "unix:/path listener"));
+  EXPECT_THAT(Parse("listen = unix:/run/vigil/agents.sock\n"
+                    "listen_tls = front\n"
+                    "listen_socket_group = vigil-no-such-group\n"
+                    "issuer = https://v\nek_trust_dir = /r\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "verifier.conf:3: listen_socket_group: no group "
+                       "\"vigil-no-such-group\""));
 }
 
 // listen_tls = front: HAProxy on this host ends the agents' TLS

@@ -1,7 +1,5 @@
 #include "service/grpc/admin_service_impl.h"
 
-#include <sys/stat.h>
-
 #include <iostream>
 #include <utility>
 
@@ -450,13 +448,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
     return absl::UnavailableError(
         absl::StrCat("admin listener ", listener.address, ": cannot bind"));
   }
-  if (unix_socket) {
-    const std::string path = listener.address.substr(5);
-    if (chmod(path.c_str(), 0600) != 0) {
-      server->Shutdown();
-      return absl::UnavailableError(absl::StrCat(
-          "admin listener ", path, ": cannot restrict it to its owner"));
-    }
+  if (absl::Status s = RestrictUnixSocket(listener.address, /*group=*/"");
+      !s.ok()) {
+    server->Shutdown();
+    return absl::Status(s.code(), absl::StrCat("admin listener ", s.message()));
   }
   return server;
 }

@@ -168,8 +168,9 @@ struct AdminListenerOptions {
 };
 
 // Starts a gRPC server for `service` on `listener`. A unix: socket is made
-// mode 0600 once bound. Fails with kInvalidArgument (TLS files, a TCP
-// listener without TLS) or kUnavailable (cannot bind).
+// mode 0600 once bound (RestrictUnixSocket). Fails with kInvalidArgument
+// (TLS files, a TCP listener without TLS), kUnavailable (cannot bind) or
+// kFailedPrecondition (the socket's mode cannot be set).
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
     AdminServiceImpl* service, const AdminListenerOptions& listener);
 

@@ -1,6 +1,7 @@
 #include "service/grpc/server.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_flow_control.h"
+#include "common/posix_ids.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "service/grpc/request_validation.h"
@@ -73,6 +75,41 @@ absl::Status CheckUnixSocketFree(const std::string& address) {
   return absl::UnavailableError(
       absl::StrCat(path, ": cannot tell whether the socket is in use (",
                    strerror(err), ")"));
+}
+
+absl::Status RestrictUnixSocket(const std::string& address,
+                                const std::string& group) {
+  if (!absl::StartsWith(address, "unix:")) return absl::OkStatus();
+  const std::string path = address.substr(5);
+  auto refused = [&](absl::string_view what, int err) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": cannot ", what, " (", strerror(err), ")"));
+  };
+  // Until here the socket has the mode the umask gave it: the verifier
+  // runs with 0077 (main.cc) and a socket needs write permission to be
+  // connected to, so nobody else could connect in between.
+  if (!group.empty()) {
+    absl::StatusOr<gid_t> gid = GroupId(group);
+    if (!gid.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": ", gid.status().message()));
+    }
+    if (chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+      const int err = errno;
+      return refused(
+          absl::StrCat("give the socket to group ", group,
+                       err == EPERM
+                           ? "; the verifier's user must be a member of it "
+                             "(SupplementaryGroups=), or the socket's "
+                             "directory set-group-ID and of that group"
+                           : ""),
+          err);
+    }
+  }
+  if (chmod(path.c_str(), group.empty() ? 0600 : 0660) != 0) {
+    return refused("set the socket's mode", errno);
+  }
+  return absl::OkStatus();
 }
 
 void RunningServer::Shutdown(absl::Duration grace) {
@@ -181,6 +218,12 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
         absl::StrCat("cannot listen on ", listener.address));
   }
   if (absl::StartsWith(listener.address, "unix:")) {
+    if (absl::Status s =
+            RestrictUnixSocket(listener.address, listener.unix_socket_group);
+        !s.ok()) {
+      out.Shutdown(absl::ZeroDuration());
+      return s;
+    }
     out.address = listener.address;
   } else {
     const size_t colon = listener.address.rfind(':');

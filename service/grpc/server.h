@@ -25,6 +25,10 @@ struct ListenerOptions {
   // it (mutual TLS).
   std::string tls_client_ca_file;
   bool insecure = false;
+  // For a unix:/path address: the group (by name) that may connect, e.g.
+  // the TLS front's (docs/VERIFIER.md, "Large fleets"). The socket is then
+  // mode 0660 with this group; empty: mode 0600 (the verifier's user only).
+  std::string unix_socket_group;
 };
 
 struct RunningServer {
@@ -51,6 +55,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
 // accepting) is fine. OK for other addresses.
 absl::Status CheckUnixSocketFree(const std::string& address);
 
+// For a unix:/path address, once bound: makes the socket mode 0600, or 0660
+// and of `group` (a group name) when it is not empty, so that only this
+// user, or that group's members, can connect. The verifier's user must be
+// a member of `group` (or have CAP_CHOWN). Fails with kFailedPrecondition
+// naming the socket, the group and the cause: no such group, or chown or
+// chmod refused (a configuration problem a restart does not fix). OK and
+// nothing done for other addresses.
+absl::Status RestrictUnixSocket(const std::string& address,
+                                const std::string& group);
+
 // Applies `limits` to `builder`'s listener: above the quota gRPC cancels
 // streams with RESOURCE_EXHAUSTED; connections that stall in their
 // handshake are closed, stream-less ones sent GOAWAY and closed (gRPC 1.51
@@ -62,7 +76,9 @@ void LimitTransport(grpc::ServerBuilder& builder,
 // Starts serving `verifier` (which must outlive the result). Fails with
 // kInvalidArgument when TLS files cannot be read (naming them) or the
 // address is malformed, kUnavailable when it cannot bind (a TCP port in
-// use: no SO_REUSEPORT; a unix socket served by another process).
+// use: no SO_REUSEPORT; a unix socket served by another process), and as
+// RestrictUnixSocket when a unix socket's access cannot be set (the server
+// is then stopped).
 absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
                                           const ListenerOptions& listener,
                                           const ServiceOptions& options);

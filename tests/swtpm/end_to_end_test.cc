@@ -5,14 +5,18 @@
 // JWT library (python3-jwt's PyJWKClient) validates the token through the
 // JWKS URL. Then the faults: verifier restarted under a running agent, and a
 // policy reload that makes connected agents re-attest.
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -22,12 +26,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/encoding.h"
+#include "common/posix_ids.h"
 #include "common/status_macros.h"
 #include "common/testing/loopback_port.h"
 #include "common/testing/status_matchers.h"
@@ -233,14 +239,17 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
   absl::StatusOr<std::string> StartVerifier() {
     RETURN_IF_ERROR(WriteFile(
         dir_->Join("verifier.conf"),
-        absl::StrCat("listen = 127.0.0.1:", grpc_port_ == 0 ? 0 : grpc_port_,
-                     "\n", "tls_cert = ", dir_->Join("server.pem"), "\n",
-                     "tls_key = ", dir_->Join("server.key"), "\n",
-                     "http_listen = 127.0.0.1:", https_port_, "\n", "issuer = ",
-                     issuer_, "\n", "ek_trust_dir = ", dir_->Join("ek-roots"),
-                     "\n", "policy = ", dir_->Join("policies"), "\n",
-                     "signing_key = ", dir_->Join("token.key"), "\n",
-                     "reattest_interval = 1h\n", extra_verifier_conf_)));
+        absl::StrCat(
+            "listen = ",
+            grpc_listen_.empty() ? absl::StrCat("127.0.0.1:", grpc_port_)
+                                 : grpc_listen_,
+            "\n", "tls_cert = ", dir_->Join("server.pem"), "\n",
+            "tls_key = ", dir_->Join("server.key"), "\n",
+            "http_listen = 127.0.0.1:", https_port_, "\n", "issuer = ", issuer_,
+            "\n", "ek_trust_dir = ", dir_->Join("ek-roots"), "\n",
+            "policy = ", dir_->Join("policies"), "\n",
+            "signing_key = ", dir_->Join("token.key"), "\n",
+            "reattest_interval = 1h\n", extra_verifier_conf_)));
     ASSIGN_OR_RETURN(
         BackgroundProcess p,
         BackgroundProcess::Start(
@@ -252,7 +261,9 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
                      verifier_->WaitForLine("listening on", absl::Seconds(20)));
     const std::string addr = line.substr(line.find("listening on ") + 13);
     const std::string host_port = addr.substr(0, addr.find(' '));
-    grpc_port_ = std::stoi(host_port.substr(host_port.rfind(':') + 1));
+    if (!absl::StartsWith(host_port, "unix:")) {
+      grpc_port_ = std::stoi(host_port.substr(host_port.rfind(':') + 1));
+    }
     return host_port;
   }
 
@@ -365,6 +376,7 @@ class EndToEnd : public ::testing::TestWithParam<Case> {
   int starts_ = 0;                         // one log file per verifier process
   int https_port_ = 0;
   int grpc_port_ = 0;
+  std::string grpc_listen_;  // `listen` instead of 127.0.0.1:grpc_port_
   std::string issuer_;
 };
 
@@ -602,6 +614,21 @@ class EndToEndDaemons : public EndToEnd {
     return FrontedAgent{std::move(front), std::move(agent)};
   }
 
+  // One `vigil-agent --once` with a certificate from the agents' CA
+  // through the front at front_addr_. Fails unless the agent exits 0,
+  // permitted, and its token passes the relying party's check; the error
+  // carries the agent's output and the verifier's and the front's logs.
+  absl::Status AttestOnceThroughFront(BackgroundProcess& front) {
+    RETURN_IF_ERROR(WriteAgentConfig(front_addr_, ClientCertConf("agent")));
+    ASSIGN_OR_RETURN(CommandResult r, RunAgentOnce());
+    if (r.exit_code != 0 || !absl::StrContains(r.output, "permitted: true")) {
+      return absl::InternalError(absl::StrCat(
+          "agent exit ", r.exit_code, ": ", r.output, "\n--- verifier:\n",
+          verifier_->Log(), "\n--- front:\n", front.Log()));
+    }
+    return RelyingPartyCheck().status();
+  }
+
   std::string front_addr_;
 };
 
@@ -808,13 +835,7 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
   EXPECT_THAT(front.Log(), HasSubstr("SSL handshake failure")) << front.Log();
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("enrolled (")));
 
-  ASSERT_OK(WriteAgentConfig(front_addr, ClientCertConf("agent")));
-  ASSERT_OK_AND_ASSIGN(CommandResult admitted, RunAgentOnce());
-  ASSERT_EQ(admitted.exit_code, 0) << admitted.output << "\n--- verifier:\n"
-                                   << verifier_->Log() << "\n--- front:\n"
-                                   << front.Log();
-  EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
-  ASSERT_OK(RelyingPartyCheck().status());
+  ASSERT_OK(AttestOnceThroughFront(front));
   // The verifier's lines name the agent by the front's x-forwarded-for
   // (the agent is on 127.0.0.1 too), then the front's connection.
   EXPECT_THAT(verifier_->Log(), HasSubstr(": 127.0.0.1 via ipv4:127.0.0.1:"));
@@ -824,6 +845,72 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
                 .WaitForLine("vigil_agents~ vigil_verifier/verifier",
                              absl::Seconds(10))
                 .status());
+}
+
+// The hop from the front to the verifier on a unix socket that only the
+// front's group may open (`listen_socket_group`, docs/VERIFIER.md): other
+// local users cannot reach the plaintext listener, as they could a
+// loopback port. As root, HAProxy runs as the example has it (user and
+// group haproxy, chroot /var/lib/haproxy), so the socket lives under the
+// chroot and HAProxy names it from inside; the agent attests through it,
+// and once the socket is the verifier's user's alone, HAProxy cannot
+// reach the verifier.
+TEST_P(EndToEndDaemons, TheFrontReachesTheVerifierOnASocketOnlyItsGroupOpens) {
+  WritePolicy(kPolicy);
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "agent"));
+  const bool root = geteuid() == 0;
+  std::string sock_dir = dir_->path();
+  std::string group;
+  std::string seen_by_front;  // the socket's path as HAProxy names it
+  absl::Cleanup remove_sock_dir = [&] {
+    if (root) std::filesystem::remove_all(sock_dir);
+  };
+  if (root) {
+    std::string tmpl = "/var/lib/haproxy/vigil-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << strerror(errno);
+    sock_dir = tmpl;
+    group = "haproxy";
+    ASSERT_OK_AND_ASSIGN(gid_t haproxy_gid, GroupId(group));
+    // The layout VERIFIER.md gives: the verifier's directory, passable
+    // for the front's group only and passing that group on (set-group-ID).
+    ASSERT_EQ(chown(sock_dir.c_str(), -1, haproxy_gid), 0);
+    ASSERT_EQ(chmod(sock_dir.c_str(), 02750), 0);
+    seen_by_front =
+        sock_dir.substr(strlen("/var/lib/haproxy")) + "/agents.sock";
+  } else {
+    group = getgrgid(getegid())->gr_name;
+    seen_by_front = sock_dir + "/agents.sock";
+  }
+  const std::string sock = sock_dir + "/agents.sock";
+  grpc_listen_ = "unix:" + sock;
+  extra_verifier_conf_ =
+      absl::StrCat("listen_tls = front\nlisten_socket_group = ", group, "\n");
+  ASSERT_OK(StartVerifier().status());
+  struct stat st {};
+  ASSERT_EQ(stat(sock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  ASSERT_OK_AND_ASSIGN(gid_t gid, GroupId(group));
+  EXPECT_EQ(st.st_gid, gid);
+
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess front,
+                       StartFront("unix@" + seen_by_front));
+  ASSERT_OK(AttestOnceThroughFront(front));
+  // Named by the front's x-forwarded-for, then the socket it came on.
+  EXPECT_THAT(verifier_->Log(), HasSubstr(": 127.0.0.1 via unix:"));
+  if (!root) return;  // HAProxy runs as this user: the mode cannot stop it
+
+  // The socket the verifier's alone, and a new HAProxy (the first keeps its
+  // connection to the verifier open for reuse): it cannot connect.
+  ASSERT_EQ(chmod(sock.c_str(), 0600), 0);
+  front.Signal(SIGKILL);
+  ASSERT_OK(front.Wait(absl::Seconds(10)).status());
+  ASSERT_OK_AND_ASSIGN(BackgroundProcess shut_out,
+                       StartFront("unix@" + seen_by_front));
+  ASSERT_OK(WriteAgentConfig(front_addr_, absl::StrCat(ClientCertConf("agent"),
+                                                       "step_timeout = 3s\n")));
+  ASSERT_OK_AND_ASSIGN(CommandResult refused, RunAgentOnce());
+  EXPECT_EQ(refused.exit_code, 75) << refused.output;  // EX_TEMPFAIL
+  EXPECT_EQ(Occurrences(verifier_->Log(), " attested"), 1) << verifier_->Log();
 }
 
 // The front's stream timeouts (the example's 2h) are meant to outlast the
