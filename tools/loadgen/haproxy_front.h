@@ -29,7 +29,9 @@ struct HaproxyFrontSettings {
   std::string bind;         // where agents connect: "127.0.0.1:PORT"
   std::string certificate;  // PEM file: the front's certificate, then key
   std::string client_ca;    // PEM bundle the agents' certificates chain to
-  std::string verifier;     // the verifier's plaintext listener, host:port
+  // The verifier's plaintext listener: host:port, or unix@/path (HAProxy's
+  // spelling of a unix socket).
+  std::string verifier;
   // `maxconn`: the example's 100,000 needs ~200,000 descriptors, more than
   // a test machine allows.
   int max_connections = 0;

@@ -172,6 +172,9 @@ struct Options {
   // which multiplexes their streams to the verifier over HTTP/2 on
   // loopback without TLS (FrontProcess).
   bool front = false;
+  // --front-hop unix: HAProxy reaches the verifier on a unix socket
+  // (listen_socket_group's shape) instead of a loopback port.
+  bool front_unix_hop = false;
   std::string target;
   bool same_process = false;
   int server_pid = 0;  // with --target: whose RSS to read
@@ -234,7 +237,7 @@ void Usage() {
                      [--store sqlite | --store postgres:CONNINFO]
                      [--trace FILE] [--transport unix|tls] [--policy FILE]
                      [--distinct-logs] [--event-log-cache-mb MIB] [--ima]
-                     [--front haproxy]
+                     [--front haproxy [--front-hop tcp|unix]]
 
 Starts the verifier (Verifier + StartServer, default policy, ES256 tokens) in
 a forked child on a unix socket, registers N simulated devices in its
@@ -289,6 +292,9 @@ rate; the single-threaded crypto floor times the core count.
                 addresses and files; reports HAProxy's memory per agent
                 and CPU per attestation beside the verifier's. No
                 transport baseline.
+--front-hop tcp|unix  with --front: how HAProxy reaches the verifier, a
+                loopback port (default) or a unix socket (as with the
+                daemon's listen_socket_group).
 --policy FILE   the Tpm policy the verifier runs (Azure's policy language,
                 as the daemon's `policy` key), e.g. Microsoft's TPM sample
                 policy, which reads the `events` claim; default: the
@@ -312,6 +318,7 @@ rate; the single-threaded crypto floor times the core count.
 }
 
 bool ParseOptions(int argc, char** argv, Options& o) {
+  bool front_hop_set = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -407,6 +414,15 @@ bool ParseOptions(int argc, char** argv, Options& o) {
         return false;
       }
       o.front = true;
+    } else if (a == "--front-hop") {
+      const char* v = value("--front-hop");
+      if (v == nullptr) return false;
+      if (std::string(v) != "tcp" && std::string(v) != "unix") {
+        std::cerr << "vigil-loadgen: --front-hop: tcp or unix\n";
+        return false;
+      }
+      o.front_unix_hop = std::string(v) == "unix";
+      front_hop_set = true;
     } else {
       Usage();
       return false;
@@ -431,6 +447,10 @@ bool ParseOptions(int argc, char** argv, Options& o) {
   if (o.tls && !o.target.empty()) {
     std::cerr << "vigil-loadgen: --transport tls sets up the verifier it "
                  "starts; not with --target\n";
+    return false;
+  }
+  if (front_hop_set && !o.front) {
+    std::cerr << "vigil-loadgen: --front-hop goes with --front haproxy\n";
     return false;
   }
   if (o.front && (!o.tls || !o.target.empty() || o.same_process)) {
@@ -841,7 +861,10 @@ class FrontProcess {
         example, {.bind = absl::StrCat("127.0.0.1:", port),
                   .certificate = tls.Path("front.pem"),
                   .client_ca = tls.Path("ca.pem"),
-                  .verifier = verifier,
+                  // HAProxy spells a unix socket unix@PATH.
+                  .verifier = absl::StartsWith(verifier, "unix:")
+                                  ? "unix@" + verifier.substr(5)
+                                  : verifier,
                   .max_connections = agents + 100,
                   .max_connections_per_address = agents + 100,
                   // No setuid: the parent-death signal
@@ -1998,10 +2021,15 @@ int Run(const Options& o) {
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log >= 0) dup2(log, 2);
       // --front: the agents' TLS ends at the front, which reaches the
-      // verifier on loopback without TLS (daemon: listen_tls = front).
-      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v = StartVerifier(
-          *devices, o.front ? "127.0.0.1:0" : listen_address(socket),
-          ServiceOptionsFor(o), o, o.front ? nullptr : tls.get());
+      // verifier on loopback or a unix socket without TLS (daemon:
+      // listen_tls = front).
+      const std::string verifier_listen = !o.front ? listen_address(socket)
+                                          : o.front_unix_hop
+                                              ? "unix:" + socket
+                                              : std::string("127.0.0.1:0");
+      absl::StatusOr<std::unique_ptr<InProcessVerifier>> v =
+          StartVerifier(*devices, verifier_listen, ServiceOptionsFor(o), o,
+                        o.front ? nullptr : tls.get());
       if (!v.ok()) {
         WriteStartup(ready[1], v.status());
         _exit(1);
@@ -2217,9 +2245,12 @@ int Run(const Options& o) {
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
-        {"transport", o.front ? "TCP loopback, mutual TLS to HAProxy"
-                      : o.tls ? "TCP loopback, mutual TLS"
-                              : "unix socket"},
+        {"transport",
+         o.front ? (o.front_unix_hop ? "TCP loopback, mutual TLS to HAProxy, "
+                                       "unix socket to the verifier"
+                                     : "TCP loopback, mutual TLS to HAProxy")
+         : o.tls ? "TCP loopback, mutual TLS"
+                 : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
         {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
@@ -2283,8 +2314,9 @@ int Run(const Options& o) {
         "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
         "%s (store: %s; policy: %s), %s (%zu bytes%s)\n",
         o.streams, o.channels,
-        o.front ? "TCP loopback, mutual TLS ending at HAProxy, then "
-                  "plaintext HTTP/2 on loopback"
+        o.front ? absl::StrCat("TCP loopback, mutual TLS ending at HAProxy, "
+                               "then plaintext HTTP/2 on ",
+                               o.front_unix_hop ? "a unix socket" : "loopback")
         : o.tls ? "TCP loopback, mutual TLS"
                 : "unix socket",
         mode, StoreKind(o.store),
