@@ -231,10 +231,15 @@ absl::StatusOr<v1::Evidence> EvidenceCollector::Collect(
 
   v1::Evidence evidence;
   evidence.set_nonce(request.nonce());
-  absl::StatusOr<std::vector<tpm::QuoteResult>> quotes =
-      QuoteAllBanks(*ctx, request.nonce(), pcrs);
+  // Later than the last round's signed clock (tpm::QuoteRoundAfter says
+  // why): the verifier refuses a round whose clock did not advance.
+  tpm::ClockInfo round_clock;
+  absl::StatusOr<std::vector<tpm::QuoteResult>> quotes = tpm::QuoteRoundAfter(
+      last_round_clock_,
+      [&] { return QuoteAllBanks(*ctx, request.nonce(), pcrs); }, &round_clock);
   if (!quotes.ok())
     return Check(vigil::internal::Annotate(quotes.status(), "quote"));
+  last_round_clock_ = round_clock;
   for (const tpm::QuoteResult& q : *quotes) AppendQuote(q, evidence);
 
   absl::StatusOr<tpm::TpmTime> clock = tpm::ReadClock(*ctx);

@@ -92,6 +92,8 @@ class EvidenceCollector final : public Attester {
   TpmOpener reopen_;
   EventLogSource* log_;
   CollectorOptions options_;
+  // The signed clock of the last round's quotes (none before the first).
+  std::optional<tpm::ClockInfo> last_round_clock_;
 };
 
 // The PCR indices selected by `mask` (bit i = PCR i), ascending; all 24 for

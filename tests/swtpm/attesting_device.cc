@@ -56,7 +56,18 @@ absl::StatusOr<std::vector<uint8_t>> AttestingDevice::Activate(
 
 absl::StatusOr<v1::Evidence> AttestingDevice::Evidence(
     absl::Span<const uint8_t> nonce) const {
-  ASSIGN_OR_RETURN(tpm::QuoteResult q, tpm::Quote(*ctx, *ak, nonce, {}));
+  tpm::ClockInfo clock;
+  ASSIGN_OR_RETURN(std::vector<tpm::QuoteResult> round,
+                   tpm::QuoteRoundAfter(
+                       last_clock,
+                       [&]() -> absl::StatusOr<std::vector<tpm::QuoteResult>> {
+                         ASSIGN_OR_RETURN(tpm::QuoteResult q,
+                                          tpm::Quote(*ctx, *ak, nonce, {}));
+                         return std::vector<tpm::QuoteResult>{std::move(q)};
+                       },
+                       &clock));
+  last_clock = clock;
+  const tpm::QuoteResult& q = round[0];
   v1::Evidence e;
   e.set_nonce(std::string(nonce.begin(), nonce.end()));
   v1::Quote* wq = e.add_quotes();

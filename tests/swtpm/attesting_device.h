@@ -37,6 +37,9 @@ struct AttestingDevice {
   std::optional<tpm::AttestationKey> ak;
   std::vector<uint8_t> ek_cert;
   std::vector<uint8_t> log;
+  // The last Evidence's signed clock: the next is made later, as the agent
+  // makes it (tpm::QuoteRoundAfter).
+  mutable std::optional<tpm::ClockInfo> last_clock;
 
   // Boot(log_name, distinct_ek): an swtpm re-enacting
   // eventlog/testdata/corpus/<log_name>, with an EK (and its certificate)

@@ -3,12 +3,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/encoding.h"
+#include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -231,6 +233,77 @@ TEST_P(QuoteTest, QuoteOfASelectionCoversOnlyThatSelection) {
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_THAT(tpm::Quote(*ctx_, ak, std::vector<uint8_t>(65), tpm::QuoteOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nonce")));
+}
+
+// Rounds made with QuoteRoundAfter carry strictly later signed clocks, as
+// the verifier requires of a device's rounds; a round whose clock cannot
+// be later (the same quote again) is retried, then returned as it is.
+TEST_P(QuoteTest, RoundsAfterTheLastHaveLaterClocks) {
+  ASSERT_OK_AND_ASSIGN(tpm::EndorsementKey ek,
+                       tpm::CreateEk(*ctx_, EkKind::kRsa2048));
+  ASSERT_OK_AND_ASSIGN(
+      tpm::AttestationKey ak,
+      tpm::CreateAk(*ctx_, ek, tpm::AkOptions{.alg = GetParam()}));
+  const std::vector<uint8_t> nonce = Nonce(4);
+  const tpm::QuoteOptions one_bank{.pcrs = {0},
+                                   .banks = {tpm::HashAlg::kSha256}};
+  auto round = [&]() -> absl::StatusOr<std::vector<tpm::QuoteResult>> {
+    ASSIGN_OR_RETURN(tpm::QuoteResult q,
+                     tpm::Quote(*ctx_, ak, nonce, one_bank));
+    return std::vector<tpm::QuoteResult>{std::move(q)};
+  };
+  std::optional<tpm::ClockInfo> last;
+  for (int i = 0; i < 20; ++i) {
+    tpm::ClockInfo clock;
+    ASSERT_OK_AND_ASSIGN(std::vector<tpm::QuoteResult> quotes,
+                         tpm::QuoteRoundAfter(last, round, &clock));
+    ASSERT_EQ(quotes.size(), 1u);
+    ASSERT_OK_AND_ASSIGN(tpm::ClockInfo signed_clock,
+                         tpm::QuoteClock(quotes[0]));
+    EXPECT_EQ(signed_clock.clock, clock.clock);
+    if (last.has_value()) {
+      EXPECT_EQ(clock.reset_count, last->reset_count);
+      EXPECT_GT(clock.clock, last->clock) << "round " << i;
+    }
+    last = clock;
+  }
+
+  // A round that can never be later: tried max_tries times, then returned.
+  ASSERT_OK_AND_ASSIGN(std::vector<tpm::QuoteResult> stale, round());
+  ASSERT_OK_AND_ASSIGN(tpm::ClockInfo stale_clock, tpm::QuoteClock(stale[0]));
+  int calls = 0;
+  tpm::ClockInfo clock;
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<tpm::QuoteResult> same,
+      tpm::QuoteRoundAfter(
+          stale_clock,
+          [&]() -> absl::StatusOr<std::vector<tpm::QuoteResult>> {
+            ++calls;
+            return stale;
+          },
+          &clock, /*max_tries=*/3));
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(same[0].attest, stale[0].attest);
+  EXPECT_EQ(clock.clock, stale_clock.clock);
+  // A stale round first, then a fresh one: the fresh one is returned.
+  calls = 0;
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<tpm::QuoteResult> fresh,
+      tpm::QuoteRoundAfter(
+          stale_clock,
+          [&]() -> absl::StatusOr<std::vector<tpm::QuoteResult>> {
+            if (++calls == 1) return stale;
+            return round();
+          },
+          &clock));
+  EXPECT_GE(calls, 2);
+  EXPECT_GT(clock.clock, stale_clock.clock);
+  EXPECT_NE(fresh[0].attest, stale[0].attest);
+  // A quote that does not parse is an error, not a clock.
+  tpm::QuoteResult broken = stale[0];
+  broken.attest.resize(10);
+  EXPECT_THAT(tpm::QuoteClock(broken),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 TEST_P(QuoteTest, CredentialFromTpm2MakecredentialIsActivated) {

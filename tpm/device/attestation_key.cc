@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "tpm/device/esys_ptr.h"
 #include "tpm/device/esys_util.h"
@@ -290,6 +292,34 @@ absl::StatusOr<QuoteResult> Quote(const EsysContext& ctx,
   }
   return absl::UnavailableError(
       "quote: PCRs kept changing around the quote (3 attempts)");
+}
+
+absl::StatusOr<ClockInfo> QuoteClock(const QuoteResult& quote) {
+  ASSIGN_OR_RETURN(AttestInfo info, ParseAttest(quote.attest));
+  return info.clock_info;
+}
+
+absl::StatusOr<std::vector<QuoteResult>> QuoteRoundAfter(
+    const std::optional<ClockInfo>& previous,
+    absl::FunctionRef<absl::StatusOr<std::vector<QuoteResult>>()> quote_round,
+    ClockInfo* round_clock, int max_tries) {
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(std::vector<QuoteResult> quotes, quote_round());
+    std::optional<ClockInfo> latest;
+    for (const QuoteResult& q : quotes) {
+      ASSIGN_OR_RETURN(ClockInfo c, QuoteClock(q));
+      if (!latest.has_value() || c.reset_count > latest->reset_count ||
+          (c.reset_count == latest->reset_count && c.clock > latest->clock)) {
+        latest = c;
+      }
+    }
+    if (latest.has_value()) *round_clock = *latest;
+    const bool later = !previous.has_value() || !latest.has_value() ||
+                       latest->reset_count != previous->reset_count ||
+                       latest->clock > previous->clock;
+    if (later || attempt >= max_tries) return quotes;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 }  // namespace vigil::tpm

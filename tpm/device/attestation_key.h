@@ -18,8 +18,10 @@
 #define VIGIL_TPM_DEVICE_ATTESTATION_KEY_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -27,6 +29,7 @@
 #include "tpm/device/esys_context.h"
 #include "tpm/device/handles.h"
 #include "tpm/types/pcr_bank.h"
+#include "tpm/wire/attest_info.h"
 
 namespace vigil::tpm {
 
@@ -112,6 +115,26 @@ absl::StatusOr<QuoteResult> Quote(const EsysContext& ctx,
                                   const AttestationKey& ak,
                                   absl::Span<const uint8_t> nonce,
                                   const QuoteOptions& options);
+
+// The signed clock of `quote` (its TPMS_ATTEST's clockInfo), UNVERIFIED.
+// Fails with kInvalidArgument (naming the field) when the bytes do not parse.
+absl::StatusOr<ClockInfo> QuoteClock(const QuoteResult& quote);
+
+// One round's quotes from `quote_round`, made again until the latest
+// signed clock among them is later than `previous` (the last round's) at
+// the same resetCount, or the TPM has reset since. Why: a verifier accepts
+// a round only if its clock is later than the last one it accepted (the
+// replay check across replicas, service/verifier/device_registry.h), and
+// Clock counts milliseconds (TPM 2.0 Part 1 §36.3): a fast TPM (swtpm, a
+// virtual TPM) can sign two rounds within one — an agent's round and the
+// one that follows when the verifier asks for its log, say. Waits 1 ms
+// between tries; after `max_tries` the last round is returned as it is
+// (the verifier then names the clock). Sets `*round_clock` to the round's
+// latest clock. Fails as `quote_round` does, or as QuoteClock.
+absl::StatusOr<std::vector<QuoteResult>> QuoteRoundAfter(
+    const std::optional<ClockInfo>& previous,
+    absl::FunctionRef<absl::StatusOr<std::vector<QuoteResult>>()> quote_round,
+    ClockInfo* round_clock, int max_tries = 20);
 
 }  // namespace vigil::tpm
 
