@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/mutex_mode.h"
 #include "service/config/server_config.h"
@@ -195,6 +196,21 @@ int main(int argc, char** argv) {
                     ? " (plaintext, loopback, behind a TLS front)"
                     : " (TLS)")
             << "\n";
+  // listen_tls = front: who else reaches the plaintext listener.
+  if (config->listen_behind_front &&
+      !absl::StartsWith(config->listen, "unix:")) {
+    std::cerr << "vigil-verifier: warning: listen " << config->listen
+              << " (listen_tls = front) is a loopback port any local user "
+                 "can reach without a certificate; a unix socket with "
+                 "listen_socket_group keeps it to the front "
+                 "(docs/VERIFIER.md, \"Large fleets\")\n";
+  } else if (config->listen_behind_front &&
+             config->listen_socket_group.empty()) {
+    std::cerr << "vigil-verifier: warning: listen " << config->listen
+              << " (listen_tls = front) is mode 0600: only this user and "
+                 "root can connect; set listen_socket_group to the front's "
+                 "group\n";
+  }
   if (http != nullptr)
     std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";
   if (metrics != nullptr) {

@@ -818,6 +818,10 @@ TEST_P(EndToEndDaemons, AgentsAttestThroughTheHaproxyFront) {
   ASSERT_OK_AND_ASSIGN(std::string verifier_addr, StartVerifier());
   EXPECT_THAT(verifier_->Log(),
               HasSubstr("(plaintext, loopback, behind a TLS front)"));
+  // On a loopback port any local user reaches it: the operator is told.
+  EXPECT_THAT(verifier_->Log(),
+              HasSubstr("(listen_tls = front) is a loopback port any local "
+                        "user can reach without a certificate"));
 
   ASSERT_OK_AND_ASSIGN(BackgroundProcess front, StartFront(verifier_addr));
   const std::string front_addr = front_addr_;
@@ -886,6 +890,7 @@ TEST_P(EndToEndDaemons, TheFrontReachesTheVerifierOnASocketOnlyItsGroupOpens) {
   extra_verifier_conf_ =
       absl::StrCat("listen_tls = front\nlisten_socket_group = ", group, "\n");
   ASSERT_OK(StartVerifier().status());
+  EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("warning")));
   struct stat st {};
   ASSERT_EQ(stat(sock.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
