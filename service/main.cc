@@ -197,19 +197,19 @@ int main(int argc, char** argv) {
                     : " (TLS)")
             << "\n";
   // listen_tls = front: who else reaches the plaintext listener.
-  if (config->listen_behind_front &&
-      !absl::StartsWith(config->listen, "unix:")) {
-    std::cerr << "vigil-verifier: warning: listen " << config->listen
-              << " (listen_tls = front) is a loopback port any local user "
-                 "can reach without a certificate; a unix socket with "
-                 "listen_socket_group keeps it to the front "
-                 "(docs/VERIFIER.md, \"Large fleets\")\n";
-  } else if (config->listen_behind_front &&
-             config->listen_socket_group.empty()) {
-    std::cerr << "vigil-verifier: warning: listen " << config->listen
-              << " (listen_tls = front) is mode 0600: only this user and "
-                 "root can connect; set listen_socket_group to the front's "
-                 "group\n";
+  if (config->listen_behind_front) {
+    if (!absl::StartsWith(config->listen, "unix:")) {
+      std::cerr << "vigil-verifier: warning: listen " << config->listen
+                << " (listen_tls = front) is a loopback port any local user "
+                   "can reach without a certificate; a unix socket with "
+                   "listen_socket_group keeps it to the front "
+                   "(docs/VERIFIER.md, \"Large fleets\")\n";
+    } else if (config->listen_socket_group.empty()) {
+      std::cerr << "vigil-verifier: warning: listen " << config->listen
+                << " (listen_tls = front) is mode 0600: only this user and "
+                   "root can connect; set listen_socket_group to the "
+                   "front's group\n";
+    }
   }
   if (http != nullptr)
     std::cout << "vigil-verifier: relying parties: " << http->url() << "\n";

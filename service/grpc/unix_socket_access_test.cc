@@ -2,7 +2,6 @@
 // The checks that another user cannot connect run only as root (they fork
 // a child that drops to `nobody`); CI runs as root.
 #include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,7 +12,6 @@
 #include <cstring>
 #include <string>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "common/posix_ids.h"
 #include "common/testing/status_matchers.h"

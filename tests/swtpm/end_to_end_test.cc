@@ -887,11 +887,21 @@ TEST_P(EndToEndDaemons, TheFrontReachesTheVerifierOnASocketOnlyItsGroupOpens) {
   }
   const std::string sock = sock_dir + "/agents.sock";
   grpc_listen_ = "unix:" + sock;
+  struct stat st {};
+  // Without the group: the verifier's alone, and the operator is told.
+  extra_verifier_conf_ = "listen_tls = front\n";
+  ASSERT_OK(StartVerifier().status());
+  ASSERT_EQ(stat(sock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THAT(verifier_->Log(),
+              HasSubstr("(listen_tls = front) is mode 0600: only this user "
+                        "and root can connect"));
+  // With it (a new verifier on the same path).
+  verifier_.reset();
   extra_verifier_conf_ =
       absl::StrCat("listen_tls = front\nlisten_socket_group = ", group, "\n");
   ASSERT_OK(StartVerifier().status());
   EXPECT_THAT(verifier_->Log(), ::testing::Not(HasSubstr("warning")));
-  struct stat st {};
   ASSERT_EQ(stat(sock.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   ASSERT_OK_AND_ASSIGN(gid_t gid, GroupId(group));
