@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -28,6 +29,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -50,6 +52,7 @@
 #include "tests/swtpm/subprocess.h"
 #include "tests/swtpm/swtpm_ca.h"
 #include "tests/swtpm/swtpm_instance.h"
+#include "tests/swtpm/tls_record_relay.h"
 #include "tools/loadgen/haproxy_front.h"
 #include "vigil/v1/admin_service.grpc.pb.h"
 
@@ -801,6 +804,60 @@ TEST_P(EndToEndDaemons, MutualTlsAdmitsOnlyAgentsWithTheConfiguredCa) {
                                    << verifier_->Log();
   EXPECT_THAT(admitted.output, HasSubstr("permitted: true"));
   ASSERT_OK(RelyingPartyCheck().status());
+}
+
+// Each TLS connection's write buffer is as large as the records it may
+// frame: the verifier frames records of at most 4 KiB
+// (GRPC_ARG_TSI_MAX_FRAME_SIZE, service/grpc/server.cc) instead of gRPC's
+// 16 KiB, ~10 KiB less per connected agent. An answer larger than that — a
+// token with a 6,000-character claim the policy issues — still arrives
+// whole, in several records.
+TEST_P(EndToEndDaemons, TheVerifierWritesTlsRecordsOfAtMost4KiB) {
+  const std::string padding(6000, 'p');
+  WritePolicy(absl::StrCat(R"(version=1.2;
+authorizationrules
+{
+    [type=="aikValidated", value==true] => permit();
+};
+issuancerules
+{
+    => issue(type="padding", value=")",
+                           padding, R"(");
+};
+)"));
+  ASSERT_OK(MakeClientCert(*dir_, "ca", "agent"));
+  extra_verifier_conf_ =
+      absl::StrCat("tls_client_ca = ", dir_->Join("ca.pem"), "\n");
+  ASSERT_OK_AND_ASSIGN(std::string addr, StartVerifier());
+  int verifier_port = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(addr.substr(addr.rfind(':') + 1), &verifier_port))
+      << addr;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TlsRecordRelay> relay,
+                       TlsRecordRelay::Start(verifier_port));
+
+  ASSERT_OK(WriteAgentConfig(absl::StrCat("127.0.0.1:", relay->port()),
+                             ClientCertConf("agent")));
+  ASSERT_OK_AND_ASSIGN(CommandResult once, RunAgentOnce());
+  ASSERT_EQ(once.exit_code, 0) << once.output << "\n--- verifier:\n"
+                               << verifier_->Log();
+  ASSERT_OK_AND_ASSIGN(nlohmann::json claims, RelyingPartyCheck());
+  EXPECT_EQ(claims["x-ms-policy"]["padding"], padding);
+
+  constexpr uint8_t kApplicationData = 23;  // RFC 8446 §5.1
+  size_t application_bytes = 0;
+  size_t largest = 0;
+  for (const TlsRecord& r : relay->ServerRecords()) {
+    if (r.content_type != kApplicationData) continue;
+    application_bytes += r.length;
+    largest = std::max<size_t>(largest, r.length);
+  }
+  // The token went through the relay (more than one record's worth) ...
+  EXPECT_GT(application_bytes, padding.size());
+  // ... in records no larger than 4 KiB (gRPC's default: up to 16 KiB,
+  // and the answer in one record of over 6,000 bytes).
+  EXPECT_LE(largest, 4096u);
+  EXPECT_GT(largest, 1024u);
 }
 
 // A fleet's TLS front (docs/VERIFIER.md, "Large fleets"): the shipped
