@@ -213,11 +213,12 @@ absl::StatusOr<RunningServer> StartServer(Verifier* verifier,
   }
   // Over TLS, every connection holds a write buffer as large as the
   // largest record it may frame (gRPC's TSI frame protector: 16 KiB by
-  // default), for as long as it is connected. What the verifier sends an
-  // agent fits in 4 KiB records (a token of a few KiB takes two or
-  // three): ~10 KiB less per connected agent (docs/PERFORMANCE.md,
-  // 2026-11-24 22:20), no change in throughput. Without TLS (a front, a
-  // unix socket) the argument is unused.
+  // default) for as long as it is connected. What the verifier sends an
+  // agent in a round is well under 4 KiB (a larger answer, a token with
+  // big issued claims, goes out in several records): ~10 KiB less per
+  // connected agent, no measurable change in throughput
+  // (docs/PERFORMANCE.md, 2026-11-24 23:00). Unused without TLS (a front,
+  // a unix socket).
   builder.AddChannelArgument(GRPC_ARG_TSI_MAX_FRAME_SIZE, 4096);
   LimitTransport(builder, options.transport);
   out.server = builder.BuildAndStart();
