@@ -163,12 +163,16 @@ absl::StatusOr<EvpPkeyPtr> ParseSubjectPublicKeyInfo(absl::string_view der) {
 
 namespace {
 
-// A copy of `ctx` to sign with, or null when OpenSSL cannot copy it.
+// A copy of `ctx` to make one signature with, or null when OpenSSL cannot
+// copy it. Marked final: without the flag, EVP_DigestSignFinal duplicates
+// the copy's key context once more so that the context could sign again
+// (OpenSSL 3.0, crypto/evp/m_sigver.c), which a copy used once never does.
 EvpMdCtxPtr CopyContext(const EVP_MD_CTX& ctx) {
   EvpMdCtxPtr copy(EVP_MD_CTX_new());
   if (copy == nullptr || EVP_MD_CTX_copy_ex(copy.get(), &ctx) != 1) {
     return nullptr;
   }
+  EVP_MD_CTX_set_flags(copy.get(), EVP_MD_CTX_FLAG_FINALISE);
   return copy;
 }
 
