@@ -25,11 +25,19 @@ sockaddr_in Loopback(int port) {
   return a;
 }
 
-// Writes all of `data` to `fd`; false when the peer is gone.
-bool WriteAll(int fd, const uint8_t* data, size_t size) {
+// Writes all of `data` to `fd`; false when the peer is gone or `stop_fd`
+// becomes readable (the relay is being destroyed) while the peer is not
+// reading.
+bool WriteAll(int fd, const uint8_t* data, size_t size, int stop_fd) {
   while (size > 0) {
-    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    pollfd fds[2] = {{fd, POLLOUT, 0}, {stop_fd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (fds[1].revents != 0) return false;
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) return false;
     data += n;
     size -= static_cast<size_t>(n);
@@ -131,7 +139,11 @@ void TlsRecordRelay::AcceptLoop() {
     }
     if (fds[1].revents != 0) return;
     const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
+    if (client < 0) {
+      // Out of descriptors, say: try again in a moment, not in a spin.
+      poll(nullptr, 0, 10);
+      continue;
+    }
     absl::MutexLock lock(&mu_);
     relays_.emplace_back([this, client] { Relay(client); });
   }
@@ -172,7 +184,7 @@ void TlsRecordRelay::Relay(int client_fd) {
         records_.insert(records_.end(), seen.begin(), seen.end());
       }
       if (!WriteAll(from == 0 ? server_fd : client_fd, buf,
-                    static_cast<size_t>(n))) {
+                    static_cast<size_t>(n), stop_pipe_[0])) {
         open = false;
         break;
       }

@@ -538,9 +538,6 @@ absl::StatusOr<std::vector<std::unique_ptr<Device>>> MakeDevices(int n) {
   return out;
 }
 
-// The boot every simulated device claims: a real recorded event log and the
-// SHA-256 PCR values it replays to (what a TPM that measured that boot would
-// quote).
 // The part of a quote that one boot and one PCR mask fix: the PCRs, their
 // SHA-256 values as the evidence carries them, and the digest the quote
 // signs over them. A TPM computes these for every quote; the load generator
@@ -558,6 +555,9 @@ struct PcrSelectionCache {
   std::map<uint32_t, std::shared_ptr<const PcrSelection>> by_mask;
 };
 
+// The boot every simulated device claims: a real recorded event log and the
+// SHA-256 PCR values it replays to (what a TPM that measured that boot would
+// quote).
 struct Boot {
   std::string log;
   std::string log_sha256;  // raw 32 bytes

@@ -59,19 +59,28 @@ class SoftwareAk {
 
   const PublicArea& public_area() const { return public_; }
 
-  // A marshalled TPMT_SIGNATURE (ECDSA/SHA-256) over `message`. Each call
-  // copies a context set up once: EVP_DigestSignInit's algorithm fetch and
-  // key export were a fifth of each call, and the load generator signs every
-  // simulated agent's quotes on the verifier's cores. Safe to call from
-  // several threads.
+  // A marshalled TPMT_SIGNATURE (ECDSA/SHA-256) over `message`, or an empty
+  // vector if OpenSSL fails (which no verifier accepts). Each call copies a
+  // context set up once, marked final because the copy signs once:
+  // EVP_DigestSignInit's algorithm fetch and key export were a fifth of
+  // each call, and the load generator signs every simulated agent's quotes
+  // on the verifier's cores. Safe to call from several threads.
   std::vector<uint8_t> Sign(const std::vector<uint8_t>& message) const {
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-    EVP_MD_CTX_copy_ex(ctx.get(), sign_ctx_.get());
+    if (ctx == nullptr || sign_ctx_ == nullptr ||
+        EVP_MD_CTX_copy_ex(ctx.get(), sign_ctx_.get()) != 1) {
+      return {};
+    }
+    EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
     uint8_t der[80];  // an ECDSA P-256 signature's DER: at most 72 bytes
     size_t len = sizeof(der);
-    EVP_DigestSign(ctx.get(), der, &len, message.data(), message.size());
+    if (EVP_DigestSign(ctx.get(), der, &len, message.data(), message.size()) !=
+        1) {
+      return {};
+    }
     const uint8_t* p = der;
     ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));
+    if (sig == nullptr) return {};
     TPMT_SIGNATURE t{};
     t.sigAlg = TPM2_ALG_ECDSA;
     t.signature.ecdsa.hash = TPM2_ALG_SHA256;
