@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/status_macros.h"
-#include "google/protobuf/arena.h"
+#include "service/grpc/arena_message.h"
 #include "service/grpc/raw_unary.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/status_mapping.h"
@@ -217,10 +217,10 @@ class AgentStream final
     // reloads take for every stream in turn.
     // Released after the lock (declared before it): freeing the arena is
     // no work for the lock's holder.
-    std::shared_ptr<ArenaMessage> msg;
+    std::shared_ptr<ArenaAgentMessage> msg;
     absl::Status decoded = absl::OkStatus();
     if (ok) {
-      msg = std::make_shared<ArenaMessage>();
+      msg = std::make_shared<ArenaAgentMessage>();
       decoded = DecodeUntrusted(&in_, "agent message", msg->message);
     }
     absl::MutexLock lock(&guard_->mu);
@@ -302,22 +302,8 @@ class AgentStream final
   absl::Time Now() const { return svc_->verifier_->clock().Now(); }
   Verifier& verifier() { return *svc_->verifier_; }
 
-  // An agent message decoded into an arena of its own: an Evidence's ~70
-  // PcrValue messages and their strings' headers are carved from a few
-  // blocks and released at once when the round's task drops it, instead of
-  // allocated and freed one by one.
-  struct ArenaMessage {
-    static google::protobuf::ArenaOptions Options() {
-      google::protobuf::ArenaOptions o;
-      o.start_block_size = 4096;  // an Evidence's messages: ~2 blocks
-      return o;
-    }
-    google::protobuf::Arena arena{Options()};
-    v1::AgentMessage* const message =
-        google::protobuf::Arena::CreateMessage<v1::AgentMessage>(&arena);
-  };
-
-  absl::Status DispatchLocked(const std::shared_ptr<ArenaMessage>& arena_msg)
+  absl::Status DispatchLocked(
+      const std::shared_ptr<ArenaAgentMessage>& arena_msg)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(guard_->mu) {
     v1::AgentMessage& msg = *arena_msg->message;
     switch (msg.kind_case()) {

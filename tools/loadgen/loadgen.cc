@@ -83,9 +83,9 @@
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "eventlog/testing/log_builder.h"
-#include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "service/grpc/arena_message.h"
 #include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
 #include "service/token/raw_jwt.h"
@@ -1452,7 +1452,7 @@ class Agent final
   void Start(v1::AttestationService::Stub* stub) {
     stub->async()->Connect(&context_, this);
     StartRead(&in_);
-    std::unique_ptr<Outgoing> hello = std::make_unique<Outgoing>();
+    auto hello = std::make_unique<service::ArenaAgentMessage>();
     *hello->message = device_->hello;
     Send(std::move(hello));
     StartCall();
@@ -1462,7 +1462,7 @@ class Agent final
   void Want() {
     wanted_at_ = Steady::now();
     in_round_ = true;
-    std::unique_ptr<Outgoing> m = std::make_unique<Outgoing>();
+    auto m = std::make_unique<service::ArenaAgentMessage>();
     m->message->mutable_attestation_wanted()->set_reason("interval");
     Send(std::move(m));
   }
@@ -1490,7 +1490,7 @@ class Agent final
         if (r.reason() == "log-needed") {
           g_logs_asked.fetch_add(1, std::memory_order_relaxed);
         }
-        std::unique_ptr<Outgoing> m = std::make_unique<Outgoing>();
+        auto m = std::make_unique<service::ArenaAgentMessage>();
         v1::Evidence* e = m->message->mutable_evidence();
         FillEvidence(e, *boot_, device_->ak, r.nonce(), r.pcr_mask(),
                      clock_ += 1000, r.known_event_log_sha256(), g_resend_log);
@@ -1553,23 +1553,9 @@ class Agent final
   }
 
  private:
-  // A message to write, in an arena of its own: an Evidence's PCR values
-  // and strings come from one block, freed at once after the write,
-  // instead of ~30 allocations made and freed one by one.
-  struct Outgoing {
-    static google::protobuf::ArenaOptions Options() {
-      google::protobuf::ArenaOptions o;
-      o.start_block_size = 4096;  // an Evidence without its log: one block
-      return o;
-    }
-    google::protobuf::Arena arena{Options()};
-    v1::AgentMessage* const message =
-        google::protobuf::Arena::CreateMessage<v1::AgentMessage>(&arena);
-  };
-
   // Writes are one at a time on a stream; the verifier may answer (and we
   // may write again) before OnWriteDone of the previous write arrives.
-  void Send(std::unique_ptr<Outgoing> m) {
+  void Send(std::unique_ptr<service::ArenaAgentMessage> m) {
     std::lock_guard<std::mutex> lock(mu_);
     out_.push_back(std::move(m));
     if (out_.size() == 1) StartWrite(out_.front()->message);
@@ -1589,7 +1575,7 @@ class Agent final
   uint64_t clock_ = 1000000;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Outgoing>> out_;
+  std::deque<std::unique_ptr<service::ArenaAgentMessage>> out_;
   bool done_ = false;
   std::atomic<bool> stopping_{false};
 };
