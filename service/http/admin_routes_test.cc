@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/testing/fake_clock.h"
+#include "common/testing/loopback_port.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -186,10 +187,7 @@ class AdminRoutesTest : public ::testing::Test {
   // answer: its head and a Content-Length body ("" after 10 s of silence).
   std::string RawExchange(const std::string& request) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(endpoint_->port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in a = ::vigil::testing::LoopbackAddress(endpoint_->port());
     timeval timeout{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     std::string answer;

@@ -13,17 +13,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/testing/loopback_port.h"
 
 namespace vigil::testing {
 namespace {
-
-sockaddr_in Loopback(int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  return a;
-}
 
 // Writes all of `data` to `fd`; false when the peer is gone or `stop_fd`
 // becomes readable (the relay is being destroyed) while the peer is not
@@ -85,7 +78,7 @@ absl::StatusOr<std::unique_ptr<TlsRecordRelay>> TlsRecordRelay::Start(
     int server_port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(strerror(errno));
-  sockaddr_in a = Loopback(0);
+  sockaddr_in a = LoopbackAddress(0);
   socklen_t len = sizeof(a);
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
       listen(fd, 16) != 0 ||
@@ -151,7 +144,7 @@ void TlsRecordRelay::AcceptLoop() {
 
 void TlsRecordRelay::Relay(int client_fd) {
   const int server_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const sockaddr_in to = Loopback(server_port_);
+  const sockaddr_in to = LoopbackAddress(server_port_);
   if (server_fd < 0 ||
       connect(server_fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) !=
           0) {
