@@ -22,6 +22,17 @@ find_package(SQLite3 REQUIRED)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET GLOBAL libpq)
 # The relying-party HTTPS endpoint (its .pc adds -DCPPHTTPLIB_OPENSSL_SUPPORT).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
+# vigil::malloc: the allocator of the long-running servers (VIGIL_TCMALLOC).
+# Linked with --no-as-needed: nothing calls tcmalloc by name, the point is
+# that its malloc comes before glibc's in the symbol search order (the tests
+# build.malloc_is_tcmalloc.* check the binding at run time).
+add_library(vigil_malloc INTERFACE)
+add_library(vigil::malloc ALIAS vigil_malloc)
+if(VIGIL_TCMALLOC)
+  pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET GLOBAL libtcmalloc_minimal)
+  target_link_libraries(vigil_malloc INTERFACE
+    "-Wl,--push-state,--no-as-needed" PkgConfig::TCMALLOC "-Wl,--pop-state")
+endif()
 if(VIGIL_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

@@ -34,7 +34,6 @@
 // this machine, so the report can split the verifier's CPU per attestation
 // into the transport's share and the verifier's own work.
 #include <fcntl.h>
-#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -75,6 +74,7 @@
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/grpc_flow_control.h"
+#include "common/allocator.h"
 #include "common/mutex_mode.h"
 #include "common/testing/loopback_port.h"
 #include "eventlog/claims.h"
@@ -2096,7 +2096,7 @@ int Run(const Options& o) {
       char c;
       while (read(stop[0], &c, 1) > 0) {
         if (c == 't') {
-          malloc_trim(0);
+          ReleaseFreeMemory();
           (void)!write(ready[1], "k", 1);
         }
       }
@@ -2203,11 +2203,12 @@ int Run(const Options& o) {
   }
 
   // The verifier's RSS keeps the heap high-water mark of the connection
-  // burst (every agent attests at once: N event logs in flight). Trimming
-  // (malloc_trim, in the verifier's process) separates what idle streams
-  // hold from what the allocator kept; both are reported.
+  // burst (every agent attests at once: N event logs in flight). Releasing
+  // the allocator's free pages (ReleaseFreeMemory, in the verifier's
+  // process) separates what idle streams hold from what the allocator kept;
+  // both are reported.
   auto trim = [&] {
-    malloc_trim(0);
+    ReleaseFreeMemory();
     if (stop_fd >= 0) {
       char c;
       if (write(stop_fd, "t", 1) != 1 || read(ack_fd, &c, 1) != 1) {
@@ -2311,6 +2312,7 @@ int Run(const Options& o) {
                  : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
+        {"malloc", MallocName()},
         {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
@@ -2370,7 +2372,7 @@ int Run(const Options& o) {
 
     std::cout << absl::StrFormat(
         "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
-        "%s (store: %s; policy: %s), %s (%zu bytes%s)\n",
+        "%s (store: %s; policy: %s; malloc: %s), %s (%zu bytes%s)\n",
         o.streams, o.channels,
         o.front ? absl::StrCat("TCP loopback, mutual TLS ending at HAProxy, "
                                "then plaintext HTTP/2 on ",
@@ -2378,7 +2380,8 @@ int Run(const Options& o) {
         : o.tls ? "TCP loopback, mutual TLS"
                 : "unix socket",
         mode, StoreKind(o.store),
-        o.policy_path.empty() ? "built-in default" : o.policy_path, o.log_path,
+        o.policy_path.empty() ? "built-in default" : o.policy_path,
+        MallocName(), o.log_path,
         boot->log.size(),
         absl::StrCat(
             o.resend_log ? ", sent every round" : "",
@@ -2460,8 +2463,8 @@ int Run(const Options& o) {
         server_rss_before, server_rss_idle, o.streams, server_kib,
         mode == "same process" ? " (includes the client side)" : "");
     std::cout << absl::StrFormat(
-        "  after malloc_trim: %ld KiB -> %.1f KiB/stream (live; the rest is "
-        "heap kept from the connection burst)\n",
+        "  after releasing free memory: %ld KiB -> %.1f KiB/stream (live; "
+        "the rest is heap kept from the connection burst)\n",
         server_rss_live, server_live_kib);
     if (o.front) {
       std::cout << absl::StrFormat(
