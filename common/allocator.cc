@@ -18,6 +18,13 @@ bool TcmallocIsMalloc() {
 }  // namespace
 
 std::string_view MallocName() {
+#if defined(__SANITIZE_ADDRESS__)
+  return "asan";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return "asan";
+#endif
+#endif
   return TcmallocIsMalloc() ? "tcmalloc" : "glibc";
 }
 

@@ -18,12 +18,13 @@
 namespace vigil {
 
 // "tcmalloc" when gperftools' tcmalloc provides this process's malloc,
-// otherwise "glibc" (any other interposed allocator also reads "glibc").
-// Cannot fail.
+// "asan" in AddressSanitizer builds, otherwise "glibc" (any other interposed
+// allocator also reads "glibc"). Cannot fail.
 std::string_view MallocName();
 
 // Returns the allocator's free pages to the kernel: tcmalloc's
-// MallocExtension::ReleaseFreeMemory, glibc's malloc_trim(0). Slow (walks the
+// MallocExtension::ReleaseFreeMemory, glibc's malloc_trim(0); nothing under
+// ASan, whose allocator keeps freed memory in quarantine. Slow (walks the
 // heap); for measurements and after bursts, not per request. Cannot fail.
 void ReleaseFreeMemory();
 
