@@ -23,7 +23,7 @@ namespace vigil {
 std::string_view MallocName();
 
 // Returns the allocator's free pages to the kernel: tcmalloc's
-// MallocExtension::ReleaseFreeMemory, glibc's malloc_trim(0); nothing under
+// MallocExtension::ReleaseFreeMemory, glibc's malloc_trim(0); no effect under
 // ASan, whose allocator keeps freed memory in quarantine. Slow (walks the
 // heap); for measurements and after bursts, not per request. Cannot fail.
 void ReleaseFreeMemory();
