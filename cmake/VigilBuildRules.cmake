@@ -1,6 +1,6 @@
 # A small rule set in the manner of tink-cc's TinkBuildRules.cmake (style.md rule 23):
 #   vigil_cc_library(NAME n SRCS ... [HDRS ...] DEPS ... [PUBLIC])
-#   vigil_cc_test(NAME n SRCS ... DEPS ... [LABELS ...])
+#   vigil_cc_test(NAME n SRCS ... DEPS ... [LABELS ...] [TEST_PREFIX p.])
 #   vigil_cc_binary(NAME n SRCS ... DEPS ... [OUTPUT_NAME name])
 #   vigil_cc_fuzzer(NAME n SRCS ... DEPS ...)
 #   vigil_cc_benchmark(NAME n SRCS ... DEPS ...)
@@ -68,7 +68,7 @@ function(vigil_cc_test)
   if(NOT VIGIL_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(V "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(V "" "NAME;TIMEOUT;TEST_PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
   _vigil_module_prefix(prefix ns)
   set(target "vigil_${prefix}_${V_NAME}")
   add_executable(${target} ${V_SRCS})
@@ -88,7 +88,10 @@ function(vigil_cc_test)
   if(V_LABELS STREQUAL "unit")
     _vigil_add_to_unit_tests(${target})
   endif()
+  # TEST_PREFIX: for a source built twice (differently linked), so that
+  # the two binaries' tests have names of their own.
   gtest_discover_tests(${target}
+    TEST_PREFIX "${V_TEST_PREFIX}"
     PROPERTIES LABELS ${V_LABELS} TIMEOUT ${V_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -14,6 +14,9 @@
 
 #include "common/testing/sanitizers.h"
 #include "gtest/gtest.h"
+#if defined(VIGIL_TEST_LINKS_TCMALLOC)
+#include "gperftools/malloc_extension.h"
+#endif
 
 namespace vigil {
 namespace {
@@ -26,8 +29,9 @@ long ResidentBytes() {
 }
 
 TEST(Allocator, NamesTheMallocThisBinaryWasLinkedWith) {
-  EXPECT_EQ(MallocName(),
-            testing::kAddressSanitizer ? "asan" : VIGIL_EXPECTED_MALLOC);
+  EXPECT_EQ(MallocName(), testing::kAddressSanitizer
+                              ? absl::string_view("asan")
+                              : absl::string_view(VIGIL_EXPECTED_MALLOC));
 }
 
 TEST(Allocator, ReleaseFreeMemoryReturnsFreedPagesToTheKernel) {
@@ -39,14 +43,24 @@ TEST(Allocator, ReleaseFreeMemoryReturnsFreedPagesToTheKernel) {
   // after them (every earlier one is in use when it is taken, so it comes
   // from the heap's top) so that glibc cannot give the space back by
   // shrinking the top on free: only an explicit release returns it.
+#if defined(VIGIL_TEST_LINKS_TCMALLOC)
+  // tcmalloc also returns free pages on its own as it goes
+  // (TCMALLOC_RELEASE_RATE); off here, so that only the call under test
+  // releases them.
+  MallocExtension::instance()->SetMemoryReleaseRate(0);
+#endif
   constexpr size_t kBlock = 16 * 1024;
   constexpr size_t kBlocks = 4096;
   std::vector<void*> blocks(kBlocks);
+  unsigned sum = 0;
   for (void*& b : blocks) {
     b = std::malloc(kBlock);
     ASSERT_NE(b, nullptr);
     std::memset(b, 0x5a, kBlock);
+    // Read back through a volatile pointer, so the writes stay.
+    sum += static_cast<volatile unsigned char*>(b)[kBlock - 1];
   }
+  ASSERT_EQ(sum, 0x5au * kBlocks);
   void* pin = std::malloc(kBlock);
   ASSERT_NE(pin, nullptr);
   for (void* b : blocks) std::free(b);
