@@ -72,9 +72,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/allocator.h"
 #include "common/clock.h"
 #include "common/grpc_flow_control.h"
-#include "common/allocator.h"
 #include "common/mutex_mode.h"
 #include "common/testing/loopback_port.h"
 #include "eventlog/claims.h"
@@ -1209,6 +1209,77 @@ double MicrosPerCall(double seconds, F&& f) {
   return std::chrono::duration<double, std::micro>(now - start).count() / n;
 }
 
+// The floor's pair (verify the quote, sign a token) on a thread per core at
+// once for `seconds`: fills f.all_cores_per_second and f.all_cores_us.
+// Fails when a verify or a signature fails.
+absl::Status MeasureFloorOnAllCores(const tpm::testing::SoftwareAk& ak,
+                                    const v1::Quote& q,
+                                    const std::string& nonce,
+                                    const std::vector<tpm::PcrBank>& banks,
+                                    token::KeyRing& key_ring,
+                                    const token::RawJwt& jwt, double seconds,
+                                    Floor& f) {
+  auto bytes = [](const std::string& s) {
+    return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()),
+                               s.size());
+  };
+  // A verifier per thread, as each device has its own AK's (the key ring
+  // is one, as in the verifier).
+  std::vector<tpm::QuoteVerifier> verifiers;
+  for (int t = 0; t < f.cores; ++t) {
+    absl::StatusOr<tpm::QuoteVerifier> mine =
+        tpm::QuoteVerifier::Create(ak.public_area());
+    if (!mine.ok()) return mine.status();
+    verifiers.push_back(*std::move(mine));
+  }
+  std::atomic<bool> all_ok{true};
+  std::vector<long> pairs(f.cores, 0);
+  std::vector<double> cpu_us(f.cores, 0);
+  const Steady::time_point start = Steady::now();
+  const Steady::time_point end =
+      start + std::chrono::duration_cast<Steady::duration>(
+                  std::chrono::duration<double>(seconds));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < f.cores; ++t) {
+    threads.emplace_back([&, t] {
+      auto thread_cpu_us = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+      };
+      const double cpu0 = thread_cpu_us();
+      bool good = true;
+      long n = 0;
+      do {
+        for (int i = 0; i < 16; ++i) {
+          good &= verifiers[t]
+                      .Verify(bytes(q.attest()), bytes(q.signature()),
+                              bytes(nonce), banks)
+                      .ok();
+          good &= key_ring.SignAndEncode(jwt).ok();
+        }
+        n += 16;
+      } while (Steady::now() < end);
+      pairs[t] = n;
+      cpu_us[t] = thread_cpu_us() - cpu0;
+      if (!good) all_ok = false;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  if (!all_ok) return absl::InternalError("floor: all cores at once failed");
+  const double wall_s =
+      std::chrono::duration<double>(Steady::now() - start).count();
+  long total = 0;
+  double cpu = 0;
+  for (int t = 0; t < f.cores; ++t) {
+    total += pairs[t];
+    cpu += cpu_us[t];
+  }
+  f.all_cores_per_second = total / wall_s;
+  f.all_cores_us = cpu / total;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
                                    const Options& run) {
   Floor f;
@@ -1272,61 +1343,10 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
       seconds, [&] { ok &= (*v)->key_ring().SignAndEncode(*jwt).ok(); });
   if (!ok) return absl::InternalError("floor: token signing failed");
 
-  {
-    std::atomic<bool> all_ok{true};
-    std::vector<long> pairs(f.cores, 0);
-    std::vector<double> cpu_us(f.cores, 0);
-    // A verifier per thread, as each device has its own AK's (the key ring
-    // is one, as in the verifier).
-    std::vector<tpm::QuoteVerifier> verifiers;
-    for (int t = 0; t < f.cores; ++t) {
-      absl::StatusOr<tpm::QuoteVerifier> mine =
-          tpm::QuoteVerifier::Create(ak.public_area());
-      if (!mine.ok()) return mine.status();
-      verifiers.push_back(*std::move(mine));
-    }
-    const Steady::time_point start = Steady::now();
-    const Steady::time_point end =
-        start + std::chrono::duration_cast<Steady::duration>(
-                    std::chrono::duration<double>(seconds));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < f.cores; ++t) {
-      threads.emplace_back([&, t] {
-        auto thread_cpu_us = [] {
-          timespec ts{};
-          clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-          return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-        };
-        const double cpu0 = thread_cpu_us();
-        bool good = true;
-        long n = 0;
-        do {
-          for (int i = 0; i < 16; ++i) {
-            good &= verifiers[t]
-                        .Verify(bytes(q.attest()), bytes(q.signature()),
-                                bytes(nonce), banks)
-                        .ok();
-            good &= (*v)->key_ring().SignAndEncode(*jwt).ok();
-          }
-          n += 16;
-        } while (Steady::now() < end);
-        pairs[t] = n;
-        cpu_us[t] = thread_cpu_us() - cpu0;
-        if (!good) all_ok = false;
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    if (!all_ok) return absl::InternalError("floor: all cores at once failed");
-    const double wall_s =
-        std::chrono::duration<double>(Steady::now() - start).count();
-    long total = 0;
-    double cpu = 0;
-    for (int t = 0; t < f.cores; ++t) {
-      total += pairs[t];
-      cpu += cpu_us[t];
-    }
-    f.all_cores_per_second = total / wall_s;
-    f.all_cores_us = cpu / total;
+  if (absl::Status st = MeasureFloorOnAllCores(
+          ak, q, nonce, banks, (*v)->key_ring(), *jwt, seconds, f);
+      !st.ok()) {
+    return st;
   }
 
   // The whole attestation in process, on the same verifier instance.
@@ -2376,7 +2396,7 @@ int Run(const Options& o) {
                  : "unix socket"},
         {"verifier", mode},
         {"store", StoreKind(o.store)},
-        {"malloc", MallocName()},
+        {"malloc", mode == "external" ? "" : std::string(MallocName())},
         {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
@@ -2447,8 +2467,9 @@ int Run(const Options& o) {
                 : "unix socket",
         mode, StoreKind(o.store),
         o.policy_path.empty() ? "built-in default" : o.policy_path,
-        MallocName(), o.log_path,
-        boot->log.size(),
+        mode == "external" ? absl::string_view("the verifier's own")
+                           : MallocName(),
+        o.log_path, boot->log.size(),
         absl::StrCat(
             o.resend_log ? ", sent every round" : "",
             o.distinct_logs ? ", one of its own per device" : "",
