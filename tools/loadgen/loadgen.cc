@@ -74,6 +74,7 @@
 #include "absl/time/clock.h"
 #include "common/allocator.h"
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/grpc_flow_control.h"
 #include "common/mutex_mode.h"
 #include "common/testing/loopback_port.h"
@@ -1219,10 +1220,6 @@ absl::Status MeasureFloorOnAllCores(const tpm::testing::SoftwareAk& ak,
                                     token::KeyRing& key_ring,
                                     const token::RawJwt& jwt, double seconds,
                                     Floor& f) {
-  auto bytes = [](const std::string& s) {
-    return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()),
-                               s.size());
-  };
   // A verifier per thread, as each device has its own AK's (the key ring
   // is one, as in the verifier).
   std::vector<tpm::QuoteVerifier> verifiers;
@@ -1253,8 +1250,8 @@ absl::Status MeasureFloorOnAllCores(const tpm::testing::SoftwareAk& ak,
       do {
         for (int i = 0; i < 16; ++i) {
           good &= verifiers[t]
-                      .Verify(bytes(q.attest()), bytes(q.signature()),
-                              bytes(nonce), banks)
+                      .Verify(AsBytes(q.attest()), AsBytes(q.signature()),
+                              AsBytes(nonce), banks)
                       .ok();
           good &= key_ring.SignAndEncode(jwt).ok();
         }
@@ -1297,10 +1294,6 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
     banks[0].values[v.index()] =
         tpm::Digest(v.digest().begin(), v.digest().end());
   }
-  auto bytes = [](const std::string& s) {
-    return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()),
-                               s.size());
-  };
   bool ok = true;
   // The AK imported once, as the verifier keeps it (AkCache): the floor is
   // the signature check and quote parsing alone.
@@ -1308,9 +1301,9 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
       tpm::QuoteVerifier::Create(ak.public_area());
   if (!qv.ok()) return qv.status();
   f.quote_verify_us = MicrosPerCall(seconds, [&] {
-    ok &=
-        qv->Verify(bytes(q.attest()), bytes(q.signature()), bytes(nonce), banks)
-            .ok();
+    ok &= qv->Verify(AsBytes(q.attest()), AsBytes(q.signature()),
+                     AsBytes(nonce), banks)
+              .ok();
   });
   if (!ok) return absl::InternalError("floor: the quote does not verify");
   // The verifier's key ring (ES256, generated as the daemon does without a
@@ -1418,7 +1411,7 @@ absl::StatusOr<Floor> MeasureFloor(const Boot& boot, double seconds,
     }
   }
   auto replay = [&]() -> absl::StatusOr<eventlog::ReplayedLog> {
-    absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(bytes(boot.log));
+    absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(AsBytes(boot.log));
     if (!log.ok()) return log.status();
     return eventlog::Replay(*std::move(log), trusted);
   };
