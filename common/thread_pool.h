@@ -31,6 +31,8 @@ class ThreadPool {
   bool Submit(std::function<void()> task);
 
   size_t queued() const;
+  // The worker threads it runs (fixed at construction).
+  size_t threads() const { return workers_.size(); }
 
  private:
   void Work();

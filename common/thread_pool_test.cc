@@ -12,6 +12,7 @@ TEST(ThreadPool, RunsEveryTaskBeforeDestruction) {
   std::atomic<int> ran{0};
   {
     ThreadPool pool(2, 1000);
+    EXPECT_EQ(pool.threads(), 2u);
     for (int i = 0; i < 500; ++i) {
       ASSERT_TRUE(pool.Submit([&ran] { ran.fetch_add(1); }));
     }

@@ -645,7 +645,9 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
       streams_(std::make_shared<StreamRegistry>()) {
   size_t threads = options_.worker_threads;
   if (threads == 0) {
-    threads = 2 * std::max(1u, std::thread::hardware_concurrency());
+    threads =
+        DefaultWorkerThreads(verifier_->registry().RecordClockWaitsForCommit(),
+                             std::thread::hardware_concurrency());
   }
   pool_ = std::make_unique<ThreadPool>(threads, options_.max_queued_work);
   permit_log_ = std::make_unique<LogBudget>(
@@ -703,6 +705,10 @@ void AttestationServiceImpl::CloseAllStreams() {
 }
 
 size_t AttestationServiceImpl::open_streams() const { return streams_->size(); }
+
+size_t AttestationServiceImpl::worker_threads() const {
+  return pool_->threads();
+}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AttestationServiceImpl::Connect(grpc::CallbackServerContext* context) {

@@ -75,6 +75,9 @@ class AttestationServiceImpl final : public RawAttestationService {
   // Asks every enrolled stream to re-attest now (policy change).
   void RequestReattestation(const std::string& reason);
   size_t open_streams() const;
+  // The worker pool's threads (ServiceOptions::worker_threads, or
+  // DefaultWorkerThreads for the verifier's registry when that is 0).
+  size_t worker_threads() const;
 
   // Closes every stream with UNAVAILABLE (shutdown) so agents reconnect to
   // another replica; called before grpc::Server::Shutdown.

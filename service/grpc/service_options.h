@@ -55,11 +55,8 @@ struct ServiceOptions {
   // What clients can make gRPC hold on the agent listener, and for how
   // long (server.h, LimitTransport).
   TransportLimits transport{.memory_bytes = size_t{1} << 30};
-  // Threads that verify evidence; 0: two per core. More than one per core
-  // because a worker also waits — for the store's group commit of its TPM
-  // clock (StoreDeviceRegistry), for locks — and a core whose worker waits
-  // is otherwise idle: on the 2-core benchmark (in-memory registry), 2
-  // workers gave 4,700–5,300 att/s, 4 gave 6,700–7,100 (docs/PERFORMANCE.md).
+  // Threads that verify evidence; 0: DefaultWorkerThreads (two per core,
+  // eight per core with a store).
   size_t worker_threads = 0;
   size_t max_queued_work = 10000;
   // Permitted attestations logged one by one, at most, per second (the rest
@@ -71,6 +68,21 @@ struct ServiceOptions {
   // the caller by the front's x-forwarded-for first (PeerForLog).
   bool peer_from_front = false;
 };
+
+// The worker pool's size when ServiceOptions::worker_threads is 0, for
+// `cores` cores (at least one counted). More threads than cores because a
+// worker also waits, and a core whose worker waits is otherwise idle:
+// - two per core for the in-memory registry, whose workers wait only for
+//   locks; one per core cost ~15% more CPU per attestation (gRPC's threads
+//   then woke for nearly every completion), four gained nothing;
+// - eight per core when `registry_waits_for_commit`
+//   (DeviceRegistry::RecordClockWaitsForCommit): every attestation's worker
+//   waits for the store's group commit of its TPM clock, and the batch a
+//   commit can take is at most the workers waiting. On the 2-core
+//   benchmark, 16 workers instead of 4 gave +10–22% att/s on SQLite and
+//   +30–36% on PostgreSQL; 32 and 64 no more (docs/PERFORMANCE.md,
+//   2026-11-25 04:00).
+size_t DefaultWorkerThreads(bool registry_waits_for_commit, unsigned cores);
 
 }  // namespace vigil::service
 

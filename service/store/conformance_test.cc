@@ -832,6 +832,9 @@ TEST_P(StoreConformanceTest, AdapterServesAsTheVerifiersDeviceRegistry) {
                        HasSubstr("did not advance")));
   EXPECT_THAT(registry.Find("zz"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("not enrolled")));
+  // Its callers wait for a commit: the attestation service sizes its worker
+  // pool for that (DefaultWorkerThreads).
+  EXPECT_TRUE(registry.RecordClockWaitsForCommit());
 }
 
 // --- latest attestation ------------------------------------------------------

@@ -58,6 +58,7 @@ class StoreDeviceRegistry final : public DeviceRegistry {
     if (!d.ok()) return d.status();
     return std::make_shared<const EnrolledDevice>(*std::move(d));
   }
+  bool RecordClockWaitsForCommit() const override { return true; }
   // DeviceRegistry::RecordClock, grouped (see the class comment); fails as
   // RecordDeviceClock does, or with the batch's database error.
   absl::StatusOr<ClockTransition> RecordClock(

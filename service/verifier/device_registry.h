@@ -56,6 +56,12 @@ class DeviceRegistry {
   // Atomic: two concurrent calls with the same clock cannot both succeed.
   virtual absl::StatusOr<ClockTransition> RecordClock(
       const std::string& device_id, const tpm::ClockInfo& clock) = 0;
+
+  // True when RecordClock waits for a database's commit (a store): the
+  // calling thread then blocks for milliseconds with nothing to compute,
+  // so a pool that calls it needs more threads than cores to keep the
+  // cores busy (AttestationServiceImpl sizes its pool by this).
+  virtual bool RecordClockWaitsForCommit() const { return false; }
 };
 
 // Applies the rule of RecordClock to a previous and a new clock.

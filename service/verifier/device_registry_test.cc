@@ -102,6 +102,13 @@ TEST(InMemoryDeviceRegistry, EnrolFindAndRecordClock) {
               Holds(ClockTransition::kSameBoot));
 }
 
+// It records clocks in memory: the attestation service's default pool
+// (DefaultWorkerThreads) needs no extra threads for commits.
+TEST(InMemoryDeviceRegistry, RecordClockWaitsForNoCommit) {
+  InMemoryDeviceRegistry r;
+  EXPECT_FALSE(static_cast<DeviceRegistry&>(r).RecordClockWaitsForCommit());
+}
+
 // Connected streams share the registry's record instead of each holding a
 // copy of it.
 TEST(InMemoryDeviceRegistry, FindHandsOutTheRecordItHolds) {

@@ -33,7 +33,10 @@
 #include "gtest/gtest.h"
 #include "service/grpc/request_validation.h"
 #include "service/grpc/server.h"
+#include "service/grpc/service_options.h"
 #include "service/grpc/testing/raw_calls.h"
+#include "service/store/sqlite_store.h"
+#include "service/store/store_device_registry.h"
 #include "service/token/jwks.h"
 #include "service/token/jwt_verifier.h"
 #include "service/verifier/verifier.h"
@@ -158,6 +161,7 @@ class VerifierGrpcTest : public ::testing::Test {
     o.ek_trust_pem =
         ReadText(ca->root_cert_path()) + ReadText(ca->intermediate_cert_path());
     o.core.issuer = kIssuer;
+    if (store_registry_.has_value()) o.device_registry = &*store_registry_;
     ASSERT_OK_AND_ASSIGN(verifier_,
                          service::Verifier::Create(o, &SystemClock::Get()));
     service::ListenerOptions l;
@@ -330,6 +334,10 @@ class VerifierGrpcTest : public ::testing::Test {
   static AttestingDevice* device_;
   static std::string* boot_error_;
   std::optional<TempDir> dir_;
+  // When set, Start's verifier keeps devices and clocks in this store
+  // (declared before verifier_ and server_: destroyed after them).
+  std::unique_ptr<service::store::SqliteStore> store_;
+  std::optional<service::store::StoreDeviceRegistry> store_registry_;
   std::unique_ptr<service::Verifier> verifier_;
   std::optional<service::RunningServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -339,6 +347,36 @@ class VerifierGrpcTest : public ::testing::Test {
 
 AttestingDevice* VerifierGrpcTest::device_ = nullptr;
 std::string* VerifierGrpcTest::boot_error_ = nullptr;
+
+// The worker pool's default size follows the device registry: with a store
+// behind it, each attestation's worker waits for the group commit of its
+// TPM clock, so the pool has more threads (DefaultWorkerThreads); rounds
+// run through it and their clocks reach the store.
+TEST_F(VerifierGrpcTest, DefaultWorkerPoolIsSizedForTheDeviceRegistry) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  service::ServiceOptions o = Options();
+  o.worker_threads = 0;
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  EXPECT_EQ(server_->service->worker_threads(),
+            service::DefaultWorkerThreads(false, cores));
+  server_->Shutdown(absl::Seconds(2));
+  server_.reset();
+
+  ASSERT_OK_AND_ASSIGN(store_, service::store::SqliteStore::Open(
+                                   {.path = dir_->Join("store.db")}));
+  store_registry_.emplace(store_.get());
+  ASSERT_NO_FATAL_FAILURE(Start(o));
+  EXPECT_EQ(server_->service->worker_threads(),
+            service::DefaultWorkerThreads(true, cores));
+  EXPECT_GT(server_->service->worker_threads(),
+            service::DefaultWorkerThreads(false, cores));
+  std::unique_ptr<Stream> s;
+  ASSERT_NO_FATAL_FAILURE(OpenPermittedAgent(&s));
+  EXPECT_GE(store_registry_->clock_commits(), 1);
+  ASSERT_OK_AND_ASSIGN(service::EnrolledDevice stored,
+                       store_->FindDevice(device_id_));
+  EXPECT_EQ(stored.device_id, device_id_);
+}
 
 // The listener announces the fixed stream window of common/grpc_flow_control.h
 // (gRPC's default is 65,535): read from its SETTINGS on a raw connection.

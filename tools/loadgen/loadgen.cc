@@ -89,6 +89,7 @@
 #include "service/grpc/arena_message.h"
 #include "service/grpc/control_plane.h"
 #include "service/grpc/server.h"
+#include "service/grpc/service_options.h"
 #include "service/token/raw_jwt.h"
 #include "service/verifier/ek_trust.h"
 #include "service/verifier/verifier.h"
@@ -202,7 +203,8 @@ struct Options {
   // length: gRPC's own cost per round, measured in the same run.
   bool transport_baseline = true;
   // The verifier's worker pool (ServiceOptions::worker_threads, the
-  // daemon's `workers`); 0: the daemon's default, two per core.
+  // daemon's `workers`); 0: the daemon's default (DefaultWorkerThreads:
+  // two per core, eight per core with --store).
   int worker_threads = 0;
   // --store: the verifier keeps devices, TPM clocks and attestation records
   // in a store, as vigil-verifier does with `store = ...` (ControlPlane):
@@ -267,7 +269,8 @@ rate; the single-threaded crypto floor times the core count.
                 only with the verifier in a child process).
 --worker-threads N
                 the verifier's worker pool (the daemon's `workers`;
-                default 0: two per core, as the daemon).
+                default 0: as the daemon, two per core, eight per
+                core with --store).
 --store sqlite  run the verifier as vigil-verifier runs with a store: its
                 control plane on a SQLite database in a fresh directory
                 under /tmp (devices, TPM clocks, attestation records and
@@ -2378,6 +2381,13 @@ int Run(const Options& o) {
     const double front_us = sat.front_cores < 0 || sat.per_second <= 0
                                 ? -1.0
                                 : sat.front_cores * 1e6 / sat.per_second;
+    // The pool the verifier runs (0: external, its own configuration's).
+    const size_t workers =
+        mode == "external" ? 0
+        : o.worker_threads > 0
+            ? static_cast<size_t>(o.worker_threads)
+            : service::DefaultWorkerThreads(
+                  !o.store.empty(), std::thread::hardware_concurrency());
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
@@ -2390,6 +2400,7 @@ int Run(const Options& o) {
         {"verifier", mode},
         {"store", StoreKind(o.store)},
         {"malloc", mode == "external" ? "" : std::string(MallocName())},
+        {"workers", workers},
         {"policy", o.policy_path.empty() ? "built-in default" : o.policy_path},
         {"event_log", o.log_path},
         {"event_log_bytes", boot->log.size()},
@@ -2451,7 +2462,8 @@ int Run(const Options& o) {
 
     std::cout << absl::StrFormat(
         "vigil-loadgen: %d streams over %d connection(s) (%s), verifier in "
-        "%s (store: %s; policy: %s; malloc: %s), %s (%zu bytes%s)\n",
+        "%s (store: %s; policy: %s; malloc: %s; workers: %s), %s (%zu "
+        "bytes%s)\n",
         o.streams, o.channels,
         o.front ? absl::StrCat("TCP loopback, mutual TLS ending at HAProxy, "
                                "then plaintext HTTP/2 on ",
@@ -2462,6 +2474,8 @@ int Run(const Options& o) {
         o.policy_path.empty() ? "built-in default" : o.policy_path,
         mode == "external" ? absl::string_view("the verifier's own")
                            : MallocName(),
+        workers == 0 ? std::string("the verifier's own")
+                     : absl::StrCat(workers),
         o.log_path, boot->log.size(),
         absl::StrCat(
             o.resend_log ? ", sent every round" : "",
