@@ -33,6 +33,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "service/store/internal/sql_store.h"
@@ -58,11 +59,16 @@ class SqliteStore final : public internal::SqlStore {
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const SqliteStoreOptions& options);
 
-  // The connection's `PRAGMA synchronous` between transactions (2: FULL),
+  // WAL pages after which a commit checkpoints (`PRAGMA
+  // wal_autocheckpoint`; why 512: sqlite_store.cc).
+  static constexpr int64_t kWalAutocheckpointPages = 512;
+
+  // The connection's `PRAGMA <name>` (an integer one) between transactions,
   // read through the store's own connection: tests check that lazily
-  // synced commits (clocks, records) hand it back at FULL. Fails only as
-  // a read transaction does.
-  absl::StatusOr<int64_t> SynchronousLevelForTesting();
+  // synced commits (clocks, records) hand `synchronous` back at FULL (2),
+  // and the connection's settings. Fails only as a read transaction does,
+  // or with kInternal when the pragma gives no single integer.
+  absl::StatusOr<int64_t> IntPragmaForTesting(absl::string_view name);
 
  private:
   using internal::SqlStore::SqlStore;

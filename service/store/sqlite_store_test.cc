@@ -162,12 +162,26 @@ TEST_F(SqliteStoreTest, KeptClaimsDigestsAreReadFromTheCoveringIndex) {
                                     "device_claims_digest (device_id=?)")));
 }
 
+// Checkpoints run inside a commit, holding the connection the clock
+// commits wait for: every 512 WAL pages rather than SQLite's 1,000, each
+// copies half as much (sqlite_store.cc).
+TEST_F(SqliteStoreTest, CheckpointsTheWalEvery512Pages) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store,
+                       SqliteStore::Open({.path = path()}));
+  ASSERT_OK_AND_ASSIGN(int64_t pages,
+                       store->IntPragmaForTesting("wal_autocheckpoint"));
+  EXPECT_EQ(pages, 512);
+  EXPECT_EQ(pages, SqliteStore::kWalAutocheckpointPages);
+  EXPECT_THAT(store->IntPragmaForTesting("no_such_pragma"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("not one row")));
+}
+
 // Clock and attestation-record commits run with synchronous=NORMAL
 // (TxMode::kWriteLazySync); every other commit on the connection must stay
 // FULL (fsynced), so each lazy transaction hands the connection back at
 // FULL — also when nothing in it matched (unknown devices).
 int64_t Level(SqliteStore& store) {
-  absl::StatusOr<int64_t> level = store.SynchronousLevelForTesting();
+  absl::StatusOr<int64_t> level = store.IntPragmaForTesting("synchronous");
   EXPECT_TRUE(level.ok()) << level.status();
   return level.value_or(-1);
 }
