@@ -70,7 +70,8 @@ struct ServiceOptions {
 };
 
 // The worker pool's size when ServiceOptions::worker_threads is 0, for
-// `cores` cores (at least one counted). More threads than cores because a
+// `cores` cores (at least one counted), at most 256 (the most `workers`
+// accepts). More threads than cores because a
 // worker also waits, and a core whose worker waits is otherwise idle:
 // - two per core for the in-memory registry, whose workers wait only for
 //   locks; one per core cost ~15% more CPU per attestation (gRPC's threads
@@ -79,9 +80,9 @@ struct ServiceOptions {
 //   (DeviceRegistry::RecordClockWaitsForCommit): every attestation's worker
 //   waits for the store's group commit of its TPM clock, and the batch a
 //   commit can take is at most the workers waiting. On the 2-core
-//   benchmark, 16 workers instead of 4 gave +10–22% att/s on SQLite and
-//   +30–36% on PostgreSQL; 32 and 64 no more (docs/PERFORMANCE.md,
-//   2026-11-25 04:00).
+//   benchmark, 16 workers instead of 4 gave +8–34% att/s on SQLite and
+//   +29–46% on PostgreSQL in alternating pairs; 32 and 64 no more
+//   (docs/PERFORMANCE.md, 2026-11-25 04:00).
 size_t DefaultWorkerThreads(bool registry_waits_for_commit, unsigned cores);
 
 }  // namespace vigil::service

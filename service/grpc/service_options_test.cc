@@ -2,6 +2,8 @@
 
 #include "gtest/gtest.h"
 
+// The worker pool's default size (service_options.h): by the registry's
+// kind and the core count, within the bound `workers` accepts.
 namespace vigil::service {
 namespace {
 
@@ -13,6 +15,14 @@ TEST(DefaultWorkerThreads, TwoPerCoreWhenClocksAreRecordedInMemory) {
 TEST(DefaultWorkerThreads, EightPerCoreWhenEachClockWaitsForACommit) {
   EXPECT_EQ(DefaultWorkerThreads(true, 2), 16u);
   EXPECT_EQ(DefaultWorkerThreads(true, 16), 128u);
+}
+
+// A large host gets no more than an operator could configure.
+TEST(DefaultWorkerThreads, AtMost256) {
+  EXPECT_EQ(DefaultWorkerThreads(true, 32), 256u);
+  EXPECT_EQ(DefaultWorkerThreads(true, 128), 256u);
+  EXPECT_EQ(DefaultWorkerThreads(false, 128), 256u);
+  EXPECT_EQ(DefaultWorkerThreads(false, 512), 256u);
 }
 
 // std::thread::hardware_concurrency() may say 0 (unknown): one core counted.

@@ -64,10 +64,10 @@ class SqliteStore final : public internal::SqlStore {
   static constexpr int64_t kWalAutocheckpointPages = 512;
 
   // The connection's `PRAGMA <name>` (an integer one) between transactions,
-  // read through the store's own connection: tests check that lazily
-  // synced commits (clocks, records) hand `synchronous` back at FULL (2),
-  // and the connection's settings. Fails only as a read transaction does,
-  // or with kInternal when the pragma gives no single integer.
+  // read through the store's own connection. Tests use it to check the
+  // connection's settings, and that lazily synced commits (clocks, records)
+  // hand `synchronous` back at FULL (2). Fails only as a read transaction
+  // does, or with kInternal when the pragma gives no single integer.
   absl::StatusOr<int64_t> IntPragmaForTesting(absl::string_view name);
 
  private:

@@ -60,7 +60,8 @@ class DeviceRegistry {
   // True when RecordClock waits for a database's commit (a store): the
   // calling thread then blocks for milliseconds with nothing to compute,
   // so a pool that calls it needs more threads than cores to keep the
-  // cores busy (AttestationServiceImpl sizes its pool by this).
+  // cores busy (a caller that runs it on a thread pool sizes the pool by
+  // this).
   virtual bool RecordClockWaitsForCommit() const { return false; }
 };
 

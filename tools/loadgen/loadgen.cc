@@ -2141,6 +2141,7 @@ int Run(const Options& o) {
   int stop_fd = -1;  // child: closing it stops the verifier; 't' trims
   int ack_fd = -1;
   std::unique_ptr<InProcessVerifier> local;
+  size_t local_workers = 0;  // --same-process: the running service's pool
   EchoChild echo;      // the transport baseline's process, when there is one
   FrontProcess front;  // --front haproxy
   const std::string socket =
@@ -2272,6 +2273,7 @@ int Run(const Options& o) {
       return 1;
     }
     local = *std::move(v);
+    local_workers = local->server.service->worker_threads();
     address = local->server.address;
   }
 
@@ -2381,9 +2383,12 @@ int Run(const Options& o) {
     const double front_us = sat.front_cores < 0 || sat.per_second <= 0
                                 ? -1.0
                                 : sat.front_cores * 1e6 / sat.per_second;
-    // The pool the verifier runs (0: external, its own configuration's).
+    // The pool the verifier runs: the service's own in this process; a
+    // child's, built from the same options, by the same rule; 0: external
+    // (its own configuration's).
     const size_t workers =
-        mode == "external" ? 0
+        local_workers > 0    ? local_workers
+        : mode == "external" ? 0
         : o.worker_threads > 0
             ? static_cast<size_t>(o.worker_threads)
             : service::DefaultWorkerThreads(
