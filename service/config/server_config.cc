@@ -370,7 +370,8 @@ absl::StatusOr<ServerConfig> FromKv(const KvConfig& c) {
   RETURN_IF_ERROR(c.GetDuration("idle_connection_timeout", absl::Seconds(1),
                                 absl::Hours(24), &t.idle_connection_timeout));
   n = static_cast<int64_t>(o.worker_threads);
-  RETURN_IF_ERROR(c.GetInt("workers", 0, 256, &n));
+  RETURN_IF_ERROR(
+      c.GetInt("workers", 0, static_cast<int64_t>(kMaxWorkerThreads), &n));
   o.worker_threads = static_cast<size_t>(n);
   n = o.log_permits_per_second;
   RETURN_IF_ERROR(c.GetInt("log_permits_per_second", -1, 1000000, &n));

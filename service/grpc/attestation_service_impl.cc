@@ -643,13 +643,10 @@ AttestationServiceImpl::AttestationServiceImpl(Verifier* verifier,
     : verifier_(verifier),
       options_(options),
       streams_(std::make_shared<StreamRegistry>()) {
-  size_t threads = options_.worker_threads;
-  if (threads == 0) {
-    threads =
-        DefaultWorkerThreads(verifier_->registry().RecordClockWaitsForCommit(),
-                             std::thread::hardware_concurrency());
-  }
-  pool_ = std::make_unique<ThreadPool>(threads, options_.max_queued_work);
+  pool_ = std::make_unique<ThreadPool>(
+      WorkerThreads(options_, verifier_->registry().RecordClockWaitsForCommit(),
+                    std::thread::hardware_concurrency()),
+      options_.max_queued_work);
   permit_log_ = std::make_unique<LogBudget>(
       &verifier_->clock(), options_.log_permits_per_second, absl::Minutes(1));
   verifier_->policies().OnChange([this](const std::string& type) {

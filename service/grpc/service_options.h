@@ -55,8 +55,8 @@ struct ServiceOptions {
   // What clients can make gRPC hold on the agent listener, and for how
   // long (server.h, LimitTransport).
   TransportLimits transport{.memory_bytes = size_t{1} << 30};
-  // Threads that verify evidence; 0: DefaultWorkerThreads (two per core,
-  // eight per core with a store).
+  // Threads that verify evidence, at most kMaxWorkerThreads; 0:
+  // DefaultWorkerThreads (two per core, eight per core with a store).
   size_t worker_threads = 0;
   size_t max_queued_work = 10000;
   // Permitted attestations logged one by one, at most, per second (the rest
@@ -69,9 +69,13 @@ struct ServiceOptions {
   bool peer_from_front = false;
 };
 
+// The most worker threads the `workers` setting accepts, and the most the
+// default gives.
+inline constexpr size_t kMaxWorkerThreads = 256;
+
 // The worker pool's size when ServiceOptions::worker_threads is 0, for
-// `cores` cores (at least one counted), at most 256 (the most `workers`
-// accepts). More threads than cores because a
+// `cores` cores (at least one counted), at most kMaxWorkerThreads. More
+// threads than cores because a
 // worker also waits, and a core whose worker waits is otherwise idle:
 // - two per core for the in-memory registry, whose workers wait only for
 //   locks; one per core cost ~15% more CPU per attestation (gRPC's threads
@@ -84,6 +88,11 @@ struct ServiceOptions {
 //   +29–46% on PostgreSQL in alternating pairs; 32 and 64 no more
 //   (docs/PERFORMANCE.md, 2026-11-25 04:00).
 size_t DefaultWorkerThreads(bool registry_waits_for_commit, unsigned cores);
+
+// The pool an AttestationService with `options` runs: worker_threads, or
+// when that is 0, DefaultWorkerThreads.
+size_t WorkerThreads(const ServiceOptions& options,
+                     bool registry_waits_for_commit, unsigned cores);
 
 }  // namespace vigil::service
 

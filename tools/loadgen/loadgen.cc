@@ -2387,12 +2387,11 @@ int Run(const Options& o) {
     // child's, built from the same options, by the same rule; 0: external
     // (its own configuration's).
     const size_t workers =
-        local_workers > 0    ? local_workers
-        : mode == "external" ? 0
-        : o.worker_threads > 0
-            ? static_cast<size_t>(o.worker_threads)
-            : service::DefaultWorkerThreads(
-                  !o.store.empty(), std::thread::hardware_concurrency());
+        local_workers > 0 ? local_workers
+        : mode == "external"
+            ? 0
+            : service::WorkerThreads(ServiceOptionsFor(o), !o.store.empty(),
+                                     std::thread::hardware_concurrency());
     report = {
         {"streams", o.streams},
         {"channels", o.channels},
